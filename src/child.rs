@@ -1,0 +1,97 @@
+//! The child, between clone3 and execve.
+//!
+//! It walks the plan's operations in order and then execs. It never
+//! allocates and never takes a lock: everything it touches was built by the
+//! parent before the clone. It leaves only by `execve` or `exit_group`. A
+//! failure is sent to the parent as a fixed-size [`Report`] on the
+//! close-on-exec channel; end of file on that channel means execve succeeded.
+
+use crate::error::EXIT_RUNTIME;
+use crate::plan::{Op, Plan};
+use crate::sys::{self, BorrowedFd, Errno};
+use rustix::mount::{MountFlags, MountPropagationFlags};
+
+/// The step number that stands for execve itself in a [`Report`].
+pub const EXEC_STEP: u32 = u32::MAX;
+
+/// What the child tells the parent when a step fails: which step (an index
+/// into `Plan::ops`, or [`EXEC_STEP`]) and the errno.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Report {
+    pub step: u32,
+    pub errno: i32,
+}
+
+impl Report {
+    pub const SIZE: usize = 8;
+
+    pub fn to_bytes(self) -> [u8; Report::SIZE] {
+        let mut b = [0u8; Report::SIZE];
+        b[..4].copy_from_slice(&self.step.to_ne_bytes());
+        b[4..].copy_from_slice(&self.errno.to_ne_bytes());
+        b
+    }
+
+    pub fn from_bytes(b: [u8; Report::SIZE]) -> Report {
+        Report {
+            step: u32::from_ne_bytes([b[0], b[1], b[2], b[3]]),
+            errno: i32::from_ne_bytes([b[4], b[5], b[6], b[7]]),
+        }
+    }
+}
+
+/// Runs in the cloned process: every step of the plan, then execve.
+pub fn run(plan: &Plan, report: BorrowedFd<'_>) -> ! {
+    for (i, op) in plan.ops.iter().enumerate() {
+        if let Err(e) = apply(op) {
+            fail(report, i as u32, e);
+        }
+    }
+    let e = sys::execve(&plan.exe, &plan.argv, &plan.envp);
+    fail(report, EXEC_STEP, e)
+}
+
+/// One operation: one or two syscalls, nothing else.
+fn apply(op: &Op) -> sys::Result<()> {
+    match op {
+        Op::PrivateMounts => rustix::mount::mount_change(
+            c"/",
+            MountPropagationFlags::REC | MountPropagationFlags::PRIVATE,
+        ),
+        Op::Hostname(name) => rustix::system::sethostname(name),
+        Op::LoopbackUp => sys::loopback_up(),
+        Op::Chdir(dir) => rustix::process::chdir(dir.as_c_str()),
+        Op::MountProc(target) => rustix::mount::mount(
+            c"proc",
+            target.as_c_str(),
+            c"proc",
+            MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC,
+            None,
+        ),
+    }
+}
+
+/// Reports the failed step and exits. The parent formats the message; the
+/// status here is only a fallback in case the report cannot be written.
+fn fail(report: BorrowedFd<'_>, step: u32, e: Errno) -> ! {
+    let r = Report {
+        step,
+        errno: e.raw_os_error(),
+    };
+    let _ = sys::write_all(report, &r.to_bytes());
+    sys::exit(EXIT_RUNTIME)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_round_trips() {
+        let r = Report {
+            step: EXEC_STEP,
+            errno: 13,
+        };
+        assert_eq!(Report::from_bytes(r.to_bytes()), r);
+    }
+}

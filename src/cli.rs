@@ -1,0 +1,370 @@
+//! argv -> what to do. Pure: no syscalls, unit-tested without root.
+
+use crate::error::Error;
+use crate::out::Buf;
+use crate::spec::{HOSTNAME_MAX, Spec};
+use alloc::vec::Vec;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+pub const USAGE: &str = "usage: hull run [OPTIONS] [--] COMMAND [ARG...]   (hull --help)\n";
+
+pub const HELP: &str = "\
+hull: a container in one static binary and one clone3.
+
+usage:
+  hull run [OPTIONS] [--] COMMAND [ARG...]   run COMMAND in new namespaces
+  hull --help | --version
+
+Run 'hull run --help' for the options of run.
+
+Exit status: the command's own; 128+N if it was killed by signal N;
+125 if hull itself failed; 126 if the command cannot be executed;
+127 if it was not found.
+";
+
+pub const RUN_HELP: &str = "\
+usage: hull run [OPTIONS] [--] COMMAND [ARG...]
+
+Runs COMMAND as PID 1 in new UTS, PID and mount namespaces, with the mount
+tree made private, its own hostname and a fresh /proc.
+
+options:
+  --hostname NAME     hostname inside (default: container; at most 64 bytes)
+  -w, --workdir DIR   directory to start in (default: /)
+  --net               new network namespace, with only lo, brought up
+  --ipc               new IPC namespace
+  --cgroupns          new cgroup namespace
+  --debug             trace each step on standard error
+  --dry-run           print the plan and exit without running it
+  -h, --help          this help
+";
+
+/// What the command line asks for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Print this text on standard output and exit 0.
+    Help(&'static str),
+    Version,
+    Run(Spec),
+}
+
+/// Parses the arguments after argv[0].
+pub fn parse(args: &[&[u8]]) -> Result<Command, Error> {
+    let Some((&sub, rest)) = args.split_first() else {
+        return Err(Error::usage(Buf::new().s("missing subcommand")));
+    };
+    match sub {
+        b"-h" | b"--help" | b"help" => Ok(Command::Help(HELP)),
+        b"-V" | b"--version" | b"version" => Ok(Command::Version),
+        b"run" => {
+            let mut spec = Spec::default();
+            let mut a = Args::new(rest);
+            while let Some(opt) = a.next_option()? {
+                if is_help(&opt) {
+                    return Ok(Command::Help(RUN_HELP));
+                }
+                if !run_option(&mut spec, &opt, &mut a)? {
+                    return Err(unknown(&opt));
+                }
+            }
+            finish(&mut spec, &a)?;
+            Ok(Command::Run(spec))
+        }
+        _ => Err(Error::usage(
+            Buf::new().s("unknown subcommand '").b(sub).s("'"),
+        )),
+    }
+}
+
+/// Reads the options of `hull run` (which every container-starting
+/// subcommand shares). Returns false for an option it does not know.
+pub fn run_option<'a>(spec: &mut Spec, opt: &Opt<'a>, a: &mut Args<'a>) -> Result<bool, Error> {
+    match opt.name {
+        b"--hostname" => spec.hostname = a.value(opt)?.to_vec(),
+        b"-w" | b"--workdir" => spec.workdir = Some(a.value(opt)?.to_vec()),
+        b"--net" => spec.net = a.flag(opt)?,
+        b"--ipc" => spec.ipc = a.flag(opt)?,
+        b"--cgroupns" => spec.cgroupns = a.flag(opt)?,
+        b"--debug" => spec.debug = a.flag(opt)?,
+        b"--dry-run" => spec.dry_run = a.flag(opt)?,
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// Takes the command from what is left and validates the whole spec, so that
+/// nothing is created for a command line that cannot work.
+pub fn finish(spec: &mut Spec, a: &Args<'_>) -> Result<(), Error> {
+    spec.command = a.rest().iter().map(|s| s.to_vec()).collect();
+    if spec.command.is_empty() {
+        return Err(Error::usage(Buf::new().s("missing command")));
+    }
+    validate_hostname(&spec.hostname)?;
+    if let Some(w) = &spec.workdir
+        && (w.is_empty() || w.contains(&0))
+    {
+        return Err(Error::usage(Buf::new().s("--workdir: not a usable path")));
+    }
+    Ok(())
+}
+
+fn validate_hostname(h: &[u8]) -> Result<(), Error> {
+    let mut m = Buf::new();
+    if h.is_empty() {
+        m.s("--hostname: must not be empty");
+    } else if h.len() > HOSTNAME_MAX {
+        m.s("--hostname: ")
+            .u(h.len() as u64)
+            .s(" bytes is too long (at most 64)");
+    } else if h.contains(&0) {
+        m.s("--hostname: contains a NUL byte");
+    } else {
+        return Ok(());
+    }
+    Err(Error::usage(&m))
+}
+
+/// `-h` or `--help`: shows the subcommand's help, whatever else is on the line.
+pub fn is_help(opt: &Opt<'_>) -> bool {
+    opt.name == b"-h" || opt.name == b"--help"
+}
+
+pub fn unknown(opt: &Opt<'_>) -> Error {
+    Error::usage(Buf::new().s("unknown option '").b(opt.name).s("'"))
+}
+
+/// One option as written: `--name`, `--name=value` or a single-letter `-x`.
+#[derive(Debug)]
+pub struct Opt<'a> {
+    pub name: &'a [u8],
+    pub inline: Option<&'a [u8]>,
+}
+
+/// A cursor over the arguments. Options come first; the first argument that
+/// is not an option (or everything after `--`) is the command.
+pub struct Args<'a> {
+    items: &'a [&'a [u8]],
+    pos: usize,
+    /// Letters left over from a bundle such as `-it`.
+    bundle: &'a [u8],
+}
+
+impl<'a> Args<'a> {
+    pub fn new(items: &'a [&'a [u8]]) -> Args<'a> {
+        Args {
+            items,
+            pos: 0,
+            bundle: &[],
+        }
+    }
+
+    /// The next option, or None where the command starts.
+    pub fn next_option(&mut self) -> Result<Option<Opt<'a>>, Error> {
+        if let Some((&c, rest)) = self.bundle.split_first() {
+            self.bundle = rest;
+            return Ok(Some(short(c)));
+        }
+        let Some(&arg) = self.items.get(self.pos) else {
+            return Ok(None);
+        };
+        if arg == b"--" {
+            self.pos += 1;
+            return Ok(None);
+        }
+        if arg.len() < 2 || arg[0] != b'-' {
+            return Ok(None);
+        }
+        self.pos += 1;
+        if arg[1] == b'-' {
+            return Ok(Some(match arg.iter().position(|&c| c == b'=') {
+                Some(eq) => Opt {
+                    name: &arg[..eq],
+                    inline: Some(&arg[eq + 1..]),
+                },
+                None => Opt {
+                    name: arg,
+                    inline: None,
+                },
+            }));
+        }
+        // `-abc` is `-a -b -c`; only the last letter may take a value.
+        self.bundle = &arg[2..];
+        Ok(Some(short(arg[1])))
+    }
+
+    /// The value of an option that takes one: `--opt=value` or `--opt value`.
+    pub fn value(&mut self, opt: &Opt<'a>) -> Result<&'a [u8], Error> {
+        if let Some(v) = opt.inline {
+            return Ok(v);
+        }
+        if self.bundle.is_empty()
+            && let Some(&v) = self.items.get(self.pos)
+        {
+            self.pos += 1;
+            return Ok(v);
+        }
+        Err(Error::usage(
+            Buf::new().s("option '").b(opt.name).s("' needs a value"),
+        ))
+    }
+
+    /// An option that takes no value; `--flag=x` is an error.
+    pub fn flag(&mut self, opt: &Opt<'a>) -> Result<bool, Error> {
+        match opt.inline {
+            None => Ok(true),
+            Some(_) => Err(Error::usage(
+                Buf::new().s("option '").b(opt.name).s("' takes no value"),
+            )),
+        }
+    }
+
+    /// Everything after the options.
+    pub fn rest(&self) -> &'a [&'a [u8]] {
+        &self.items[self.pos..]
+    }
+}
+
+fn short(c: u8) -> Opt<'static> {
+    // A static table so the name can be borrowed for any lifetime.
+    static LETTERS: [[u8; 2]; 128] = {
+        let mut t = [[b'-', 0]; 128];
+        let mut i = 0;
+        while i < 128 {
+            t[i][1] = i as u8;
+            i += 1;
+        }
+        t
+    };
+    let c = if c < 128 { c } else { b'?' };
+    Opt {
+        name: &LETTERS[c as usize],
+        inline: None,
+    }
+}
+
+/// Converts argv (minus argv[0]) to byte slices.
+pub fn bytes<'a>(args: &[&'a core::ffi::CStr]) -> Vec<&'a [u8]> {
+    args.iter().map(|a| a.to_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str]) -> Result<Spec, Error> {
+        let mut v: Vec<&[u8]> = vec![b"run"];
+        v.extend(args.iter().map(|s| s.as_bytes()));
+        match parse(&v)? {
+            Command::Run(s) => Ok(s),
+            other => panic!("not a run: {other:?}"),
+        }
+    }
+
+    fn msg(e: Error) -> String {
+        String::from_utf8(e.msg).unwrap()
+    }
+
+    #[test]
+    fn defaults() {
+        let s = run(&["sh", "-c", "echo hi"]).unwrap();
+        assert_eq!(
+            s.command,
+            vec![b"sh".to_vec(), b"-c".to_vec(), b"echo hi".to_vec()]
+        );
+        assert_eq!(s.hostname, b"container");
+        assert!(!s.net && !s.ipc && !s.cgroupns && !s.debug && s.workdir.is_none());
+    }
+
+    #[test]
+    fn options_stop_at_the_command() {
+        let s = run(&["--net", "--hostname=box", "-w", "/tmp", "ls", "--net", "-w"]).unwrap();
+        assert!(s.net);
+        assert_eq!(s.hostname, b"box");
+        assert_eq!(s.workdir.as_deref(), Some(&b"/tmp"[..]));
+        assert_eq!(s.command.len(), 3);
+        assert_eq!(s.command[1], b"--net");
+    }
+
+    #[test]
+    fn double_dash_ends_options() {
+        let s = run(&["--ipc", "--", "--weird-name", "x"]).unwrap();
+        assert!(s.ipc);
+        assert_eq!(s.command[0], b"--weird-name");
+    }
+
+    #[test]
+    fn value_in_next_argument() {
+        let s = run(&["--hostname", "h1", "--cgroupns", "true"]).unwrap();
+        assert_eq!(s.hostname, b"h1");
+        assert!(s.cgroupns);
+    }
+
+    #[test]
+    fn usage_errors() {
+        let e = run(&["--bogus", "sh"]).unwrap_err();
+        assert_eq!((e.code, e.usage), (125, true));
+        assert_eq!(msg(e), "unknown option '--bogus'");
+        assert_eq!(msg(run(&[]).unwrap_err()), "missing command");
+        assert_eq!(msg(run(&["--net"]).unwrap_err()), "missing command");
+        assert_eq!(
+            msg(run(&["--hostname"]).unwrap_err()),
+            "option '--hostname' needs a value"
+        );
+        assert_eq!(
+            msg(run(&["--net=1", "sh"]).unwrap_err()),
+            "option '--net' takes no value"
+        );
+        assert_eq!(msg(run(&["-x", "sh"]).unwrap_err()), "unknown option '-x'");
+    }
+
+    #[test]
+    fn hostname_limits() {
+        let h64 = "a".repeat(64);
+        assert_eq!(
+            run(&["--hostname", &h64, "true"]).unwrap().hostname.len(),
+            64
+        );
+        let h65 = "a".repeat(65);
+        let e = run(&["--hostname", &h65, "true"]).unwrap_err();
+        assert_eq!(e.code, 125);
+        assert_eq!(msg(e), "--hostname: 65 bytes is too long (at most 64)");
+        assert_eq!(
+            msg(run(&["--hostname=", "true"]).unwrap_err()),
+            "--hostname: must not be empty"
+        );
+        let v: Vec<&[u8]> = vec![b"run", b"--hostname", b"a\0b", b"true"];
+        assert_eq!(
+            msg(parse(&v).unwrap_err()),
+            "--hostname: contains a NUL byte"
+        );
+    }
+
+    #[test]
+    fn help_and_version() {
+        assert_eq!(parse(&[b"--help"]).unwrap(), Command::Help(HELP));
+        assert_eq!(parse(&[b"--version"]).unwrap(), Command::Version);
+        assert_eq!(
+            parse(&[b"run", b"--help"]).unwrap(),
+            Command::Help(RUN_HELP)
+        );
+        assert_eq!(parse(&[b"run", b"-h"]).unwrap(), Command::Help(RUN_HELP));
+        let e = parse(&[b"frobnicate"]).unwrap_err();
+        assert_eq!(msg(e), "unknown subcommand 'frobnicate'");
+        assert!(parse(&[]).unwrap_err().usage);
+    }
+
+    #[test]
+    fn short_bundles() {
+        let v: Vec<&[u8]> = vec![b"run", b"-hw", b"/x", b"sh"];
+        assert_eq!(parse(&v).unwrap(), Command::Help(RUN_HELP));
+        // A value-taking letter must come last in a bundle.
+        let v: Vec<&[u8]> = vec![b"run", b"-wh", b"/x", b"sh"];
+        assert!(
+            parse(&v)
+                .unwrap_err()
+                .msg
+                .starts_with(b"option '-w' needs a value")
+        );
+    }
+}

@@ -1,0 +1,145 @@
+//! hull's errors: one line naming the step, the object and the errno text,
+//! plus the exit status that goes with it.
+
+use crate::out::Buf;
+use crate::sys::Errno;
+use alloc::vec::Vec;
+
+/// Exit status for hull's own failures (docker, podman and crun agree).
+pub const EXIT_RUNTIME: i32 = 125;
+/// The command was found but could not be executed.
+pub const EXIT_CANNOT_EXEC: i32 = 126;
+/// The command was not found.
+pub const EXIT_NOT_FOUND: i32 = 127;
+
+/// A failure ready to print: `hull: <msg>` and exit with `code`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Error {
+    pub code: i32,
+    pub msg: Vec<u8>,
+    /// A usage error also prints the short usage line.
+    pub usage: bool,
+}
+
+impl Error {
+    pub fn new(code: i32, msg: &Buf) -> Error {
+        Error {
+            code,
+            msg: msg.0.clone(),
+            usage: false,
+        }
+    }
+
+    /// A runtime failure of `step` on `obj`: "mount /proc: Operation not permitted".
+    pub fn sys(step: &str, obj: &[u8], e: Errno) -> Error {
+        let mut m = Buf::new();
+        m.s(step);
+        if !obj.is_empty() {
+            m.s(" ").b(obj);
+        }
+        m.s(": ").s(strerror(e));
+        Error::new(EXIT_RUNTIME, &m)
+    }
+
+    /// A bad command line, rejected before anything is created.
+    pub fn usage(msg: &Buf) -> Error {
+        Error {
+            usage: true,
+            ..Error::new(EXIT_RUNTIME, msg)
+        }
+    }
+
+    /// The full text as printed on standard error.
+    pub fn render(&self, usage_line: &str) -> Vec<u8> {
+        let mut b = Buf::new();
+        b.s("hull: ").b(&self.msg).s("\n");
+        if self.usage {
+            b.s(usage_line);
+        }
+        b.0
+    }
+}
+
+/// The C library's message for an errno, for the errors hull can meet.
+pub fn strerror(e: Errno) -> &'static str {
+    let n = e.raw_os_error();
+    for &(code, text) in ERRNO_TEXT {
+        if code == n {
+            return text;
+        }
+    }
+    "Unknown error"
+}
+
+// (errno, text) as glibc words them, so messages read the way users know.
+const ERRNO_TEXT: &[(i32, &str)] = &[
+    (1, "Operation not permitted"),
+    (2, "No such file or directory"),
+    (3, "No such process"),
+    (4, "Interrupted system call"),
+    (5, "Input/output error"),
+    (6, "No such device or address"),
+    (7, "Argument list too long"),
+    (8, "Exec format error"),
+    (9, "Bad file descriptor"),
+    (10, "No child processes"),
+    (11, "Resource temporarily unavailable"),
+    (12, "Cannot allocate memory"),
+    (13, "Permission denied"),
+    (14, "Bad address"),
+    (15, "Block device required"),
+    (16, "Device or resource busy"),
+    (17, "File exists"),
+    (18, "Invalid cross-device link"),
+    (19, "No such device"),
+    (20, "Not a directory"),
+    (21, "Is a directory"),
+    (22, "Invalid argument"),
+    (23, "Too many open files in system"),
+    (24, "Too many open files"),
+    (25, "Inappropriate ioctl for device"),
+    (26, "Text file busy"),
+    (27, "File too large"),
+    (28, "No space left on device"),
+    (30, "Read-only file system"),
+    (31, "Too many links"),
+    (32, "Broken pipe"),
+    (34, "Numerical result out of range"),
+    (36, "File name too long"),
+    (38, "Function not implemented"),
+    (39, "Directory not empty"),
+    (40, "Too many levels of symbolic links"),
+    (75, "Value too large for defined data type"),
+    (95, "Operation not supported"),
+    (97, "Address family not supported by protocol"),
+    (110, "Connection timed out"),
+    (122, "Disk quota exceeded"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_step_object_and_errno() {
+        let e = Error::sys("mount", b"/proc", Errno::PERM);
+        assert_eq!(e.code, 125);
+        assert_eq!(
+            e.render("usage\n"),
+            b"hull: mount /proc: Operation not permitted\n"
+        );
+        let e = Error::sys("sethostname", b"", Errno::INVAL);
+        assert_eq!(e.render(""), b"hull: sethostname: Invalid argument\n");
+        assert_eq!(strerror(Errno::from_raw_os_error(4000)), "Unknown error");
+    }
+
+    #[test]
+    fn usage_errors_add_the_usage_line() {
+        let e = Error::usage(Buf::new().s("unknown option --x"));
+        assert_eq!(e.code, 125);
+        assert_eq!(
+            e.render("usage: x\n"),
+            b"hull: unknown option --x\nusage: x\n"
+        );
+    }
+}

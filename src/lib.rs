@@ -1,0 +1,47 @@
+//! hull: a container runtime in one small static binary.
+//!
+//! The parent turns the command line into a [`spec::Spec`], the spec into a
+//! [`plan::Plan`] (every string and flag prepared), makes one clone3 with all
+//! the namespace flags, and the child walks the plan and execs. See
+//! DESIGN notes in the README.
+//!
+//! The library is `no_std` (it runs without libc); unit tests build it with std.
+
+#![cfg_attr(not(test), no_std)]
+
+extern crate alloc;
+
+pub mod child;
+pub mod cli;
+pub mod error;
+pub mod out;
+pub mod plan;
+pub mod resolve;
+pub mod run;
+pub mod spec;
+pub mod sys;
+
+use core::ffi::CStr;
+use error::Error;
+use out::{Buf, eprint, print};
+
+/// The whole program: argv and envp in, exit status out.
+pub fn main(args: &[&CStr], env: &[&CStr]) -> i32 {
+    let argv = cli::bytes(args.get(1..).unwrap_or(&[]));
+    let result = match cli::parse(&argv) {
+        Ok(cli::Command::Help(text)) => {
+            print(text.as_bytes());
+            Ok(0)
+        }
+        Ok(cli::Command::Version) => {
+            print(Buf::new().s("hull ").s(cli::VERSION).s("\n").as_bytes());
+            Ok(0)
+        }
+        Ok(cli::Command::Run(spec)) => run::run(&spec, env),
+        Err(e) => Err(e),
+    };
+    result.unwrap_or_else(|e: Error| {
+        eprint(&e.render(cli::USAGE));
+        e.code
+    })
+}

@@ -1,0 +1,239 @@
+//! The `hull` executable: the C runtime we do not link, in about a hundred lines.
+//!
+//! There is no libc. This file provides what a libc would: the `_start` entry
+//! point, the `mem*` functions the compiler emits calls to, a global allocator
+//! and a panic handler. Everything else lives in the library (`hull::main`).
+//! Besides `src/sys/`, this is the only place with `unsafe`: each block has a
+//! SAFETY note.
+
+#![no_std]
+#![no_main]
+
+#[cfg(not(target_arch = "x86_64"))]
+compile_error!("hull's entry point and mem* functions are written for x86_64");
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+use core::alloc::{GlobalAlloc, Layout};
+use core::cell::UnsafeCell;
+use core::ffi::CStr;
+
+/// The process entry point. The kernel leaves `argc`, `argv[]`, `envp[]` on the
+/// stack; pass its address to Rust with the stack aligned as the ABI expects.
+///
+/// # Safety
+/// Only the kernel calls this, once, with the initial process stack.
+#[unsafe(naked)]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn _start() -> ! {
+    core::arch::naked_asm!(
+        "xor ebp, ebp",
+        "mov rdi, rsp",
+        "and rsp, -16",
+        "call {entry}",
+        "ud2",
+        entry = sym entry,
+    )
+}
+
+/// Collects argv and envp as `&CStr` and runs the library's main.
+unsafe extern "C" fn entry(sp: *const usize) -> ! {
+    // SAFETY: the kernel's initial stack layout (System V ABI, "process
+    // initialization"): argc, then argc pointers and a NULL, then the
+    // environment pointers and a NULL. The strings live for the whole process.
+    let (args, env) = unsafe {
+        let argc = *sp;
+        let argv = sp.add(1) as *const *const core::ffi::c_char;
+        let mut args: Vec<&'static CStr> = Vec::with_capacity(argc);
+        for i in 0..argc {
+            args.push(CStr::from_ptr(*argv.add(i)));
+        }
+        let mut envp = argv.add(argc + 1);
+        let mut env: Vec<&'static CStr> = Vec::new();
+        while !(*envp).is_null() {
+            env.push(CStr::from_ptr(*envp));
+            envp = envp.add(1);
+        }
+        (args, env)
+    };
+    let code = hull::main(&args, &env);
+    hull::sys::exit(code)
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    // Never a Rust panic message: one line, the runtime-failure status.
+    // (The message itself is dropped so core::fmt stays out of the binary.)
+    hull::out::eprint(b"hull: internal error (this is a bug in hull)\n");
+    hull::sys::exit(125)
+}
+
+/// The prebuilt `alloc` and `core` carry unwinding tables and landing pads
+/// even though hull aborts on panic; these satisfy the linker. Neither is
+/// ever reached.
+#[unsafe(no_mangle)]
+pub extern "C" fn rust_eh_personality() {}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn _Unwind_Resume() -> ! {
+    hull::sys::exit(125)
+}
+
+/// A bump allocator over anonymous mappings.
+///
+/// hull is a short-lived, single-threaded process that allocates a few kilobytes
+/// while it prepares the plan, so freeing is reduced to "give back the most recent
+/// block" (which makes a growing Vec cheap) and nothing else is ever reused.
+/// The child after clone never allocates.
+struct Bump {
+    state: UnsafeCell<(usize, usize)>, // (next free byte, end of the current chunk)
+}
+
+// SAFETY: hull never starts a second thread, so the cell is never shared
+// between threads.
+unsafe impl Sync for Bump {}
+
+const CHUNK: usize = 64 * 1024;
+
+#[global_allocator]
+static ALLOC: Bump = Bump {
+    state: UnsafeCell::new((0, 0)),
+};
+
+unsafe impl GlobalAlloc for Bump {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: single-threaded (see `impl Sync`), and no reference into the
+        // cell outlives this call.
+        let st = unsafe { &mut *self.state.get() };
+        let align = layout.align();
+        let size = layout.size();
+        let start = (st.0 + align - 1) & !(align - 1);
+        if st.0 != 0 && start + size <= st.1 {
+            st.0 = start + size;
+            return start as *mut u8;
+        }
+        // Large requests get a mapping of their own; small ones start a new chunk.
+        let len = if size > CHUNK / 2 { size } else { CHUNK };
+        let Ok(p) = hull::sys::map_anonymous(len) else {
+            return core::ptr::null_mut();
+        };
+        let p = p as usize;
+        if len == CHUNK {
+            st.0 = p + size;
+            st.1 = p + CHUNK;
+        }
+        p as *mut u8
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as in `alloc`.
+        let st = unsafe { &mut *self.state.get() };
+        if ptr as usize + layout.size() == st.0 {
+            st.0 = ptr as usize;
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: as in `alloc`.
+        let st = unsafe { &mut *self.state.get() };
+        // The most recent block grows in place.
+        if ptr as usize + layout.size() == st.0 && ptr as usize + new_size <= st.1 {
+            st.0 = ptr as usize + new_size;
+            return ptr;
+        }
+        // SAFETY: the caller's contract for realloc: `ptr` came from this
+        // allocator with `layout`; the new block does not overlap the old one.
+        unsafe {
+            let new = self.alloc(Layout::from_size_align_unchecked(new_size, layout.align()));
+            if !new.is_null() {
+                memcpy(new, ptr, layout.size().min(new_size));
+            }
+            new
+        }
+    }
+}
+
+// The compiler lowers copies, fills and comparisons to these symbols, which a
+// libc would provide. They are written with x86 string instructions: a plain
+// Rust loop here could be recognised as a memcpy idiom and call itself.
+
+/// # Safety
+/// The C contract: `n` bytes readable at `src`, writable at `dst`, no overlap.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+    // SAFETY: per the function's contract.
+    unsafe {
+        core::arch::asm!("rep movsb", inout("rcx") n => _, inout("rdi") dst => _,
+            inout("rsi") src => _, options(nostack, preserves_flags));
+    }
+    dst
+}
+
+/// # Safety
+/// The C contract: `n` bytes readable at `src` and writable at `dst`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+    // SAFETY: per the function's contract. Copy backwards (with the direction
+    // flag, restored after) when the destination overlaps the source's tail.
+    unsafe {
+        if (dst as usize).wrapping_sub(src as usize) >= n {
+            core::arch::asm!("rep movsb", inout("rcx") n => _, inout("rdi") dst => _,
+                inout("rsi") src => _, options(nostack, preserves_flags));
+        } else {
+            core::arch::asm!("std", "rep movsb", "cld", inout("rcx") n => _,
+                inout("rdi") dst.add(n).wrapping_sub(1) => _,
+                inout("rsi") src.add(n).wrapping_sub(1) => _, options(nostack));
+        }
+    }
+    dst
+}
+
+/// # Safety
+/// The C contract: `n` bytes writable at `dst`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn memset(dst: *mut u8, c: i32, n: usize) -> *mut u8 {
+    // SAFETY: per the function's contract.
+    unsafe {
+        core::arch::asm!("rep stosb", inout("rcx") n => _, inout("rdi") dst => _,
+            in("al") c as u8, options(nostack, preserves_flags));
+    }
+    dst
+}
+
+/// # Safety
+/// The C contract: `n` bytes readable at `a` and at `b`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+    let mut i = 0;
+    while i < n {
+        // SAFETY: i < n, per the function's contract. Volatile reads keep the
+        // loop from being turned back into a call to memcmp.
+        let (x, y) = unsafe { (a.add(i).read_volatile(), b.add(i).read_volatile()) };
+        if x != y {
+            return x as i32 - y as i32;
+        }
+        i += 1;
+    }
+    0
+}
+
+/// # Safety
+/// As `memcmp`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+    // SAFETY: same contract as memcmp.
+    unsafe { memcmp(a, b, n) }
+}
+
+/// # Safety
+/// The C contract: `s` points to a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn strlen(s: *const u8) -> usize {
+    let mut n = 0;
+    // SAFETY: per the function's contract, every byte up to the NUL is readable.
+    while unsafe { s.add(n).read_volatile() } != 0 {
+        n += 1;
+    }
+    n
+}

@@ -1,0 +1,175 @@
+//! Finding the command before the clone, the way execvp(3) would.
+//!
+//! Doing it in the parent means "command not found" is reported before any
+//! namespace exists, and the child's execve gets a full path.
+
+use crate::error::{EXIT_CANNOT_EXEC, EXIT_NOT_FOUND, Error, strerror};
+use crate::out::Buf;
+use crate::plan::cstring;
+use crate::sys::Errno;
+use alloc::ffi::CString;
+use alloc::vec::Vec;
+use rustix::fs::{Access, FileType, Mode};
+
+/// The search path when the environment has no PATH (an initramfs, `env -i`).
+pub const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// What one candidate file is.
+#[derive(Debug, PartialEq, Eq)]
+enum Probe {
+    Executable,
+    /// It exists but cannot be run (no x bit, or a directory).
+    NotExecutable(Errno),
+    Missing(Errno),
+}
+
+fn probe(path: &CString) -> Probe {
+    match rustix::fs::stat(path.as_c_str()) {
+        Err(e) => Probe::Missing(e),
+        Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Directory => {
+            Probe::NotExecutable(Errno::ISDIR)
+        }
+        Ok(st) if Mode::from_raw_mode(st.st_mode).bits() & 0o111 == 0 => {
+            Probe::NotExecutable(Errno::ACCESS)
+        }
+        Ok(_) => match rustix::fs::access(path.as_c_str(), Access::EXEC_OK) {
+            Ok(()) => Probe::Executable,
+            Err(e) => Probe::NotExecutable(e),
+        },
+    }
+}
+
+/// Resolves `name` to the file execve should run.
+///
+/// A name with a `/` is used as given (relative to `workdir` if there is
+/// one, since that is where the child will be). Otherwise each PATH entry is
+/// tried in order; like execvp, a match that cannot be executed is remembered
+/// and the search goes on.
+pub fn command(
+    name: &[u8],
+    path_var: Option<&[u8]>,
+    workdir: Option<&[u8]>,
+) -> Result<CString, Error> {
+    if name.is_empty() {
+        return Err(Error::new(
+            EXIT_NOT_FOUND,
+            Buf::new().s("'': command not found"),
+        ));
+    }
+    if name.contains(&b'/') {
+        let check = match workdir {
+            Some(w) if name[0] != b'/' => join(w, name),
+            _ => name.to_vec(),
+        };
+        return match probe(&cstring(check)) {
+            Probe::Executable => Ok(cstring(name.to_vec())),
+            Probe::NotExecutable(e) => Err(cannot_exec(name, e)),
+            Probe::Missing(e) => Err(Error::new(
+                EXIT_NOT_FOUND,
+                Buf::new().b(name).s(": ").s(strerror(e)),
+            )),
+        };
+    }
+    let mut refused = None;
+    for dir in path_var.unwrap_or(DEFAULT_PATH).split(|&c| c == b':') {
+        // An empty entry means the current directory, as in execvp.
+        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
+        let cand = cstring(join(dir, name));
+        match probe(&cand) {
+            Probe::Executable => return Ok(cand),
+            Probe::NotExecutable(e) => refused = refused.or(Some(e)),
+            Probe::Missing(_) => {}
+        }
+    }
+    match refused {
+        Some(e) => Err(cannot_exec(name, e)),
+        None => Err(Error::new(
+            EXIT_NOT_FOUND,
+            Buf::new().b(name).s(": command not found"),
+        )),
+    }
+}
+
+fn cannot_exec(name: &[u8], e: Errno) -> Error {
+    Error::new(EXIT_CANNOT_EXEC, Buf::new().b(name).s(": ").s(strerror(e)))
+}
+
+fn join(dir: &[u8], name: &[u8]) -> Vec<u8> {
+    let mut p = dir.to_vec();
+    if !p.ends_with(b"/") {
+        p.push(b'/');
+    }
+    p.extend_from_slice(name);
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn tmpdir(tag: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("hull-resolve-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    fn file(path: &std::path::Path, mode: u32) {
+        std::fs::write(path, b"#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    #[test]
+    fn searches_path_in_order_and_skips_unexecutable() {
+        let d = tmpdir("order");
+        let (a, b) = (d.join("a"), d.join("b"));
+        std::fs::create_dir_all(&a).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        file(&a.join("tool"), 0o644);
+        file(&b.join("tool"), 0o755);
+        let path = format!("{}:{}", a.display(), b.display());
+        let got = command(b"tool", Some(path.as_bytes()), None).unwrap();
+        assert_eq!(got.to_bytes(), b.join("tool").to_str().unwrap().as_bytes());
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn not_found_is_127_and_unexecutable_is_126() {
+        let d = tmpdir("codes");
+        file(&d.join("plain"), 0o644);
+        let path = d.to_str().unwrap().as_bytes().to_vec();
+        let e = command(b"nosuch-hull-cmd", Some(&path), None).unwrap_err();
+        assert_eq!(e.code, 127);
+        assert_eq!(e.msg, b"nosuch-hull-cmd: command not found");
+        let e = command(b"plain", Some(&path), None).unwrap_err();
+        assert_eq!(e.code, 126);
+        assert_eq!(e.msg, b"plain: Permission denied");
+        let p = d.join("plain");
+        let e = command(p.to_str().unwrap().as_bytes(), None, None).unwrap_err();
+        assert_eq!(e.code, 126);
+        let e = command(d.to_str().unwrap().as_bytes(), None, None).unwrap_err();
+        assert_eq!(e.code, 126, "a directory cannot be executed");
+        let e = command(b"/nonexistent/x", None, None).unwrap_err();
+        assert_eq!(
+            (e.code, &e.msg[..]),
+            (127, &b"/nonexistent/x: No such file or directory"[..])
+        );
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn slash_names_are_taken_as_given_relative_to_workdir() {
+        let d = tmpdir("slash");
+        file(&d.join("run.sh"), 0o755);
+        let got = command(b"./run.sh", None, Some(d.to_str().unwrap().as_bytes())).unwrap();
+        assert_eq!(got.to_bytes(), b"./run.sh");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn default_path_when_unset() {
+        let got = command(b"sh", None, None).unwrap();
+        assert!(got.to_bytes().ends_with(b"/sh"));
+    }
+}

@@ -1,0 +1,237 @@
+//! The thin syscall layer: every `unsafe` block of the library lives here.
+//!
+//! Functions take `&CStr`, `BorrowedFd` or `OwnedFd` and return
+//! `Result<_, Errno>`, in rustix's style. rustix is used wherever it has the
+//! call; raw `syscall` instructions are written only for what it lacks or keeps
+//! behind unstable APIs (execve and exit_group (rustix keeps them in its
+//! unstable runtime module), clone3 with fork semantics, clone, clock_gettime without
+//! the vDSO's auxv lookup, the SIOCSIFFLAGS ioctl).
+
+use alloc::ffi::CString;
+use alloc::vec::Vec;
+use core::ffi::{CStr, c_char};
+
+pub use rustix::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+pub use rustix::io::Errno;
+
+pub type Result<T> = core::result::Result<T, Errno>;
+
+mod raw;
+
+/// `exit_group(2)`: ends the process with `code`. Nothing is unwound or flushed.
+pub fn exit(code: i32) -> ! {
+    // SAFETY: exit_group takes a plain integer and does not return.
+    unsafe {
+        raw::syscall2(raw::SYS_EXIT_GROUP, code as usize, 0);
+        // SAFETY: the kernel never returns from exit_group.
+        core::hint::unreachable_unchecked()
+    }
+}
+
+/// `mmap(2)` of `len` private anonymous bytes, read-write. For the allocator.
+pub fn map_anonymous(len: usize) -> Result<*mut u8> {
+    use rustix::mm::{MapFlags, ProtFlags};
+    // SAFETY: a fresh anonymous mapping aliases no existing memory.
+    let p = unsafe {
+        rustix::mm::mmap_anonymous(
+            core::ptr::null_mut(),
+            len,
+            ProtFlags::READ | ProtFlags::WRITE,
+            MapFlags::PRIVATE,
+        )?
+    };
+    Ok(p.cast())
+}
+
+/// A NULL-terminated array of C strings, as `execve(2)` takes for argv and envp.
+///
+/// Built in the parent before the clone, so the child only passes a pointer.
+pub struct CStrArray {
+    strings: Vec<CString>,
+    ptrs: Vec<*const c_char>,
+}
+
+impl CStrArray {
+    pub fn new(items: Vec<CString>) -> CStrArray {
+        let mut ptrs: Vec<*const c_char> = items.iter().map(|s| s.as_ptr()).collect();
+        ptrs.push(core::ptr::null());
+        CStrArray {
+            strings: items,
+            ptrs,
+        }
+    }
+
+    pub fn strings(&self) -> &[CString] {
+        &self.strings
+    }
+}
+
+/// `execve(2)`. Returns only on failure, with the errno.
+pub fn execve(path: &CStr, argv: &CStrArray, envp: &CStrArray) -> Errno {
+    // SAFETY: both arrays are NULL-terminated and point into CStrings owned by
+    // the arrays, which outlive the call (CStrArray's invariant).
+    let r = unsafe {
+        raw::syscall3(
+            raw::SYS_EXECVE,
+            path.as_ptr() as usize,
+            argv.ptrs.as_ptr() as usize,
+            envp.ptrs.as_ptr() as usize,
+        )
+    };
+    Errno::from_raw_os_error(-r as i32)
+}
+
+/// Which side of a successful clone we are on.
+pub enum Fork {
+    /// The new process. It must only make syscalls and leave by `execve` or `exit`.
+    Child,
+    /// The caller, holding the child's pid and a pidfd for it.
+    Parent { pid: i32, pidfd: OwnedFd },
+}
+
+/// `clone3(2)` with fork semantics (no new stack, no shared memory), exit
+/// signal SIGCHLD and `CLONE_PIDFD`, plus the namespace bits in `flags`.
+/// With `cgroup`, the child is born in that cgroup (`CLONE_INTO_CGROUP`).
+///
+/// Falls back to `clone(2)` when clone3 is missing (ENOSYS: kernels before 5.3,
+/// or a seccomp filter that does not know it) and no cgroup was asked for.
+///
+/// hull is single-threaded, so the child's copy of memory is consistent.
+pub fn clone(flags: u64, cgroup: Option<BorrowedFd<'_>>) -> Result<Fork> {
+    use linux_raw_sys::general::{CLONE_INTO_CGROUP, CLONE_PIDFD, SIGCHLD, clone_args};
+    let mut pidfd: i32 = -1;
+    let mut args = clone_args {
+        flags: flags | CLONE_PIDFD as u64,
+        pidfd: &mut pidfd as *mut i32 as u64,
+        child_tid: 0,
+        parent_tid: 0,
+        exit_signal: SIGCHLD as u64,
+        stack: 0,
+        stack_size: 0,
+        tls: 0,
+        set_tid: 0,
+        set_tid_size: 0,
+        cgroup: 0,
+    };
+    // The first version of the struct (64 bytes, Linux 5.3) is enough unless the
+    // cgroup field is used (88 bytes, Linux 5.7).
+    let mut size = 64;
+    if let Some(fd) = cgroup {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = fd.as_raw_fd() as u64;
+        size = core::mem::size_of::<clone_args>();
+    }
+    // SAFETY: `args` is a valid clone_args of at least `size` bytes, and
+    // `pidfd` outlives the call. Without CLONE_VM and with no stack given, the
+    // child runs on a copy of our memory and returns here with 0, like fork.
+    let mut ret = unsafe { raw::syscall2(raw::SYS_CLONE3, &args as *const _ as usize, size) };
+    if ret == -(Errno::NOSYS.raw_os_error() as isize) && cgroup.is_none() {
+        // SAFETY: clone(2) with fork semantics, as above; on x86_64 the pidfd is
+        // returned through the parent_tid argument.
+        ret = unsafe {
+            raw::syscall5(
+                raw::SYS_CLONE,
+                (flags | CLONE_PIDFD as u64 | SIGCHLD as u64) as usize,
+                0,
+                &mut pidfd as *mut i32 as usize,
+                0,
+                0,
+            )
+        };
+    }
+    match ret {
+        0 => Ok(Fork::Child),
+        r if r < 0 => Err(Errno::from_raw_os_error(-r as i32)),
+        pid => Ok(Fork::Parent {
+            pid: pid as i32,
+            // SAFETY: the kernel just created this fd for us; nothing else owns it.
+            pidfd: unsafe { OwnedFd::from_raw_fd(pidfd) },
+        }),
+    }
+}
+
+/// `clock_gettime(CLOCK_MONOTONIC)` in nanoseconds, by direct syscall.
+///
+/// rustix would go through the vDSO, whose lookup reads the auxiliary vector
+/// from /proc, which an early-boot environment may not have mounted.
+pub fn monotonic_ns() -> u64 {
+    let mut ts = [0i64; 2];
+    // SAFETY: `ts` has the layout of a struct timespec and outlives the call.
+    unsafe {
+        raw::syscall2(
+            raw::SYS_CLOCK_GETTIME,
+            linux_raw_sys::general::CLOCK_MONOTONIC as usize,
+            ts.as_mut_ptr() as usize,
+        )
+    };
+    ts[0] as u64 * 1_000_000_000 + ts[1] as u64
+}
+
+/// Brings the loopback interface up: `ioctl(SIOCGIFFLAGS)`, then
+/// `ioctl(SIOCSIFFLAGS)` with `IFF_UP`, on a throwaway datagram socket.
+pub fn loopback_up() -> Result<()> {
+    use rustix::net::{AddressFamily, SocketFlags, SocketType, socket_with};
+    let sock = socket_with(
+        AddressFamily::INET,
+        SocketType::DGRAM,
+        SocketFlags::CLOEXEC,
+        None,
+    )?;
+    // struct ifreq: a 16-byte name, then a union whose first member for these
+    // requests is `short ifr_flags`. 40 bytes on x86_64.
+    let mut ifr = [0u8; 40];
+    ifr[..2].copy_from_slice(b"lo");
+    let fd = sock.as_raw_fd() as usize;
+    let p = ifr.as_mut_ptr() as usize;
+    // SAFETY: `ifr` is a valid, large-enough struct ifreq for both requests and
+    // outlives the calls; `fd` is an open socket.
+    let r = unsafe { raw::syscall3(raw::SYS_IOCTL, fd, raw::SIOCGIFFLAGS, p) };
+    raw::check(r)?;
+    let flags = u16::from_ne_bytes([ifr[16], ifr[17]]) | raw::IFF_UP;
+    ifr[16..18].copy_from_slice(&flags.to_ne_bytes());
+    // SAFETY: as above.
+    let r = unsafe { raw::syscall3(raw::SYS_IOCTL, fd, raw::SIOCSIFFLAGS, p) };
+    raw::check(r)?;
+    Ok(())
+}
+
+/// `write(2)` until all of `buf` is written (or an error other than EINTR).
+pub fn write_all(fd: BorrowedFd<'_>, mut buf: &[u8]) -> Result<()> {
+    while !buf.is_empty() {
+        match rustix::io::write(fd, buf) {
+            Ok(0) => return Err(Errno::IO),
+            Ok(n) => buf = &buf[n..],
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// `read(2)` until `buf` is full or end of file, retrying EINTR. Returns the
+/// number of bytes read.
+pub fn read_full(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match rustix::io::read(fd, &mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+/// Standard error, which hull never closes.
+pub fn stderr() -> BorrowedFd<'static> {
+    // SAFETY: fd 2 is inherited open for the life of the process; if it was
+    // closed, writes fail with EBADF, which callers ignore.
+    unsafe { BorrowedFd::borrow_raw(2) }
+}
+
+/// Standard output.
+pub fn stdout() -> BorrowedFd<'static> {
+    // SAFETY: as for `stderr`.
+    unsafe { BorrowedFd::borrow_raw(1) }
+}

@@ -1,0 +1,113 @@
+//! Shared helpers for the integration tests: they run the real `hull` binary
+//! on the real kernel.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+/// The hull binary cargo built for these tests.
+pub fn hull() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_hull"))
+}
+
+/// Runs hull with `args`, stdin closed; returns the output.
+pub fn run(args: &[&str]) -> Output {
+    hull()
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("spawn hull")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+/// Loud skip for tests that need root. Without root the test fails, unless
+/// HULL_SKIP_ROOT_TESTS=1 says skipping is intended; then a SKIPPED line goes
+/// straight to the terminal (past the test harness's capture).
+pub fn need_root(test: &str) -> bool {
+    if is_root() {
+        return true;
+    }
+    if std::env::var_os("HULL_SKIP_ROOT_TESTS").is_some() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED {test}: needs root (namespaces, mounts)"
+        );
+        return false;
+    }
+    panic!(
+        "{test} needs root; run the tests as root, or set HULL_SKIP_ROOT_TESTS=1 to skip them loudly"
+    );
+}
+
+/// Skips (loudly) when a host tool the test drives is missing; .ci/run installs them.
+pub fn need_tool(test: &str, tool: &str) -> bool {
+    let found = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
+        .unwrap_or(false);
+    if !found {
+        if std::env::var_os("CI").is_some() {
+            panic!("{test}: '{tool}' is not installed; .ci/run should have installed it");
+        }
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED {test}: '{tool}' is not installed"
+        );
+    }
+    found
+}
+
+/// The host's mount table, for before/after comparisons.
+pub fn host_mountinfo() -> String {
+    std::fs::read_to_string("/proc/self/mountinfo").expect("read mountinfo")
+}
+
+/// Pids of the direct children of `pid`.
+pub fn children(pid: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|s| s.parse().ok())
+        .collect()
+}
+
+/// Waits (bounded) until `pid` has a child, and returns it.
+pub fn wait_for_child(pid: u32) -> u32 {
+    for _ in 0..500 {
+        if let Some(&c) = children(pid).first() {
+            return c;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("process {pid} never got a child");
+}
+
+/// Waits (bounded) until `/proc/<pid>/cmdline` starts with `argv0`, i.e. the
+/// child has exec'd.
+pub fn wait_for_exec(pid: u32, argv0: &str) {
+    for _ in 0..500 {
+        let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if cmd.split(|&b| b == 0).next() == Some(argv0.as_bytes()) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("process {pid} never exec'd {argv0}");
+}

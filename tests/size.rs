@@ -1,0 +1,41 @@
+//! The release binary's size budget and static-ness. Size is deterministic,
+//! so it is asserted here; speed is left to the benchmarks.
+
+use std::process::Command;
+
+/// Bytes the release binary may take (issue 2: 32 KiB).
+const BUDGET: u64 = 32 * 1024;
+
+#[test]
+fn release_binary_is_static_and_within_budget() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let st = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--quiet", "--bin", "hull"])
+        .current_dir(root)
+        .status()
+        .expect("run cargo build --release");
+    assert!(st.success(), "cargo build --release failed");
+    let bin = std::path::Path::new(root).join("target/release/hull");
+    let bin = std::env::var_os("CARGO_TARGET_DIR")
+        .map(|d| std::path::Path::new(&d).join("release/hull"))
+        .filter(|p| p.exists())
+        .unwrap_or(bin);
+    let size = std::fs::metadata(&bin).expect("release binary").len();
+    assert!(
+        size <= BUDGET,
+        "release binary is {size} bytes, over the {BUDGET}-byte budget"
+    );
+
+    // Static: no program interpreter (ldd alone is not proof).
+    let bytes = std::fs::read(&bin).unwrap();
+    assert_eq!(&bytes[..4], b"\x7fELF");
+    let phoff = u64::from_le_bytes(bytes[0x20..0x28].try_into().unwrap()) as usize;
+    let phentsize = u16::from_le_bytes(bytes[0x36..0x38].try_into().unwrap()) as usize;
+    let phnum = u16::from_le_bytes(bytes[0x38..0x3a].try_into().unwrap()) as usize;
+    for i in 0..phnum {
+        let off = phoff + i * phentsize;
+        let p_type = u32::from_le_bytes(bytes[off..off + 4].try_into().unwrap());
+        assert_ne!(p_type, 3, "PT_INTERP present: the binary is not static");
+        assert_ne!(p_type, 2, "PT_DYNAMIC present: the binary is not static");
+    }
+}
