@@ -43,7 +43,7 @@ impl Report {
 /// Runs in the cloned process: every step of the plan, then execve.
 pub fn run(plan: &Plan, report: BorrowedFd<'_>) -> ! {
     for (i, op) in plan.ops.iter().enumerate() {
-        if let Err(e) = apply(op) {
+        if let Err(e) = apply(op, report) {
             fail(report, i as u32, e);
         }
     }
@@ -52,7 +52,7 @@ pub fn run(plan: &Plan, report: BorrowedFd<'_>) -> ! {
 }
 
 /// One operation: one or two syscalls, nothing else.
-fn apply(op: &Op) -> sys::Result<()> {
+fn apply(op: &Op, channel: BorrowedFd<'_>) -> sys::Result<()> {
     match op {
         Op::PrivateMounts => rustix::mount::mount_change(
             c"/",
@@ -68,6 +68,15 @@ fn apply(op: &Op) -> sys::Result<()> {
             MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC,
             None,
         ),
+        Op::AwaitParent => {
+            // One byte means "go". End of file means the parent gave up (it
+            // has already reported why), so leave without a report.
+            let mut go = [0u8; 1];
+            match sys::read_full(channel, &mut go) {
+                Ok(1) => Ok(()),
+                _ => sys::exit(EXIT_RUNTIME),
+            }
+        }
     }
 }
 

@@ -28,6 +28,10 @@ pub enum Op {
     Chdir(CString),
     /// `mount("proc", target, "proc", MS_NOSUID|MS_NODEV|MS_NOEXEC)`.
     MountProc(CString),
+    /// Block until the parent has done its part of the setup from outside
+    /// (id maps, a cgroup join) and sent one byte on the channel. A plan
+    /// holds at most one, placed before the first step that depends on it.
+    AwaitParent,
 }
 
 impl Op {
@@ -39,6 +43,7 @@ impl Op {
             Op::LoopbackUp => ("bring up loopback: ioctl SIOCSIFFLAGS", b"lo"),
             Op::Chdir(d) => ("chdir", d.to_bytes()),
             Op::MountProc(t) => ("mount proc on", t.to_bytes()),
+            Op::AwaitParent => ("wait for the parent", b""),
         }
     }
 }
@@ -99,6 +104,11 @@ impl Plan {
             argv,
             envp,
         }
+    }
+
+    /// Whether the child waits for the parent (see [`Op::AwaitParent`]).
+    pub fn awaits_parent(&self) -> bool {
+        self.ops.contains(&Op::AwaitParent)
     }
 
     /// The plan in human terms, one step a line, for `--dry-run` and `--debug`.

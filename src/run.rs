@@ -30,6 +30,10 @@ pub fn run(spec: &Spec, env: &[&CStr]) -> Result<i32, Error> {
                 .s("\n"),
         );
     }
+    if plan.awaits_parent() {
+        // The parent's side of the setup goes here, before the release.
+        child.release()?;
+    }
     wait_exec(&plan, &child)?;
     if spec.debug {
         debug(Buf::new().s("execve succeeded (report channel closed)\n"));
@@ -58,6 +62,14 @@ pub struct Child {
     pub pid: i32,
     pub pidfd: OwnedFd,
     report: OwnedFd,
+}
+
+impl Child {
+    /// Lets a child waiting at [`crate::plan::Op::AwaitParent`] go on.
+    pub fn release(&self) -> Result<(), Error> {
+        sys::write_all(self.report.as_fd(), b"g")
+            .map_err(|e| Error::sys("release the child", b"", e))
+    }
 }
 
 /// Creates the report channel and makes the one clone3. In the child this
