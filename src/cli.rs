@@ -14,6 +14,7 @@ hull: a container in one static binary and one clone3.
 
 usage:
   hull run [OPTIONS] [--] COMMAND [ARG...]   run COMMAND in new namespaces
+  hull check          what this kernel offers: namespaces, cgroups, clone3
   hull --help | --version
 
 Run 'hull run --help' for the options of run.
@@ -46,6 +47,8 @@ pub enum Command {
     /// Print this text on standard output and exit 0.
     Help(&'static str),
     Version,
+    /// Report what the running kernel offers (`hull check`).
+    Check,
     Run(Spec),
 }
 
@@ -57,6 +60,7 @@ pub fn parse(args: &[&[u8]]) -> Result<Command, Error> {
     match sub {
         b"-h" | b"--help" | b"help" => Ok(Command::Help(HELP)),
         b"-V" | b"--version" | b"version" => Ok(Command::Version),
+        b"check" => Ok(Command::Check),
         b"run" => {
             let mut spec = Spec::default();
             let mut a = Args::new(rest);
@@ -344,6 +348,7 @@ mod tests {
     fn help_and_version() {
         assert_eq!(parse(&[b"--help"]).unwrap(), Command::Help(HELP));
         assert_eq!(parse(&[b"--version"]).unwrap(), Command::Version);
+        assert_eq!(parse(&[b"check"]).unwrap(), Command::Check);
         assert_eq!(
             parse(&[b"run", b"--help"]).unwrap(),
             Command::Help(RUN_HELP)

@@ -11,6 +11,7 @@
 
 extern crate alloc;
 
+pub mod check;
 pub mod child;
 pub mod cli;
 pub mod error;
@@ -37,6 +38,7 @@ pub fn main(args: &[&CStr], env: &[&CStr]) -> i32 {
             print(Buf::new().s("hull ").s(cli::VERSION).s("\n").as_bytes());
             Ok(0)
         }
+        Ok(cli::Command::Check) => Ok(check::check()),
         Ok(cli::Command::Run(spec)) => run::run(&spec, env),
         Err(e) => Err(e),
     };

@@ -14,11 +14,13 @@ impl Buf {
         Buf(Vec::new())
     }
     /// Appends a string.
+    #[inline(never)]
     pub fn s(&mut self, s: &str) -> &mut Buf {
         self.0.extend_from_slice(s.as_bytes());
         self
     }
     /// Appends raw bytes (a path, an argument).
+    #[inline(never)]
     pub fn b(&mut self, b: &[u8]) -> &mut Buf {
         self.0.extend_from_slice(b);
         self

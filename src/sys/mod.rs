@@ -150,6 +150,20 @@ pub fn clone(flags: u64, cgroup: Option<BorrowedFd<'_>>) -> Result<Fork> {
     }
 }
 
+/// Probes for `clone3(2)` without creating anything: a NULL argument of size
+/// 0 is refused with EINVAL by a kernel that has the call (the size check
+/// comes first), ENOSYS where it does not (or a seccomp filter says so).
+pub fn clone3_probe() -> Errno {
+    // SAFETY: with size 0 the kernel reads nothing from the (NULL) pointer.
+    let r = unsafe { raw::syscall2(raw::SYS_CLONE3, 0, 0) };
+    match raw::check(r) {
+        Err(e) => e,
+        // Not reachable (nothing can be created from an empty argument); say
+        // "yes" rather than guess.
+        Ok(_) => Errno::INVAL,
+    }
+}
+
 /// `clock_gettime(CLOCK_MONOTONIC)` in nanoseconds, by direct syscall.
 ///
 /// rustix would go through the vDSO, whose lookup reads the auxiliary vector

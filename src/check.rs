@@ -1,0 +1,146 @@
+//! `hull check`: what the running kernel offers hull, one fact a line.
+//!
+//! The first thing to run when a container fails to start in early boot. It
+//! must work where hull does: no /etc, and maybe no /proc yet (then the facts
+//! that only /proc can tell are "unknown (no /proc)"). It creates nothing: no
+//! process, no namespace, no mount.
+
+use crate::error::strerror;
+use crate::out::{Buf, print};
+use crate::plan::cstring;
+use crate::sys::{self, Errno};
+use alloc::ffi::CString;
+use alloc::vec::Vec;
+use rustix::fs::{Access, Mode, OFlags};
+
+/// The namespaces hull can create, as `/proc/self/ns/` names them.
+const NAMESPACES: &[u8] = b"mnt uts pid ipc net user cgroup time";
+
+/// Prints the report; exits 0 (it is a report, not a verdict).
+#[inline(never)]
+pub fn check() -> i32 {
+    let mut b = Buf::new();
+    b.s("clone3: ");
+    match sys::clone3_probe() {
+        // A zero-sized argument is refused before anything is created.
+        Errno::INVAL => b.s("yes"),
+        e => b.s("no (").s(strerror(e)).s(")"),
+    };
+    // Everything else is read from /proc, which early boot may not have yet.
+    if rustix::fs::access(c"/proc/self", Access::EXISTS).is_err() {
+        b.s("\n/proc: not mounted\nnamespaces, user namespaces, cgroup: unknown (no /proc)\n");
+        print(b.as_bytes());
+        return 0;
+    }
+    b.s("\n/proc: mounted\nnamespaces:");
+    for ns in split(NAMESPACES, b' ') {
+        if exists(&[b"/proc/self/ns/", ns]) {
+            b.s(" ").b(ns);
+        }
+    }
+    // 0 means none may be created, not even by root.
+    b.s("\nuser namespaces: max ")
+        .b(first_line(&read(&[b"/proc/sys/user/max_user_namespaces"])))
+        .s("\ncgroup:");
+    cgroups(&read(&[b"/proc/self/mountinfo"]), &mut b, &|point| {
+        // The controllers this tree can hand to its children.
+        read(&[point, b"/cgroup.controllers"])
+    });
+    b.s("\n");
+    print(b.as_bytes());
+    0
+}
+
+/// Describes the cgroup mounts listed in a mountinfo text, in order:
+/// " v2 <mount point> (<controllers>); v1 <name>;..." (a v1 hierarchy is
+/// named by its mount point's last component, such as `cpu,cpuacct`).
+pub fn cgroups(mountinfo: &[u8], b: &mut Buf, controllers: &dyn Fn(&[u8]) -> Vec<u8>) {
+    for line in split(mountinfo, b'\n') {
+        // "36 35 98:0 /root /mount/point opts [optional...] - fstype source superopts"
+        let point = split(line, b' ').nth(4).unwrap_or_default();
+        if has(line, b" - cgroup2 ") {
+            b.s(" v2 ").b(point).s(" (");
+            b.b(first_line(&controllers(point))).s(");");
+        } else if has(line, b" - cgroup ") {
+            let name = split(point, b'/').next_back().unwrap_or_default();
+            b.s(" v1 ").b(name).s(";");
+        }
+    }
+}
+
+fn has(s: &[u8], part: &[u8]) -> bool {
+    s.windows(part.len()).any(|w| w == part)
+}
+
+fn split(s: &[u8], sep: u8) -> core::slice::Split<'_, u8, impl FnMut(&u8) -> bool> {
+    s.split(move |&c| c == sep)
+}
+
+/// The first line, without its newline.
+fn first_line(s: &[u8]) -> &[u8] {
+    split(s, b'\n').next().unwrap_or_default()
+}
+
+/// The path made of `parts`, as a C string.
+fn path(parts: &[&[u8]]) -> CString {
+    cstring(parts.concat())
+}
+
+fn exists(parts: &[&[u8]]) -> bool {
+    rustix::fs::access(path(parts).as_c_str(), Access::EXISTS).is_ok()
+}
+
+/// A whole (small, /proc or /sys) file; empty if it cannot be read.
+fn read(parts: &[&[u8]]) -> Vec<u8> {
+    let mut v = Vec::new();
+    let flags = OFlags::RDONLY | OFlags::CLOEXEC;
+    if let Ok(fd) = rustix::fs::open(path(parts).as_c_str(), flags, Mode::empty()) {
+        let mut buf = [0u8; 512];
+        while let Ok(n @ 1..) = rustix::io::read(&fd, &mut buf) {
+            v.extend_from_slice(&buf[..n]);
+        }
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn describe(mountinfo: &[u8]) -> String {
+        let mut b = Buf::new();
+        cgroups(mountinfo, &mut b, &|point| {
+            assert_eq!(point, b"/sys/fs/cgroup/unified");
+            b"hugetlb pids\n".to_vec()
+        });
+        String::from_utf8(b.0).unwrap()
+    }
+
+    #[test]
+    fn hybrid_v1_and_v2_mounts() {
+        let mi = b"\
+22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw
+25 22 0:22 / /sys/fs/cgroup ro,nosuid shared:9 - tmpfs tmpfs ro,mode=755
+26 25 0:23 / /sys/fs/cgroup/unified rw,nosuid shared:10 - cgroup2 cgroup2 rw,nsdelegate
+27 25 0:24 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid shared:11 master:3 - cgroup cgroup rw,cpu,cpuacct
+28 25 0:25 / /sys/fs/cgroup/memory rw,nosuid - cgroup cgroup rw,memory
+";
+        assert_eq!(
+            describe(mi),
+            " v2 /sys/fs/cgroup/unified (hugetlb pids); v1 cpu,cpuacct; v1 memory;"
+        );
+    }
+
+    #[test]
+    fn pure_v2_and_none() {
+        let mut b = Buf::new();
+        let mi = b"30 1 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw\n";
+        cgroups(mi, &mut b, &|_| b"cpu memory pids".to_vec());
+        assert_eq!(b.as_bytes(), b" v2 /sys/fs/cgroup (cpu memory pids);");
+        // A mount whose source or path says "cgroup" is not a cgroup mount.
+        let mi = b"31 1 0:27 / /cgroup rw - tmpfs cgroup rw\n\n";
+        assert_eq!(describe(mi), "");
+        assert_eq!(first_line(b"5\n"), b"5");
+        assert_eq!(first_line(b""), b"");
+    }
+}

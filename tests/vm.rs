@@ -1,0 +1,98 @@
+//! hull in early boot, proven on a real kernel: boots Debian's kernel under
+//! qemu (TCG) with an initramfs holding the release hull, busybox and the
+//! scenario script tests/vm/init.sh as /init, and asserts the scenarios'
+//! marker lines on the serial console. tests/vm/vm.py does the fetching
+//! (cached in target/vm), the initramfs and the boot.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Every scenario /init runs; each must report PASS.
+const SCENARIOS: &[&str] = &[
+    "no-host-proc",
+    "no-host-proc-after",
+    "empty-env",
+    "no-etc",
+    "check-no-proc",
+    "hostname-pid1",
+    "exit-code",
+    "not-found",
+    "check",
+];
+
+/// The exit status vm.py uses for "cannot get the packages here".
+const SKIP: i32 = 77;
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
+}
+
+fn skip(why: &str) {
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED initramfs_scenarios_in_a_vm: {why}"
+    );
+}
+
+#[test]
+fn initramfs_scenarios_in_a_vm() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if Command::new("python3").arg("--version").output().is_err() {
+        // .ci/run installs python3; elsewhere a loud skip.
+        assert!(std::env::var_os("CI").is_none(), "python3 is missing in CI");
+        return skip("python3 is not installed");
+    }
+    // The binary that ships: the release build (as tests/size.rs measures it).
+    let st = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--quiet", "--bin", "hull"])
+        .current_dir(root)
+        .status()
+        .expect("run cargo build --release");
+    assert!(st.success(), "cargo build --release failed");
+    let hull = target_dir().join("release/hull");
+
+    let o = Command::new("python3")
+        .arg(root.join("tests/vm/vm.py"))
+        .arg("--cache")
+        .arg(target_dir().join("vm"))
+        .arg("--hull")
+        .arg(&hull)
+        .arg("--init")
+        .arg(root.join("tests/vm/init.sh"))
+        .args(["--timeout", "180"])
+        .output()
+        .expect("run tests/vm/vm.py");
+    let log = String::from_utf8_lossy(&o.stdout);
+    let diag = String::from_utf8_lossy(&o.stderr);
+    let _ = std::io::stderr().write_all(diag.as_bytes());
+    if o.status.code() == Some(SKIP) {
+        return skip("cannot fetch qemu, a kernel and busybox (see vm.py's message above)");
+    }
+    assert!(o.status.success(), "vm.py failed:\n{diag}\n{log}");
+
+    let markers: Vec<&str> = log
+        .lines()
+        .filter_map(|l| Some(&l[l.find("HULL-SCENARIO ")? + 14..]))
+        .collect();
+    let mut failed = Vec::new();
+    for name in SCENARIOS {
+        let m = markers.iter().find(|m| m.split(' ').next() == Some(name));
+        match m {
+            Some(m) if m.split(' ').nth(1) == Some("PASS") => {}
+            Some(m) => failed.push(m.to_string()),
+            None => failed.push(format!("{name}: no marker")),
+        }
+    }
+    let unknown: Vec<_> = markers
+        .iter()
+        .filter(|m| !SCENARIOS.contains(&m.split(' ').next().unwrap_or("")))
+        .collect();
+    assert!(
+        failed.is_empty() && unknown.is_empty(),
+        "scenarios failed: {failed:#?}\nunlisted markers: {unknown:?}\nserial console:\n{log}"
+    );
+    assert!(log.contains("HULL-VM-DONE"), "/init did not finish:\n{log}");
+}

@@ -1,0 +1,65 @@
+#!/bin/sh
+# /init of the VM test (tests/vm.rs boots it with tests/vm/vm.py).
+#
+# PID 1 of a bare initramfs: busybox, /bin/hull, no /etc, nothing mounted,
+# and the kernel's environment (HOME, TERM: no PATH, and busybox sh does not
+# export the default it searches with). Each scenario prints one marker line,
+#   HULL-SCENARIO <name> PASS|FAIL <detail>
+# which the test asserts; HULL-VM-DONE says /init got to the end. The
+# scenarios share one boot (a boot costs seconds under TCG) and are ordered
+# so that none depends on another's leftovers: the ones that need no /proc
+# in the host run first, before anything is mounted.
+
+# expect NAME WANT GOT: GOT is the scenario's output, newlines as '|'.
+expect() {
+    if [ "$3" = "$2" ]; then
+        echo "HULL-SCENARIO $1 PASS"
+    else
+        echo "HULL-SCENARIO $1 FAIL want [$2] got [$3]"
+    fi
+}
+# out CMD...: runs CMD, stdout and stderr joined, newlines as '|', then "rc=N".
+out() {
+    "$@" >/tmp/out 2>&1
+    echo "rc=$?" >>/tmp/out
+    tr '\n' '|' </tmp/out | sed 's/|$//'
+}
+
+# The firmware's last line has no newline.
+echo
+mount -t tmpfs tmp /tmp
+
+# --- before /proc and /sys are mounted -------------------------------------
+
+# No /proc in the host: hull must not need it (the container gets its own).
+expect no-host-proc "container 1 proc|rc=0" \
+    "$(out hull run sh -c 'echo $(hostname) $$ $(test -e /proc/1/stat && echo proc)')"
+# ...and the container's /proc did not appear in the host.
+expect no-host-proc-after "absent" "$(test -e /proc/self && echo present || echo absent)"
+
+# An empty environment: no PATH, so hull's default search path finds env,
+# which then prints the (empty) environment it was given. And no /etc at all.
+expect empty-env "rc=0" "$(out env -i /bin/hull run env)"
+expect no-etc "no-etc|rc=0" "$(out env -i /bin/hull run sh -c 'test -e /etc || echo no-etc')"
+
+expect check-no-proc "clone3: yes|/proc: not mounted|namespaces, user namespaces, cgroup: unknown (no /proc)|rc=0" \
+    "$(out hull check)"
+
+# --- with /proc, /sys and the cgroup2 tree ----------------------------------
+
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+
+expect hostname-pid1 "vmbox 1|rc=0" \
+    "$(out hull run --hostname vmbox sh -c 'echo $(hostname) $$')"
+
+expect exit-code "rc=42" "$(out hull run sh -c 'exit 42')"
+expect not-found "hull: nosuch: command not found|rc=127" "$(out hull run nosuch)"
+
+# hull check sees the guest's pure cgroup v2 tree with every controller.
+expect check "yes|mounted|v2 /sys/fs/cgroup ($(cat /sys/fs/cgroup/cgroup.controllers));" \
+    "$(hull check | sed -n 's/^clone3: //p; s/^\/proc: //p; s/^cgroup: //p' | tr '\n' '|' | sed 's/|$//')"
+
+echo HULL-VM-DONE
+poweroff -f
