@@ -9,7 +9,9 @@
 use crate::error::EXIT_RUNTIME;
 use crate::plan::{Op, Plan};
 use crate::sys::{self, BorrowedFd, Errno};
-use rustix::mount::{MountFlags, MountPropagationFlags};
+use rustix::fs::{Mode, OFlags};
+use rustix::mount::{MountFlags, MountPropagationFlags, UnmountFlags};
+use rustix::thread::{CapabilitySet, CapabilitySets};
 
 /// The step number that stands for execve itself in a [`Report`].
 pub const EXEC_STEP: u32 = u32::MAX;
@@ -61,13 +63,78 @@ fn apply(op: &Op, channel: BorrowedFd<'_>) -> sys::Result<()> {
         Op::Hostname(name) => rustix::system::sethostname(name),
         Op::LoopbackUp => sys::loopback_up(),
         Op::Chdir(dir) => rustix::process::chdir(dir.as_c_str()),
-        Op::MountProc(target) => rustix::mount::mount(
-            c"proc",
-            target.as_c_str(),
-            c"proc",
-            MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC,
-            None,
+        Op::Mount(m) => rustix::mount::mount(
+            m.src.as_c_str(),
+            m.target.as_c_str(),
+            m.fstype,
+            MountFlags::from_bits_retain(m.flags),
+            m.data.as_deref(),
         ),
+        Op::Mkdir(p) => rustix::fs::mkdir(p.as_c_str(), Mode::from_raw_mode(0o755)),
+        Op::Touch(p) => rustix::fs::open(
+            p.as_c_str(),
+            OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o644),
+        )
+        .map(drop),
+        Op::Symlink(target, p) => rustix::fs::symlink(*target, p.as_c_str()),
+        Op::ReadOnly(p, recursive) => sys::make_read_only(p, *recursive),
+        Op::PivotRoot(root) => {
+            rustix::process::chdir(root.as_c_str())?;
+            match rustix::process::pivot_root(c".", c".") {
+                // The old root is now stacked under the new one, at "/":
+                // detach it, so no path of the host stays reachable.
+                Ok(()) => rustix::mount::unmount(c".", UnmountFlags::DETACH)?,
+                // EINVAL: "/" is the initramfs (rootfs), which cannot be
+                // pivoted away nor unmounted. Do what switch_root does: move
+                // the new root over "/" and chroot into it. That is safe
+                // enough here: the initramfs is covered by the moved mount, a
+                // path walk (even `..` from a nested chroot) always steps
+                // into the topmost mount, and we keep no fd or cwd below it,
+                // so nothing of the old root stays reachable.
+                Err(Errno::INVAL) => {
+                    rustix::mount::mount_move(c".", c"/")?;
+                    rustix::process::chroot(c".")?;
+                }
+                Err(e) => return Err(e),
+            }
+            rustix::process::chdir(c"/")
+        }
+        Op::DropBounding(keep) => {
+            for cap in 0..64 {
+                if keep & (1 << cap) == 0 {
+                    match rustix::thread::remove_capability_from_bounding_set(
+                        CapabilitySet::from_bits_retain(1 << cap),
+                    ) {
+                        // Past the last capability this kernel knows.
+                        Err(Errno::INVAL) => break,
+                        r => r?,
+                    }
+                }
+            }
+            Ok(())
+        }
+        Op::User(uid, gid) => {
+            use rustix::process::{Gid, Uid};
+            let (u, g) = (Uid::from_raw_unchecked(*uid), Gid::from_raw_unchecked(*gid));
+            rustix::thread::set_thread_groups(&[])?;
+            rustix::thread::set_thread_res_gid(g, g, g)?;
+            rustix::thread::set_thread_res_uid(u, u, u)
+        }
+        Op::Caps(mask) => {
+            // The kernel ignores bits past its last capability.
+            let m = CapabilitySet::from_bits_retain(*mask);
+            rustix::thread::set_capabilities(
+                None,
+                CapabilitySets {
+                    effective: m,
+                    permitted: m,
+                    inheritable: m,
+                },
+            )?;
+            rustix::thread::clear_ambient_capability_set()
+        }
+        Op::NoNewPrivs => rustix::thread::set_no_new_privs(true),
         Op::AwaitParent => {
             // One byte means "go". End of file means the parent gave up (it
             // has already reported why), so leave without a report.

@@ -2,7 +2,8 @@
 
 use crate::error::Error;
 use crate::out::Buf;
-use crate::spec::{HOSTNAME_MAX, Spec};
+use crate::out::parse_u64;
+use crate::spec::{CAP_NAMES, Env, HOSTNAME_MAX, Spec, Volume};
 use alloc::vec::Vec;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -28,11 +29,24 @@ pub const RUN_HELP: &str = "\
 usage: hull run [OPTIONS] [--] COMMAND [ARG...]
 
 Runs COMMAND as PID 1 in new UTS, PID and mount namespaces, with the mount
-tree made private, its own hostname and a fresh /proc.
+tree made private, its own hostname, a fresh /proc, docker's default
+capabilities and a cleared environment.
 
 options:
+  --rootfs DIR        use DIR as the root filesystem (default: the host's)
+  --read-only         make the root filesystem read-only
+  -v, --volume SRC:DST[:ro]  bind host path SRC on DST (read-only with :ro)
+  --tmpfs DST[:OPTS]  a private tmpfs on DST (OPTS such as size=64m)
+  -e, --env KEY[=VAL] set KEY (without =VAL: the host's value)
+  --env-file FILE     KEY=VALUE lines; # comments and blank lines skipped
+  --env-host          start from the host's environment
+  -u, --user UID[:GID]  run as these numeric ids (no supplementary groups)
+  --cap-add CAP       keep CAP too (CHOWN or cap_chown; ALL)
+  --cap-drop CAP      drop CAP (ALL: every one)
+  --privileged        keep every capability; /proc unmasked
+  --no-new-privs      set no_new_privs (setuid bits no longer raise privileges)
   --hostname NAME     hostname inside (default: container; at most 64 bytes)
-  -w, --workdir DIR   directory to start in (default: /)
+  -w, --workdir DIR   directory to start in, inside the root (default: /)
   --net               new network namespace, with only lo, brought up
   --ipc               new IPC namespace
   --cgroupns          new cgroup namespace
@@ -83,6 +97,7 @@ pub fn parse(args: &[&[u8]]) -> Result<Command, Error> {
 
 /// Reads the options of `hull run` (which every container-starting
 /// subcommand shares). Returns false for an option it does not know.
+#[inline(never)]
 pub fn run_option<'a>(spec: &mut Spec, opt: &Opt<'a>, a: &mut Args<'a>) -> Result<bool, Error> {
     match opt.name {
         b"--hostname" => spec.hostname = a.value(opt)?.to_vec(),
@@ -92,6 +107,24 @@ pub fn run_option<'a>(spec: &mut Spec, opt: &Opt<'a>, a: &mut Args<'a>) -> Resul
         b"--cgroupns" => spec.cgroupns = a.flag(opt)?,
         b"--debug" => spec.debug = a.flag(opt)?,
         b"--dry-run" => spec.dry_run = a.flag(opt)?,
+        b"--rootfs" => spec.rootfs = Some(a.value(opt)?.to_vec()),
+        b"--read-only" => spec.read_only = a.flag(opt)?,
+        b"-v" | b"--volume" => spec.volumes.push(volume(a.value(opt)?, false)?),
+        b"--tmpfs" => spec.volumes.push(volume(a.value(opt)?, true)?),
+        b"-e" | b"--env" => {
+            let v = a.value(opt)?.to_vec();
+            spec.env.push(match v.contains(&b'=') {
+                true => Env::Set(v),
+                false => Env::Host(v),
+            })
+        }
+        b"--env-file" => spec.env.push(Env::File(a.value(opt)?.to_vec())),
+        b"--env-host" => spec.env_host = a.flag(opt)?,
+        b"-u" | b"--user" => spec.user = Some(user(a.value(opt)?)?),
+        b"--cap-add" => spec.caps |= cap(a.value(opt)?)?,
+        b"--cap-drop" => spec.caps &= !cap(a.value(opt)?)?,
+        b"--privileged" => spec.privileged = a.flag(opt)?,
+        b"--no-new-privs" => spec.no_new_privs = a.flag(opt)?,
         _ => return Ok(false),
     }
     Ok(true)
@@ -111,6 +144,89 @@ pub fn finish(spec: &mut Spec, a: &Args<'_>) -> Result<(), Error> {
         return Err(Error::usage(Buf::new().s("--workdir: not a usable path")));
     }
     Ok(())
+}
+
+/// `SRC:DST[:ro|rw]` (a volume) or `DST[:OPTS]` (a tmpfs).
+fn volume(v: &[u8], tmpfs: bool) -> Result<Volume, Error> {
+    let mut parts = v.splitn(if tmpfs { 2 } else { 4 }, |&c| c == b':');
+    let mut vol = Volume {
+        src: None,
+        dst: Vec::new(),
+        ro: false,
+        dir: true,
+        opts: Vec::new(),
+    };
+    let first = parts.next().unwrap_or_default().to_vec();
+    let ok = if tmpfs {
+        vol.dst = first;
+        vol.opts = parts.next().unwrap_or_default().to_vec();
+        true
+    } else {
+        vol.dst = parts.next().unwrap_or_default().to_vec();
+        let mode = parts.next();
+        vol.ro = mode == Some(b"ro");
+        vol.src = Some(first);
+        !vol.src.as_ref().is_some_and(|s| s.is_empty())
+            && matches!(mode, None | Some(b"ro") | Some(b"rw"))
+            && parts.next().is_none()
+    };
+    // An absolute, plain path (no empty, `.` or `..` component): `..`
+    // could climb out of the root while the mount point is created.
+    if ok
+        && vol.dst.first() == Some(&b'/')
+        && !vol.dst[1..]
+            .split(|&c| c == b'/')
+            .any(|c| c.is_empty() || c == b"." || c == b"..")
+        && !v.contains(&0)
+    {
+        return Ok(vol);
+    }
+    let mut m = Buf::new();
+    m.s(if tmpfs { "--tmpfs" } else { "--volume" })
+        .s(" '")
+        .b(v)
+        .s("': expected ")
+        .s(if tmpfs {
+            "DST[:OPTIONS]"
+        } else {
+            "SRC:DST[:ro|rw]"
+        })
+        .s(" with an absolute DST");
+    Err(Error::new(crate::error::EXIT_RUNTIME, &m))
+}
+
+/// `UID[:GID]`, numeric; the group is 0 when not given, as docker does for
+/// a uid that has no passwd entry.
+fn user(v: &[u8]) -> Result<(u32, u32), Error> {
+    let mut it = v.splitn(2, |&c| c == b':');
+    // u32::MAX is -1, "unchanged", to setresuid.
+    let id = |s: Option<&[u8]>| parse_u64(s.unwrap_or(b"0")).filter(|&n| n < u32::MAX as u64);
+    match (id(it.next()), id(it.next())) {
+        (Some(u), Some(g)) => Ok((u as u32, g as u32)),
+        _ => Err(Error::usage(
+            Buf::new()
+                .s("--user '")
+                .b(v)
+                .s("': expected UID[:GID], numeric"),
+        )),
+    }
+}
+
+/// A capability name as a mask: `NET_ADMIN`, `cap_net_admin` or `ALL`.
+pub fn cap(v: &[u8]) -> Result<u64, Error> {
+    let up: Vec<u8> = v.to_ascii_uppercase();
+    let name = up.strip_prefix(b"CAP_").unwrap_or(&up);
+    if name == b"ALL" {
+        return Ok(u64::MAX);
+    }
+    for (bit, n) in CAP_NAMES.split(' ').enumerate() {
+        if n.as_bytes() == name {
+            return Ok(1 << bit);
+        }
+    }
+    Err(Error::usage(
+        Buf::new().s("unknown capability '").b(v).s("'"),
+    ))
 }
 
 fn validate_hostname(h: &[u8]) -> Result<(), Error> {

@@ -114,6 +114,7 @@ const ERRNO_TEXT: &[(i32, &str)] = &[
     (97, "Address family not supported by protocol"),
     (110, "Connection timed out"),
     (122, "Disk quota exceeded"),
+    (131, "State not recoverable"),
 ];
 
 #[cfg(test)]

@@ -14,10 +14,12 @@ extern crate alloc;
 pub mod check;
 pub mod child;
 pub mod cli;
+pub mod env;
 pub mod error;
 pub mod out;
 pub mod plan;
 pub mod resolve;
+pub mod rootfs;
 pub mod run;
 pub mod spec;
 pub mod sys;
@@ -39,7 +41,7 @@ pub fn main(args: &[&CStr], env: &[&CStr]) -> i32 {
             Ok(0)
         }
         Ok(cli::Command::Check) => Ok(check::check()),
-        Ok(cli::Command::Run(spec)) => run::run(&spec, env),
+        Ok(cli::Command::Run(mut spec)) => run::run(&mut spec, env),
         Err(e) => Err(e),
     };
     result.unwrap_or_else(|e: Error| {

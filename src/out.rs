@@ -26,6 +26,7 @@ impl Buf {
         self
     }
     /// Appends an unsigned number in decimal.
+    #[inline(never)]
     pub fn u(&mut self, n: u64) -> &mut Buf {
         let mut tmp = [0u8; 20];
         self.0.extend_from_slice(dec(n, &mut tmp));

@@ -5,9 +5,10 @@
 //! parent, so the child only makes syscalls. Plans can be printed
 //! (`--dry-run`, `--debug`) and are unit-tested without root.
 
-use crate::error::Error;
+use crate::error::{EXIT_RUNTIME, Error};
 use crate::out::Buf;
 use crate::resolve;
+use crate::rootfs::{self, Target};
 use crate::spec::Spec;
 use crate::sys::CStrArray;
 use alloc::ffi::CString;
@@ -26,12 +27,47 @@ pub enum Op {
     LoopbackUp,
     /// `chdir(dir)`.
     Chdir(CString),
-    /// `mount("proc", target, "proc", MS_NOSUID|MS_NODEV|MS_NOEXEC)`.
-    MountProc(CString),
+    /// `mount(2)`, any kind: proc, tmpfs, devpts, sysfs, a bind.
+    Mount(Mount),
+    /// `mkdir(path, 0755)`: a missing mount point (never one that exists).
+    Mkdir(CString),
+    /// `open(path, O_CREAT|O_EXCL)`: a missing mount point for a file.
+    Touch(CString),
+    /// `symlink(target, path)`.
+    Symlink(&'static CStr, CString),
+    /// `mount_setattr(MOUNT_ATTR_RDONLY)` on the mount at `path` (and below
+    /// it when recursive), then `statvfs` to check that it took.
+    ReadOnly(CString, bool),
+    /// Switch to the new root: `chdir(root)`, `pivot_root(".", ".")`,
+    /// `umount2(".", MNT_DETACH)`, `chdir("/")` (MS_MOVE + chroot in an initramfs).
+    PivotRoot(CString),
+    /// `prctl(PR_CAPBSET_DROP)` for each capability not in the mask.
+    DropBounding(u64),
+    /// `setgroups(0, NULL)`, `setresgid(gid)`, `setresuid(uid)`.
+    User(u32, u32),
+    /// `capset`: effective, permitted and inheritable sets to the mask;
+    /// then the ambient set cleared.
+    Caps(u64),
+    /// `prctl(PR_SET_NO_NEW_PRIVS, 1)`.
+    NoNewPrivs,
     /// Block until the parent has done its part of the setup from outside
     /// (id maps, a cgroup join) and sent one byte on the channel. A plan
     /// holds at most one, placed before the first step that depends on it.
     AwaitParent,
+}
+
+/// One `mount(2)`, everything prepared.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Mount {
+    /// How errors name this step: "mount proc on", "bind-mount volume on"...
+    pub step: &'static str,
+    pub src: CString,
+    pub target: CString,
+    /// Empty for a bind mount.
+    pub fstype: &'static CStr,
+    /// `MS_*` flags.
+    pub flags: u32,
+    pub data: Option<CString>,
 }
 
 impl Op {
@@ -42,9 +78,129 @@ impl Op {
             Op::Hostname(h) => ("sethostname", h),
             Op::LoopbackUp => ("bring up loopback: ioctl SIOCSIFFLAGS", b"lo"),
             Op::Chdir(d) => ("chdir", d.to_bytes()),
-            Op::MountProc(t) => ("mount proc on", t.to_bytes()),
+            Op::Mount(m) => (m.step, m.target.to_bytes()),
+            Op::Mkdir(p) => ("create mount point: mkdir", p.to_bytes()),
+            Op::Touch(p) => ("create mount point: open O_CREAT", p.to_bytes()),
+            Op::Symlink(_, p) => ("symlink", p.to_bytes()),
+            Op::ReadOnly(p, _) => ("make read-only: mount_setattr", p.to_bytes()),
+            Op::PivotRoot(r) => ("switch root: pivot_root", r.to_bytes()),
+            Op::DropBounding(_) => ("drop capabilities: prctl PR_CAPBSET_DROP", b""),
+            Op::User(..) => ("set user: setgroups, setresgid, setresuid", b""),
+            Op::Caps(_) => ("set capabilities: capset", b""),
+            Op::NoNewPrivs => ("prctl PR_SET_NO_NEW_PRIVS", b""),
             Op::AwaitParent => ("wait for the parent", b""),
         }
+    }
+}
+
+/// What `/dev` holds in a container with its own root: these nodes,
+/// bind-mounted from the host's `/dev` (never created with mknod, which a
+/// user namespace cannot do), ...
+const DEV_NODES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
+/// ... and these symlinks (name, target).
+const DEV_LINKS: [(&str, &CStr); 5] = [
+    ("ptmx", c"pts/ptmx"),
+    ("fd", c"/proc/self/fd"),
+    ("stdin", c"/proc/self/fd/0"),
+    ("stdout", c"/proc/self/fd/1"),
+    ("stderr", c"/proc/self/fd/2"),
+];
+
+/// Kernel interfaces hidden from the container, as docker and the OCI
+/// runtimes do by default. `N`: a file covered with /dev/null; `D`: a
+/// directory covered with an empty read-only tmpfs; `R`: made read-only.
+/// Paths this kernel lacks (checked on the host, whose /proc and /sys are
+/// the same kernel's) are skipped.
+pub const MASKS: [(&str, u8); 16] = [
+    ("/proc/asound", b'D'),
+    ("/proc/acpi", b'D'),
+    ("/proc/kcore", b'N'),
+    ("/proc/keys", b'N'),
+    ("/proc/latency_stats", b'N'),
+    ("/proc/timer_list", b'N'),
+    ("/proc/timer_stats", b'N'),
+    ("/proc/sched_debug", b'N'),
+    ("/proc/scsi", b'D'),
+    ("/sys/firmware", b'D'),
+    ("/sys/devices/virtual/powercap", b'D'),
+    ("/proc/bus", b'R'),
+    ("/proc/fs", b'R'),
+    ("/proc/irq", b'R'),
+    ("/proc/sys", b'R'),
+    ("/proc/sysrq-trigger", b'R'),
+];
+
+const MS_RDONLY: u32 = g::MS_RDONLY;
+const MS_BIND: u32 = g::MS_BIND;
+const MS_REC: u32 = g::MS_REC;
+const MS_NOSUID: u32 = g::MS_NOSUID;
+const MS_NODEV: u32 = g::MS_NODEV;
+const MS_NOEXEC: u32 = g::MS_NOEXEC;
+const MS_SAFE: u32 = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+/// Finds a mount point: `dst` inside the container, to a host path.
+pub type Locate<'a> = dyn FnMut(&[u8]) -> Result<Target, Error> + 'a;
+
+/// Builds the op list, appending to a plan under construction.
+struct Ops<'a, 'b> {
+    ops: Vec<Op>,
+    locate: &'a mut Locate<'b>,
+    /// The root is read-only (--read-only): mount points cannot be created.
+    ro: bool,
+}
+
+impl Ops<'_, '_> {
+    fn push(&mut self, op: Op) {
+        self.ops.push(op);
+    }
+
+    fn mount(
+        &mut self,
+        step: &'static str,
+        src: &[u8],
+        target: &[u8],
+        fstype: &'static CStr,
+        flags: u32,
+        data: &[u8],
+    ) {
+        self.push(Op::Mount(Mount {
+            step,
+            src: cstring(src.to_vec()),
+            target: cstring(target.to_vec()),
+            fstype,
+            flags,
+            data: (!data.is_empty()).then(|| cstring(data.to_vec())),
+        }));
+    }
+
+    /// The host path of mount point `dst`, with ops to create what is
+    /// missing of it (a directory, or a file when `file`) when the root is
+    /// writable; an error naming it when it is not.
+    fn point(&mut self, dst: &[u8], file: bool) -> Result<Vec<u8>, Error> {
+        let t = (self.locate)(dst)?;
+        if t.missing > 0 && self.ro {
+            return Err(Error::new(
+                EXIT_RUNTIME,
+                Buf::new()
+                    .s("mount point ")
+                    .b(dst)
+                    .s(" is missing, and the root is read-only (--read-only)"),
+            ));
+        }
+        // Outermost first: each missing component, the last one perhaps a file.
+        for i in (0..t.missing).rev() {
+            let mut p = &t.host[..];
+            for _ in 0..i {
+                p = &p[..p.iter().rposition(|&c| c == b'/').unwrap_or(0)];
+            }
+            let p = cstring(p.to_vec());
+            self.push(if i == 0 && file {
+                Op::Touch(p)
+            } else {
+                Op::Mkdir(p)
+            });
+        }
+        Ok(t.host)
     }
 }
 
@@ -60,15 +216,54 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Resolves the command in PATH (as execvp would) and builds the plan.
-    pub fn build(spec: &Spec, env: &[&CStr]) -> Result<Plan, Error> {
-        let path_var = env.iter().find_map(|e| e.to_bytes().strip_prefix(b"PATH="));
-        let exe = resolve::command(&spec.command[0], path_var, spec.workdir.as_deref())?;
-        Ok(Plan::with_exe(spec, exe, env))
+    /// Looks at the filesystem (the rootfs, volume sources, env files, the
+    /// command, which it resolves as execvp would) and builds the plan.
+    #[inline(never)]
+    /// The rootfs and volume sources in `spec` become canonical host paths.
+    pub fn build(spec: &mut Spec, env: &[&CStr]) -> Result<Plan, Error> {
+        let root = match &spec.rootfs {
+            Some(r) => Some(rootfs::open(r, "rootfs")?),
+            None => None,
+        };
+        if let Some(r) = &root {
+            spec.rootfs = Some(r.path.clone());
+        }
+        for v in spec.volumes.iter_mut() {
+            if let Some(src) = &v.src {
+                // Checked here, so that a typo is one clear line and nothing is
+                // created; the canonical path is what the child binds.
+                let s = rootfs::open(src, "volume source")?;
+                v.dir = rootfs::is_dir(&s.path)?;
+                v.src = Some(s.path);
+            }
+        }
+        let envv = crate::env::build(spec, env)?;
+        let path_var = crate::env::lookup(envv.iter().map(|e| &e[..]), b"PATH");
+        let exe = resolve::command(
+            root.as_ref(),
+            &spec.command[0],
+            path_var,
+            spec.workdir.as_deref(),
+        )?;
+        let envc: Vec<CString> = envv.into_iter().map(cstring).collect();
+        let envr: Vec<&CStr> = envc.iter().map(|e| e.as_c_str()).collect();
+        let mut locate = |dst: &[u8]| rootfs::locate(root.as_ref(), dst);
+        // The masks this kernel has, seen on the host (same kernel).
+        let present = |p: &str| rustix::fs::access(p, rustix::fs::Access::EXISTS).is_ok();
+        Plan::with_exe(spec, exe, &envr, &mut locate, &present)
     }
 
-    /// Builds the plan for an already resolved executable. Pure.
-    pub fn with_exe(spec: &Spec, exe: CString, env: &[&CStr]) -> Plan {
+    /// Builds the plan for an already resolved executable and environment.
+    /// Pure but for `locate` (where a mount point is) and `present` (whether
+    /// a masked path exists), which tests fake.
+    #[inline(never)]
+    pub fn with_exe(
+        spec: &Spec,
+        exe: CString,
+        env: &[&CStr],
+        locate: &mut Locate<'_>,
+        present: &dyn Fn(&str) -> bool,
+    ) -> Result<Plan, Error> {
         let mut flags = (g::CLONE_NEWNS | g::CLONE_NEWUTS | g::CLONE_NEWPID) as u64;
         if spec.net {
             flags |= g::CLONE_NEWNET as u64;
@@ -80,30 +275,185 @@ impl Plan {
             flags |= g::CLONE_NEWCGROUP as u64;
         }
 
-        let mut ops = Vec::new();
+        let mut o = Ops {
+            ops: Vec::new(),
+            locate,
+            ro: spec.read_only,
+        };
         // First, before any mount: with a shared `/` (systemd's default) every
         // mount below would propagate back to the host's mount table.
-        ops.push(Op::PrivateMounts);
-        ops.push(Op::Hostname(spec.hostname.clone()));
+        o.push(Op::PrivateMounts);
+        o.push(Op::Hostname(spec.hostname.clone()));
         if spec.net {
             // A new network namespace starts with lo down; programs expect it up.
-            ops.push(Op::LoopbackUp);
+            o.push(Op::LoopbackUp);
         }
-        let dir = spec.workdir.clone().unwrap_or_else(|| b"/".to_vec());
-        ops.push(Op::Chdir(cstring(dir)));
+        let root: &[u8] = spec.rootfs.as_deref().unwrap_or_default();
+        if !root.is_empty() {
+            // A bind of the rootfs onto itself makes it a mount point, which
+            // pivot_root needs; recursive, to keep the image's own submounts.
+            o.mount(
+                "bind the rootfs onto itself",
+                root,
+                root,
+                c"",
+                MS_BIND | MS_REC,
+                b"",
+            );
+        }
         // After the private step (or it would leak) and from inside the new
         // PID namespace (we are its PID 1), so it shows only our processes.
-        ops.push(Op::MountProc(cstring(b"/proc".to_vec())));
+        let proc = o.point(b"/proc", false)?;
+        o.mount("mount proc on", b"proc", &proc, c"proc", MS_SAFE, b"");
+        if !root.is_empty() {
+            // A small /dev of our own: the harmless nodes bound from the host
+            // (never its disks), a private devpts, shm, and the usual links.
+            let dev = o.point(b"/dev", false)?;
+            o.mount(
+                "mount tmpfs on",
+                b"tmpfs",
+                &dev,
+                c"tmpfs",
+                MS_NOSUID | MS_NOEXEC,
+                b"mode=755,size=65536k",
+            );
+            let sub = |n: &str| [&dev[..], b"/", n.as_bytes()].concat();
+            for n in DEV_NODES {
+                let (host, t) = ([b"/dev/", n.as_bytes()].concat(), sub(n));
+                o.push(Op::Touch(cstring(t.clone())));
+                o.mount("bind-mount device on", &host, &t, c"", MS_BIND, b"");
+            }
+            o.push(Op::Mkdir(cstring(sub("pts"))));
+            o.mount(
+                "mount devpts on",
+                b"devpts",
+                &sub("pts"),
+                c"devpts",
+                MS_NOSUID | MS_NOEXEC,
+                b"newinstance,ptmxmode=0666,mode=0620,gid=5",
+            );
+            o.push(Op::Mkdir(cstring(sub("shm"))));
+            o.mount(
+                "mount tmpfs on",
+                b"shm",
+                &sub("shm"),
+                c"tmpfs",
+                MS_SAFE,
+                b"mode=1777,size=65536k",
+            );
+            for (n, target) in DEV_LINKS {
+                o.push(Op::Symlink(target, cstring(sub(n))));
+            }
+            // /sys read-only: a new network namespace may mount its own sysfs
+            // (which then shows its own interfaces); otherwise the host's,
+            // bound and made read-only with everything below it.
+            let sys = o.point(b"/sys", false)?;
+            if spec.net {
+                o.mount(
+                    "mount sysfs on",
+                    b"sysfs",
+                    &sys,
+                    c"sysfs",
+                    MS_SAFE | MS_RDONLY,
+                    b"",
+                );
+            } else {
+                o.mount(
+                    "bind-mount /sys on",
+                    b"/sys",
+                    &sys,
+                    c"",
+                    MS_BIND | MS_REC,
+                    b"",
+                );
+                o.push(Op::ReadOnly(cstring(sys), true));
+            }
+        }
+        if !spec.privileged {
+            // After /proc and /sys are mounted, before the volumes (which may
+            // deliberately cover these paths).
+            for (path, how) in MASKS {
+                if !present(path) {
+                    continue;
+                }
+                let t = [root, path.as_bytes()].concat();
+                match how {
+                    b'N' => o.mount("mask with /dev/null", b"/dev/null", &t, c"", MS_BIND, b""),
+                    b'D' => o.mount(
+                        "mask with tmpfs",
+                        b"tmpfs",
+                        &t,
+                        c"tmpfs",
+                        MS_SAFE | MS_RDONLY,
+                        b"size=0",
+                    ),
+                    _ => {
+                        o.mount("bind-mount on itself", &t, &t, c"", MS_BIND | MS_REC, b"");
+                        o.push(Op::ReadOnly(cstring(t), true));
+                    }
+                }
+            }
+        }
+        // Volumes and tmpfs mounts in the order given, after the system
+        // mounts (so they may cover them) and before the switch of root
+        // (while their host sources are still reachable).
+        for v in &spec.volumes {
+            let t = o.point(&v.dst, !v.dir)?;
+            match &v.src {
+                Some(src) => {
+                    o.mount("bind-mount volume on", src, &t, c"", MS_BIND | MS_REC, b"");
+                    if v.ro {
+                        o.push(Op::ReadOnly(cstring(t), true));
+                    }
+                }
+                None => o.mount(
+                    "mount tmpfs on",
+                    b"tmpfs",
+                    &t,
+                    c"tmpfs",
+                    MS_NOSUID | MS_NODEV,
+                    &v.opts,
+                ),
+            }
+        }
+        if !root.is_empty() {
+            if spec.read_only {
+                // Last of the mounts inside it, which needed their points
+                // created first; only the root's own mount, not those on it.
+                o.push(Op::ReadOnly(cstring(root.to_vec()), false));
+            }
+            o.push(Op::PivotRoot(cstring(root.to_vec())));
+        }
+        // After the switch of root: the workdir is a path inside the container.
+        let dir = spec.workdir.clone().unwrap_or_else(|| b"/".to_vec());
+        o.push(Op::Chdir(cstring(dir)));
+        if !spec.privileged {
+            // While we still hold CAP_SETPCAP (a non-root uid loses it).
+            o.push(Op::DropBounding(spec.caps));
+        }
+        if let Some((uid, gid)) = spec.user {
+            // After every mount and privileged step; before capset, since
+            // changing to a non-root uid clears the effective and permitted sets.
+            o.push(Op::User(uid, gid));
+        }
+        if !spec.privileged {
+            // docker: a non-root user keeps no effective or permitted capability.
+            let nonroot = spec.user.is_some_and(|(u, _)| u != 0);
+            o.push(Op::Caps(if nonroot { 0 } else { spec.caps }));
+        }
+        if spec.no_new_privs {
+            o.push(Op::NoNewPrivs);
+        }
 
         let argv = CStrArray::new(spec.command.iter().map(|a| cstring(a.clone())).collect());
         let envp = CStrArray::new(env.iter().map(|e| (*e).into()).collect());
-        Plan {
+        Ok(Plan {
             clone_flags: flags,
-            ops,
+            ops: o.ops,
             exe,
             argv,
             envp,
-        }
+        })
     }
 
     /// Whether the child waits for the parent (see [`Op::AwaitParent`]).
@@ -169,6 +519,7 @@ pub fn cstring(mut v: Vec<u8>) -> CString {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::{DEFAULT_CAPS, Volume};
 
     fn spec(cmd: &[&str]) -> Spec {
         Spec {
@@ -177,18 +528,56 @@ mod tests {
         }
     }
 
+    /// A fake filesystem: the rootfs is at /R; `/missing...` paths lack
+    /// their last component; other paths exist as given.
+    fn plan(s: &Spec) -> Result<Plan, Error> {
+        let mut locate = |dst: &[u8]| {
+            let root: &[u8] = if s.rootfs.is_some() { b"/R" } else { b"" };
+            Ok(Target {
+                host: [root, dst].concat(),
+                missing: dst.starts_with(b"/missing") as usize,
+            })
+        };
+        let present = |p: &str| p == "/proc/kcore" || p == "/proc/sys" || p == "/sys/firmware";
+        Plan::with_exe(s, c"/bin/sh".into(), &[c"A=1"], &mut locate, &present)
+    }
+
+    fn mount_of(op: &Op) -> (&str, &[u8], &[u8]) {
+        match op {
+            Op::Mount(m) => (m.step, m.src.to_bytes(), m.target.to_bytes()),
+            other => panic!("not a mount: {other:?}"),
+        }
+    }
+
     #[test]
     fn default_plan_order() {
-        let p = Plan::with_exe(&spec(&["sh"]), c"/bin/sh".into(), &[c"A=1"]);
+        let p = plan(&spec(&["sh"])).unwrap();
+        let ops = &p.ops;
+        assert_eq!(ops[0], Op::PrivateMounts);
+        assert_eq!(ops[1], Op::Hostname(b"container".to_vec()));
         assert_eq!(
-            p.ops,
-            vec![
-                Op::PrivateMounts,
-                Op::Hostname(b"container".to_vec()),
-                Op::Chdir(c"/".into()),
-                Op::MountProc(c"/proc".into()),
-            ]
+            mount_of(&ops[2]),
+            ("mount proc on", &b"proc"[..], &b"/proc"[..])
         );
+        // Masks, only for what the kernel has.
+        assert_eq!(
+            mount_of(&ops[3]),
+            (
+                "mask with /dev/null",
+                &b"/dev/null"[..],
+                &b"/proc/kcore"[..]
+            )
+        );
+        assert_eq!(mount_of(&ops[4]).2, b"/sys/firmware");
+        assert_eq!(
+            mount_of(&ops[5]),
+            ("bind-mount on itself", &b"/proc/sys"[..], &b"/proc/sys"[..])
+        );
+        assert_eq!(ops[6], Op::ReadOnly(c"/proc/sys".into(), true));
+        assert_eq!(ops[7], Op::Chdir(c"/".into()));
+        assert_eq!(ops[8], Op::DropBounding(DEFAULT_CAPS));
+        assert_eq!(ops[9], Op::Caps(DEFAULT_CAPS));
+        assert_eq!(ops.len(), 10);
         let ns = (g::CLONE_NEWNS | g::CLONE_NEWUTS | g::CLONE_NEWPID) as u64;
         assert_eq!(p.clone_flags, ns);
         assert_eq!(p.argv.strings(), &[CString::from(c"sh")]);
@@ -196,17 +585,110 @@ mod tests {
     }
 
     #[test]
-    fn extra_namespaces_and_workdir() {
+    fn rootfs_plan_order() {
+        let mut s = spec(&["sh"]);
+        s.rootfs = Some(b"/R".to_vec());
+        s.read_only = false;
+        s.user = Some((1000, 100));
+        s.no_new_privs = true;
+        s.volumes = vec![
+            Volume {
+                src: Some(b"/host/a".to_vec()),
+                dst: b"/missing".to_vec(),
+                ro: true,
+                dir: false,
+                opts: vec![],
+            },
+            Volume {
+                src: None,
+                dst: b"/tmp".to_vec(),
+                ro: false,
+                dir: true,
+                opts: b"size=1m".to_vec(),
+            },
+        ];
+        s.workdir = Some(b"/tmp".to_vec());
+        let p = plan(&s).unwrap();
+        let text = String::from_utf8(p.describe().0).unwrap();
+        let steps: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split_once(". ").unwrap().1)
+            .collect();
+        let at = |needle: &str| {
+            steps
+                .iter()
+                .position(|l| *l == needle)
+                .unwrap_or_else(|| panic!("{needle} not in {text}"))
+        };
+        assert_eq!(at("bind the rootfs onto itself /R"), 2);
+        assert!(at("mount proc on /R/proc") < at("mount tmpfs on /R/dev"));
+        assert!(at("mount tmpfs on /R/dev") < at("bind-mount device on /R/dev/null"));
+        assert!(at("mount devpts on /R/dev/pts") < at("symlink /R/dev/ptmx"));
+        assert!(
+            at("make read-only: mount_setattr /R/sys") < at("mask with /dev/null /R/proc/kcore")
+        );
+        // Volumes in order, after the masks; a missing point for a file is created.
+        let v = at("create mount point: open O_CREAT /R/missing");
+        assert!(at("make read-only: mount_setattr /R/proc/sys") < v);
+        assert_eq!(at("bind-mount volume on /R/missing"), v + 1);
+        assert_eq!(at("make read-only: mount_setattr /R/missing"), v + 2);
+        assert_eq!(at("mount tmpfs on /R/tmp"), v + 3);
+        let pivot = at("switch root: pivot_root /R");
+        assert_eq!(pivot, v + 4);
+        assert_eq!(at("chdir /tmp"), pivot + 1);
+        assert_eq!(p.ops[pivot + 2], Op::DropBounding(DEFAULT_CAPS));
+        assert_eq!(p.ops[pivot + 3], Op::User(1000, 100));
+        // A non-root user keeps no effective capability.
+        assert_eq!(p.ops[pivot + 4], Op::Caps(0));
+        assert_eq!(p.ops[pivot + 5], Op::NoNewPrivs);
+        assert!(text.ends_with(". execve /bin/sh sh\n"), "{text}");
+
+        // Read-only: the root is made so right before the switch, and a
+        // missing mount point is an error naming it.
+        s.read_only = true;
+        let Err(e) = plan(&s) else {
+            panic!("must fail")
+        };
+        assert_eq!(
+            e.msg,
+            b"mount point /missing is missing, and the root is read-only (--read-only)"
+        );
+        s.volumes.remove(0);
+        let p = plan(&s).unwrap();
+        let i = p
+            .ops
+            .iter()
+            .position(|o| matches!(o, Op::PivotRoot(_)))
+            .unwrap();
+        assert_eq!(p.ops[i - 1], Op::ReadOnly(c"/R".into(), false));
+    }
+
+    #[test]
+    fn privileged_keeps_everything_and_net_gets_its_sysfs() {
         let mut s = spec(&["ip", "link"]);
         s.net = true;
         s.ipc = true;
         s.cgroupns = true;
-        s.workdir = Some(b"/tmp".to_vec());
+        s.privileged = true;
+        s.rootfs = Some(b"/R".to_vec());
         s.hostname = b"box".to_vec();
-        let p = Plan::with_exe(&s, c"/sbin/ip".into(), &[]);
+        let p = plan(&s).unwrap();
         assert_eq!(p.ops[1], Op::Hostname(b"box".to_vec()));
         assert_eq!(p.ops[2], Op::LoopbackUp);
-        assert_eq!(p.ops[3], Op::Chdir(c"/tmp".into()));
+        assert!(
+            !p.ops
+                .iter()
+                .any(|o| matches!(o, Op::Caps(_) | Op::DropBounding(_)))
+        );
+        assert!(
+            !p.ops
+                .iter()
+                .any(|o| matches!(o, Op::Mount(m) if m.step.starts_with("mask")))
+        );
+        assert!(p.ops.iter().any(
+            |o| matches!(o, Op::Mount(m) if m.step == "mount sysfs on" && m.flags & MS_RDONLY != 0)
+        ));
         assert_ne!(p.clone_flags & g::CLONE_NEWNET as u64, 0);
         assert_ne!(p.clone_flags & g::CLONE_NEWIPC as u64, 0);
         assert_ne!(p.clone_flags & g::CLONE_NEWCGROUP as u64, 0);
@@ -216,6 +698,5 @@ mod tests {
             text.contains("  3. bring up loopback: ioctl SIOCSIFFLAGS lo\n"),
             "{text}"
         );
-        assert!(text.ends_with("  6. execve /sbin/ip ip link\n"), "{text}");
     }
 }

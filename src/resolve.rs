@@ -6,10 +6,11 @@
 use crate::error::{EXIT_CANNOT_EXEC, EXIT_NOT_FOUND, Error, strerror};
 use crate::out::Buf;
 use crate::plan::cstring;
+use crate::rootfs::{Root, open_in};
 use crate::sys::Errno;
 use alloc::ffi::CString;
 use alloc::vec::Vec;
-use rustix::fs::{Access, FileType, Mode};
+use rustix::fs::{FileType, Mode};
 
 /// The search path when the environment has no PATH (an initramfs, `env -i`).
 pub const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -23,8 +24,14 @@ enum Probe {
     Missing(Errno),
 }
 
-fn probe(path: &CString) -> Probe {
-    match rustix::fs::stat(path.as_c_str()) {
+/// Looks at `path`, inside `root` when there is one (so that the image's
+/// absolute symlinks resolve in the image, not on the host).
+fn probe(root: Option<&Root>, path: &[u8]) -> Probe {
+    let fd = match open_in(root, path) {
+        Ok(fd) => fd,
+        Err(e) => return Probe::Missing(e),
+    };
+    match rustix::fs::fstat(&fd) {
         Err(e) => Probe::Missing(e),
         Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Directory => {
             Probe::NotExecutable(Errno::ISDIR)
@@ -32,20 +39,21 @@ fn probe(path: &CString) -> Probe {
         Ok(st) if Mode::from_raw_mode(st.st_mode).bits() & 0o111 == 0 => {
             Probe::NotExecutable(Errno::ACCESS)
         }
-        Ok(_) => match rustix::fs::access(path.as_c_str(), Access::EXEC_OK) {
-            Ok(()) => Probe::Executable,
-            Err(e) => Probe::NotExecutable(e),
-        },
+        // Other refusals (a noexec mount) surface as execve's own error.
+        Ok(_) => Probe::Executable,
     }
 }
 
-/// Resolves `name` to the file execve should run.
+/// Resolves `name` to the file execve should run, as the container will see
+/// it: inside `root` when there is one.
 ///
 /// A name with a `/` is used as given (relative to `workdir` if there is
 /// one, since that is where the child will be). Otherwise each PATH entry is
 /// tried in order; like execvp, a match that cannot be executed is remembered
 /// and the search goes on.
+#[inline(never)]
 pub fn command(
+    root: Option<&Root>,
     name: &[u8],
     path_var: Option<&[u8]>,
     workdir: Option<&[u8]>,
@@ -61,7 +69,7 @@ pub fn command(
             Some(w) if name[0] != b'/' => join(w, name),
             _ => name.to_vec(),
         };
-        return match probe(&cstring(check)) {
+        return match probe(root, &check) {
             Probe::Executable => Ok(cstring(name.to_vec())),
             Probe::NotExecutable(e) => Err(cannot_exec(name, e)),
             Probe::Missing(e) => Err(Error::new(
@@ -74,9 +82,9 @@ pub fn command(
     for dir in path_var.unwrap_or(DEFAULT_PATH).split(|&c| c == b':') {
         // An empty entry means the current directory, as in execvp.
         let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
-        let cand = cstring(join(dir, name));
-        match probe(&cand) {
-            Probe::Executable => return Ok(cand),
+        let cand = join(dir, name);
+        match probe(root, &cand) {
+            Probe::Executable => return Ok(cstring(cand)),
             Probe::NotExecutable(e) => refused = refused.or(Some(e)),
             Probe::Missing(_) => {}
         }
@@ -129,7 +137,7 @@ mod tests {
         file(&a.join("tool"), 0o644);
         file(&b.join("tool"), 0o755);
         let path = format!("{}:{}", a.display(), b.display());
-        let got = command(b"tool", Some(path.as_bytes()), None).unwrap();
+        let got = command(None, b"tool", Some(path.as_bytes()), None).unwrap();
         assert_eq!(got.to_bytes(), b.join("tool").to_str().unwrap().as_bytes());
         std::fs::remove_dir_all(&d).unwrap();
     }
@@ -139,18 +147,18 @@ mod tests {
         let d = tmpdir("codes");
         file(&d.join("plain"), 0o644);
         let path = d.to_str().unwrap().as_bytes().to_vec();
-        let e = command(b"nosuch-hull-cmd", Some(&path), None).unwrap_err();
+        let e = command(None, b"nosuch-hull-cmd", Some(&path), None).unwrap_err();
         assert_eq!(e.code, 127);
         assert_eq!(e.msg, b"nosuch-hull-cmd: command not found");
-        let e = command(b"plain", Some(&path), None).unwrap_err();
+        let e = command(None, b"plain", Some(&path), None).unwrap_err();
         assert_eq!(e.code, 126);
         assert_eq!(e.msg, b"plain: Permission denied");
         let p = d.join("plain");
-        let e = command(p.to_str().unwrap().as_bytes(), None, None).unwrap_err();
+        let e = command(None, p.to_str().unwrap().as_bytes(), None, None).unwrap_err();
         assert_eq!(e.code, 126);
-        let e = command(d.to_str().unwrap().as_bytes(), None, None).unwrap_err();
+        let e = command(None, d.to_str().unwrap().as_bytes(), None, None).unwrap_err();
         assert_eq!(e.code, 126, "a directory cannot be executed");
-        let e = command(b"/nonexistent/x", None, None).unwrap_err();
+        let e = command(None, b"/nonexistent/x", None, None).unwrap_err();
         assert_eq!(
             (e.code, &e.msg[..]),
             (127, &b"/nonexistent/x: No such file or directory"[..])
@@ -162,14 +170,20 @@ mod tests {
     fn slash_names_are_taken_as_given_relative_to_workdir() {
         let d = tmpdir("slash");
         file(&d.join("run.sh"), 0o755);
-        let got = command(b"./run.sh", None, Some(d.to_str().unwrap().as_bytes())).unwrap();
+        let got = command(
+            None,
+            b"./run.sh",
+            None,
+            Some(d.to_str().unwrap().as_bytes()),
+        )
+        .unwrap();
         assert_eq!(got.to_bytes(), b"./run.sh");
         std::fs::remove_dir_all(&d).unwrap();
     }
 
     #[test]
     fn default_path_when_unset() {
-        let got = command(b"sh", None, None).unwrap();
+        let got = command(None, b"sh", None, None).unwrap();
         assert!(got.to_bytes().ends_with(b"/sh"));
     }
 }

@@ -12,7 +12,7 @@ use rustix::net::{AddressFamily, SocketFlags, SocketType};
 use rustix::process::{WaitId, WaitIdOptions};
 
 /// `hull run`: the whole life of one container. Returns hull's exit status.
-pub fn run(spec: &Spec, env: &[&CStr]) -> Result<i32, Error> {
+pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
     let plan = Plan::build(spec, env)?;
     if spec.dry_run {
         print(&plan.describe().0);

@@ -5,13 +5,51 @@ use alloc::vec::Vec;
 /// Longest hostname the kernel accepts (`__NEW_UTS_LEN`).
 pub const HOSTNAME_MAX: usize = 64;
 
+/// docker's default capability set: CHOWN, DAC_OVERRIDE, FOWNER, FSETID,
+/// KILL, SETGID, SETUID, SETPCAP, NET_BIND_SERVICE, NET_RAW, SYS_CHROOT,
+/// MKNOD, AUDIT_WRITE and SETFCAP (bits 0 1 3 4 5 6 7 8 10 13 18 27 29 31).
+pub const DEFAULT_CAPS: u64 = 0xa804_25fb;
+
+/// The capability names, in bit order (`CAP_` dropped), space-separated.
+pub const CAP_NAMES: &str = "CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID \
+SETPCAP LINUX_IMMUTABLE NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER \
+SYS_MODULE SYS_RAWIO SYS_CHROOT SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE SYS_RESOURCE \
+SYS_TIME SYS_TTY_CONFIG MKNOD LEASE AUDIT_WRITE AUDIT_CONTROL SETFCAP MAC_OVERRIDE MAC_ADMIN \
+SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ PERFMON BPF CHECKPOINT_RESTORE";
+
+/// One `-v SRC:DST[:ro]` or `--tmpfs DST[:OPTS]`, in command-line order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Volume {
+    /// The host path to bind; None for a tmpfs.
+    pub src: Option<Vec<u8>>,
+    /// Where it goes, an absolute path inside the container.
+    pub dst: Vec<u8>,
+    pub ro: bool,
+    /// Whether the source is a directory (the parent checks; it decides
+    /// whether a missing mount point is made as a directory or a file).
+    pub dir: bool,
+    /// tmpfs mount options (`size=64m`), passed to the kernel as given.
+    pub opts: Vec<u8>,
+}
+
+/// One environment option, in command-line order (later ones win).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Env {
+    /// `-e KEY=VALUE`.
+    Set(Vec<u8>),
+    /// `-e KEY`: the host's value, if it has one.
+    Host(Vec<u8>),
+    /// `--env-file FILE`: KEY=VALUE lines (or KEY, as `-e KEY`).
+    File(Vec<u8>),
+}
+
 /// One container, as the command line described it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Spec {
     /// The command and its arguments; never empty once parsed.
     pub command: Vec<Vec<u8>>,
     pub hostname: Vec<u8>,
-    /// Directory to start in; `/` when not given.
+    /// Directory to start in (inside the new root); `/` when not given.
     pub workdir: Option<Vec<u8>>,
     /// Extra namespaces beyond the default UTS + PID + mount.
     pub net: bool,
@@ -21,6 +59,22 @@ pub struct Spec {
     pub debug: bool,
     /// Print the plan and exit without creating anything.
     pub dry_run: bool,
+    /// The container's root filesystem (a host directory); None: the host's tree.
+    pub rootfs: Option<Vec<u8>>,
+    /// Make the root filesystem read-only.
+    pub read_only: bool,
+    /// Volumes and tmpfs mounts, in the order given.
+    pub volumes: Vec<Volume>,
+    pub env: Vec<Env>,
+    /// Start from the host's environment instead of an empty one.
+    pub env_host: bool,
+    /// `-u UID[:GID]`.
+    pub user: Option<(u32, u32)>,
+    /// The capabilities kept (bounding, effective, permitted, inheritable).
+    pub caps: u64,
+    /// Keep every capability and leave /proc unmasked.
+    pub privileged: bool,
+    pub no_new_privs: bool,
 }
 
 impl Default for Spec {
@@ -34,6 +88,15 @@ impl Default for Spec {
             cgroupns: false,
             debug: false,
             dry_run: false,
+            rootfs: None,
+            read_only: false,
+            volumes: Vec::new(),
+            env: Vec::new(),
+            env_host: false,
+            user: None,
+            caps: DEFAULT_CAPS,
+            privileged: false,
+            no_new_privs: false,
         }
     }
 }

@@ -274,16 +274,28 @@ fn stdin_passes_through() {
 }
 
 #[test]
-fn environment_is_inherited() {
-    if !need_root("environment_is_inherited") {
+fn environment_is_inherited_with_env_host_only() {
+    if !need_root("environment_is_inherited_with_env_host_only") {
         return;
     }
     let o = hull()
-        .args(["run", "sh", "-c", "echo $HULL_TEST_VAR"])
+        .args(["run", "--env-host", "sh", "-c", "echo $HULL_TEST_VAR"])
         .env("HULL_TEST_VAR", "value 42")
         .output()
         .unwrap();
     assert_eq!(stdout(&o), "value 42\n");
+    // Cleared by default, as docker does.
+    let o = hull()
+        .args([
+            "run",
+            "sh",
+            "-c",
+            "echo \"[$HULL_TEST_VAR]\" $HOSTNAME $HOME",
+        ])
+        .env("HULL_TEST_VAR", "value 42")
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o), "[] container /root\n");
 }
 
 #[test]
@@ -382,5 +394,5 @@ fn dry_run_prints_the_plan_and_runs_nothing() {
         out.starts_with("clone3 flags: CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWPID|CLONE_NEWNET"),
         "{out}"
     );
-    assert!(out.contains("5. mount proc on /proc\n"), "{out}");
+    assert!(out.contains("4. mount proc on /proc\n"), "{out}");
 }

@@ -3,8 +3,9 @@
 
 use std::process::Command;
 
-/// Bytes the release binary may take (issue 2: 32 KiB).
-const BUDGET: u64 = 32 * 1024;
+/// Bytes the release binary may take (issue 4: 48 KiB with a real
+/// container's features; issue 2's was 32 KiB).
+const BUDGET: u64 = 48 * 1024;
 
 #[test]
 fn release_binary_is_static_and_within_budget() {

@@ -209,6 +209,42 @@ pub fn loopback_up() -> Result<()> {
     Ok(())
 }
 
+/// `mount_setattr(2)` setting `MOUNT_ATTR_RDONLY` on the mount at `path`
+/// (and every mount below it when `recursive`), then `statvfs(2)` to check
+/// that the mount really is read-only.
+///
+/// Unlike `MS_REMOUNT|MS_BIND|MS_RDONLY`, it changes only that one flag:
+/// the "locked" flags of a mount from a more privileged namespace (nosuid,
+/// nodev...) need not be repeated, and a recursive bind is covered whole.
+pub fn make_read_only(path: &CStr, recursive: bool) -> Result<()> {
+    use linux_raw_sys::general::{AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_RDONLY, mount_attr};
+    let attr = mount_attr {
+        attr_set: MOUNT_ATTR_RDONLY as u64,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    let flags = if recursive { AT_RECURSIVE } else { 0 };
+    // SAFETY: `path` is NUL-terminated, `attr` is a valid struct mount_attr
+    // of the size given; both outlive the call.
+    let r = unsafe {
+        raw::syscall5(
+            raw::SYS_MOUNT_SETATTR,
+            AT_FDCWD as usize,
+            path.as_ptr() as usize,
+            flags as usize,
+            &attr as *const mount_attr as usize,
+            core::mem::size_of::<mount_attr>(),
+        )
+    };
+    raw::check(r)?;
+    let st = rustix::fs::statvfs(path)?;
+    if !st.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY) {
+        return Err(Errno::NOTRECOVERABLE);
+    }
+    Ok(())
+}
+
 /// `write(2)` until all of `buf` is written (or an error other than EINTR).
 pub fn write_all(fd: BorrowedFd<'_>, mut buf: &[u8]) -> Result<()> {
     while !buf.is_empty() {

@@ -9,6 +9,7 @@ pub const SYS_CLONE: usize = g::__NR_clone as usize;
 pub const SYS_EXECVE: usize = g::__NR_execve as usize;
 pub const SYS_EXIT_GROUP: usize = g::__NR_exit_group as usize;
 pub const SYS_IOCTL: usize = g::__NR_ioctl as usize;
+pub const SYS_MOUNT_SETATTR: usize = g::__NR_mount_setattr as usize;
 pub const SYS_CLOCK_GETTIME: usize = g::__NR_clock_gettime as usize;
 pub const SIOCGIFFLAGS: usize = linux_raw_sys::ioctl::SIOCGIFFLAGS as usize;
 pub const SIOCSIFFLAGS: usize = linux_raw_sys::ioctl::SIOCSIFFLAGS as usize;

@@ -111,3 +111,85 @@ pub fn wait_for_exec(pid: u32, argv0: &str) {
     }
     panic!("process {pid} never exec'd {argv0}");
 }
+
+/// A busybox root filesystem (from Debian's busybox-static, which .ci/run
+/// installs) in a fresh directory under cargo's target tmpdir; removed on
+/// drop. Applets are absolute symlinks (`/bin/sh -> /bin/busybox`), which
+/// only resolve correctly inside the rootfs.
+pub struct Rootfs(pub std::path::PathBuf);
+
+impl Rootfs {
+    pub fn new(tag: &str) -> Option<Rootfs> {
+        let bb = std::path::Path::new("/bin/busybox");
+        let bb = if bb.exists() {
+            bb.to_path_buf()
+        } else {
+            std::path::PathBuf::from("/usr/bin/busybox")
+        };
+        if !bb.exists() {
+            if std::env::var_os("CI").is_some() {
+                panic!(
+                    "{tag}: busybox is not installed; .ci/run should have installed busybox-static"
+                );
+            }
+            let _ = writeln!(std::io::stderr(), "SKIPPED {tag}: busybox is not installed");
+            return None;
+        }
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("rootfs-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for d in ["bin", "proc", "dev", "sys", "tmp", "etc", "root", "mnt"] {
+            std::fs::create_dir_all(dir.join(d)).unwrap();
+        }
+        if std::fs::hard_link(&bb, dir.join("bin/busybox")).is_err() {
+            std::fs::copy(&bb, dir.join("bin/busybox")).unwrap();
+        }
+        let list = Command::new(&bb).arg("--list").output().unwrap();
+        for applet in String::from_utf8_lossy(&list.stdout).lines() {
+            if applet != "busybox" {
+                std::os::unix::fs::symlink("/bin/busybox", dir.join("bin").join(applet)).unwrap();
+            }
+        }
+        std::fs::write(dir.join("ROOTFS_MARKER"), "rootfs\n").unwrap();
+        Some(Rootfs(dir))
+    }
+
+    pub fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+
+    /// `hull run --rootfs DIR <args>`, stdin closed.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let mut a = vec!["run", "--rootfs", self.path()];
+        a.extend_from_slice(args);
+        run(&a)
+    }
+}
+
+impl Drop for Rootfs {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A fresh, empty temporary directory, removed on drop.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let d = std::env::temp_dir().join(format!("hull-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        TempDir(d)
+    }
+
+    pub fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

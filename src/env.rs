@@ -1,0 +1,145 @@
+//! The container's environment, docker style: cleared, then a sane PATH,
+//! HOSTNAME, HOME and TERM, then the user's `-e` and `--env-file` in order.
+
+use crate::error::Error;
+use crate::resolve::DEFAULT_PATH;
+use crate::spec::{Env, Spec};
+use alloc::vec::Vec;
+use core::ffi::CStr;
+
+/// The environment the command gets, as `KEY=VALUE` entries.
+#[inline(never)]
+pub fn build(spec: &Spec, host: &[&CStr]) -> Result<Vec<Vec<u8>>, Error> {
+    let mut env: Vec<Vec<u8>> = Vec::new();
+    if spec.env_host {
+        env.extend(host.iter().map(|e| e.to_bytes().to_vec()));
+    } else {
+        let home: &[u8] = match spec.user {
+            Some((uid, _)) if uid != 0 => b"/",
+            _ => b"/root",
+        };
+        let term = host_value(host, b"TERM").unwrap_or(b"xterm");
+        for (k, v) in [
+            (&b"PATH="[..], DEFAULT_PATH),
+            (b"HOSTNAME=", &spec.hostname),
+            (b"HOME=", home),
+            (b"TERM=", term),
+        ] {
+            env.push([k, v].concat());
+        }
+    }
+    for item in &spec.env {
+        match item {
+            Env::Set(kv) => set(&mut env, kv.clone()),
+            Env::Host(k) => take_host(&mut env, host, k),
+            Env::File(path) => {
+                let text = crate::rootfs::read_file(path)
+                    .map_err(|e| Error::sys("read env file", path, e))?;
+                for line in text.split(|&c| c == b'\n') {
+                    let line = line.trim_ascii();
+                    if line.is_empty() || line[0] == b'#' {
+                        continue;
+                    }
+                    if line.contains(&b'=') {
+                        set(&mut env, line.to_vec());
+                    } else {
+                        take_host(&mut env, host, line);
+                    }
+                }
+            }
+        }
+    }
+    Ok(env)
+}
+
+/// The value of `key` in a `KEY=VALUE` list.
+pub fn lookup<'a>(env: impl IntoIterator<Item = &'a [u8]>, key: &[u8]) -> Option<&'a [u8]> {
+    env.into_iter()
+        .find_map(|e| e.strip_prefix(key).and_then(|r| r.strip_prefix(b"=")))
+}
+
+fn host_value<'a>(host: &[&'a CStr], key: &[u8]) -> Option<&'a [u8]> {
+    lookup(host.iter().map(|e| e.to_bytes()), key)
+}
+
+/// Sets `KEY=VALUE`, replacing an earlier value of KEY.
+fn set(env: &mut Vec<Vec<u8>>, kv: Vec<u8>) {
+    let klen = kv.iter().position(|&c| c == b'=').unwrap_or(kv.len()) + 1;
+    env.retain(|e| e.get(..klen) != kv.get(..klen));
+    env.push(kv);
+}
+
+/// `-e KEY`: the host's value, or nothing when the host has none (docker).
+fn take_host(env: &mut Vec<Vec<u8>>, host: &[&CStr], key: &[u8]) {
+    if let Some(v) = host_value(host, key) {
+        set(env, [key, b"=", v].concat());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[Vec<u8>]) -> Vec<String> {
+        v.iter()
+            .map(|e| String::from_utf8(e.clone()).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn cleared_with_defaults_then_overrides_in_order() {
+        let mut spec = Spec {
+            env: vec![
+                Env::Set(b"A=1".to_vec()),
+                Env::Host(b"HOSTVAR".to_vec()),
+                Env::Host(b"MISSING".to_vec()),
+                Env::Set(b"A=2".to_vec()),
+                Env::Set(b"PATH=/x".to_vec()),
+            ],
+            ..Spec::default()
+        };
+        let host = [c"HOSTVAR=h v", c"TERM=vt100", c"SECRET=1"];
+        let got = s(&build(&spec, &host).unwrap());
+        assert_eq!(
+            got,
+            [
+                "HOSTNAME=container",
+                "HOME=/root",
+                "TERM=vt100",
+                "HOSTVAR=h v",
+                "A=2",
+                "PATH=/x"
+            ]
+        );
+        spec.user = Some((1000, 0));
+        spec.env.clear();
+        let got = s(&build(&spec, &[]).unwrap());
+        assert!(got.contains(&"HOME=/".to_string()), "{got:?}");
+        assert!(got.contains(&"TERM=xterm".to_string()), "{got:?}");
+        assert!(got[0].starts_with("PATH=/usr/local/sbin:"));
+    }
+
+    #[test]
+    fn env_host_keeps_the_host_and_env_files_parse() {
+        let f = std::env::temp_dir().join(format!("hull-envfile-{}", std::process::id()));
+        std::fs::write(&f, "# comment\n\n  B=two words\nHOSTVAR\nC=x=y\n").unwrap();
+        let mut spec = Spec {
+            env_host: true,
+            env: vec![
+                Env::File(f.to_str().unwrap().as_bytes().to_vec()),
+                Env::Set(b"C=z".to_vec()),
+            ],
+            ..Spec::default()
+        };
+        let got = s(&build(&spec, &[c"HOSTVAR=1", c"B=1"]).unwrap());
+        std::fs::remove_file(&f).unwrap();
+        assert_eq!(got, ["B=two words", "HOSTVAR=1", "C=z"]);
+        spec.env = vec![Env::File(b"/nonexistent-hull-env".to_vec())];
+        let e = build(&spec, &[]).unwrap_err();
+        assert_eq!(e.code, 125);
+        assert_eq!(
+            e.msg,
+            b"read env file /nonexistent-hull-env: No such file or directory"
+        );
+    }
+}

@@ -1,0 +1,162 @@
+//! The parent's look at the filesystem before the clone: the rootfs, where
+//! each mount point really is inside it, volume sources, env files.
+//!
+//! Paths inside the rootfs are resolved with `openat2(RESOLVE_IN_ROOT)` on
+//! a directory fd of the rootfs, so absolute symlinks in an image (busybox's
+//! `/bin/sh -> /bin/busybox`) and `..` stay inside it instead of reaching the
+//! host. The child then gets host paths free of symlinks for its mounts.
+
+use crate::error::Error;
+use crate::out::Buf;
+use crate::plan::cstring;
+use crate::sys::{self, AsFd, BorrowedFd, Errno, OwnedFd};
+use alloc::vec::Vec;
+use rustix::fs::{Mode, OFlags, ResolveFlags};
+
+/// An opened root filesystem.
+pub struct Root {
+    pub fd: OwnedFd,
+    /// Its absolute host path, symlinks resolved.
+    pub path: Vec<u8>,
+}
+
+/// Opens `path` (on the host) as an `O_PATH` fd and returns it with its
+/// canonical path. The error names the path, with `what` before it.
+pub fn open(path: &[u8], what: &str) -> Result<Root, Error> {
+    let fail = |e| Error::sys(what, path, e);
+    let fd = rustix::fs::open(
+        cstring(path.to_vec()).as_c_str(),
+        OFlags::PATH | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(fail)?;
+    let path = real_path(fd.as_fd()).map_err(fail)?;
+    Ok(Root { fd, path })
+}
+
+/// The path of an open file, from `/proc/self/fd/N`.
+fn real_path(fd: BorrowedFd<'_>) -> sys::Result<Vec<u8>> {
+    let mut link = Buf::new();
+    link.s("/proc/self/fd/")
+        .u(sys::AsRawFd::as_raw_fd(&fd) as u64);
+    let mut buf = [0u8; 4096];
+    let n = rustix::fs::readlinkat_raw(rustix::fs::CWD, cstring(link.0).as_c_str(), &mut buf[..])?;
+    Ok(buf[..n].to_vec())
+}
+
+/// Opens `path` inside `root` (or on the host) as an `O_PATH` fd.
+pub fn open_in(root: Option<&Root>, path: &[u8]) -> sys::Result<OwnedFd> {
+    let (dir, how) = match root {
+        Some(r) => (r.fd.as_fd(), ResolveFlags::IN_ROOT),
+        None => (rustix::fs::CWD, ResolveFlags::empty()),
+    };
+    rustix::fs::openat2(
+        dir,
+        cstring(path.to_vec()).as_c_str(),
+        OFlags::PATH | OFlags::CLOEXEC,
+        Mode::empty(),
+        how,
+    )
+}
+
+/// Where a mount point is on the host.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Target {
+    /// Host path of the mount point, free of symlinks.
+    pub host: Vec<u8>,
+    /// How many of its last components do not exist yet.
+    pub missing: usize,
+}
+
+/// Locates the container path `dst` (absolute, no `.`/`..`/empty
+/// components: the command line checks) on the host: inside `root` when
+/// there is one, else the host's own path, which must exist (hull never
+/// creates directories on the host's tree).
+pub fn locate(root: Option<&Root>, dst: &[u8]) -> Result<Target, Error> {
+    let mut end = dst.len();
+    let mut missing = 0;
+    loop {
+        // The deepest ancestor that exists, its real path, then the rest.
+        let p = if end == 0 { b"/" } else { &dst[..end] };
+        match open_in(root, p) {
+            Ok(fd) => {
+                let mut host = real_path(fd.as_fd()).map_err(|e| Error::sys("resolve", dst, e))?;
+                if host == b"/" {
+                    host.clear();
+                }
+                host.extend_from_slice(&dst[end..]);
+                return Ok(Target { host, missing });
+            }
+            Err(Errno::NOENT) if end > 0 && root.is_some() => {
+                end = dst[..end].iter().rposition(|&c| c == b'/').unwrap_or(0);
+                missing += 1;
+            }
+            Err(e) => return Err(Error::sys("mount point", dst, e)),
+        }
+    }
+}
+
+/// Whether a host path is a directory (for volume sources; the error names it).
+pub fn is_dir(path: &[u8]) -> Result<bool, Error> {
+    let st = rustix::fs::stat(cstring(path.to_vec()).as_c_str())
+        .map_err(|e| Error::sys("volume source", path, e))?;
+    Ok(rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory)
+}
+
+/// Reads a whole (small) file.
+pub fn read_file(path: &[u8]) -> sys::Result<Vec<u8>> {
+    let fd = rustix::fs::open(
+        cstring(path.to_vec()).as_c_str(),
+        OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match sys::read_full(fd.as_fd(), &mut buf)? {
+            0 => return Ok(out),
+            n => out.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locates_inside_the_root_through_absolute_symlinks() {
+        let d = std::env::temp_dir().join(format!("hull-locate-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("real/sub")).unwrap();
+        std::os::unix::fs::symlink("/real", d.join("link")).unwrap();
+        std::os::unix::fs::symlink("/etc", d.join("hostetc")).unwrap();
+        let root = open(d.to_str().unwrap().as_bytes(), "rootfs").unwrap();
+        let base = d.to_str().unwrap();
+        let got = |p: &str| {
+            let t = locate(Some(&root), p.as_bytes()).unwrap();
+            (String::from_utf8(t.host).unwrap(), t.missing)
+        };
+        assert_eq!(got("/link/sub"), (format!("{base}/real/sub"), 0));
+        assert_eq!(
+            got("/link/new/deeper"),
+            (format!("{base}/real/new/deeper"), 2)
+        );
+        // An absolute link to a host path resolves in the root, not on the host.
+        assert_eq!(got("/hostetc/x"), (format!("{base}/hostetc/x"), 2));
+        assert_eq!(got(""), (base.to_string(), 0));
+        let e = locate(None, b"/nonexistent-hull-dir").unwrap_err();
+        assert_eq!(
+            e.msg,
+            b"mount point /nonexistent-hull-dir: No such file or directory"
+        );
+        assert_eq!(
+            locate(None, b"/tmp").unwrap(),
+            Target {
+                host: b"/tmp".to_vec(),
+                missing: 0
+            }
+        );
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+}

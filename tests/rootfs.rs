@@ -1,0 +1,410 @@
+//! Issue 4: a real container. A busybox root filesystem, /dev, volumes,
+//! the environment, the user, and the locked-down default; run as root.
+
+mod common;
+use common::*;
+
+/// docker's default capability set, as /proc/self/status prints it.
+const DEFAULT_CAPS: &str = "00000000a80425fb";
+
+fn rootfs(test: &str) -> Option<Rootfs> {
+    if !need_root(test) {
+        return None;
+    }
+    Rootfs::new(test)
+}
+
+fn ok(o: &std::process::Output) -> String {
+    assert!(
+        o.status.success(),
+        "status {:?}, stderr: {}",
+        o.status,
+        stderr(o)
+    );
+    stdout(o)
+}
+
+fn status_field(text: &str, field: &str) -> String {
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:\t")))
+        .unwrap_or_else(|| panic!("no {field} in {text}"))
+        .to_string()
+}
+
+#[test]
+fn the_container_sees_the_rootfs_not_the_host() {
+    let Some(r) = rootfs("rootfs_sees_the_rootfs") else {
+        return;
+    };
+    let host_only = TempDir::new("host-only");
+    let o = r.run(&[
+        "sh",
+        "-c",
+        &format!(
+            "cat /ROOTFS_MARKER; test -e {} && echo host-visible; readlink /proc/$$/exe; pwd",
+            host_only.path()
+        ),
+    ]);
+    // sh is the image's busybox (/bin/sh -> /bin/busybox, resolved inside
+    // the rootfs), not the host's /bin/sh.
+    assert_eq!(ok(&o), "rootfs\n/bin/busybox\n/\n");
+    assert!(!std::path::Path::new("/ROOTFS_MARKER").exists());
+    // A command the host has but the image lacks is not found.
+    let o = r.run(&["python3", "-c", "1"]);
+    assert_eq!(o.status.code(), Some(127));
+    assert_eq!(stderr(&o), "hull: python3: command not found\n");
+}
+
+#[test]
+fn dev_holds_only_the_safe_nodes() {
+    let Some(r) = rootfs("dev_safe_nodes") else {
+        return;
+    };
+    let o = r.run(&[
+        "sh",
+        "-c",
+        "ls /dev | tr '\\n' ' '; echo; echo x > /dev/null && head -c 5 /dev/zero | wc -c; \
+         for l in ptmx fd stdin; do readlink /dev/$l; done; grep -E ' /dev/(pts|shm) ' /proc/self/mountinfo | cut -d' ' -f5,8",
+    ]);
+    let out = ok(&o);
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "fd full null ptmx pts random shm stderr stdin stdout tty urandom zero "
+    );
+    assert_eq!(lines.next().unwrap(), "5");
+    assert_eq!(lines.next().unwrap(), "pts/ptmx");
+    assert_eq!(lines.next().unwrap(), "/proc/self/fd");
+    assert_eq!(lines.next().unwrap(), "/proc/self/fd/0");
+    assert_eq!(lines.next().unwrap(), "/dev/pts devpts");
+    assert_eq!(lines.next().unwrap(), "/dev/shm tmpfs");
+    // The host's disks are absent.
+    for disk in std::fs::read_dir("/sys/block").unwrap() {
+        let name = disk.unwrap().file_name().into_string().unwrap();
+        let o = r.run(&["test", "-e", &format!("/dev/{name}")]);
+        assert_eq!(o.status.code(), Some(1), "/dev/{name} visible inside");
+    }
+}
+
+#[test]
+fn volumes_write_through_and_read_only_ones_refuse() {
+    let Some(r) = rootfs("volumes") else { return };
+    let rw = TempDir::new("vol-rw");
+    let ro = TempDir::new("vol-ro");
+    std::fs::write(ro.0.join("file"), "from host\n").unwrap();
+    let file = TempDir::new("vol-file");
+    std::fs::write(file.0.join("f"), "one file\n").unwrap();
+    let o = r.run(&[
+        "-v",
+        &format!("{}:/data", rw.path()),
+        "--volume",
+        &format!("{}:/deep/new/ro:ro", ro.path()),
+        "-v",
+        &format!("{}/f:/etc/single", file.path()),
+        "--tmpfs",
+        "/mnt/scratch:size=1m",
+        "sh",
+        "-c",
+        "echo written > /data/new && cat /deep/new/ro/file /etc/single && \
+         if echo x > /deep/new/ro/y; then echo ro-writable; fi; \
+         echo s > /mnt/scratch/s && grep ' /mnt/scratch ' /proc/self/mountinfo | cut -d' ' -f9-",
+    ]);
+    let out = ok(&o);
+    assert_eq!(
+        out,
+        "from host\none file\ntmpfs rw,size=1024k\n",
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("Read-only file system"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(rw.0.join("new")).unwrap(),
+        "written\n"
+    );
+    assert!(!ro.0.join("y").exists());
+    // Missing mount points were created in the (writable) rootfs, as a
+    // directory or a file like their source.
+    assert!(r.0.join("deep/new/ro").is_dir());
+    assert!(r.0.join("etc/single").is_file());
+    assert!(r.0.join("mnt/scratch").is_dir());
+
+    // Without --rootfs too: onto an existing host path, in the private mount namespace.
+    let target = TempDir::new("vol-target");
+    let o = run(&[
+        "run",
+        "-v",
+        &format!("{}:{}:ro", ro.path(), target.path()),
+        "sh",
+        "-c",
+        &format!("cat {t}/file; touch {t}/z", t = target.path()),
+    ]);
+    assert_eq!(stdout(&o), "from host\n");
+    assert!(
+        stderr(&o).contains("Read-only file system"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        !target.0.join("file").exists(),
+        "the bind leaked to the host"
+    );
+}
+
+#[test]
+fn read_only_root_refuses_writes() {
+    let Some(r) = rootfs("read_only") else { return };
+    let o = r.run(&["--read-only", "touch", "/newfile"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("Read-only file system"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!r.0.join("newfile").exists());
+    // A tmpfs on it stays writable.
+    let o = r.run(&["--read-only", "--tmpfs", "/tmp", "touch", "/tmp/x"]);
+    ok(&o);
+    // A missing mount point cannot be created in a read-only root.
+    let o = r.run(&["--read-only", "--tmpfs", "/nonexistent/dir", "true"]);
+    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(
+        stderr(&o),
+        "hull: mount point /nonexistent/dir is missing, and the root is read-only (--read-only)\n"
+    );
+    assert!(!r.0.join("nonexistent").exists());
+}
+
+#[test]
+fn env_user_and_workdir() {
+    let Some(r) = rootfs("env_user_workdir") else {
+        return;
+    };
+    let envfile = TempDir::new("envfile");
+    let f = envfile.0.join("env");
+    std::fs::write(&f, "# a comment\n\nFROM_FILE=file value\nB=from file\n").unwrap();
+    let o = hull()
+        .args([
+            "run",
+            "--rootfs",
+            r.path(),
+            "--hostname",
+            "h1",
+            "-e",
+            "A=1",
+            "--env-file",
+        ])
+        .arg(&f)
+        .args(["-e", "B=later", "-e", "HULL_FROM_HOST", "env"])
+        .env("HULL_FROM_HOST", "hv")
+        .env("HULL_NOT_PASSED", "x")
+        .env("TERM", "vt220")
+        .output()
+        .unwrap();
+    let out = ok(&o);
+    let mut vars: Vec<&str> = out
+        .lines()
+        .filter(|l| !l.starts_with("PWD=") && !l.starts_with("SHLVL="))
+        .collect();
+    vars.sort();
+    assert_eq!(
+        vars,
+        [
+            "A=1",
+            "B=later",
+            "FROM_FILE=file value",
+            "HOME=/root",
+            "HOSTNAME=h1",
+            "HULL_FROM_HOST=hv",
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "TERM=vt220"
+        ]
+    );
+    let o = r.run(&[
+        "-u",
+        "1000:1001",
+        "-w",
+        "/tmp",
+        "sh",
+        "-c",
+        "id -u; id -g; id -G; pwd; echo $HOME; grep -E 'Cap(Eff|Prm|Bnd)' /proc/self/status",
+    ]);
+    let out = ok(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(&lines[..5], ["1000", "1001", "1001", "/tmp", "/"]);
+    // A non-root user has no effective capability; the bounding set stays.
+    assert_eq!(status_field(&out, "CapEff"), "0000000000000000");
+    assert_eq!(status_field(&out, "CapPrm"), "0000000000000000");
+    assert_eq!(status_field(&out, "CapBnd"), DEFAULT_CAPS);
+    let o = r.run(&["-u", "1000", "id"]);
+    assert_eq!(ok(&o), "uid=1000 gid=0\n");
+    let o = r.run(&["-w", "/nonexistent", "true"]);
+    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(
+        stderr(&o),
+        "hull: chdir /nonexistent: No such file or directory\n"
+    );
+}
+
+#[test]
+fn capabilities_are_dockers_default_set() {
+    let Some(r) = rootfs("capabilities") else {
+        return;
+    };
+    let caps = |extra: &[&str]| {
+        let mut a = extra.to_vec();
+        a.extend_from_slice(&["cat", "/proc/self/status"]);
+        ok(&r.run(&a))
+    };
+    let st = caps(&[]);
+    for f in ["CapBnd", "CapEff", "CapPrm", "CapInh"] {
+        assert_eq!(status_field(&st, f), DEFAULT_CAPS, "{f}");
+    }
+    assert_eq!(status_field(&st, "CapAmb"), "0000000000000000");
+    assert_eq!(status_field(&st, "NoNewPrivs"), "0");
+    // SYS_ADMIN is bit 21, NET_RAW bit 13.
+    let st = caps(&["--cap-add", "sys_admin", "--cap-drop", "CAP_NET_RAW"]);
+    let want = format!("{:016x}", (0xa80425fbu64 | 1 << 21) & !(1 << 13));
+    assert_eq!(status_field(&st, "CapBnd"), want);
+    assert_eq!(status_field(&st, "CapEff"), want);
+    let st = caps(&["--cap-drop", "ALL", "--no-new-privs"]);
+    assert_eq!(status_field(&st, "CapBnd"), "0000000000000000");
+    assert_eq!(status_field(&st, "CapEff"), "0000000000000000");
+    assert_eq!(status_field(&st, "NoNewPrivs"), "1");
+    // --privileged keeps what hull itself has.
+    let host = std::fs::read_to_string("/proc/self/status").unwrap();
+    let st = caps(&["--privileged"]);
+    assert_eq!(status_field(&st, "CapEff"), status_field(&host, "CapEff"));
+    // Without --rootfs as well.
+    let o = run(&["run", "cat", "/proc/self/status"]);
+    assert_eq!(status_field(&ok(&o), "CapBnd"), DEFAULT_CAPS);
+    let o = run(&["run", "--cap-add", "NOSUCH", "true"]);
+    assert_eq!(o.status.code(), Some(125));
+    assert!(stderr(&o).starts_with("hull: unknown capability 'NOSUCH'\n"));
+}
+
+#[test]
+fn escapes_fail() {
+    let Some(r) = rootfs("escapes") else { return };
+    // No new mounts: no CAP_SYS_ADMIN.
+    let o = r.run(&["mount", "-t", "proc", "proc", "/mnt"]);
+    assert_ne!(o.status.code(), Some(0), "mount -t proc succeeded");
+    // A block device node may be made (CAP_MKNOD), but not mounted.
+    let o = r.run(&[
+        "sh",
+        "-c",
+        "mknod /tmp/disk b 254 0; mount /tmp/disk /mnt && echo MOUNTED; ls /mnt",
+    ]);
+    assert!(!stdout(&o).contains("MOUNTED"), "{}", stdout(&o));
+    // The host's root is reachable neither through /proc/1/root nor `..`.
+    let host_only = TempDir::new("escape-marker");
+    let p = host_only.path();
+    let o = r.run(&[
+        "sh",
+        "-c",
+        &format!(
+            "ls /proc/1/root/ /proc/1/root/.. /.. /../.. | grep -c ROOTFS_MARKER; \
+             cd /..; cd ..; ls ROOTFS_MARKER; \
+             for d in /proc/1/root{p} /..{p} /../..{p}; do test -e $d && echo ESCAPED $d; done; true"
+        ),
+    ]);
+    assert_eq!(ok(&o), "4\nROOTFS_MARKER\n");
+    // /proc and /sys: masked and read-only paths.
+    let o = r.run(&[
+        "sh",
+        "-c",
+        "echo x > /proc/sys/kernel/hostname || echo sys-ro; echo 1 > /sys/kernel/profiling || echo sysfs-ro; \
+         wc -c < /proc/keys; ls /proc/acpi 2>/dev/null | wc -l",
+    ]);
+    let out = ok(&o);
+    assert!(out.starts_with("sys-ro\nsysfs-ro\n"), "{out}");
+    if std::path::Path::new("/proc/keys").exists() {
+        assert!(out.contains("\n0\n"), "{out}");
+    }
+}
+
+#[test]
+fn nothing_is_left_mounted() {
+    let Some(r) = rootfs("nothing_left") else {
+        return;
+    };
+    let vol = TempDir::new("left-vol");
+    let before = host_mountinfo();
+    let mut child = hull()
+        .args(["run", "--rootfs", r.path(), "--net", "-v"])
+        .arg(format!("{}:/data:ro", vol.path()))
+        .args(["--tmpfs", "/tmp", "sh", "-c", "read x"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let c = wait_for_child(child.id());
+    wait_for_exec(c, "sh");
+    let during = host_mountinfo();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(
+        before, during,
+        "the host's mount table changed while the container ran"
+    );
+    assert_eq!(before, host_mountinfo(), "the host's mount table changed");
+    assert!(!before.contains(r.path()));
+    for d in ["proc", "dev", "sys", "tmp", "data"] {
+        let n = std::fs::read_dir(r.0.join(d))
+            .map(|e| e.count())
+            .unwrap_or(0);
+        assert_eq!(n, 0, "{d} in the rootfs is not empty on the host");
+    }
+}
+
+#[test]
+fn net_gets_a_fresh_read_only_sysfs() {
+    let Some(r) = rootfs("net_sysfs") else { return };
+    let o = r.run(&[
+        "--net",
+        "sh",
+        "-c",
+        "ls /sys/class/net; awk '$5 == \"/sys\" {print $6, $8}' /proc/self/mountinfo",
+    ]);
+    assert_eq!(ok(&o), "lo\nro,nosuid,nodev,noexec,relatime sysfs\n");
+}
+
+#[test]
+fn errors_are_one_line_and_125() {
+    if !need_root("errors_are_one_line_and_125") {
+        return;
+    }
+    let o = run(&["run", "--rootfs", "/nonexistent-hull-rootfs", "sh"]);
+    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(
+        stderr(&o),
+        "hull: rootfs /nonexistent-hull-rootfs: No such file or directory\n"
+    );
+    let o = run(&["run", "-v", "/nonexistent-hull-src:/data", "true"]);
+    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(
+        stderr(&o),
+        "hull: volume source /nonexistent-hull-src: No such file or directory\n"
+    );
+    for bad in [
+        "/tmp",
+        "/tmp:data",
+        "/tmp:/data:rx",
+        ":/data",
+        "/tmp:/a/../b",
+        "/tmp:/data:ro:x",
+    ] {
+        let o = run(&["run", "-v", bad, "true"]);
+        assert_eq!(o.status.code(), Some(125), "{bad}");
+        assert_eq!(
+            stderr(&o),
+            format!("hull: --volume '{bad}': expected SRC:DST[:ro|rw] with an absolute DST\n")
+        );
+    }
+    let o = run(&["run", "-u", "bob", "true"]);
+    assert_eq!(o.status.code(), Some(125));
+    assert!(stderr(&o).starts_with("hull: --user 'bob': expected UID[:GID], numeric\n"));
+}
