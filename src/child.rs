@@ -45,8 +45,10 @@ impl Report {
 /// Runs in the cloned process: every step of the plan, then execve.
 pub fn run(plan: &Plan, report: BorrowedFd<'_>) -> ! {
     for (i, op) in plan.ops.iter().enumerate() {
-        if let Err(e) = apply(op, report) {
-            fail(report, i as u32, e);
+        match apply(op, report) {
+            Err(Errno::NOENT) if op.optional() => {}
+            Err(e) => fail(report, i as u32, e),
+            Ok(()) => {}
         }
     }
     let e = sys::execve(&plan.exe, &plan.argv, &plan.envp);
@@ -78,7 +80,9 @@ fn apply(op: &Op, channel: BorrowedFd<'_>) -> sys::Result<()> {
         )
         .map(drop),
         Op::Symlink(target, p) => rustix::fs::symlink(*target, p.as_c_str()),
-        Op::ReadOnly(p, recursive) => sys::make_read_only(p, *recursive),
+        Op::ReadOnly {
+            path, recursive, ..
+        } => sys::make_read_only(path, *recursive),
         Op::PivotRoot(root) => {
             rustix::process::chdir(root.as_c_str())?;
             match rustix::process::pivot_root(c".", c".") {

@@ -37,7 +37,11 @@ pub enum Op {
     Symlink(&'static CStr, CString),
     /// `mount_setattr(MOUNT_ATTR_RDONLY)` on the mount at `path` (and below
     /// it when recursive), then `statvfs` to check that it took.
-    ReadOnly(CString, bool),
+    ReadOnly {
+        path: CString,
+        recursive: bool,
+        optional: bool,
+    },
     /// Switch to the new root: `chdir(root)`, `pivot_root(".", ".")`,
     /// `umount2(".", MNT_DETACH)`, `chdir("/")` (MS_MOVE + chroot in an initramfs).
     PivotRoot(CString),
@@ -68,6 +72,8 @@ pub struct Mount {
     /// `MS_*` flags.
     pub flags: u32,
     pub data: Option<CString>,
+    /// A missing target (ENOENT) is skipped: masks of paths some kernels lack.
+    pub optional: bool,
 }
 
 impl Op {
@@ -82,13 +88,22 @@ impl Op {
             Op::Mkdir(p) => ("create mount point: mkdir", p.to_bytes()),
             Op::Touch(p) => ("create mount point: open O_CREAT", p.to_bytes()),
             Op::Symlink(_, p) => ("symlink", p.to_bytes()),
-            Op::ReadOnly(p, _) => ("make read-only: mount_setattr", p.to_bytes()),
+            Op::ReadOnly { path, .. } => ("make read-only: mount_setattr", path.to_bytes()),
             Op::PivotRoot(r) => ("switch root: pivot_root", r.to_bytes()),
             Op::DropBounding(_) => ("drop capabilities: prctl PR_CAPBSET_DROP", b""),
             Op::User(..) => ("set user: setgroups, setresgid, setresuid", b""),
             Op::Caps(_) => ("set capabilities: capset", b""),
             Op::NoNewPrivs => ("prctl PR_SET_NO_NEW_PRIVS", b""),
             Op::AwaitParent => ("wait for the parent", b""),
+        }
+    }
+
+    /// Whether ENOENT from this step means "skip it", not failure.
+    pub fn optional(&self) -> bool {
+        match self {
+            Op::Mount(m) => m.optional,
+            Op::ReadOnly { optional, .. } => *optional,
+            _ => false,
         }
     }
 }
@@ -109,8 +124,8 @@ const DEV_LINKS: [(&str, &CStr); 5] = [
 /// Kernel interfaces hidden from the container, as docker and the OCI
 /// runtimes do by default. `N`: a file covered with /dev/null; `D`: a
 /// directory covered with an empty read-only tmpfs; `R`: made read-only.
-/// Paths this kernel lacks (checked on the host, whose /proc and /sys are
-/// the same kernel's) are skipped.
+/// Paths this kernel lacks are skipped (the child tolerates ENOENT there
+/// only).
 pub const MASKS: [(&str, u8); 16] = [
     ("/proc/asound", b'D'),
     ("/proc/acpi", b'D'),
@@ -147,6 +162,8 @@ struct Ops<'a, 'b> {
     locate: &'a mut Locate<'b>,
     /// The root is read-only (--read-only): mount points cannot be created.
     ro: bool,
+    /// The steps pushed now may be skipped when their target is missing.
+    optional: bool,
 }
 
 impl Ops<'_, '_> {
@@ -170,7 +187,16 @@ impl Ops<'_, '_> {
             fstype,
             flags,
             data: (!data.is_empty()).then(|| cstring(data.to_vec())),
+            optional: self.optional,
         }));
+    }
+
+    fn read_only(&mut self, path: &[u8], recursive: bool) {
+        self.push(Op::ReadOnly {
+            path: cstring(path.to_vec()),
+            recursive,
+            optional: self.optional,
+        });
     }
 
     /// The host path of mount point `dst`, with ops to create what is
@@ -248,21 +274,17 @@ impl Plan {
         let envc: Vec<CString> = envv.into_iter().map(cstring).collect();
         let envr: Vec<&CStr> = envc.iter().map(|e| e.as_c_str()).collect();
         let mut locate = |dst: &[u8]| rootfs::locate(root.as_ref(), dst);
-        // The masks this kernel has, seen on the host (same kernel).
-        let present = |p: &str| rustix::fs::access(p, rustix::fs::Access::EXISTS).is_ok();
-        Plan::with_exe(spec, exe, &envr, &mut locate, &present)
+        Plan::with_exe(spec, exe, &envr, &mut locate)
     }
 
     /// Builds the plan for an already resolved executable and environment.
-    /// Pure but for `locate` (where a mount point is) and `present` (whether
-    /// a masked path exists), which tests fake.
+    /// Pure but for `locate` (where a mount point is), which tests fake.
     #[inline(never)]
     pub fn with_exe(
         spec: &Spec,
         exe: CString,
         env: &[&CStr],
         locate: &mut Locate<'_>,
-        present: &dyn Fn(&str) -> bool,
     ) -> Result<Plan, Error> {
         let mut flags = (g::CLONE_NEWNS | g::CLONE_NEWUTS | g::CLONE_NEWPID) as u64;
         if spec.net {
@@ -279,6 +301,7 @@ impl Plan {
             ops: Vec::new(),
             locate,
             ro: spec.read_only,
+            optional: false,
         };
         // First, before any mount: with a shared `/` (systemd's default) every
         // mount below would propagate back to the host's mount table.
@@ -318,11 +341,14 @@ impl Plan {
                 b"mode=755,size=65536k",
             );
             let sub = |n: &str| [&dev[..], b"/", n.as_bytes()].concat();
+            // A node the host lacks (a bare initramfs) is left out.
+            o.optional = true;
             for n in DEV_NODES {
                 let (host, t) = ([b"/dev/", n.as_bytes()].concat(), sub(n));
                 o.push(Op::Touch(cstring(t.clone())));
                 o.mount("bind-mount device on", &host, &t, c"", MS_BIND, b"");
             }
+            o.optional = false;
             o.push(Op::Mkdir(cstring(sub("pts"))));
             o.mount(
                 "mount devpts on",
@@ -366,16 +392,14 @@ impl Plan {
                     MS_BIND | MS_REC,
                     b"",
                 );
-                o.push(Op::ReadOnly(cstring(sys), true));
+                o.read_only(&sys, true);
             }
         }
         if !spec.privileged {
             // After /proc and /sys are mounted, before the volumes (which may
             // deliberately cover these paths).
+            o.optional = true;
             for (path, how) in MASKS {
-                if !present(path) {
-                    continue;
-                }
                 let t = [root, path.as_bytes()].concat();
                 match how {
                     b'N' => o.mount("mask with /dev/null", b"/dev/null", &t, c"", MS_BIND, b""),
@@ -389,10 +413,11 @@ impl Plan {
                     ),
                     _ => {
                         o.mount("bind-mount on itself", &t, &t, c"", MS_BIND | MS_REC, b"");
-                        o.push(Op::ReadOnly(cstring(t), true));
+                        o.read_only(&t, true);
                     }
                 }
             }
+            o.optional = false;
         }
         // Volumes and tmpfs mounts in the order given, after the system
         // mounts (so they may cover them) and before the switch of root
@@ -403,7 +428,7 @@ impl Plan {
                 Some(src) => {
                     o.mount("bind-mount volume on", src, &t, c"", MS_BIND | MS_REC, b"");
                     if v.ro {
-                        o.push(Op::ReadOnly(cstring(t), true));
+                        o.read_only(&t, true);
                     }
                 }
                 None => o.mount(
@@ -420,7 +445,7 @@ impl Plan {
             if spec.read_only {
                 // Last of the mounts inside it, which needed their points
                 // created first; only the root's own mount, not those on it.
-                o.push(Op::ReadOnly(cstring(root.to_vec()), false));
+                o.read_only(root, false);
             }
             o.push(Op::PivotRoot(cstring(root.to_vec())));
         }
@@ -538,8 +563,7 @@ mod tests {
                 missing: dst.starts_with(b"/missing") as usize,
             })
         };
-        let present = |p: &str| p == "/proc/kcore" || p == "/proc/sys" || p == "/sys/firmware";
-        Plan::with_exe(s, c"/bin/sh".into(), &[c"A=1"], &mut locate, &present)
+        Plan::with_exe(s, c"/bin/sh".into(), &[c"A=1"], &mut locate)
     }
 
     fn mount_of(op: &Op) -> (&str, &[u8], &[u8]) {
@@ -559,25 +583,36 @@ mod tests {
             mount_of(&ops[2]),
             ("mount proc on", &b"proc"[..], &b"/proc"[..])
         );
-        // Masks, only for what the kernel has.
+        // Then the masks, each skipped where the kernel lacks the path.
+        let masks = &ops[3..3 + 16 + 5];
+        assert!(masks.iter().all(|o| o.optional()));
         assert_eq!(
-            mount_of(&ops[3]),
+            mount_of(&masks[2]),
             (
                 "mask with /dev/null",
                 &b"/dev/null"[..],
                 &b"/proc/kcore"[..]
             )
         );
-        assert_eq!(mount_of(&ops[4]).2, b"/sys/firmware");
+        assert_eq!(mount_of(&masks[0]).0, "mask with tmpfs");
         assert_eq!(
-            mount_of(&ops[5]),
+            mount_of(&masks[17]),
             ("bind-mount on itself", &b"/proc/sys"[..], &b"/proc/sys"[..])
         );
-        assert_eq!(ops[6], Op::ReadOnly(c"/proc/sys".into(), true));
-        assert_eq!(ops[7], Op::Chdir(c"/".into()));
-        assert_eq!(ops[8], Op::DropBounding(DEFAULT_CAPS));
-        assert_eq!(ops[9], Op::Caps(DEFAULT_CAPS));
-        assert_eq!(ops.len(), 10);
+        let n = masks.len() + 3;
+        assert_eq!(
+            ops[n - 3],
+            Op::ReadOnly {
+                path: c"/proc/sys".into(),
+                recursive: true,
+                optional: true
+            }
+        );
+        assert!(!ops[n].optional());
+        assert_eq!(ops[n], Op::Chdir(c"/".into()));
+        assert_eq!(ops[n + 1], Op::DropBounding(DEFAULT_CAPS));
+        assert_eq!(ops[n + 2], Op::Caps(DEFAULT_CAPS));
+        assert_eq!(ops.len(), n + 3);
         let ns = (g::CLONE_NEWNS | g::CLONE_NEWUTS | g::CLONE_NEWPID) as u64;
         assert_eq!(p.clone_flags, ns);
         assert_eq!(p.argv.strings(), &[CString::from(c"sh")]);
@@ -661,7 +696,14 @@ mod tests {
             .iter()
             .position(|o| matches!(o, Op::PivotRoot(_)))
             .unwrap();
-        assert_eq!(p.ops[i - 1], Op::ReadOnly(c"/R".into(), false));
+        assert_eq!(
+            p.ops[i - 1],
+            Op::ReadOnly {
+                path: c"/R".into(),
+                recursive: false,
+                optional: false
+            }
+        );
     }
 
     #[test]

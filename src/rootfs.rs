@@ -23,24 +23,25 @@ pub struct Root {
 /// Opens `path` (on the host) as an `O_PATH` fd and returns it with its
 /// canonical path. The error names the path, with `what` before it.
 pub fn open(path: &[u8], what: &str) -> Result<Root, Error> {
-    let fail = |e| Error::sys(what, path, e);
     let fd = rustix::fs::open(
         cstring(path.to_vec()).as_c_str(),
         OFlags::PATH | OFlags::CLOEXEC,
         Mode::empty(),
     )
-    .map_err(fail)?;
-    let path = real_path(fd.as_fd()).map_err(fail)?;
+    .map_err(|e| Error::sys(what, path, e))?;
+    let path = real_path(fd.as_fd(), path)?;
     Ok(Root { fd, path })
 }
 
-/// The path of an open file, from `/proc/self/fd/N`.
-fn real_path(fd: BorrowedFd<'_>) -> sys::Result<Vec<u8>> {
+/// The path of an open file (`name` in errors), from `/proc/self/fd/N`:
+/// --rootfs and volumes need the host's /proc.
+fn real_path(fd: BorrowedFd<'_>, name: &[u8]) -> Result<Vec<u8>, Error> {
     let mut link = Buf::new();
     link.s("/proc/self/fd/")
         .u(sys::AsRawFd::as_raw_fd(&fd) as u64);
     let mut buf = [0u8; 4096];
-    let n = rustix::fs::readlinkat_raw(rustix::fs::CWD, cstring(link.0).as_c_str(), &mut buf[..])?;
+    let n = rustix::fs::readlinkat_raw(rustix::fs::CWD, cstring(link.0).as_c_str(), &mut buf[..])
+        .map_err(|e| Error::sys("find the real path (through /proc/self/fd) of", name, e))?;
     Ok(buf[..n].to_vec())
 }
 
@@ -79,8 +80,15 @@ pub fn locate(root: Option<&Root>, dst: &[u8]) -> Result<Target, Error> {
         // The deepest ancestor that exists, its real path, then the rest.
         let p = if end == 0 { b"/" } else { &dst[..end] };
         match open_in(root, p) {
+            // On the host's own tree, the path as given.
+            Ok(_) if root.is_none() => {
+                return Ok(Target {
+                    host: dst.to_vec(),
+                    missing: 0,
+                });
+            }
             Ok(fd) => {
-                let mut host = real_path(fd.as_fd()).map_err(|e| Error::sys("resolve", dst, e))?;
+                let mut host = real_path(fd.as_fd(), dst)?;
                 if host == b"/" {
                     host.clear();
                 }

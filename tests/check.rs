@@ -84,8 +84,11 @@ fn run_works_with_an_empty_environment() {
     // and the command gets the empty environment it was given.
     let o = hull()
         .env_clear()
+        // --env-host: the container's environment is the (empty) host's,
+        // not hull's docker-style defaults (PATH, HOSTNAME, HOME, TERM).
         .args([
             "run",
+            "--env-host",
             "sh",
             "-c",
             "echo in $(hostname); env | grep -c = || true",

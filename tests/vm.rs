@@ -19,6 +19,7 @@ const SCENARIOS: &[&str] = &[
     "exit-code",
     "not-found",
     "check",
+    "rootfs-initramfs",
 ];
 
 /// The exit status vm.py uses for "cannot get the packages here".

@@ -38,8 +38,9 @@ expect no-host-proc "container 1 proc|rc=0" \
 expect no-host-proc-after "absent" "$(test -e /proc/self && echo present || echo absent)"
 
 # An empty environment: no PATH, so hull's default search path finds env,
-# which then prints the (empty) environment it was given. And no /etc at all.
-expect empty-env "rc=0" "$(out env -i /bin/hull run env)"
+# which then prints the (empty) environment it was given (--env-host: the
+# host's, instead of docker-style defaults). And no /etc at all.
+expect empty-env "rc=0" "$(out env -i /bin/hull run --env-host env)"
 expect no-etc "no-etc|rc=0" "$(out env -i /bin/hull run sh -c 'test -e /etc || echo no-etc')"
 
 expect check-no-proc "clone3: yes|/proc: not mounted|namespaces, user namespaces, cgroup: unknown (no /proc)|rc=0" \
@@ -60,6 +61,18 @@ expect not-found "hull: nosuch: command not found|rc=127" "$(out hull run nosuch
 # hull check sees the guest's pure cgroup v2 tree with every controller.
 expect check "yes|mounted|v2 /sys/fs/cgroup ($(cat /sys/fs/cgroup/cgroup.controllers));" \
     "$(hull check | sed -n 's/^clone3: //p; s/^\/proc: //p; s/^cgroup: //p' | tr '\n' '|' | sed 's/|$//')"
+
+# --rootfs where / is the initramfs: pivot_root fails with EINVAL there, so
+# hull moves the new root over / and chroots into it. The host's root
+# (its /init) must stay out of reach, through /.. and /proc/1/root.
+mkdir -p /tmp/r/bin /tmp/r/proc /tmp/r/dev /tmp/r/sys /tmp/r/tmp
+cp /bin/busybox /tmp/r/bin/busybox
+ln -s /bin/busybox /tmp/r/bin/sh
+echo inside > /tmp/r/marker
+expect rootfs-initramfs "inside|2|rc=0" "$(out hull run --rootfs /tmp/r sh -c '
+    B=/bin/busybox; $B cat /marker
+    $B ls /.. /proc/1/root/ | $B grep -c marker
+    for p in /init /../init /proc/1/root/init; do $B test -e $p && echo HOST-VISIBLE $p; done; true')"
 
 echo HULL-VM-DONE
 poweroff -f
