@@ -7,10 +7,13 @@
 //! close-on-exec channel; end of file on that channel means execve succeeded.
 
 use crate::error::EXIT_RUNTIME;
+use crate::init;
 use crate::plan::{Op, Plan};
-use crate::sys::{self, BorrowedFd, Errno};
+use crate::sys::{self, AsFd, BorrowedFd, Errno, OwnedFd};
+use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::fs::{Mode, OFlags};
 use rustix::mount::{MountFlags, MountPropagationFlags, UnmountFlags};
+use rustix::process::Signal;
 use rustix::thread::{CapabilitySet, CapabilitySets};
 
 /// The step number that stands for execve itself in a [`Report`].
@@ -43,21 +46,52 @@ impl Report {
 }
 
 /// Runs in the cloned process: every step of the plan, then execve.
-pub fn run(plan: &Plan, report: BorrowedFd<'_>) -> ! {
+pub fn run(plan: &Plan, report: OwnedFd) -> ! {
     for (i, op) in plan.ops.iter().enumerate() {
-        match apply(op, report) {
+        match apply(op, report.as_fd()) {
+            Ok(None) => {}
+            // Only in the init, after Op::Init forked: it never returns.
+            Ok(Some((command, signals))) => init::serve(command, signals, report),
             Err(Errno::NOENT) if op.optional() => {}
-            Err(e) => fail(report, i as u32, e),
-            Ok(()) => {}
+            Err(e) => fail(report.as_fd(), i as u32, e),
         }
     }
+    // Restore the mask hull started with: blocked signals stay blocked
+    // across execve, and the command must receive them.
+    let _ = sys::set_signal_mask(plan.sigmask);
     let e = sys::execve(&plan.exe, &plan.argv, &plan.envp);
-    fail(report, EXEC_STEP, e)
+    fail(report.as_fd(), EXEC_STEP, e)
 }
 
-/// One operation: one or two syscalls, nothing else.
-fn apply(op: &Op, channel: BorrowedFd<'_>) -> sys::Result<()> {
+/// One operation: one or two syscalls, nothing else. Op::Init returns, in
+/// the init only, the command's pid and the init's signalfd.
+fn apply(op: &Op, channel: BorrowedFd<'_>) -> sys::Result<Option<(i32, OwnedFd)>> {
     match op {
+        Op::DieWithParent => {
+            rustix::process::set_parent_process_death_signal(Some(Signal::KILL))?;
+            // If hull died before the prctl, no signal will come: its end of
+            // the channel is closed then, which poll reports as a hang-up.
+            let mut fds = [PollFd::new(&channel, PollFlags::empty())];
+            let _ = rustix::event::poll(&mut fds, Some(&Timespec::default()));
+            if fds[0].revents().contains(PollFlags::HUP) {
+                sys::exit(EXIT_RUNTIME);
+            }
+            Ok(())
+        }
+        Op::NewSession => rustix::process::setsid().map(|_| ()),
+        Op::Terminal(fd) => sys::take_terminal(*fd),
+        Op::Init => return init::fork(),
+        Op::OwnGroup { foreground } => {
+            rustix::process::setpgid(None, None)?;
+            if *foreground {
+                // We are not in the foreground yet, so tcsetpgrp would stop us
+                // with SIGTTOU unless it is blocked (the mask is restored
+                // before execve).
+                sys::block_signals(sys::sig_bit(Signal::TTOU.as_raw() as u32))?;
+                rustix::termios::tcsetpgrp(sys::stdin(), rustix::process::getpid())?;
+            }
+            Ok(())
+        }
         Op::PrivateMounts => rustix::mount::mount_change(
             c"/",
             MountPropagationFlags::REC | MountPropagationFlags::PRIVATE,
@@ -149,6 +183,7 @@ fn apply(op: &Op, channel: BorrowedFd<'_>) -> sys::Result<()> {
             }
         }
     }
+    .map(|()| None)
 }
 
 /// Reports the failed step and exits. The parent formats the message; the

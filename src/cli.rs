@@ -1,8 +1,7 @@
 //! argv -> what to do. Pure: no syscalls, unit-tested without root.
 
 use crate::error::Error;
-use crate::out::Buf;
-use crate::out::parse_u64;
+use crate::out::{Buf, parse_u64};
 use crate::spec::{CAP_NAMES, Env, HOSTNAME_MAX, Spec, Volume};
 use alloc::vec::Vec;
 
@@ -30,7 +29,8 @@ usage: hull run [OPTIONS] [--] COMMAND [ARG...]
 
 Runs COMMAND as PID 1 in new UTS, PID and mount namespaces, with the mount
 tree made private, its own hostname, a fresh /proc, docker's default
-capabilities and a cleared environment.
+capabilities and a cleared environment, in a new session. hull passes
+signals on to it; it dies with hull.
 
 options:
   --rootfs DIR        use DIR as the root filesystem (default: the host's)
@@ -50,6 +50,11 @@ options:
   --net               new network namespace, with only lo, brought up
   --ipc               new IPC namespace
   --cgroupns          new cgroup namespace
+  --init              a tiny init is PID 1: reaps zombies, passes signals on
+  -t, --tty           a new pty as the container's terminal
+  -i, --interactive   relay stdin to the pty (the host terminal goes raw)
+  --stop-timeout SECS SIGKILL a container that outlives a SIGTERM or SIGINT
+                      by this long (default 10)
   --debug             trace each step on standard error
   --dry-run           print the plan and exit without running it
   -h, --help          this help
@@ -125,6 +130,20 @@ pub fn run_option<'a>(spec: &mut Spec, opt: &Opt<'a>, a: &mut Args<'a>) -> Resul
         b"--cap-drop" => spec.caps &= !cap(a.value(opt)?)?,
         b"--privileged" => spec.privileged = a.flag(opt)?,
         b"--no-new-privs" => spec.no_new_privs = a.flag(opt)?,
+        b"--init" => spec.init = a.flag(opt)?,
+        b"-t" | b"--tty" => spec.tty = a.flag(opt)?,
+        b"-i" | b"--interactive" => spec.interactive = a.flag(opt)?,
+        b"--stop-timeout" => {
+            // Bounded so that seconds * 1000 (the poll timeout) cannot overflow.
+            spec.stop_timeout = match parse_u64(a.value(opt)?) {
+                Some(n) if n <= 1_000_000 => n as u32,
+                _ => {
+                    return Err(Error::usage(
+                        Buf::new().s("--stop-timeout: not a number of seconds (0 to 1000000)"),
+                    ));
+                }
+            }
+        }
         _ => return Ok(false),
     }
     Ok(true)

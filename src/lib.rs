@@ -16,6 +16,7 @@ pub mod child;
 pub mod cli;
 pub mod env;
 pub mod error;
+pub mod init;
 pub mod out;
 pub mod plan;
 pub mod resolve;

@@ -10,7 +10,7 @@ use crate::out::Buf;
 use crate::resolve;
 use crate::rootfs::{self, Target};
 use crate::spec::Spec;
-use crate::sys::CStrArray;
+use crate::sys::{CStrArray, SigSet};
 use alloc::ffi::CString;
 use alloc::vec::Vec;
 use core::ffi::CStr;
@@ -19,6 +19,10 @@ use linux_raw_sys::general as g;
 /// One setup step of the child, in the order the plan lists them.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Op {
+    /// `prctl(PR_SET_PDEATHSIG, SIGKILL)`, then a check that the parent has
+    /// not already died (the report channel hung up): the container dies with
+    /// hull, and killing PID 1 takes down the whole PID namespace.
+    DieWithParent,
     /// `mount(NULL, "/", NULL, MS_REC|MS_PRIVATE)`: nothing mounted later leaks out.
     PrivateMounts,
     /// `sethostname(name)`.
@@ -58,6 +62,18 @@ pub enum Op {
     /// (id maps, a cgroup join) and sent one byte on the channel. A plan
     /// holds at most one, placed before the first step that depends on it.
     AwaitParent,
+    /// `setsid()`: a session of its own, so the container cannot reach the
+    /// host's terminal with TIOCSTI (CVE-2017-5226), and can take a pty.
+    NewSession,
+    /// Make the pty slave (an fd the parent opened; set at run time) the
+    /// controlling terminal (`ioctl(TIOCSCTTY)`) and stdin, stdout, stderr.
+    Terminal(i32),
+    /// `--init`: fork; the parent stays PID 1 as hull's init, the child (PID 2)
+    /// goes on with the next steps and runs the command.
+    Init,
+    /// In PID 2: `setpgid(0, 0)` (the init signals the whole group), and with
+    /// a terminal, `tcsetpgrp` to make that group the foreground one.
+    OwnGroup { foreground: bool },
 }
 
 /// One `mount(2)`, everything prepared.
@@ -80,6 +96,18 @@ impl Op {
     /// The syscall and the object it acts on, as error messages name them.
     pub fn step(&self) -> (&'static str, &[u8]) {
         match self {
+            Op::DieWithParent => (
+                "set parent-death signal: prctl PR_SET_PDEATHSIG",
+                b"SIGKILL",
+            ),
+            Op::NewSession => ("setsid", b""),
+            Op::Terminal(_) => (
+                "make the pty the controlling terminal: ioctl TIOCSCTTY",
+                b"",
+            ),
+            Op::Init => ("start init: fork the command as PID 2", b""),
+            Op::OwnGroup { foreground: false } => ("setpgid", b"0"),
+            Op::OwnGroup { foreground: true } => ("setpgid and tcsetpgrp", b"0"),
             Op::PrivateMounts => ("make mounts private: mount --make-rprivate", b"/"),
             Op::Hostname(h) => ("sethostname", h),
             Op::LoopbackUp => ("bring up loopback: ioctl SIOCSIFFLAGS", b"lo"),
@@ -239,6 +267,10 @@ pub struct Plan {
     pub exe: CString,
     pub argv: CStrArray,
     pub envp: CStrArray,
+    /// The signal mask hull started with, restored just before execve (the
+    /// parent blocks the signals it forwards before the clone, and a blocked
+    /// mask survives execve). Set at run time.
+    pub sigmask: SigSet,
 }
 
 impl Plan {
@@ -303,6 +335,9 @@ impl Plan {
             ro: spec.read_only,
             optional: false,
         };
+        // Before anything else: a step that blocks or fails must not leave a
+        // container behind a hull that was killed meanwhile.
+        o.push(Op::DieWithParent);
         // First, before any mount: with a shared `/` (systemd's default) every
         // mount below would propagate back to the host's mount table.
         o.push(Op::PrivateMounts);
@@ -452,6 +487,12 @@ impl Plan {
         // After the switch of root: the workdir is a path inside the container.
         let dir = spec.workdir.clone().unwrap_or_else(|| b"/".to_vec());
         o.push(Op::Chdir(cstring(dir)));
+        // Always: the container must not share the host's session and terminal.
+        o.push(Op::NewSession);
+        if spec.tty {
+            // After setsid: only a session leader with no terminal can take one.
+            o.push(Op::Terminal(-1));
+        }
         if !spec.privileged {
             // While we still hold CAP_SETPCAP (a non-root uid loses it).
             o.push(Op::DropBounding(spec.caps));
@@ -469,6 +510,15 @@ impl Plan {
         if spec.no_new_privs {
             o.push(Op::NoNewPrivs);
         }
+        if spec.init {
+            // Last, so the init keeps no more privilege than the command:
+            // PID 1 stays here as the init; the command's process does only
+            // what must be its own (its group) and execs.
+            o.push(Op::Init);
+            o.push(Op::OwnGroup {
+                foreground: spec.tty,
+            });
+        }
 
         let argv = CStrArray::new(spec.command.iter().map(|a| cstring(a.clone())).collect());
         let envp = CStrArray::new(env.iter().map(|e| (*e).into()).collect());
@@ -478,7 +528,17 @@ impl Plan {
             exe,
             argv,
             envp,
+            sigmask: 0,
         })
+    }
+
+    /// Hands the child the pty slave the parent opened (see [`Op::Terminal`]).
+    pub fn set_terminal(&mut self, fd: i32) {
+        for op in &mut self.ops {
+            if let Op::Terminal(t) = op {
+                *t = fd;
+            }
+        }
     }
 
     /// Whether the child waits for the parent (see [`Op::AwaitParent`]).
@@ -577,14 +637,15 @@ mod tests {
     fn default_plan_order() {
         let p = plan(&spec(&["sh"])).unwrap();
         let ops = &p.ops;
-        assert_eq!(ops[0], Op::PrivateMounts);
-        assert_eq!(ops[1], Op::Hostname(b"container".to_vec()));
+        assert_eq!(ops[0], Op::DieWithParent);
+        assert_eq!(ops[1], Op::PrivateMounts);
+        assert_eq!(ops[2], Op::Hostname(b"container".to_vec()));
         assert_eq!(
-            mount_of(&ops[2]),
+            mount_of(&ops[3]),
             ("mount proc on", &b"proc"[..], &b"/proc"[..])
         );
         // Then the masks, each skipped where the kernel lacks the path.
-        let masks = &ops[3..3 + 16 + 5];
+        let masks = &ops[4..4 + 16 + 5];
         assert!(masks.iter().all(|o| o.optional()));
         assert_eq!(
             mount_of(&masks[2]),
@@ -599,7 +660,7 @@ mod tests {
             mount_of(&masks[17]),
             ("bind-mount on itself", &b"/proc/sys"[..], &b"/proc/sys"[..])
         );
-        let n = masks.len() + 3;
+        let n = masks.len() + 4;
         assert_eq!(
             ops[n - 3],
             Op::ReadOnly {
@@ -610,9 +671,10 @@ mod tests {
         );
         assert!(!ops[n].optional());
         assert_eq!(ops[n], Op::Chdir(c"/".into()));
-        assert_eq!(ops[n + 1], Op::DropBounding(DEFAULT_CAPS));
-        assert_eq!(ops[n + 2], Op::Caps(DEFAULT_CAPS));
-        assert_eq!(ops.len(), n + 3);
+        assert_eq!(ops[n + 1], Op::NewSession);
+        assert_eq!(ops[n + 2], Op::DropBounding(DEFAULT_CAPS));
+        assert_eq!(ops[n + 3], Op::Caps(DEFAULT_CAPS));
+        assert_eq!(ops.len(), n + 4);
         let ns = (g::CLONE_NEWNS | g::CLONE_NEWUTS | g::CLONE_NEWPID) as u64;
         assert_eq!(p.clone_flags, ns);
         assert_eq!(p.argv.strings(), &[CString::from(c"sh")]);
@@ -656,7 +718,7 @@ mod tests {
                 .position(|l| *l == needle)
                 .unwrap_or_else(|| panic!("{needle} not in {text}"))
         };
-        assert_eq!(at("bind the rootfs onto itself /R"), 2);
+        assert_eq!(at("bind the rootfs onto itself /R"), 3);
         assert!(at("mount proc on /R/proc") < at("mount tmpfs on /R/dev"));
         assert!(at("mount tmpfs on /R/dev") < at("bind-mount device on /R/dev/null"));
         assert!(at("mount devpts on /R/dev/pts") < at("symlink /R/dev/ptmx"));
@@ -672,11 +734,12 @@ mod tests {
         let pivot = at("switch root: pivot_root /R");
         assert_eq!(pivot, v + 4);
         assert_eq!(at("chdir /tmp"), pivot + 1);
-        assert_eq!(p.ops[pivot + 2], Op::DropBounding(DEFAULT_CAPS));
-        assert_eq!(p.ops[pivot + 3], Op::User(1000, 100));
+        assert_eq!(p.ops[pivot + 2], Op::NewSession);
+        assert_eq!(p.ops[pivot + 3], Op::DropBounding(DEFAULT_CAPS));
+        assert_eq!(p.ops[pivot + 4], Op::User(1000, 100));
         // A non-root user keeps no effective capability.
-        assert_eq!(p.ops[pivot + 4], Op::Caps(0));
-        assert_eq!(p.ops[pivot + 5], Op::NoNewPrivs);
+        assert_eq!(p.ops[pivot + 5], Op::Caps(0));
+        assert_eq!(p.ops[pivot + 6], Op::NoNewPrivs);
         assert!(text.ends_with(". execve /bin/sh sh\n"), "{text}");
 
         // Read-only: the root is made so right before the switch, and a
@@ -716,8 +779,8 @@ mod tests {
         s.rootfs = Some(b"/R".to_vec());
         s.hostname = b"box".to_vec();
         let p = plan(&s).unwrap();
-        assert_eq!(p.ops[1], Op::Hostname(b"box".to_vec()));
-        assert_eq!(p.ops[2], Op::LoopbackUp);
+        assert_eq!(p.ops[2], Op::Hostname(b"box".to_vec()));
+        assert_eq!(p.ops[3], Op::LoopbackUp);
         assert!(
             !p.ops
                 .iter()
@@ -737,8 +800,32 @@ mod tests {
         let text = String::from_utf8(p.describe().0).unwrap();
         assert!(text.starts_with("clone3 flags: CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWPID|CLONE_NEWNET|CLONE_NEWIPC|CLONE_NEWCGROUP|CLONE_PIDFD"), "{text}");
         assert!(
-            text.contains("  3. bring up loopback: ioctl SIOCSIFFLAGS lo\n"),
+            text.contains("  4. bring up loopback: ioctl SIOCSIFFLAGS lo\n"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn tty_and_init_steps_in_order() {
+        let mut s = spec(&["sh"]);
+        s.tty = true;
+        s.init = true;
+        let mut p = plan(&s).unwrap();
+        p.set_terminal(5);
+        let n = p.ops.len();
+        assert_eq!(p.ops[0], Op::DieWithParent);
+        let at = |op: &Op| p.ops.iter().position(|o| o == op).unwrap();
+        assert_eq!(at(&Op::NewSession), at(&Op::Chdir(c"/".into())) + 1);
+        assert_eq!(at(&Op::Terminal(5)), at(&Op::NewSession) + 1);
+        // The init and the command keep no more privilege than asked.
+        assert!(at(&Op::Caps(DEFAULT_CAPS)) < at(&Op::Init));
+        assert_eq!(
+            p.ops[n - 2..],
+            [Op::Init, Op::OwnGroup { foreground: true }]
+        );
+        s.tty = false;
+        let p = plan(&s).unwrap();
+        assert!(!p.ops.iter().any(|o| matches!(o, Op::Terminal(_))));
+        assert_eq!(p.ops.last(), Some(&Op::OwnGroup { foreground: false }));
     }
 }

@@ -3,17 +3,21 @@
 
 use crate::child::{self, EXEC_STEP, Report};
 use crate::error::{EXIT_CANNOT_EXEC, EXIT_NOT_FOUND, Error, strerror};
+use crate::init::{BLOCKED, FORWARDED};
 use crate::out::{Buf, eprint, print};
 use crate::plan::Plan;
 use crate::spec::Spec;
-use crate::sys::{self, AsFd, Errno, Fork, OwnedFd};
+use crate::sys::{self, AsFd, AsRawFd, BorrowedFd, Errno, Fork, OwnedFd, Termios};
 use core::ffi::CStr;
+use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::net::{AddressFamily, SocketFlags, SocketType};
+use rustix::process::Signal;
 use rustix::process::{WaitId, WaitIdOptions};
+use rustix::pty::OpenptFlags;
 
 /// `hull run`: the whole life of one container. Returns hull's exit status.
 pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
-    let plan = Plan::build(spec, env)?;
+    let mut plan = Plan::build(spec, env)?;
     if spec.dry_run {
         print(&plan.describe().0);
         return Ok(0);
@@ -21,7 +25,24 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
     if spec.debug {
         debug(Buf::new().s("plan:\n").b(&plan.describe().0));
     }
+    // Before the clone, so that no signal is lost between now and the wait
+    // loop: they queue on the signalfd. The child inherits the blocked mask
+    // and restores this original one just before execve.
+    let (mask, signals) = sys::block_signals(BLOCKED)
+        .and_then(|m| Ok((m, sys::signalfd(BLOCKED)?)))
+        .map_err(|e| Error::sys("signalfd", b"", e))?;
+    plan.sigmask = mask;
+    let pty = match spec.tty {
+        true => Some(open_pty().map_err(|e| Error::sys("open a pty:", b"/dev/ptmx", e))?),
+        false => None,
+    };
+    if let Some((_, slave)) = &pty {
+        plan.set_terminal(slave.as_raw_fd());
+    }
     let child = start(&plan)?;
+    // The child has its copy; ours would keep the master from seeing the
+    // container's end of the terminal close.
+    let master = pty.map(|(master, _slave)| master);
     if spec.debug {
         debug(
             Buf::new()
@@ -38,7 +59,18 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
     if spec.debug {
         debug(Buf::new().s("execve succeeded (report channel closed)\n"));
     }
-    let status = wait_exit(&child)?;
+    // Raw only when a person types into the container through it: then every
+    // key, Ctrl-C included, goes to the container's terminal as a byte.
+    let saved = match (&master, spec.interactive) {
+        (Some(_), true) => raw_mode(),
+        _ => None,
+    };
+    let status = supervise(spec, &child, signals.as_fd(), master.as_ref());
+    // Every way out of the loop comes through here, errors included.
+    if let Some(t) = saved {
+        let _ = sys::tcsets(sys::stdin(), &t);
+    }
+    let status = status?;
     if spec.debug {
         debug(
             Buf::new()
@@ -48,6 +80,142 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
         );
     }
     Ok(status)
+}
+
+/// A new pty: the master for us, the slave for the container (opened here
+/// by TIOCGPTPEER, so the child needs no path). Sized like our terminal.
+fn open_pty() -> sys::Result<(OwnedFd, OwnedFd)> {
+    let flags = OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC;
+    let master = rustix::pty::openpt(flags)?;
+    rustix::pty::unlockpt(&master)?;
+    let slave = rustix::pty::ioctl_tiocgptpeer(&master, flags)?;
+    copy_size(master.as_fd());
+    Ok((master, slave))
+}
+
+/// Gives the pty the size of our terminal (stdin's, or else stdout's); the
+/// kernel then sends SIGWINCH to the pty's foreground process group.
+fn copy_size(master: BorrowedFd<'_>) {
+    if let Ok(ws) = rustix::termios::tcgetwinsize(sys::stdin())
+        .or_else(|_| rustix::termios::tcgetwinsize(sys::stdout()))
+    {
+        let _ = rustix::termios::tcsetwinsize(master, ws);
+    }
+}
+
+/// Puts our terminal (stdin) in raw mode; returns the settings to restore.
+fn raw_mode() -> Option<Termios> {
+    let saved = sys::tcgets(sys::stdin()).ok()?;
+    sys::tcsets(sys::stdin(), &make_raw(saved)).ok()?;
+    Some(saved)
+}
+
+/// cfmakeraw(3): no echo, no line editing, no signals from keys, no output
+/// processing; bytes pass through one at a time.
+pub fn make_raw(mut t: Termios) -> Termios {
+    use linux_raw_sys::general as g;
+    t.c_iflag &=
+        !(g::IGNBRK | g::BRKINT | g::PARMRK | g::ISTRIP | g::INLCR | g::IGNCR | g::ICRNL | g::IXON);
+    t.c_oflag &= !g::OPOST;
+    t.c_lflag &= !(g::ECHO | g::ECHONL | g::ICANON | g::ISIG | g::IEXTEN);
+    t.c_cflag = t.c_cflag & !(g::CSIZE | g::PARENB) | g::CS8;
+    t.c_cc[g::VMIN as usize] = 1;
+    t.c_cc[g::VTIME as usize] = 0;
+    t
+}
+
+/// The parent's wait, once the command runs: until the container exits, pass
+/// signals on, relay the pty both ways, and enforce `--stop-timeout`.
+/// Blocks in poll; wakes only for signals, bytes, the exit or the deadline.
+#[inline(never)]
+fn supervise(
+    spec: &Spec,
+    child: &Child,
+    signals: BorrowedFd<'_>,
+    master: Option<&OwnedFd>,
+) -> Result<i32, Error> {
+    let mut deadline: Option<u64> = None;
+    let mut output = master.is_some();
+    let mut input = output && spec.interactive;
+    let m = master.map_or(signals, |m| m.as_fd());
+    let mut buf = [0u8; 4096];
+    loop {
+        let mut timeout = None;
+        if let Some(d) = deadline {
+            let left = d.saturating_sub(sys::monotonic_ns());
+            if left == 0 {
+                // docker stop: the container had its chance. Killing PID 1
+                // takes down the whole namespace; the status will be 137.
+                let _ = rustix::process::pidfd_send_signal(&child.pidfd, Signal::KILL);
+                deadline = None;
+                continue;
+            }
+            timeout = Some(Timespec {
+                tv_sec: (left / 1_000_000_000) as i64,
+                tv_nsec: (left % 1_000_000_000) as i64,
+            });
+        }
+        let mut fds = [
+            PollFd::new(&child.pidfd, PollFlags::IN),
+            PollFd::from_borrowed_fd(signals, PollFlags::IN),
+            PollFd::from_borrowed_fd(m, PollFlags::IN),
+            PollFd::from_borrowed_fd(sys::stdin(), PollFlags::IN),
+        ];
+        let n = 2 + output as usize + input as usize;
+        match rustix::event::poll(&mut fds[..n], timeout.as_ref()) {
+            Ok(_) | Err(Errno::INTR) => {}
+            Err(e) => return Err(Error::sys("poll", b"", e)),
+        }
+        let ready = |i: usize| !fds[i].revents().is_empty();
+        if ready(0) {
+            break;
+        }
+        if ready(1) {
+            let sig = sys::read_signal(signals).map_err(|e| Error::sys("read signalfd", b"", e))?;
+            if sig == Signal::WINCH && master.is_some() {
+                // The kernel signals the pty's foreground group itself.
+                copy_size(m);
+            } else if FORWARDED & sys::sig_bit(sig.as_raw() as u32) != 0 {
+                let _ = rustix::process::pidfd_send_signal(&child.pidfd, sig);
+                if (sig == Signal::TERM || sig == Signal::INT) && deadline.is_none() {
+                    deadline = Some(sys::monotonic_ns() + spec.stop_timeout as u64 * 1_000_000_000);
+                }
+            }
+        }
+        if output && ready(2) {
+            output = copy(m, sys::stdout(), &mut buf);
+        }
+        if input && n > 3 && ready(3) {
+            input = copy(sys::stdin(), m, &mut buf);
+            if !input {
+                // End of our input: an end-of-file for a reader in the
+                // container too (^D, for a terminal in canonical mode).
+                let _ = sys::write_all(m, b"\x04");
+            }
+        }
+    }
+    let status = wait_exit(child)?;
+    // The container is gone, all of it (PID 1's exit killed the rest), but
+    // its last output may still sit in the pty: pass it on before exiting.
+    if let Some(m) = master {
+        let _ = rustix::io::ioctl_fionbio(m, true);
+        while copy(m.as_fd(), sys::stdout(), &mut buf) {}
+    }
+    Ok(status)
+}
+
+/// Moves what one read gives from `from` to `to`. False at end of file or
+/// on an error (EIO: the pty's other side is closed).
+fn copy(from: BorrowedFd<'_>, to: BorrowedFd<'_>, buf: &mut [u8]) -> bool {
+    match rustix::io::read(from, &mut *buf) {
+        Ok(0) => false,
+        Ok(n) => {
+            // A reader that went away must not stop the container: drop it.
+            let _ = sys::write_all(to, &buf[..n]);
+            true
+        }
+        Err(e) => e == Errno::INTR,
+    }
 }
 
 fn debug(b: &Buf) {
@@ -87,7 +255,7 @@ pub fn start(plan: &Plan) -> Result<Child, Error> {
     match sys::clone(plan.clone_flags, None) {
         Ok(Fork::Child) => {
             drop(ours);
-            child::run(plan, theirs.as_fd())
+            child::run(plan, theirs)
         }
         Ok(Fork::Parent { pid, pidfd }) => Ok(Child {
             pid,

@@ -42,6 +42,8 @@ pub enum Env {
     /// `--env-file FILE`: KEY=VALUE lines (or KEY, as `-e KEY`).
     File(Vec<u8>),
 }
+/// `--stop-timeout` when not given, as `docker stop`.
+pub const DEFAULT_STOP_TIMEOUT: u32 = 10;
 
 /// One container, as the command line described it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +77,14 @@ pub struct Spec {
     /// Keep every capability and leave /proc unmasked.
     pub privileged: bool,
     pub no_new_privs: bool,
+    /// Keep hull's tiny init as PID 1 and run the command as PID 2.
+    pub init: bool,
+    /// Give the container a pty of its own (`-t`).
+    pub tty: bool,
+    /// Relay stdin to the pty (`-i`; stdin is inherited anyway without `-t`).
+    pub interactive: bool,
+    /// Seconds between a forwarded SIGTERM/SIGINT and SIGKILL.
+    pub stop_timeout: u32,
 }
 
 impl Default for Spec {
@@ -97,6 +107,10 @@ impl Default for Spec {
             caps: DEFAULT_CAPS,
             privileged: false,
             no_new_privs: false,
+            init: false,
+            tty: false,
+            interactive: false,
+            stop_timeout: DEFAULT_STOP_TIMEOUT,
         }
     }
 }

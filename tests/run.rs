@@ -394,5 +394,5 @@ fn dry_run_prints_the_plan_and_runs_nothing() {
         out.starts_with("clone3 flags: CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWPID|CLONE_NEWNET"),
         "{out}"
     );
-    assert!(out.contains("4. mount proc on /proc\n"), "{out}");
+    assert!(out.contains("5. mount proc on /proc\n"), "{out}");
 }

@@ -5,7 +5,9 @@
 //! call; raw `syscall` instructions are written only for what it lacks or keeps
 //! behind unstable APIs (execve and exit_group (rustix keeps them in its
 //! unstable runtime module), clone3 with fork semantics, clone, clock_gettime without
-//! the vDSO's auxv lookup, the SIOCSIFFLAGS ioctl).
+//! the vDSO's auxv lookup, the SIOCSIFFLAGS ioctl, rt_sigprocmask and
+//! signalfd4, fork for the init, dup2, and TCGETS/TCSETS without rustix's
+//! speed decoding).
 
 use alloc::ffi::CString;
 use alloc::vec::Vec;
@@ -284,4 +286,151 @@ pub fn stderr() -> BorrowedFd<'static> {
 pub fn stdout() -> BorrowedFd<'static> {
     // SAFETY: as for `stderr`.
     unsafe { BorrowedFd::borrow_raw(1) }
+}
+
+/// A set of signals as the kernel's 64-bit `sigset_t`: bit N-1 is signal N.
+pub type SigSet = u64;
+
+/// The bit of signal `sig` in a [`SigSet`].
+pub const fn sig_bit(sig: u32) -> SigSet {
+    1 << (sig - 1)
+}
+
+/// `rt_sigprocmask(SIG_BLOCK)`: adds `set` to the blocked signals and returns
+/// the mask as it was before.
+pub fn block_signals(set: SigSet) -> Result<SigSet> {
+    sigprocmask(linux_raw_sys::general::SIG_BLOCK, set)
+}
+
+/// `rt_sigprocmask(SIG_SETMASK)`: makes `set` the blocked signals.
+pub fn set_signal_mask(set: SigSet) -> Result<()> {
+    sigprocmask(linux_raw_sys::general::SIG_SETMASK, set).map(|_| ())
+}
+
+fn sigprocmask(how: u32, set: SigSet) -> Result<SigSet> {
+    let mut old: SigSet = 0;
+    // SAFETY: both pointers are to live 8-byte sigsets, the size passed.
+    let r = unsafe {
+        raw::syscall4(
+            raw::SYS_RT_SIGPROCMASK,
+            how as usize,
+            &set as *const SigSet as usize,
+            &mut old as *mut SigSet as usize,
+            8,
+        )
+    };
+    raw::check(r)?;
+    Ok(old)
+}
+
+/// `signalfd4(-1, set, SFD_CLOEXEC)`: the signals in `set` (which must be
+/// blocked) become readable records on a file descriptor.
+pub fn signalfd(set: SigSet) -> Result<OwnedFd> {
+    // SAFETY: `set` is a live 8-byte sigset, the size passed.
+    let r = unsafe {
+        raw::syscall4(
+            raw::SYS_SIGNALFD4,
+            -1isize as usize,
+            &set as *const SigSet as usize,
+            8,
+            linux_raw_sys::general::O_CLOEXEC as usize,
+        )
+    };
+    let fd = raw::check(r)?;
+    // SAFETY: the kernel just created this fd for us; nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// Reads one `struct signalfd_siginfo` and returns its signal.
+pub fn read_signal(fd: BorrowedFd<'_>) -> Result<rustix::process::Signal> {
+    let mut info = [0u8; 128];
+    loop {
+        match rustix::io::read(fd, &mut info) {
+            Ok(n) if n >= 4 => {
+                let n = i32::from_ne_bytes([info[0], info[1], info[2], info[3]]);
+                // SAFETY: the kernel reports a signal it queued: a valid,
+                // non-zero signal number.
+                return Ok(unsafe { rustix::process::Signal::from_raw_unchecked(n) });
+            }
+            Ok(_) => return Err(Errno::IO),
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// `fork(2)`, as `clone(SIGCHLD)`: returns 0 in the new process and its pid
+/// in the caller. For hull's init, which runs the command as its child.
+pub fn fork() -> Result<i32> {
+    // SAFETY: fork semantics (no CLONE_VM, no new stack): the child runs on
+    // a copy of our memory and returns here with 0. The caller is
+    // single-threaded.
+    let r = unsafe {
+        raw::syscall5(
+            raw::SYS_CLONE,
+            linux_raw_sys::general::SIGCHLD as usize,
+            0,
+            0,
+            0,
+            0,
+        )
+    };
+    raw::check(r).map(|pid| pid as i32)
+}
+
+/// Makes the inherited pty slave `fd` the controlling terminal of this
+/// process (a session leader without one) and its stdin, stdout and stderr:
+/// `ioctl(TIOCSCTTY)`, then `dup2` onto 0, 1 and 2.
+pub fn take_terminal(fd: i32) -> Result<()> {
+    // SAFETY: `fd` is the pty slave the parent opened before the clone; the
+    // child inherited it and it stays open for the duration of these calls.
+    // dup2 onto 0..2 replaces whatever was there, which we own.
+    unsafe {
+        rustix::process::ioctl_tiocsctty(BorrowedFd::borrow_raw(fd))?;
+        for n in 0..3 {
+            raw::check(raw::syscall2(raw::SYS_DUP2, fd as usize, n))?;
+        }
+    }
+    Ok(())
+}
+
+/// The kernel's `struct termios`, as `ioctl(TCGETS)` fills it.
+pub use linux_raw_sys::general::termios as Termios;
+
+/// `ioctl(fd, TCGETS)`: the terminal's settings (tcgetattr, without the
+/// speed decoding that hull does not need).
+pub fn tcgets(fd: BorrowedFd<'_>) -> Result<Termios> {
+    // SAFETY: all-zero bytes are a valid `struct termios`.
+    let mut t: Termios = unsafe { core::mem::zeroed() };
+    // SAFETY: TCGETS writes one `struct termios` to the pointer, which is live.
+    let r = unsafe {
+        raw::syscall3(
+            raw::SYS_IOCTL,
+            fd.as_raw_fd() as usize,
+            linux_raw_sys::ioctl::TCGETS as usize,
+            &mut t as *mut Termios as usize,
+        )
+    };
+    raw::check(r)?;
+    Ok(t)
+}
+
+/// `ioctl(fd, TCSETS)`: tcsetattr(TCSANOW).
+pub fn tcsets(fd: BorrowedFd<'_>, t: &Termios) -> Result<()> {
+    // SAFETY: TCSETS reads one `struct termios` from the pointer, which is live.
+    let r = unsafe {
+        raw::syscall3(
+            raw::SYS_IOCTL,
+            fd.as_raw_fd() as usize,
+            linux_raw_sys::ioctl::TCSETS as usize,
+            t as *const Termios as usize,
+        )
+    };
+    raw::check(r).map(|_| ())
+}
+
+/// Standard input.
+pub fn stdin() -> BorrowedFd<'static> {
+    // SAFETY: as for `stderr`.
+    unsafe { BorrowedFd::borrow_raw(0) }
 }

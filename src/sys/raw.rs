@@ -8,8 +8,11 @@ pub const SYS_CLONE3: usize = g::__NR_clone3 as usize;
 pub const SYS_CLONE: usize = g::__NR_clone as usize;
 pub const SYS_EXECVE: usize = g::__NR_execve as usize;
 pub const SYS_EXIT_GROUP: usize = g::__NR_exit_group as usize;
+pub const SYS_DUP2: usize = g::__NR_dup2 as usize;
 pub const SYS_IOCTL: usize = g::__NR_ioctl as usize;
 pub const SYS_MOUNT_SETATTR: usize = g::__NR_mount_setattr as usize;
+pub const SYS_RT_SIGPROCMASK: usize = g::__NR_rt_sigprocmask as usize;
+pub const SYS_SIGNALFD4: usize = g::__NR_signalfd4 as usize;
 pub const SYS_CLOCK_GETTIME: usize = g::__NR_clock_gettime as usize;
 pub const SIOCGIFFLAGS: usize = linux_raw_sys::ioctl::SIOCGIFFLAGS as usize;
 pub const SIOCSIFFLAGS: usize = linux_raw_sys::ioctl::SIOCSIFFLAGS as usize;
@@ -47,6 +50,19 @@ pub unsafe fn syscall3(n: usize, a1: usize, a2: usize, a3: usize) -> isize {
     unsafe {
         core::arch::asm!("syscall", inlateout("rax") n as isize => r, in("rdi") a1, in("rsi") a2,
             in("rdx") a3, lateout("rcx") _, lateout("r11") _, options(nostack));
+    }
+    r
+}
+
+/// # Safety
+/// As `syscall2`.
+#[inline(always)]
+pub unsafe fn syscall4(n: usize, a1: usize, a2: usize, a3: usize, a4: usize) -> isize {
+    let r;
+    // SAFETY: delegated to the caller; the kernel clobbers only rcx and r11.
+    unsafe {
+        core::arch::asm!("syscall", inlateout("rax") n as isize => r, in("rdi") a1, in("rsi") a2,
+            in("rdx") a3, in("r10") a4, lateout("rcx") _, lateout("r11") _, options(nostack));
     }
     r
 }
