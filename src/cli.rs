@@ -495,6 +495,29 @@ mod tests {
     }
 
     #[test]
+    fn signal_and_terminal_options() {
+        let s = run(&["-it", "--init", "--stop-timeout", "3", "sh"]).unwrap();
+        assert!(s.tty && s.interactive && s.init);
+        assert_eq!(s.stop_timeout, 3);
+        let s = run(&["--tty", "--interactive", "--stop-timeout=0", "sh"]).unwrap();
+        assert!(s.tty && s.interactive && !s.init);
+        assert_eq!(s.stop_timeout, 0);
+        assert_eq!(run(&["sh"]).unwrap().stop_timeout, 10);
+        for bad in ["", "x", "-1", "1.5", "1000001"] {
+            let e = run(&["--stop-timeout", bad, "sh"]).unwrap_err();
+            assert!(e.usage);
+            assert_eq!(
+                msg(e),
+                "--stop-timeout: not a number of seconds (0 to 1000000)"
+            );
+        }
+        assert_eq!(
+            msg(run(&["--init=1", "sh"]).unwrap_err()),
+            "option '--init' takes no value"
+        );
+    }
+
+    #[test]
     fn short_bundles() {
         let v: Vec<&[u8]> = vec![b"run", b"-hw", b"/x", b"sh"];
         assert_eq!(parse(&v).unwrap(), Command::Help(RUN_HELP));

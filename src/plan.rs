@@ -96,18 +96,18 @@ impl Op {
     /// The syscall and the object it acts on, as error messages name them.
     pub fn step(&self) -> (&'static str, &[u8]) {
         match self {
-            Op::DieWithParent => (
-                "set parent-death signal: prctl PR_SET_PDEATHSIG",
-                b"SIGKILL",
-            ),
+            Op::DieWithParent => ("prctl PR_SET_PDEATHSIG", b"SIGKILL"),
             Op::NewSession => ("setsid", b""),
-            Op::Terminal(_) => (
-                "make the pty the controlling terminal: ioctl TIOCSCTTY",
+            Op::Terminal(_) => ("ioctl TIOCSCTTY", b"pty"),
+            Op::Init => ("init: fork", b"PID 2"),
+            Op::OwnGroup { foreground } => (
+                if *foreground {
+                    "setpgid, tcsetpgrp"
+                } else {
+                    "setpgid"
+                },
                 b"",
             ),
-            Op::Init => ("start init: fork the command as PID 2", b""),
-            Op::OwnGroup { foreground: false } => ("setpgid", b"0"),
-            Op::OwnGroup { foreground: true } => ("setpgid and tcsetpgrp", b"0"),
             Op::PrivateMounts => ("make mounts private: mount --make-rprivate", b"/"),
             Op::Hostname(h) => ("sethostname", h),
             Op::LoopbackUp => ("bring up loopback: ioctl SIOCSIFFLAGS", b"lo"),
