@@ -106,13 +106,15 @@ fn copy_size(master: BorrowedFd<'_>) {
 /// Puts our terminal (stdin) in raw mode; returns the settings to restore.
 fn raw_mode() -> Option<Termios> {
     let saved = sys::tcgets(sys::stdin()).ok()?;
-    sys::tcsets(sys::stdin(), &make_raw(saved)).ok()?;
+    let mut raw = saved;
+    make_raw(&mut raw);
+    sys::tcsets(sys::stdin(), &raw).ok()?;
     Some(saved)
 }
 
 /// cfmakeraw(3): no echo, no line editing, no signals from keys, no output
 /// processing; bytes pass through one at a time.
-pub fn make_raw(mut t: Termios) -> Termios {
+pub fn make_raw(t: &mut Termios) {
     use linux_raw_sys::general as g;
     t.c_iflag &=
         !(g::IGNBRK | g::BRKINT | g::PARMRK | g::ISTRIP | g::INLCR | g::IGNCR | g::ICRNL | g::IXON);
@@ -121,7 +123,6 @@ pub fn make_raw(mut t: Termios) -> Termios {
     t.c_cflag = t.c_cflag & !(g::CSIZE | g::PARENB) | g::CS8;
     t.c_cc[g::VMIN as usize] = 1;
     t.c_cc[g::VTIME as usize] = 0;
-    t
 }
 
 /// The parent's wait, once the command runs: until the container exits, pass
@@ -170,8 +171,10 @@ fn supervise(
         if ready(0) {
             break;
         }
-        if ready(1) {
-            let sig = sys::read_signal(signals).map_err(|e| Error::sys("read signalfd", b"", e))?;
+        // (A signalfd read that fails, which it cannot here, is no signal.)
+        if ready(1)
+            && let Ok(sig) = sys::read_signal(signals)
+        {
             if sig == Signal::WINCH && master.is_some() {
                 // The kernel signals the pty's foreground group itself.
                 copy_size(m);

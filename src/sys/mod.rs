@@ -341,22 +341,15 @@ pub fn signalfd(set: SigSet) -> Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
 }
 
-/// Reads one `struct signalfd_siginfo` and returns its signal.
+/// Reads one `struct signalfd_siginfo` and returns its signal. (No EINTR
+/// loop: hull installs no handlers, so the kernel restarts the read.)
 pub fn read_signal(fd: BorrowedFd<'_>) -> Result<rustix::process::Signal> {
     let mut info = [0u8; 128];
-    loop {
-        match rustix::io::read(fd, &mut info) {
-            Ok(n) if n >= 4 => {
-                let n = i32::from_ne_bytes([info[0], info[1], info[2], info[3]]);
-                // SAFETY: the kernel reports a signal it queued: a valid,
-                // non-zero signal number.
-                return Ok(unsafe { rustix::process::Signal::from_raw_unchecked(n) });
-            }
-            Ok(_) => return Err(Errno::IO),
-            Err(Errno::INTR) => {}
-            Err(e) => return Err(e),
-        }
-    }
+    rustix::io::read(fd, &mut info)?;
+    let n = i32::from_ne_bytes([info[0], info[1], info[2], info[3]]);
+    // SAFETY: the kernel reports a signal that it queued: a valid, non-zero
+    // signal number (a read returns whole records, or fails).
+    Ok(unsafe { rustix::process::Signal::from_raw_unchecked(n) })
 }
 
 /// `fork(2)`, as `clone(SIGCHLD)`: returns 0 in the new process and its pid
