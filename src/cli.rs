@@ -104,38 +104,51 @@ pub fn parse(args: &[&[u8]]) -> Result<Command, Error> {
 /// subcommand shares). Returns false for an option it does not know.
 #[inline(never)]
 pub fn run_option<'a>(spec: &mut Spec, opt: &Opt<'a>, a: &mut Args<'a>) -> Result<bool, Error> {
-    match opt.name {
-        b"--hostname" => spec.hostname = a.value(opt)?.to_vec(),
-        b"-w" | b"--workdir" => spec.workdir = Some(a.value(opt)?.to_vec()),
-        b"--net" => spec.net = a.flag(opt)?,
-        b"--ipc" => spec.ipc = a.flag(opt)?,
-        b"--cgroupns" => spec.cgroupns = a.flag(opt)?,
-        b"--debug" => spec.debug = a.flag(opt)?,
-        b"--dry-run" => spec.dry_run = a.flag(opt)?,
-        b"--rootfs" => spec.rootfs = Some(a.value(opt)?.to_vec()),
-        b"--read-only" => spec.read_only = a.flag(opt)?,
-        b"-v" | b"--volume" => spec.volumes.push(volume(a.value(opt)?, false)?),
-        b"--tmpfs" => spec.volumes.push(volume(a.value(opt)?, true)?),
-        b"-e" | b"--env" => {
-            let v = a.value(opt)?.to_vec();
-            spec.env.push(match v.contains(&b'=') {
-                true => Env::Set(v),
-                false => Env::Host(v),
-            })
-        }
-        b"--env-file" => spec.env.push(Env::File(a.value(opt)?.to_vec())),
-        b"--env-host" => spec.env_host = a.flag(opt)?,
-        b"-u" | b"--user" => spec.user = Some(user(a.value(opt)?)?),
-        b"--cap-add" => spec.caps |= cap(a.value(opt)?)?,
-        b"--cap-drop" => spec.caps &= !cap(a.value(opt)?)?,
-        b"--privileged" => spec.privileged = a.flag(opt)?,
-        b"--no-new-privs" => spec.no_new_privs = a.flag(opt)?,
-        b"--init" => spec.init = a.flag(opt)?,
-        b"-t" | b"--tty" => spec.tty = a.flag(opt)?,
-        b"-i" | b"--interactive" => spec.interactive = a.flag(opt)?,
-        b"--stop-timeout" => {
+    // A table and a jump on the index, rather than a match on byte strings,
+    // which compiles to a comparison chain per arm.
+    let Some(i) = RUN_OPTIONS
+        .split(' ')
+        .position(|n| n.split('|').any(|n| n.as_bytes() == opt.name))
+    else {
+        return Ok(false);
+    };
+    if i < RUN_FLAGS {
+        a.flag(opt)?;
+        let flags = [
+            &mut spec.net,
+            &mut spec.ipc,
+            &mut spec.cgroupns,
+            &mut spec.debug,
+            &mut spec.dry_run,
+            &mut spec.read_only,
+            &mut spec.env_host,
+            &mut spec.privileged,
+            &mut spec.no_new_privs,
+            &mut spec.init,
+            &mut spec.tty,
+            &mut spec.interactive,
+        ];
+        *flags[i] = true;
+        return Ok(true);
+    }
+    let v = a.value(opt)?;
+    match i - RUN_FLAGS {
+        0 => spec.hostname = v.to_vec(),
+        1 => spec.workdir = Some(v.to_vec()),
+        2 => spec.rootfs = Some(v.to_vec()),
+        3 => spec.volumes.push(volume(v, false)?),
+        4 => spec.volumes.push(volume(v, true)?),
+        5 => spec.env.push(match v.contains(&b'=') {
+            true => Env::Set(v.to_vec()),
+            false => Env::Host(v.to_vec()),
+        }),
+        6 => spec.env.push(Env::File(v.to_vec())),
+        7 => spec.user = Some(user(v)?),
+        8 => spec.caps |= cap(v)?,
+        9 => spec.caps &= !cap(v)?,
+        _ => {
             // Bounded so that seconds * 1000 (the poll timeout) cannot overflow.
-            spec.stop_timeout = match parse_u64(a.value(opt)?) {
+            spec.stop_timeout = match parse_u64(v) {
                 Some(n) if n <= 1_000_000 => n as u32,
                 _ => {
                     return Err(Error::usage(
@@ -144,10 +157,20 @@ pub fn run_option<'a>(spec: &mut Spec, opt: &Opt<'a>, a: &mut Args<'a>) -> Resul
                 }
             }
         }
-        _ => return Ok(false),
     }
     Ok(true)
 }
+
+/// How many of [`RUN_OPTIONS`] (the first ones) are flags, taking no value.
+const RUN_FLAGS: usize = 12;
+
+/// The options of `hull run`, `|` between two spellings of one: flags
+/// first, in the order `run_option` sets them, then those that take a
+/// value. One string, not an array of slices: each slice would cost 16
+/// bytes of pointers.
+const RUN_OPTIONS: &str = "--net --ipc --cgroupns --debug --dry-run --read-only --env-host \
+--privileged --no-new-privs --init -t|--tty -i|--interactive --hostname -w|--workdir --rootfs \
+-v|--volume --tmpfs -e|--env --env-file -u|--user --cap-add --cap-drop --stop-timeout";
 
 /// Takes the command from what is left and validates the whole spec, so that
 /// nothing is created for a command line that cannot work.
@@ -236,6 +259,7 @@ pub fn cap(v: &[u8]) -> Result<u64, Error> {
     let up: Vec<u8> = v.to_ascii_uppercase();
     let name = up.strip_prefix(b"CAP_").unwrap_or(&up);
     if name == b"ALL" {
+        // Every capability, whatever this kernel knows.
         return Ok(u64::MAX);
     }
     for (bit, n) in CAP_NAMES.split(' ').enumerate() {
@@ -528,6 +552,117 @@ mod tests {
                 .unwrap_err()
                 .msg
                 .starts_with(b"option '-w' needs a value")
+        );
+    }
+
+    #[test]
+    fn container_options() {
+        let s = run(&[
+            "--rootfs",
+            "/r",
+            "--read-only",
+            "-v",
+            "/a:/b",
+            "--volume=/c:/d/e:ro",
+            "--tmpfs",
+            "/t:size=1m",
+            "-e",
+            "K=V",
+            "--env",
+            "HOSTKEY",
+            "--env-file",
+            "/f",
+            "--env-host",
+            "-u",
+            "1000:5",
+            "--cap-drop",
+            "ALL",
+            "--cap-add",
+            "cap_chown",
+            "--cap-add",
+            "Kill",
+            "--privileged",
+            "--no-new-privs",
+            "sh",
+        ])
+        .unwrap();
+        assert_eq!(s.rootfs.as_deref(), Some(&b"/r"[..]));
+        assert!(s.read_only && s.env_host && s.privileged && s.no_new_privs);
+        let v: Vec<_> = s
+            .volumes
+            .iter()
+            .map(|v| (v.src.clone(), v.dst.clone(), v.ro, v.opts.clone()))
+            .collect();
+        assert_eq!(
+            v,
+            [
+                (Some(b"/a".to_vec()), b"/b".to_vec(), false, vec![]),
+                (Some(b"/c".to_vec()), b"/d/e".to_vec(), true, vec![]),
+                (None, b"/t".to_vec(), false, b"size=1m".to_vec()),
+            ]
+        );
+        assert_eq!(
+            s.env,
+            [
+                Env::Set(b"K=V".to_vec()),
+                Env::Host(b"HOSTKEY".to_vec()),
+                Env::File(b"/f".to_vec())
+            ]
+        );
+        assert_eq!(s.user, Some((1000, 5)));
+        // CHOWN is bit 0, KILL bit 5; ALL first cleared everything.
+        assert_eq!(s.caps, 1 | 1 << 5);
+        assert_eq!(run(&["-u", "7", "id"]).unwrap().user, Some((7, 0)));
+        let d = run(&["sh"]).unwrap();
+        assert_eq!(d.caps, crate::spec::DEFAULT_CAPS);
+        assert_eq!(
+            run(&["--cap-drop", "chown", "sh"]).unwrap().caps,
+            d.caps & !1
+        );
+        assert_eq!(run(&["--cap-add", "all", "sh"]).unwrap().caps, u64::MAX);
+    }
+
+    #[test]
+    fn container_option_errors() {
+        for bad in [
+            "/a",
+            ":/b",
+            "/a:b",
+            "/a:/b:rx",
+            "/a:/b/../c",
+            "/a:/b//c",
+            "/a:/",
+            "/a:/b:ro:x",
+        ] {
+            let e = run(&["-v", bad, "sh"]).unwrap_err();
+            assert_eq!((e.code, e.usage), (125, false), "{bad}");
+            assert_eq!(
+                msg(e),
+                format!("--volume '{bad}': expected SRC:DST[:ro|rw] with an absolute DST")
+            );
+        }
+        let e = run(&["--tmpfs", "tmp", "sh"]).unwrap_err();
+        assert_eq!(
+            msg(e),
+            "--tmpfs 'tmp': expected DST[:OPTIONS] with an absolute DST"
+        );
+        for bad in ["bob", "1:x", "", "4294967295", "-1"] {
+            let e = run(&["-u", bad, "sh"]).unwrap_err();
+            assert_eq!(
+                msg(e),
+                format!("--user '{bad}': expected UID[:GID], numeric")
+            );
+        }
+        let e = run(&["--cap-add", "CAP_NOPE", "sh"]).unwrap_err();
+        assert_eq!((e.code, e.usage), (125, true));
+        assert_eq!(msg(e), "unknown capability 'CAP_NOPE'");
+        assert_eq!(
+            msg(run(&["--rootfs"]).unwrap_err()),
+            "option '--rootfs' needs a value"
+        );
+        assert_eq!(
+            msg(run(&["--read-only=1", "sh"]).unwrap_err()),
+            "option '--read-only' takes no value"
         );
     }
 }

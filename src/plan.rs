@@ -139,7 +139,7 @@ impl Op {
 /// What `/dev` holds in a container with its own root: these nodes,
 /// bind-mounted from the host's `/dev` (never created with mknod, which a
 /// user namespace cannot do), ...
-const DEV_NODES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
+const DEV_NODES: &str = "null zero full random urandom tty";
 /// ... and these symlinks (name, target).
 const DEV_LINKS: [(&str, &CStr); 5] = [
     ("ptmx", c"pts/ptmx"),
@@ -150,28 +150,13 @@ const DEV_LINKS: [(&str, &CStr); 5] = [
 ];
 
 /// Kernel interfaces hidden from the container, as docker and the OCI
-/// runtimes do by default. `N`: a file covered with /dev/null; `D`: a
-/// directory covered with an empty read-only tmpfs; `R`: made read-only.
-/// Paths this kernel lacks are skipped (the child tolerates ENOENT there
-/// only).
-pub const MASKS: [(&str, u8); 16] = [
-    ("/proc/asound", b'D'),
-    ("/proc/acpi", b'D'),
-    ("/proc/kcore", b'N'),
-    ("/proc/keys", b'N'),
-    ("/proc/latency_stats", b'N'),
-    ("/proc/timer_list", b'N'),
-    ("/proc/timer_stats", b'N'),
-    ("/proc/sched_debug", b'N'),
-    ("/proc/scsi", b'D'),
-    ("/sys/firmware", b'D'),
-    ("/sys/devices/virtual/powercap", b'D'),
-    ("/proc/bus", b'R'),
-    ("/proc/fs", b'R'),
-    ("/proc/irq", b'R'),
-    ("/proc/sys", b'R'),
-    ("/proc/sysrq-trigger", b'R'),
-];
+/// runtimes do by default. `D`: a directory covered with an empty read-only
+/// tmpfs; `N`: a file covered with /dev/null; `R`: made read-only. Paths
+/// this kernel lacks are skipped (the child tolerates ENOENT there only).
+pub const MASKS: &str = "D/proc/asound D/proc/acpi D/proc/scsi D/sys/firmware \
+D/sys/devices/virtual/powercap N/proc/kcore N/proc/keys N/proc/latency_stats \
+N/proc/timer_list N/proc/timer_stats N/proc/sched_debug \
+R/proc/bus R/proc/fs R/proc/irq R/proc/sys R/proc/sysrq-trigger";
 
 const MS_RDONLY: u32 = g::MS_RDONLY;
 const MS_BIND: u32 = g::MS_BIND;
@@ -291,7 +276,7 @@ impl Plan {
                 // Checked here, so that a typo is one clear line and nothing is
                 // created; the canonical path is what the child binds.
                 let s = rootfs::open(src, "volume source")?;
-                v.dir = rootfs::is_dir(&s.path)?;
+                v.dir = s.dir;
                 v.src = Some(s.path);
             }
         }
@@ -303,10 +288,9 @@ impl Plan {
             path_var,
             spec.workdir.as_deref(),
         )?;
-        let envc: Vec<CString> = envv.into_iter().map(cstring).collect();
-        let envr: Vec<&CStr> = envc.iter().map(|e| e.as_c_str()).collect();
+        let envc = envv.into_iter().map(cstring).collect();
         let mut locate = |dst: &[u8]| rootfs::locate(root.as_ref(), dst);
-        Plan::with_exe(spec, exe, &envr, &mut locate)
+        Plan::with_exe(spec, exe, envc, &mut locate)
     }
 
     /// Builds the plan for an already resolved executable and environment.
@@ -315,7 +299,7 @@ impl Plan {
     pub fn with_exe(
         spec: &Spec,
         exe: CString,
-        env: &[&CStr],
+        env: Vec<CString>,
         locate: &mut Locate<'_>,
     ) -> Result<Plan, Error> {
         let mut flags = (g::CLONE_NEWNS | g::CLONE_NEWUTS | g::CLONE_NEWPID) as u64;
@@ -378,7 +362,7 @@ impl Plan {
             let sub = |n: &str| [&dev[..], b"/", n.as_bytes()].concat();
             // A node the host lacks (a bare initramfs) is left out.
             o.optional = true;
-            for n in DEV_NODES {
+            for n in DEV_NODES.split(' ') {
                 let (host, t) = ([b"/dev/", n.as_bytes()].concat(), sub(n));
                 o.push(Op::Touch(cstring(t.clone())));
                 o.mount("bind-mount device on", &host, &t, c"", MS_BIND, b"");
@@ -434,9 +418,9 @@ impl Plan {
             // After /proc and /sys are mounted, before the volumes (which may
             // deliberately cover these paths).
             o.optional = true;
-            for (path, how) in MASKS {
-                let t = [root, path.as_bytes()].concat();
-                match how {
+            for m in MASKS.split(' ') {
+                let t = [root, &m.as_bytes()[1..]].concat();
+                match m.as_bytes()[0] {
                     b'N' => o.mount("mask with /dev/null", b"/dev/null", &t, c"", MS_BIND, b""),
                     b'D' => o.mount(
                         "mask with tmpfs",
@@ -476,12 +460,13 @@ impl Plan {
                 ),
             }
         }
+        if spec.read_only {
+            // Last of the mounts inside it, which needed their points created
+            // first; only the root's own mount, not those on it. Without
+            // --rootfs, the host's root as this mount namespace sees it.
+            o.read_only(if root.is_empty() { b"/" } else { root }, false);
+        }
         if !root.is_empty() {
-            if spec.read_only {
-                // Last of the mounts inside it, which needed their points
-                // created first; only the root's own mount, not those on it.
-                o.read_only(root, false);
-            }
             o.push(Op::PivotRoot(cstring(root.to_vec())));
         }
         // After the switch of root: the workdir is a path inside the container.
@@ -521,7 +506,7 @@ impl Plan {
         }
 
         let argv = CStrArray::new(spec.command.iter().map(|a| cstring(a.clone())).collect());
-        let envp = CStrArray::new(env.iter().map(|e| (*e).into()).collect());
+        let envp = CStrArray::new(env);
         Ok(Plan {
             clone_flags: flags,
             ops: o.ops,
@@ -623,7 +608,7 @@ mod tests {
                 missing: dst.starts_with(b"/missing") as usize,
             })
         };
-        Plan::with_exe(s, c"/bin/sh".into(), &[c"A=1"], &mut locate)
+        Plan::with_exe(s, c"/bin/sh".into(), vec![c"A=1".into()], &mut locate)
     }
 
     fn mount_of(op: &Op) -> (&str, &[u8], &[u8]) {
@@ -648,7 +633,7 @@ mod tests {
         let masks = &ops[4..4 + 16 + 5];
         assert!(masks.iter().all(|o| o.optional()));
         assert_eq!(
-            mount_of(&masks[2]),
+            mount_of(&masks[5]),
             (
                 "mask with /dev/null",
                 &b"/dev/null"[..],

@@ -18,6 +18,8 @@ pub struct Root {
     pub fd: OwnedFd,
     /// Its absolute host path, symlinks resolved.
     pub path: Vec<u8>,
+    /// Whether it is a directory.
+    pub dir: bool,
 }
 
 /// Opens `path` (on the host) as an `O_PATH` fd and returns it with its
@@ -30,7 +32,9 @@ pub fn open(path: &[u8], what: &str) -> Result<Root, Error> {
     )
     .map_err(|e| Error::sys(what, path, e))?;
     let path = real_path(fd.as_fd(), path)?;
-    Ok(Root { fd, path })
+    let dir = rustix::fs::fstat(&fd)
+        .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_dir());
+    Ok(Root { fd, path, dir })
 }
 
 /// The path of an open file (`name` in errors), from `/proc/self/fd/N`:
@@ -102,13 +106,6 @@ pub fn locate(root: Option<&Root>, dst: &[u8]) -> Result<Target, Error> {
             Err(e) => return Err(Error::sys("mount point", dst, e)),
         }
     }
-}
-
-/// Whether a host path is a directory (for volume sources; the error names it).
-pub fn is_dir(path: &[u8]) -> Result<bool, Error> {
-    let st = rustix::fs::stat(cstring(path.to_vec()).as_c_str())
-        .map_err(|e| Error::sys("volume source", path, e))?;
-    Ok(rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory)
 }
 
 /// Reads a whole (small) file.

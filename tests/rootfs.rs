@@ -176,6 +176,21 @@ fn read_only_root_refuses_writes() {
         "hull: mount point /nonexistent/dir is missing, and the root is read-only (--read-only)\n"
     );
     assert!(!r.0.join("nonexistent").exists());
+    // Without --rootfs, the host's root mount is read-only inside (only
+    // there). Checked where the temp dir is on that mount.
+    let dir = TempDir::new("ro-host");
+    use std::os::unix::fs::MetadataExt;
+    if std::fs::metadata(&dir.0).unwrap().dev() != std::fs::metadata("/").unwrap().dev() {
+        return;
+    }
+    let o = run(&["run", "--read-only", "touch", &format!("{}/x", dir.path())]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("Read-only file system"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(dir.0.join("y"), "host still writable").unwrap();
 }
 
 #[test]
