@@ -368,6 +368,7 @@ impl Plan {
                 o.mount("bind-mount device on", &host, &t, c"", MS_BIND, b"");
             }
             o.optional = false;
+            // No gid=5 (tty): a user namespace may not map that group.
             o.push(Op::Mkdir(cstring(sub("pts"))));
             o.mount(
                 "mount devpts on",
@@ -375,7 +376,7 @@ impl Plan {
                 &sub("pts"),
                 c"devpts",
                 MS_NOSUID | MS_NOEXEC,
-                b"newinstance,ptmxmode=0666,mode=0620,gid=5",
+                b"newinstance,ptmxmode=0666,mode=0620",
             );
             o.push(Op::Mkdir(cstring(sub("shm"))));
             o.mount(
