@@ -10,7 +10,7 @@ use crate::out::Buf;
 use crate::resolve;
 use crate::rootfs::{self, Target};
 use crate::spec::Spec;
-use crate::sys::{CStrArray, SigSet};
+use crate::sys::{CStrArray, Errno, SigSet};
 use alloc::ffi::CString;
 use alloc::vec::Vec;
 use core::ffi::CStr;
@@ -265,7 +265,10 @@ impl Plan {
     /// The rootfs and volume sources in `spec` become canonical host paths.
     pub fn build(spec: &mut Spec, env: &[&CStr]) -> Result<Plan, Error> {
         let root = match &spec.rootfs {
-            Some(r) => Some(rootfs::open(r, "rootfs")?),
+            Some(r) => match rootfs::open(r, "rootfs")? {
+                root if !root.dir => return Err(Error::sys("rootfs", r, Errno::NOTDIR)),
+                root => Some(root),
+            },
             None => None,
         };
         if let Some(r) = &root {

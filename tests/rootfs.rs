@@ -398,6 +398,9 @@ fn errors_are_one_line_and_125() {
         stderr(&o),
         "hull: rootfs /nonexistent-hull-rootfs: No such file or directory\n"
     );
+    let o = run(&["run", "--rootfs", "/etc/passwd", "sh"]);
+    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(stderr(&o), "hull: rootfs /etc/passwd: Not a directory\n");
     let o = run(&["run", "-v", "/nonexistent-hull-src:/data", "true"]);
     assert_eq!(o.status.code(), Some(125));
     assert_eq!(
