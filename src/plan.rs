@@ -261,6 +261,7 @@ pub struct Plan {
 impl Plan {
     /// Looks at the filesystem (the rootfs, volume sources, env files, the
     /// command, which it resolves as execvp would) and builds the plan.
+    // Out of line: measured smaller than inlined into its one caller.
     #[inline(never)]
     /// The rootfs and volume sources in `spec` become canonical host paths.
     pub fn build(spec: &mut Spec, env: &[&CStr]) -> Result<Plan, Error> {
@@ -298,6 +299,7 @@ impl Plan {
 
     /// Builds the plan for an already resolved executable and environment.
     /// Pure but for `locate` (where a mount point is), which tests fake.
+    // Out of line: measured smaller than inlined into its one caller.
     #[inline(never)]
     pub fn with_exe(
         spec: &Spec,

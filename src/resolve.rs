@@ -51,6 +51,7 @@ fn probe(root: Option<&Root>, path: &[u8]) -> Probe {
 /// one, since that is where the child will be). Otherwise each PATH entry is
 /// tried in order; like execvp, a match that cannot be executed is remembered
 /// and the search goes on.
+// Out of line: measured smaller than inlined into its one caller.
 #[inline(never)]
 pub fn command(
     root: Option<&Root>,
