@@ -9,15 +9,20 @@
 use crate::error::EXIT_RUNTIME;
 use crate::init;
 use crate::plan::{Op, Plan};
-use crate::sys::{self, AsFd, BorrowedFd, Errno, OwnedFd};
+use crate::sys::{self, AsFd, AsRawFd, BorrowedFd, Errno, OwnedFd};
 use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::fs::{Mode, OFlags};
 use rustix::mount::{MountFlags, MountPropagationFlags, UnmountFlags};
 use rustix::process::Signal;
+use rustix::pty::OpenptFlags;
 use rustix::thread::{CapabilitySet, CapabilitySets};
 
 /// The step number that stands for execve itself in a [`Report`].
 pub const EXEC_STEP: u32 = u32::MAX;
+
+/// The "step" of a [`Report`] that is no failure: it carries the master of
+/// the pty that [`Op::NewTerminal`] opened, as SCM_RIGHTS.
+pub const PTY_STEP: u32 = u32::MAX - 1;
 
 /// What the child tells the parent when a step fails: which step (an index
 /// into `Plan::ops`, or [`EXEC_STEP`]) and the errno.
@@ -80,6 +85,21 @@ fn apply(op: &Op, channel: BorrowedFd<'_>) -> sys::Result<Option<(i32, OwnedFd)>
         }
         Op::NewSession => rustix::process::setsid().map(|_| ()),
         Op::Terminal(fd) => sys::take_terminal(*fd),
+        Op::NewTerminal(size) => {
+            let flags = OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC;
+            let master = rustix::pty::openpt(flags)?;
+            rustix::pty::unlockpt(&master)?;
+            // Sized before the command starts, so it never sees 0x0.
+            let _ = sys::set_winsize(master.as_fd(), *size);
+            let slave = rustix::pty::ioctl_tiocgptpeer(&master, flags)?;
+            let r = Report {
+                step: PTY_STEP,
+                errno: 0,
+            };
+            sys::send_with_fd(channel, &r.to_bytes(), master.as_fd())?;
+            // Our copies of both close here; 0, 1 and 2 stay.
+            sys::take_terminal(slave.as_raw_fd())
+        }
         Op::Init => return init::fork(),
         Op::OwnGroup { foreground } => {
             rustix::process::setpgid(None, None)?;

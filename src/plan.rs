@@ -68,6 +68,12 @@ pub enum Op {
     /// Make the pty slave (an fd the parent opened; set at run time) the
     /// controlling terminal (`ioctl(TIOCSCTTY)`) and stdin, stdout, stderr.
     Terminal(i32),
+    /// With a rootfs: a pty of the container's own devpts (so `tty` names a
+    /// /dev/pts entry that exists inside): open `/dev/ptmx`, unlock it, size
+    /// it (rows, columns, pixels; set at run time), send the master to the
+    /// parent (SCM_RIGHTS on the report channel), then as [`Op::Terminal`]
+    /// with its slave.
+    NewTerminal([u16; 4]),
     /// `--init`: fork; the parent stays PID 1 as hull's init, the child (PID 2)
     /// goes on with the next steps and runs the command.
     Init,
@@ -99,6 +105,7 @@ impl Op {
             Op::DieWithParent => ("prctl PR_SET_PDEATHSIG", b"SIGKILL"),
             Op::NewSession => ("setsid", b""),
             Op::Terminal(_) => ("ioctl TIOCSCTTY", b"pty"),
+            Op::NewTerminal(_) => ("open a pty:", b"/dev/ptmx"),
             Op::Init => ("init: fork", b"PID 2"),
             Op::OwnGroup { foreground } => (
                 if *foreground {
@@ -481,8 +488,12 @@ impl Plan {
         // Always: the container must not share the host's session and terminal.
         o.push(Op::NewSession);
         if spec.tty {
-            // After setsid: only a session leader with no terminal can take one.
-            o.push(Op::Terminal(-1));
+            // After setsid: only a session leader with no terminal can take
+            // one; after the switch of root, to open the container's ptmx.
+            o.push(match root.is_empty() {
+                true => Op::Terminal(-1),
+                false => Op::NewTerminal([0; 4]),
+            });
         }
         if !spec.privileged {
             // While we still hold CAP_SETPCAP (a non-root uid loses it).
@@ -523,11 +534,14 @@ impl Plan {
         })
     }
 
-    /// Hands the child the pty slave the parent opened (see [`Op::Terminal`]).
-    pub fn set_terminal(&mut self, fd: i32) {
+    /// Hands the child the pty slave the parent opened (see [`Op::Terminal`]),
+    /// or the size for the one it opens (see [`Op::NewTerminal`]).
+    pub fn set_terminal(&mut self, fd: i32, size: [u16; 4]) {
         for op in &mut self.ops {
-            if let Op::Terminal(t) = op {
-                *t = fd;
+            match op {
+                Op::Terminal(t) => *t = fd,
+                Op::NewTerminal(s) => *s = size,
+                _ => {}
             }
         }
     }
@@ -802,7 +816,7 @@ mod tests {
         s.tty = true;
         s.init = true;
         let mut p = plan(&s).unwrap();
-        p.set_terminal(5);
+        p.set_terminal(5, [1; 4]);
         let n = p.ops.len();
         assert_eq!(p.ops[0], Op::DieWithParent);
         let at = |op: &Op| p.ops.iter().position(|o| o == op).unwrap();
@@ -818,5 +832,15 @@ mod tests {
         let p = plan(&s).unwrap();
         assert!(!p.ops.iter().any(|o| matches!(o, Op::Terminal(_))));
         assert_eq!(p.ops.last(), Some(&Op::OwnGroup { foreground: false }));
+        // With a rootfs, the pty comes from the container's own devpts,
+        // opened once the root is switched.
+        s.tty = true;
+        s.rootfs = Some(b"/R".to_vec());
+        let mut p = plan(&s).unwrap();
+        p.set_terminal(-1, [24, 80, 0, 0]);
+        let at = |op: &Op| p.ops.iter().position(|o| o == op).unwrap();
+        let t = at(&Op::NewTerminal([24, 80, 0, 0]));
+        assert!(at(&Op::PivotRoot(c"/R".into())) < t);
+        assert_eq!(t, at(&Op::NewSession) + 1);
     }
 }

@@ -1,7 +1,7 @@
 //! The parent side of `hull run`: clone, learn whether execve happened,
 //! wait for the exit, and turn it into hull's exit status.
 
-use crate::child::{self, EXEC_STEP, Report};
+use crate::child::{self, EXEC_STEP, PTY_STEP, Report};
 use crate::error::{EXIT_CANNOT_EXEC, EXIT_NOT_FOUND, Error, strerror};
 use crate::init::{BLOCKED, FORWARDED};
 use crate::out::{Buf, eprint, print};
@@ -32,13 +32,13 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
         .and_then(|m| Ok((m, sys::signalfd(BLOCKED)?)))
         .map_err(|e| Error::sys("signalfd", b"", e))?;
     plan.sigmask = mask;
-    let pty = match spec.tty {
+    // With a rootfs, the child opens the pty in the container's devpts and
+    // sends us the master; without, we open one in the host's.
+    let pty = match spec.tty && spec.rootfs.is_none() {
         true => Some(open_pty().map_err(|e| Error::sys("open a pty:", b"/dev/ptmx", e))?),
         false => None,
     };
-    if let Some((_, slave)) = &pty {
-        plan.set_terminal(slave.as_raw_fd());
-    }
+    plan.set_terminal(pty.as_ref().map_or(-1, |(_, s)| s.as_raw_fd()), size());
     let child = start(&plan)?;
     // The child has its copy; ours would keep the master from seeing the
     // container's end of the terminal close.
@@ -55,7 +55,7 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
         // The parent's side of the setup goes here, before the release.
         child.release()?;
     }
-    wait_exec(&plan, &child)?;
+    let master = master.or(wait_exec(&plan, &child)?);
     if spec.debug {
         debug(Buf::new().s("execve succeeded (report channel closed)\n"));
     }
@@ -96,11 +96,14 @@ fn open_pty() -> sys::Result<(OwnedFd, OwnedFd)> {
 /// Gives the pty the size of our terminal (stdin's, or else stdout's); the
 /// kernel then sends SIGWINCH to the pty's foreground process group.
 fn copy_size(master: BorrowedFd<'_>) {
-    if let Ok(ws) = rustix::termios::tcgetwinsize(sys::stdin())
-        .or_else(|_| rustix::termios::tcgetwinsize(sys::stdout()))
-    {
-        let _ = rustix::termios::tcsetwinsize(master, ws);
-    }
+    let _ = sys::set_winsize(master, size());
+}
+
+/// Our terminal's size (stdin's, or else stdout's); zero when neither is one.
+fn size() -> [u16; 4] {
+    sys::winsize(sys::stdin())
+        .or_else(|_| sys::winsize(sys::stdout()))
+        .unwrap_or_default()
 }
 
 /// Puts our terminal (stdin) in raw mode; returns the settings to restore.
@@ -282,17 +285,31 @@ fn clone_error(e: Errno) -> Error {
 
 /// Blocks until the child has exec'd (end of file on the channel) or reported
 /// a failed step. On failure the child is reaped and the error returned.
-pub fn wait_exec(plan: &Plan, child: &Child) -> Result<(), Error> {
+/// Returns the pty master the child sent on the way, if it opened one.
+pub fn wait_exec(plan: &Plan, child: &Child) -> Result<Option<OwnedFd>, Error> {
     // Our copy of the child's end was dropped in `start`, so EOF comes when the
     // child's copy closes: at execve, or when the child dies.
-    let mut buf = [0u8; Report::SIZE];
-    let n = sys::read_full(child.report.as_fd(), &mut buf)
-        .map_err(|e| Error::sys("read report channel", b"", e))?;
-    if n < Report::SIZE {
-        return Ok(());
+    let mut master = None;
+    loop {
+        let mut buf = [0u8; Report::SIZE];
+        let err = |e| Error::sys("read report channel", b"", e);
+        // Reports are 8-byte writes; the one with the pty master carries it.
+        let (n, fd) = sys::recv_with_fd(child.report.as_fd(), &mut buf).map_err(err)?;
+        let n = match n {
+            0 => 0,
+            n => n + sys::read_full(child.report.as_fd(), &mut buf[n..]).map_err(err)?,
+        };
+        if n < Report::SIZE {
+            return Ok(master);
+        }
+        let r = Report::from_bytes(buf);
+        if r.step == PTY_STEP {
+            master = fd;
+            continue;
+        }
+        let _ = wait_exit(child);
+        return Err(explain(plan, r));
     }
-    let _ = wait_exit(child);
-    Err(explain(plan, Report::from_bytes(buf)))
 }
 
 /// Turns the child's report into the message and status the user sees.

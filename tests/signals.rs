@@ -375,6 +375,32 @@ fn tty_without_a_terminal_relays_and_drains() {
     assert!(stdout(&o).starts_with("/dev/pts/"), "{}", stdout(&o));
 }
 
+#[test]
+fn tty_with_a_rootfs_comes_from_its_own_devpts() {
+    if !need_root("tty_with_a_rootfs_comes_from_its_own_devpts") {
+        return;
+    }
+    let Some(r) = Rootfs::new("tty-devpts") else {
+        return;
+    };
+    // The first pty of the container's fresh devpts instance: /dev/pts/0,
+    // which exists inside (a host pty would not).
+    for init in [false, true] {
+        let mut args = vec!["-t"];
+        if init {
+            args.push("--init");
+        }
+        args.extend(["sh", "-c", "tty; ls /dev/pts; exit 5"]);
+        let o = r.run(&args);
+        assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+        let out = stdout(&o).replace('\r', "");
+        let mut lines = out.lines();
+        assert_eq!(lines.next(), Some("/dev/pts/0"), "{out}");
+        let ls: Vec<&str> = lines.flat_map(|l| l.split_whitespace()).collect();
+        assert_eq!(ls, ["0", "ptmx"], "{out}");
+    }
+}
+
 /// A tmux server of our own, on its own socket, killed when dropped.
 struct Tmux(std::path::PathBuf);
 
@@ -442,7 +468,12 @@ fn tty_is_a_real_terminal_in_tmux() {
     std::fs::create_dir_all(&dir).unwrap();
     let d = dir.display();
     let hull = env!("CARGO_BIN_EXE_hull");
-    for init in ["", "--init "] {
+    // The host's pty, the same under --init, and a busybox rootfs's own.
+    let rootfs = Rootfs::new("tty-tmux");
+    let with_root = rootfs.as_ref().map(|r| format!("--rootfs {} ", r.path()));
+    let mut variants = vec![String::new(), "--init ".to_string()];
+    variants.extend(with_root);
+    for init in &variants {
         let tm = Tmux::new(80, 24);
         tm.keys(&[
             &format!(

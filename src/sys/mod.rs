@@ -387,6 +387,104 @@ pub fn take_terminal(fd: i32) -> Result<()> {
     Ok(())
 }
 
+/// `ioctl(TIOCSWINSZ)` with rows, columns, and pixel width and height.
+pub fn set_winsize(fd: BorrowedFd<'_>, size: [u16; 4]) -> Result<()> {
+    // SAFETY: TIOCSWINSZ reads one `struct winsize` (four u16, the array's
+    // layout) from the pointer, which is live.
+    let r = unsafe {
+        raw::syscall3(
+            raw::SYS_IOCTL,
+            fd.as_raw_fd() as usize,
+            linux_raw_sys::ioctl::TIOCSWINSZ as usize,
+            size.as_ptr() as usize,
+        )
+    };
+    raw::check(r).map(|_| ())
+}
+
+/// `ioctl(TIOCGWINSZ)`: rows, columns, and pixel width and height.
+pub fn winsize(fd: BorrowedFd<'_>) -> Result<[u16; 4]> {
+    let mut size = [0u16; 4];
+    // SAFETY: TIOCGWINSZ writes one `struct winsize` (four u16) to the
+    // pointer, which is live.
+    let r = unsafe {
+        raw::syscall3(
+            raw::SYS_IOCTL,
+            fd.as_raw_fd() as usize,
+            linux_raw_sys::ioctl::TIOCGWINSZ as usize,
+            size.as_mut_ptr() as usize,
+        )
+    };
+    raw::check(r)?;
+    Ok(size)
+}
+
+/// `sendmsg(2)` of `data` with `fd` attached (SCM_RIGHTS).
+pub fn send_with_fd(sock: BorrowedFd<'_>, data: &[u8], fd: BorrowedFd<'_>) -> Result<()> {
+    // struct cmsghdr (len, level, type) and the fd: CMSG_LEN(4) = 20,
+    // CMSG_SPACE(4) = 24.
+    let cmsg: [u64; 3] = [20, 1 | (1 << 32), fd.as_raw_fd() as u64];
+    let iov = [data.as_ptr() as usize, data.len()];
+    // struct msghdr: name, namelen, iov, iovlen, control, controllen, flags.
+    let msg = [
+        0,
+        0,
+        iov.as_ptr() as usize,
+        1,
+        cmsg.as_ptr() as usize,
+        24,
+        0,
+    ];
+    // SAFETY: `msg` is a valid struct msghdr whose pointers (iov, data,
+    // cmsg) are live for the call; SOL_SOCKET = SCM_RIGHTS = 1.
+    let r = unsafe {
+        raw::syscall3(
+            raw::SYS_SENDMSG,
+            sock.as_raw_fd() as usize,
+            msg.as_ptr() as usize,
+            linux_raw_sys::net::MSG_NOSIGNAL as usize,
+        )
+    };
+    raw::check(r).map(|_| ())
+}
+
+/// `recvmsg(2)` into `buf`; returns the byte count and the fd that came
+/// with them (SCM_RIGHTS), if one did, close-on-exec.
+pub fn recv_with_fd(sock: BorrowedFd<'_>, buf: &mut [u8]) -> Result<(usize, Option<OwnedFd>)> {
+    let mut cmsg = [0u64; 3];
+    let iov = [buf.as_mut_ptr() as usize, buf.len()];
+    let mut msg = [
+        0,
+        0,
+        iov.as_ptr() as usize,
+        1,
+        cmsg.as_mut_ptr() as usize,
+        24,
+        0,
+    ];
+    let n = loop {
+        // SAFETY: as in `send_with_fd`; the kernel writes at most
+        // `buf.len()` bytes to `buf` and 24 to `cmsg`, and updates `msg`.
+        let r = unsafe {
+            raw::syscall3(
+                raw::SYS_RECVMSG,
+                sock.as_raw_fd() as usize,
+                msg.as_mut_ptr() as usize,
+                linux_raw_sys::net::MSG_CMSG_CLOEXEC as usize,
+            )
+        };
+        match raw::check(r) {
+            Err(Errno::INTR) => {}
+            r => break r?,
+        }
+    };
+    // One SCM_RIGHTS message of one fd, or none.
+    let fd = (msg[5] >= 20 && cmsg[0] == 20 && cmsg[1] == 1 | (1 << 32))
+        // SAFETY: the kernel installed this fd for us; nothing else owns it.
+        .then(|| unsafe { OwnedFd::from_raw_fd(cmsg[2] as i32) });
+    Ok((n, fd))
+}
+
 /// The kernel's `struct termios`, as `ioctl(TCGETS)` fills it.
 pub use linux_raw_sys::general::termios as Termios;
 
