@@ -9,7 +9,7 @@
 use crate::error::EXIT_RUNTIME;
 use crate::init;
 use crate::plan::{Op, Plan};
-use crate::sys::{self, AsFd, AsRawFd, BorrowedFd, Errno, OwnedFd};
+use crate::sys::{self, AsFd, BorrowedFd, Errno, OwnedFd};
 use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::fs::{Mode, OFlags};
 use rustix::mount::{MountFlags, MountPropagationFlags, UnmountFlags};
@@ -21,7 +21,7 @@ use rustix::thread::{CapabilitySet, CapabilitySets};
 pub const EXEC_STEP: u32 = u32::MAX;
 
 /// The "step" of a [`Report`] that is no failure: it carries the master of
-/// the pty that [`Op::NewTerminal`] opened, as SCM_RIGHTS.
+/// the pty that [`Op::Terminal`] opened, as SCM_RIGHTS.
 pub const PTY_STEP: u32 = u32::MAX - 1;
 
 /// What the child tells the parent when a step fails: which step (an index
@@ -53,12 +53,18 @@ impl Report {
 /// Runs in the cloned process: every step of the plan, then execve.
 pub fn run(plan: &Plan, report: OwnedFd) -> ! {
     for (i, op) in plan.ops.iter().enumerate() {
-        match apply(op, report.as_fd()) {
-            Ok(None) => {}
-            // Only in the init, after Op::Init forked: it never returns.
-            Ok(Some((command, signals))) => init::serve(command, signals, report),
+        let r = match op {
+            // The init never comes back from here; the command's process does.
+            Op::Init => match init::fork() {
+                Ok(Some((command, signals))) => init::serve(command, signals, report),
+                r => r.map(drop),
+            },
+            _ => apply(op, report.as_fd()),
+        };
+        match r {
             Err(Errno::NOENT) if op.optional() => {}
             Err(e) => fail(report.as_fd(), i as u32, e),
+            Ok(()) => {}
         }
     }
     // Restore the mask hull started with: blocked signals stay blocked
@@ -68,9 +74,8 @@ pub fn run(plan: &Plan, report: OwnedFd) -> ! {
     fail(report.as_fd(), EXEC_STEP, e)
 }
 
-/// One operation: one or two syscalls, nothing else. Op::Init returns, in
-/// the init only, the command's pid and the init's signalfd.
-fn apply(op: &Op, channel: BorrowedFd<'_>) -> sys::Result<Option<(i32, OwnedFd)>> {
+/// One operation: a few syscalls, nothing else. (Op::Init is `run`'s.)
+fn apply(op: &Op, channel: BorrowedFd<'_>) -> sys::Result<()> {
     match op {
         Op::DieWithParent => {
             rustix::process::set_parent_process_death_signal(Some(Signal::KILL))?;
@@ -84,8 +89,7 @@ fn apply(op: &Op, channel: BorrowedFd<'_>) -> sys::Result<Option<(i32, OwnedFd)>
             Ok(())
         }
         Op::NewSession => rustix::process::setsid().map(|_| ()),
-        Op::Terminal(fd) => sys::take_terminal(*fd),
-        Op::NewTerminal(size) => {
+        Op::Terminal(size) => {
             let flags = OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC;
             let master = rustix::pty::openpt(flags)?;
             rustix::pty::unlockpt(&master)?;
@@ -98,9 +102,10 @@ fn apply(op: &Op, channel: BorrowedFd<'_>) -> sys::Result<Option<(i32, OwnedFd)>
             };
             sys::send_with_fd(channel, &r.to_bytes(), master.as_fd())?;
             // Our copies of both close here; 0, 1 and 2 stay.
-            sys::take_terminal(slave.as_raw_fd())
+            rustix::process::ioctl_tiocsctty(&slave)?;
+            sys::dup_stdio(slave.as_fd())
         }
-        Op::Init => return init::fork(),
+        Op::Init => Ok(()), // see `run`
         Op::OwnGroup { foreground } => {
             rustix::process::setpgid(None, None)?;
             if *foreground {
@@ -203,7 +208,6 @@ fn apply(op: &Op, channel: BorrowedFd<'_>) -> sys::Result<Option<(i32, OwnedFd)>
             }
         }
     }
-    .map(|()| None)
 }
 
 /// Reports the failed step and exits. The parent formats the message; the

@@ -50,11 +50,10 @@ options:
   --net               new network namespace, with only lo, brought up
   --ipc               new IPC namespace
   --cgroupns          new cgroup namespace
-  --init              a tiny init is PID 1: reaps zombies, passes signals on
-  -t, --tty           a new pty as the container's terminal
-  -i, --interactive   relay stdin to the pty (the host terminal goes raw)
-  --stop-timeout SECS SIGKILL a container that outlives a SIGTERM or SIGINT
-                      by this long (default 10)
+  --init              PID 1 is an init: reaps zombies, passes signals on
+  -t, --tty           a new pty as the terminal
+  -i, --interactive   relay stdin to it (the host terminal goes raw)
+  --stop-timeout SECS SIGKILL this long after a SIGTERM/SIGINT (default 10)
   --debug             trace each step on standard error
   --dry-run           print the plan and exit without running it
   -h, --help          this help
@@ -153,7 +152,7 @@ pub fn run_option<'a>(spec: &mut Spec, opt: &Opt<'a>, a: &mut Args<'a>) -> Resul
                 Some(n) if n <= 1_000_000 => n as u32,
                 _ => {
                     return Err(Error::usage(
-                        Buf::new().s("--stop-timeout: not a number of seconds (0 to 1000000)"),
+                        Buf::new().s("--stop-timeout: expected seconds, at most 1000000"),
                     ));
                 }
             }
@@ -531,10 +530,7 @@ mod tests {
         for bad in ["", "x", "-1", "1.5", "1000001"] {
             let e = run(&["--stop-timeout", bad, "sh"]).unwrap_err();
             assert!(e.usage);
-            assert_eq!(
-                msg(e),
-                "--stop-timeout: not a number of seconds (0 to 1000000)"
-            );
+            assert_eq!(msg(e), "--stop-timeout: expected seconds, at most 1000000");
         }
         assert_eq!(
             msg(run(&["--init=1", "sh"]).unwrap_err()),

@@ -65,15 +65,13 @@ pub enum Op {
     /// `setsid()`: a session of its own, so the container cannot reach the
     /// host's terminal with TIOCSTI (CVE-2017-5226), and can take a pty.
     NewSession,
-    /// Make the pty slave (an fd the parent opened; set at run time) the
-    /// controlling terminal (`ioctl(TIOCSCTTY)`) and stdin, stdout, stderr.
-    Terminal(i32),
-    /// With a rootfs: a pty of the container's own devpts (so `tty` names a
-    /// /dev/pts entry that exists inside): open `/dev/ptmx`, unlock it, size
-    /// it (rows, columns, pixels; set at run time), send the master to the
-    /// parent (SCM_RIGHTS on the report channel), then as [`Op::Terminal`]
-    /// with its slave.
-    NewTerminal([u16; 4]),
+    /// `-t`: open `/dev/ptmx` (the container's own devpts with a rootfs, so
+    /// `tty` names a /dev/pts entry that exists inside; else the host's),
+    /// unlock it, size it (rows, columns, pixels: set at run time), send the
+    /// master to the parent (SCM_RIGHTS on the report channel), and make its
+    /// slave (by TIOCGPTPEER: no path) the controlling terminal
+    /// (`ioctl(TIOCSCTTY)`) and stdin, stdout and stderr.
+    Terminal([u16; 4]),
     /// `--init`: fork; the parent stays PID 1 as hull's init, the child (PID 2)
     /// goes on with the next steps and runs the command.
     Init,
@@ -104,8 +102,7 @@ impl Op {
         match self {
             Op::DieWithParent => ("prctl PR_SET_PDEATHSIG", b"SIGKILL"),
             Op::NewSession => ("setsid", b""),
-            Op::Terminal(_) => ("ioctl TIOCSCTTY", b"pty"),
-            Op::NewTerminal(_) => ("open a pty:", b"/dev/ptmx"),
+            Op::Terminal(_) => ("open a pty:", b"/dev/ptmx"),
             Op::Init => ("init: fork", b"PID 2"),
             Op::OwnGroup { foreground } => (
                 if *foreground {
@@ -490,10 +487,7 @@ impl Plan {
         if spec.tty {
             // After setsid: only a session leader with no terminal can take
             // one; after the switch of root, to open the container's ptmx.
-            o.push(match root.is_empty() {
-                true => Op::Terminal(-1),
-                false => Op::NewTerminal([0; 4]),
-            });
+            o.push(Op::Terminal([0; 4]));
         }
         if !spec.privileged {
             // While we still hold CAP_SETPCAP (a non-root uid loses it).
@@ -534,14 +528,11 @@ impl Plan {
         })
     }
 
-    /// Hands the child the pty slave the parent opened (see [`Op::Terminal`]),
-    /// or the size for the one it opens (see [`Op::NewTerminal`]).
-    pub fn set_terminal(&mut self, fd: i32, size: [u16; 4]) {
+    /// The size the child gives the pty it opens (see [`Op::Terminal`]).
+    pub fn set_terminal(&mut self, size: [u16; 4]) {
         for op in &mut self.ops {
-            match op {
-                Op::Terminal(t) => *t = fd,
-                Op::NewTerminal(s) => *s = size,
-                _ => {}
+            if let Op::Terminal(s) = op {
+                *s = size;
             }
         }
     }
@@ -816,12 +807,12 @@ mod tests {
         s.tty = true;
         s.init = true;
         let mut p = plan(&s).unwrap();
-        p.set_terminal(5, [1; 4]);
+        p.set_terminal([1; 4]);
         let n = p.ops.len();
         assert_eq!(p.ops[0], Op::DieWithParent);
         let at = |op: &Op| p.ops.iter().position(|o| o == op).unwrap();
         assert_eq!(at(&Op::NewSession), at(&Op::Chdir(c"/".into())) + 1);
-        assert_eq!(at(&Op::Terminal(5)), at(&Op::NewSession) + 1);
+        assert_eq!(at(&Op::Terminal([1; 4])), at(&Op::NewSession) + 1);
         // The init and the command keep no more privilege than asked.
         assert!(at(&Op::Caps(DEFAULT_CAPS)) < at(&Op::Init));
         assert_eq!(
@@ -837,9 +828,9 @@ mod tests {
         s.tty = true;
         s.rootfs = Some(b"/R".to_vec());
         let mut p = plan(&s).unwrap();
-        p.set_terminal(-1, [24, 80, 0, 0]);
+        p.set_terminal([24, 80, 0, 0]);
         let at = |op: &Op| p.ops.iter().position(|o| o == op).unwrap();
-        let t = at(&Op::NewTerminal([24, 80, 0, 0]));
+        let t = at(&Op::Terminal([24, 80, 0, 0]));
         assert!(at(&Op::PivotRoot(c"/R".into())) < t);
         assert_eq!(t, at(&Op::NewSession) + 1);
     }

@@ -7,13 +7,12 @@ use crate::init::{BLOCKED, FORWARDED};
 use crate::out::{Buf, eprint, print};
 use crate::plan::Plan;
 use crate::spec::Spec;
-use crate::sys::{self, AsFd, AsRawFd, BorrowedFd, Errno, Fork, OwnedFd, Termios};
+use crate::sys::{self, AsFd, BorrowedFd, Errno, Fork, OwnedFd, Termios};
 use core::ffi::CStr;
 use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::net::{AddressFamily, SocketFlags, SocketType};
 use rustix::process::Signal;
 use rustix::process::{WaitId, WaitIdOptions};
-use rustix::pty::OpenptFlags;
 
 /// `hull run`: the whole life of one container. Returns hull's exit status.
 pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
@@ -32,17 +31,10 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
         .and_then(|m| Ok((m, sys::signalfd(BLOCKED)?)))
         .map_err(|e| Error::sys("signalfd", b"", e))?;
     plan.sigmask = mask;
-    // With a rootfs, the child opens the pty in the container's devpts and
-    // sends us the master; without, we open one in the host's.
-    let pty = match spec.tty && spec.rootfs.is_none() {
-        true => Some(open_pty().map_err(|e| Error::sys("open a pty:", b"/dev/ptmx", e))?),
-        false => None,
-    };
-    plan.set_terminal(pty.as_ref().map_or(-1, |(_, s)| s.as_raw_fd()), size());
+    // The child opens the pty (in the container's devpts, with a rootfs)
+    // and sends us the master; it sizes it like our terminal.
+    plan.set_terminal(size());
     let child = start(&plan)?;
-    // The child has its copy; ours would keep the master from seeing the
-    // container's end of the terminal close.
-    let master = pty.map(|(master, _slave)| master);
     if spec.debug {
         debug(
             Buf::new()
@@ -55,7 +47,7 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
         // The parent's side of the setup goes here, before the release.
         child.release()?;
     }
-    let master = master.or(wait_exec(&plan, &child)?);
+    let master = wait_exec(&plan, &child)?;
     if spec.debug {
         debug(Buf::new().s("execve succeeded (report channel closed)\n"));
     }
@@ -82,17 +74,6 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
     Ok(status)
 }
 
-/// A new pty: the master for us, the slave for the container (opened here
-/// by TIOCGPTPEER, so the child needs no path). Sized like our terminal.
-fn open_pty() -> sys::Result<(OwnedFd, OwnedFd)> {
-    let flags = OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC;
-    let master = rustix::pty::openpt(flags)?;
-    rustix::pty::unlockpt(&master)?;
-    let slave = rustix::pty::ioctl_tiocgptpeer(&master, flags)?;
-    copy_size(master.as_fd());
-    Ok((master, slave))
-}
-
 /// Gives the pty the size of our terminal (stdin's, or else stdout's); the
 /// kernel then sends SIGWINCH to the pty's foreground process group.
 fn copy_size(master: BorrowedFd<'_>) {
@@ -107,6 +88,7 @@ fn size() -> [u16; 4] {
 }
 
 /// Puts our terminal (stdin) in raw mode; returns the settings to restore.
+#[inline(never)]
 fn raw_mode() -> Option<Termios> {
     let saved = sys::tcgets(sys::stdin()).ok()?;
     let mut raw = saved;
@@ -286,6 +268,7 @@ fn clone_error(e: Errno) -> Error {
 /// Blocks until the child has exec'd (end of file on the channel) or reported
 /// a failed step. On failure the child is reaped and the error returned.
 /// Returns the pty master the child sent on the way, if it opened one.
+#[inline(never)]
 pub fn wait_exec(plan: &Plan, child: &Child) -> Result<Option<OwnedFd>, Error> {
     // Our copy of the child's end was dropped in `start`, so EOF comes when the
     // child's copy closes: at execve, or when the child dies.
@@ -350,5 +333,30 @@ pub fn wait_exit(child: &Child) -> Result<i32, Error> {
             Ok(None) | Err(Errno::INTR) => {}
             Err(e) => return Err(Error::sys("waitid", b"", e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use linux_raw_sys::general as g;
+
+    #[test]
+    fn raw_mode_is_cfmakeraw() {
+        // SAFETY: all-zero bytes are a valid struct termios.
+        let mut t: Termios = unsafe { core::mem::zeroed() };
+        t.c_iflag = g::ICRNL | g::IXON | g::IUTF8;
+        t.c_oflag = g::OPOST | g::ONLCR;
+        t.c_lflag = g::ECHO | g::ICANON | g::ISIG | g::IEXTEN | g::ECHOE;
+        t.c_cflag = g::CS7 | g::PARENB | g::CREAD;
+        make_raw(&mut t);
+        assert_eq!(t.c_iflag, g::IUTF8);
+        assert_eq!(t.c_oflag, g::ONLCR);
+        assert_eq!(t.c_lflag, g::ECHOE);
+        assert_eq!(t.c_cflag, g::CS8 | g::CREAD);
+        assert_eq!(
+            (t.c_cc[g::VMIN as usize], t.c_cc[g::VTIME as usize]),
+            (1, 0)
+        );
     }
 }

@@ -371,18 +371,11 @@ pub fn fork() -> Result<i32> {
     raw::check(r).map(|pid| pid as i32)
 }
 
-/// Makes the inherited pty slave `fd` the controlling terminal of this
-/// process (a session leader without one) and its stdin, stdout and stderr:
-/// `ioctl(TIOCSCTTY)`, then `dup2` onto 0, 1 and 2.
-pub fn take_terminal(fd: i32) -> Result<()> {
-    // SAFETY: `fd` is the pty slave the parent opened before the clone; the
-    // child inherited it and it stays open for the duration of these calls.
-    // dup2 onto 0..2 replaces whatever was there, which we own.
-    unsafe {
-        rustix::process::ioctl_tiocsctty(BorrowedFd::borrow_raw(fd))?;
-        for n in 0..3 {
-            raw::check(raw::syscall2(raw::SYS_DUP2, fd as usize, n))?;
-        }
+/// `dup2(fd, n)` for n in 0, 1, 2: `fd` becomes stdin, stdout and stderr.
+pub fn dup_stdio(fd: BorrowedFd<'_>) -> Result<()> {
+    for n in 0..3 {
+        // SAFETY: dup2 onto 0..2 replaces whatever was there, which we own.
+        raw::check(unsafe { raw::syscall2(raw::SYS_DUP2, fd.as_raw_fd() as usize, n) })?;
     }
     Ok(())
 }
