@@ -138,10 +138,7 @@ pub fn run_option<'a>(spec: &mut Spec, opt: &Opt<'a>, a: &mut Args<'a>) -> Resul
         2 => spec.rootfs = Some(v.to_vec()),
         3 => spec.volumes.push(volume(v, false)?),
         4 => spec.volumes.push(volume(v, true)?),
-        5 => spec.env.push(match v.contains(&b'=') {
-            true => Env::Set(v.to_vec()),
-            false => Env::Host(v.to_vec()),
-        }),
+        5 => spec.env.push(Env::Var(v.to_vec())),
         6 => spec.env.push(Env::File(v.to_vec())),
         7 => spec.user = Some(user(v)?),
         8 => spec.caps |= cap(v)?,
@@ -190,38 +187,33 @@ pub fn finish(spec: &mut Spec, a: &Args<'_>) -> Result<(), Error> {
 
 /// `SRC:DST[:ro|rw]` (a volume) or `DST[:OPTS]` (a tmpfs).
 fn volume(v: &[u8], tmpfs: bool) -> Result<Volume, Error> {
-    let mut parts = v.splitn(if tmpfs { 2 } else { 4 }, |&c| c == b':');
-    let mut vol = Volume {
-        src: None,
-        dst: Vec::new(),
-        ro: false,
-        dir: true,
-        opts: Vec::new(),
-    };
-    let first = parts.next().unwrap_or_default().to_vec();
-    let ok = if tmpfs {
-        vol.dst = first;
-        vol.opts = parts.next().unwrap_or_default().to_vec();
-        true
+    let mut p = v.splitn(3 - tmpfs as usize, |&c| c == b':');
+    let (a, b, c) = (p.next().unwrap_or_default(), p.next(), p.next());
+    let (src, dst) = if tmpfs {
+        (None, a)
     } else {
-        vol.dst = parts.next().unwrap_or_default().to_vec();
-        let mode = parts.next();
-        vol.ro = mode == Some(b"ro");
-        vol.src = Some(first);
-        !vol.src.as_ref().is_some_and(|s| s.is_empty())
-            && matches!(mode, None | Some(b"ro") | Some(b"rw"))
-            && parts.next().is_none()
+        (Some(a), b.unwrap_or_default())
     };
     // An absolute, plain path (no empty, `.` or `..` component): `..`
     // could climb out of the root while the mount point is created.
-    if ok
-        && vol.dst.first() == Some(&b'/')
-        && !vol.dst[1..]
+    if dst.first() == Some(&b'/')
+        && !dst[1..]
             .split(|&c| c == b'/')
             .any(|c| c.is_empty() || c == b"." || c == b"..")
+        && (tmpfs || !a.is_empty() && matches!(c, None | Some(b"ro") | Some(b"rw")))
         && !v.contains(&0)
     {
-        return Ok(vol);
+        return Ok(Volume {
+            src: src.map(|s| s.to_vec()),
+            dst: dst.to_vec(),
+            ro: c == Some(b"ro"),
+            dir: true,
+            opts: if tmpfs {
+                b.unwrap_or_default().to_vec()
+            } else {
+                Vec::new()
+            },
+        });
     }
     let mut m = Buf::new();
     m.s(if tmpfs { "--tmpfs" } else { "--volume" })
@@ -601,8 +593,8 @@ mod tests {
         assert_eq!(
             s.env,
             [
-                Env::Set(b"K=V".to_vec()),
-                Env::Host(b"HOSTKEY".to_vec()),
+                Env::Var(b"K=V".to_vec()),
+                Env::Var(b"HOSTKEY".to_vec()),
                 Env::File(b"/f".to_vec())
             ]
         );

@@ -31,20 +31,14 @@ pub fn build(spec: &Spec, host: &[&CStr]) -> Result<Vec<Vec<u8>>, Error> {
     }
     for item in &spec.env {
         match item {
-            Env::Set(kv) => set(&mut env, kv.clone()),
-            Env::Host(k) => take_host(&mut env, host, k),
+            Env::Var(v) => var(&mut env, host, v),
             Env::File(path) => {
                 let text = crate::rootfs::read_file(path)
                     .map_err(|e| Error::sys("read env file", path, e))?;
                 for line in text.split(|&c| c == b'\n') {
                     let line = line.trim_ascii();
-                    if line.is_empty() || line[0] == b'#' {
-                        continue;
-                    }
-                    if line.contains(&b'=') {
-                        set(&mut env, line.to_vec());
-                    } else {
-                        take_host(&mut env, host, line);
+                    if !line.is_empty() && line[0] != b'#' {
+                        var(&mut env, host, line);
                     }
                 }
             }
@@ -63,18 +57,19 @@ fn host_value<'a>(host: &[&'a CStr], key: &[u8]) -> Option<&'a [u8]> {
     lookup(host.iter().map(|e| e.to_bytes()), key)
 }
 
-/// Sets `KEY=VALUE`, replacing an earlier value of KEY.
-fn set(env: &mut Vec<Vec<u8>>, kv: Vec<u8>) {
-    let klen = kv.iter().position(|&c| c == b'=').unwrap_or(kv.len()) + 1;
+/// `KEY=VALUE` sets KEY, replacing an earlier value; a bare `KEY` takes
+/// the host's value, or nothing when the host has none (as docker does).
+fn var(env: &mut Vec<Vec<u8>>, host: &[&CStr], v: &[u8]) {
+    let kv = match v.iter().position(|&c| c == b'=') {
+        Some(_) => v.to_vec(),
+        None => match host_value(host, v) {
+            Some(val) => [v, b"=", val].concat(),
+            None => return,
+        },
+    };
+    let klen = kv.iter().position(|&c| c == b'=').unwrap_or(0) + 1;
     env.retain(|e| e.get(..klen) != kv.get(..klen));
     env.push(kv);
-}
-
-/// `-e KEY`: the host's value, or nothing when the host has none (docker).
-fn take_host(env: &mut Vec<Vec<u8>>, host: &[&CStr], key: &[u8]) {
-    if let Some(v) = host_value(host, key) {
-        set(env, [key, b"=", v].concat());
-    }
 }
 
 #[cfg(test)]
@@ -91,11 +86,11 @@ mod tests {
     fn cleared_with_defaults_then_overrides_in_order() {
         let mut spec = Spec {
             env: vec![
-                Env::Set(b"A=1".to_vec()),
-                Env::Host(b"HOSTVAR".to_vec()),
-                Env::Host(b"MISSING".to_vec()),
-                Env::Set(b"A=2".to_vec()),
-                Env::Set(b"PATH=/x".to_vec()),
+                Env::Var(b"A=1".to_vec()),
+                Env::Var(b"HOSTVAR".to_vec()),
+                Env::Var(b"MISSING".to_vec()),
+                Env::Var(b"A=2".to_vec()),
+                Env::Var(b"PATH=/x".to_vec()),
             ],
             ..Spec::default()
         };
@@ -128,7 +123,7 @@ mod tests {
             env_host: true,
             env: vec![
                 Env::File(f.to_str().unwrap().as_bytes().to_vec()),
-                Env::Set(b"C=z".to_vec()),
+                Env::Var(b"C=z".to_vec()),
             ],
             ..Spec::default()
         };

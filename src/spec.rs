@@ -35,10 +35,8 @@ pub struct Volume {
 /// One environment option, in command-line order (later ones win).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Env {
-    /// `-e KEY=VALUE`.
-    Set(Vec<u8>),
-    /// `-e KEY`: the host's value, if it has one.
-    Host(Vec<u8>),
+    /// `-e KEY=VALUE`, or `-e KEY`: the host's value, if it has one.
+    Var(Vec<u8>),
     /// `--env-file FILE`: KEY=VALUE lines (or KEY, as `-e KEY`).
     File(Vec<u8>),
 }
