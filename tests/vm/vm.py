@@ -44,17 +44,22 @@ class FetchError(Exception):
     pass
 
 
+def apt_update():
+    log("package lists are missing or stale; running apt-get update once")
+    if os.geteuid() == 0:
+        subprocess.run(["apt-get", "update", "-q"], capture_output=True)
+
+
 def apt_download(pkgs, debs):
-    """apt-get download into `debs`; one `apt-get update` and a retry when the
-    package lists are missing (a fresh machine)."""
+    """apt-get download into `debs`, with one `apt-get update` and a retry
+    when a package is gone from the mirror (stale lists)."""
     for attempt in (1, 2):
         r = subprocess.run(["apt-get", "download", *pkgs], cwd=debs, text=True,
                            capture_output=True)
         if r.returncode == 0:
             return
-        if attempt == 1 and os.geteuid() == 0:
-            log("apt-get download failed; running apt-get update once")
-            subprocess.run(["apt-get", "update", "-q"], capture_output=True)
+        if attempt == 1:
+            apt_update()
     raise FetchError("apt-get download " + " ".join(pkgs) + ": " + r.stderr.strip())
 
 
@@ -132,6 +137,10 @@ def fetch(cache):
     os.makedirs(debs)
     os.makedirs(root)
 
+    # A fresh machine may have no package lists at all.
+    probe = ["apt-cache", "show", "qemu-system-x86", "linux-image-amd64", "busybox-static"]
+    if subprocess.run(probe, capture_output=True).returncode != 0:
+        apt_update()
     # The kernel: whichever image linux-image-amd64 points at. Only its
     # vmlinuz is needed (the modules are most of the 70 MB and hull needs none).
     kpkg = [d for d in depends("linux-image-amd64") if d.startswith("linux-image-")]
