@@ -18,6 +18,14 @@ expect() {
         echo "HULL-SCENARIO $1 FAIL want [$2] got [$3]"
     fi
 }
+# like NAME PATTERN GOT: as expect, with a shell pattern (for messages that
+# carry numbers hull chose, such as a cgroup name).
+like() {
+    case "$3" in
+    $2) echo "HULL-SCENARIO $1 PASS" ;;
+    *) echo "HULL-SCENARIO $1 FAIL want [$2] got [$3]" ;;
+    esac
+}
 # out CMD...: runs CMD, stdout and stderr joined, newlines as '|', then "rc=N".
 out() {
     "$@" >/tmp/out 2>&1
@@ -27,6 +35,9 @@ out() {
 
 # The firmware's last line has no newline.
 echo
+# Only emergencies on the console from now on: a kernel message (an OOM
+# kill's report) must not land in the middle of a marker line.
+dmesg -n 1
 mount -t tmpfs tmp /tmp
 
 # --- before /proc and /sys are mounted -------------------------------------
