@@ -9,9 +9,8 @@ use crate::error::strerror;
 use crate::out::{Buf, print};
 use crate::plan::cstring;
 use crate::sys::{self, Errno};
-use alloc::ffi::CString;
 use alloc::vec::Vec;
-use rustix::fs::{Access, Mode, OFlags};
+use rustix::fs::Access;
 
 /// The namespaces hull can create, as `/proc/self/ns/` names them.
 const NAMESPACES: &[u8] = b"mnt uts pid ipc net user cgroup time";
@@ -81,26 +80,13 @@ fn first_line(s: &[u8]) -> &[u8] {
     split(s, b'\n').next().unwrap_or_default()
 }
 
-/// The path made of `parts`, as a C string.
-fn path(parts: &[&[u8]]) -> CString {
-    cstring(parts.concat())
-}
-
 fn exists(parts: &[&[u8]]) -> bool {
-    rustix::fs::access(path(parts).as_c_str(), Access::EXISTS).is_ok()
+    rustix::fs::access(cstring(parts.concat()).as_c_str(), Access::EXISTS).is_ok()
 }
 
 /// A whole (small, /proc or /sys) file; empty if it cannot be read.
 fn read(parts: &[&[u8]]) -> Vec<u8> {
-    let mut v = Vec::new();
-    let flags = OFlags::RDONLY | OFlags::CLOEXEC;
-    if let Ok(fd) = rustix::fs::open(path(parts).as_c_str(), flags, Mode::empty()) {
-        let mut buf = [0u8; 512];
-        while let Ok(n @ 1..) = rustix::io::read(&fd, &mut buf) {
-            v.extend_from_slice(&buf[..n]);
-        }
-    }
-    v
+    crate::rootfs::read_file(&parts.concat()).unwrap_or_default()
 }
 
 #[cfg(test)]
