@@ -165,7 +165,12 @@ fn supervise(
                 copy_size(m);
             } else if FORWARDED & sys::sig_bit(sig.as_raw() as u32) != 0 {
                 let _ = rustix::process::pidfd_send_signal(&child.pidfd, sig);
-                if (sig == Signal::TERM || sig == Signal::INT) && deadline.is_none() {
+                // A stop request; so is a hang-up of the terminal of an
+                // interactive container (without -t, SIGHUP may mean "reload").
+                let stop = sig == Signal::TERM
+                    || sig == Signal::INT
+                    || (sig == Signal::HUP && master.is_some());
+                if stop && deadline.is_none() {
                     deadline = Some(sys::monotonic_ns() + spec.stop_timeout as u64 * 1_000_000_000);
                 }
             }

@@ -101,6 +101,30 @@ fn sigterm_without_init_is_ignored_by_pid_1_until_the_stop_timeout() {
 }
 
 #[test]
+fn sighup_stops_only_a_container_with_a_terminal() {
+    if !need_root("sighup_stops_only_a_container_with_a_terminal") {
+        return;
+    }
+    // With -t, SIGHUP is the terminal going away: the stop timeout applies.
+    let (mut child, _) = start(
+        &["-t", "--stop-timeout", "1", "sleep", "1238.5"],
+        "sleep",
+        1,
+    );
+    kill(child.id(), "HUP");
+    assert_eq!(wait_code(&mut child, 20), Some(137));
+    // Without, it may mean "reload": passed on (and here, dropped by PID 1),
+    // and no reason to kill.
+    let (mut child, _) = start(&["--stop-timeout", "1", "sleep", "1238.5"], "sleep", 1);
+    kill(child.id(), "HUP");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(child.try_wait().unwrap().is_none(), "SIGHUP stopped it");
+    kill(child.id(), "TERM");
+    assert_eq!(wait_code(&mut child, 20), Some(137));
+    assert!(gone(&["sleep", "1238.5"]));
+}
+
+#[test]
 fn signals_reach_a_pid_1_that_handles_them() {
     if !need_root("signals_reach_a_pid_1_that_handles_them") {
         return;
@@ -538,6 +562,50 @@ fn tty_is_a_real_terminal_in_tmux() {
         let _ = std::fs::remove_file(format!("{d}/after"));
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_terminal_is_restored_when_the_stop_timeout_kills() {
+    let t = "the_terminal_is_restored_when_the_stop_timeout_kills";
+    if !need_root(t) || !need_tool(t, "tmux") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("hull-tty-stop-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = dir.display();
+    let hull = env!("CARGO_BIN_EXE_hull");
+    let tm = Tmux::new(80, 24);
+    tm.keys(&[
+        &format!(
+            "stty -g > {d}/before; {hull} run -it --stop-timeout 1 sleep 1237.5; \
+             echo rc=$?; stty -g > {d}/after"
+        ),
+        "Enter",
+    ]);
+    // hull is the pane shell's child; SIGTERM it as a supervisor would. The
+    // sleep (PID 1) ignores the passed-on SIGTERM: the stop timeout kills it.
+    let shell: u32 = tm
+        .cmd(&["display", "-p", "-t", "t", "#{pane_pid}"])
+        .trim()
+        .parse()
+        .unwrap();
+    let hull_pid = wait_for_child(shell);
+    wait_for_child(hull_pid);
+    assert!(!host_processes(&["sleep", "1237.5"]).is_empty() || gone(&["sleep", "1237.5"]));
+    kill(hull_pid, "TERM");
+    tm.wait_line("rc=137");
+    for _ in 0..500 {
+        if std::fs::metadata(format!("{d}/after")).is_ok_and(|m| m.len() > 0) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let before = std::fs::read_to_string(format!("{d}/before")).unwrap();
+    let after = std::fs::read_to_string(format!("{d}/after")).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(!before.is_empty());
+    assert_eq!(before, after, "the outer terminal was left changed");
+    assert!(gone(&["sleep", "1237.5"]));
 }
 
 #[test]
