@@ -3,9 +3,12 @@
 
 use std::process::Command;
 
-/// Bytes the release binary may take (issue 4: 48 KiB with a real
-/// container's features; issue 2's was 32 KiB).
-const BUDGET: u64 = 48 * 1024;
+/// Bytes the release binary may take. Issue 2 allowed 32 KiB for the bare
+/// launcher and issue 4 48 KiB with a real container's features (it landed
+/// at 44.6 KiB). While bench, cgroups and user namespaces land in parallel
+/// the ceiling for everything is the project-wide 64 KiB, to be brought
+/// back down by a size pass once they are in.
+const BUDGET: u64 = 64 * 1024;
 
 #[test]
 fn release_binary_is_static_and_within_budget() {
