@@ -7,7 +7,7 @@
 //! close-on-exec channel; end of file on that channel means execve succeeded.
 
 use crate::error::EXIT_RUNTIME;
-use crate::init;
+use crate::init::{self, BLOCKED};
 use crate::plan::{Op, Plan};
 use crate::sys::{self, AsFd, BorrowedFd, Errno, OwnedFd};
 use rustix::event::{PollFd, PollFlags, Timespec};
@@ -67,8 +67,11 @@ pub fn run(plan: &Plan, report: OwnedFd) -> ! {
             Ok(()) => {}
         }
     }
-    // Restore the mask hull started with: blocked signals stay blocked
-    // across execve, and the command must receive them.
+    // Blocked and ignored signals stay so across execve: the command gets
+    // the default actions for those hull handles, whatever hull's own parent
+    // left (SIG_IGN for SIGINT in a background job, say), and the mask hull
+    // started with.
+    sys::default_signals(BLOCKED);
     let _ = sys::set_signal_mask(plan.sigmask);
     let e = sys::execve(&plan.exe, &plan.argv, &plan.envp);
     fail(report.as_fd(), EXEC_STEP, e)

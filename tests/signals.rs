@@ -101,6 +101,37 @@ fn sigterm_without_init_is_ignored_by_pid_1_until_the_stop_timeout() {
 }
 
 #[test]
+fn the_command_gets_no_blocked_or_ignored_signals() {
+    if !need_root("the_command_gets_no_blocked_or_ignored_signals") {
+        return;
+    }
+    // hull blocks what it forwards, and a background job's shell leaves
+    // SIGINT and SIGQUIT ignored: neither may reach the command.
+    for init in ["", "--init"] {
+        let o = Command::new("sh")
+            .args([
+                "-c",
+                &format!(
+                    "trap '' INT QUIT; exec {} run {init} sh -c 'grep -E \"^Sig(Blk|Ign)\" /proc/self/status'",
+                    env!("CARGO_BIN_EXE_hull")
+                ),
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let out = stdout(&o);
+        let mask = |name: &str| {
+            let line = out.lines().find(|l| l.starts_with(name)).unwrap_or("");
+            u64::from_str_radix(line.split('\t').nth(1).unwrap_or("x"), 16)
+                .unwrap_or_else(|_| panic!("{init}: {out} {}", stderr(&o)))
+        };
+        assert_eq!(mask("SigBlk:"), 0, "{init}: {out}");
+        // INT and QUIT (bits 1 and 2); the environment may ignore others.
+        assert_eq!(mask("SigIgn:") & 0b110, 0, "{init}: {out}");
+    }
+}
+
+#[test]
 fn sighup_stops_only_a_container_with_a_terminal() {
     if !need_root("sighup_stops_only_a_container_with_a_terminal") {
         return;

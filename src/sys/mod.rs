@@ -307,6 +307,29 @@ pub fn set_signal_mask(set: SigSet) -> Result<()> {
     sigprocmask(linux_raw_sys::general::SIG_SETMASK, set).map(|_| ())
 }
 
+/// `rt_sigaction(sig, SIG_DFL)` for each signal in `set`: handlers and
+/// SIG_IGN both go (an ignored signal stays ignored across execve).
+pub fn default_signals(set: SigSet) {
+    // struct sigaction: handler (SIG_DFL = 0), flags, restorer, mask.
+    let act = [0u64; 4];
+    for sig in 1..=64 {
+        if set & sig_bit(sig) != 0 {
+            // SAFETY: `act` is a valid struct sigaction of the size passed
+            // (8-byte mask), live for the call; no old action is asked for.
+            // SIGKILL and SIGSTOP (never in `set`) would only fail.
+            unsafe {
+                raw::syscall4(
+                    raw::SYS_RT_SIGACTION,
+                    sig as usize,
+                    act.as_ptr() as usize,
+                    0,
+                    8,
+                )
+            };
+        }
+    }
+}
+
 fn sigprocmask(how: u32, set: SigSet) -> Result<SigSet> {
     let mut old: SigSet = 0;
     // SAFETY: both pointers are to live 8-byte sigsets, the size passed.

@@ -13,6 +13,7 @@ pub const SYS_SENDMSG: usize = g::__NR_sendmsg as usize;
 pub const SYS_RECVMSG: usize = g::__NR_recvmsg as usize;
 pub const SYS_IOCTL: usize = g::__NR_ioctl as usize;
 pub const SYS_MOUNT_SETATTR: usize = g::__NR_mount_setattr as usize;
+pub const SYS_RT_SIGACTION: usize = g::__NR_rt_sigaction as usize;
 pub const SYS_RT_SIGPROCMASK: usize = g::__NR_rt_sigprocmask as usize;
 pub const SYS_SIGNALFD4: usize = g::__NR_signalfd4 as usize;
 pub const SYS_CLOCK_GETTIME: usize = g::__NR_clock_gettime as usize;
