@@ -201,6 +201,7 @@ fn apply(op: &Op, channel: BorrowedFd<'_>) -> sys::Result<()> {
             rustix::thread::clear_ambient_capability_set()
         }
         Op::NoNewPrivs => rustix::thread::set_no_new_privs(true),
+        Op::UnshareCgroupNs => sys::unshare_cgroupns(),
         Op::AwaitParent => {
             // One byte means "go". End of file means the parent gave up (it
             // has already reported why), so leave without a report.

@@ -2,7 +2,7 @@
 
 use crate::error::Error;
 use crate::out::{Buf, parse_u64};
-use crate::spec::{CAP_NAMES, Env, HOSTNAME_MAX, Spec, Volume};
+use crate::spec::{CAP_NAMES, CPU_PERIOD, Env, HOSTNAME_MAX, MEMORY, MEMORY_SWAP, Spec, Volume};
 use alloc::vec::Vec;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -54,13 +54,21 @@ options:
   -t, --tty           a new pty as the terminal
   -i, --interactive   relay stdin to it (the host terminal goes raw)
   --stop-timeout SECS SIGKILL this long after a SIGTERM/SIGINT (default 10)
+  --memory SIZE       memory limit (SIZE: bytes, or with k, m or g)
+  --memory-swap SIZE  memory plus swap limit
+  --pids N            at most N tasks
+  --cpus X            CPU time, in CPUs (such as 0.5)
+  --cpu-weight N      CPU weight, 1 to 10000 (default 100)
+  --cgroup-parent P   make the limits' cgroup, hull-<pid>, under P
   --debug             trace each step on standard error
   --dry-run           print the plan and exit without running it
   -h, --help          this help
 ";
 
-/// What the command line asks for.
+/// What the command line asks for. Made once per process and moved once,
+/// so a large `Run` costs nothing; a Box would cost code.
 #[derive(Debug, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Print this text on standard output and exit 0.
     Help(&'static str),
@@ -143,7 +151,7 @@ pub fn run_option<'a>(spec: &mut Spec, opt: &Opt<'a>, a: &mut Args<'a>) -> Resul
         7 => spec.user = Some(user(v)?),
         8 => spec.caps |= cap(v)?,
         9 => spec.caps &= !cap(v)?,
-        _ => {
+        10 => {
             // Bounded so that seconds * 1000 (the poll timeout) cannot overflow.
             spec.stop_timeout = match parse_u64(v) {
                 Some(n) if n <= 1_000_000 => n as u32,
@@ -152,6 +160,15 @@ pub fn run_option<'a>(spec: &mut Spec, opt: &Opt<'a>, a: &mut Args<'a>) -> Resul
                         Buf::new().s("--stop-timeout: expected seconds, at most 1000000"),
                     ));
                 }
+            }
+        }
+        i => {
+            // A resource limit (or --cgroup-parent, the last).
+            let (parse, want) = LIMITS[i - 11];
+            let n = parse(v).ok_or_else(|| bad(opt, v, want))?;
+            match spec.limits.value.get_mut(i - 11) {
+                Some(slot) => *slot = n,
+                None => spec.limits.parent = v.to_vec(),
             }
         }
     }
@@ -167,7 +184,8 @@ const RUN_FLAGS: usize = 12;
 /// bytes of pointers.
 const RUN_OPTIONS: &str = "--net --ipc --cgroupns --debug --dry-run --read-only --env-host \
 --privileged --no-new-privs --init -t|--tty -i|--interactive --hostname -w|--workdir --rootfs \
--v|--volume --tmpfs -e|--env --env-file -u|--user --cap-add --cap-drop --stop-timeout";
+-v|--volume --tmpfs -e|--env --env-file -u|--user --cap-add --cap-drop --stop-timeout --memory \
+--memory-swap --pids --cpus --cpu-weight --cgroup-parent";
 
 /// Takes the command from what is left and validates the whole spec, so that
 /// nothing is created for a command line that cannot work.
@@ -177,6 +195,16 @@ pub fn finish(spec: &mut Spec, a: &Args<'_>) -> Result<(), Error> {
         return Err(Error::usage(Buf::new().s("missing command")));
     }
     validate_hostname(&spec.hostname)?;
+    let l = &spec.limits;
+    let (mem, swap) = (l.value[MEMORY], l.value[MEMORY_SWAP]);
+    if swap != 0 && (mem == 0 || swap < mem) {
+        return Err(Error::usage(
+            Buf::new().s("--memory-swap: needs --memory, and at least as much"),
+        ));
+    }
+    if l.parent.iter().any(|&c| c != b'/') && !l.any() {
+        return Err(Error::usage(Buf::new().s("--cgroup-parent: needs a limit")));
+    }
     if let Some(w) = &spec.workdir
         && (w.is_empty() || w.contains(&0))
     {
@@ -278,6 +306,89 @@ fn validate_hostname(h: &[u8]) -> Result<(), Error> {
         return Ok(());
     }
     Err(Error::usage(&m))
+}
+
+/// The limit options, the last of [`RUN_OPTIONS`], indexed as
+/// [`crate::spec::Limits::value`] and then `--cgroup-parent`: the parser
+/// (None for a bad value) and what a good value looks like.
+type Parser = fn(&[u8]) -> Option<u64>;
+const LIMITS: [(Parser, &str); 6] = [
+    (size, SIZE),
+    (size, SIZE),
+    (pids, "1 to 4194304"),
+    (cpus, "0.01 to 999999"),
+    (weight, "1 to 10000"),
+    (path, "a path without . or .."),
+];
+const SIZE: &str = "a size: bytes, or with k, m or g";
+
+fn bad(opt: &Opt<'_>, v: &[u8], want: &str) -> Error {
+    Error::usage(
+        Buf::new()
+            .b(opt.name)
+            .s(": invalid value '")
+            .b(v)
+            .s("' (expected ")
+            .s(want)
+            .s(")"),
+    )
+}
+
+/// Splits `s` at the first `sep`: returns what comes before, leaves the rest
+/// (or nothing) in `s`.
+pub fn tok<'a>(s: &mut &'a [u8], sep: u8) -> &'a [u8] {
+    let i = s.iter().position(|&c| c == sep).unwrap_or(s.len());
+    let t = &s[..i];
+    *s = s.get(i + 1..).unwrap_or(&[]);
+    t
+}
+
+/// A size in bytes: digits, then optionally k, m or g (any case), above 0.
+pub fn size(v: &[u8]) -> Option<u64> {
+    let (num, shift) = match v.last()?.to_ascii_lowercase() {
+        b'k' => (&v[..v.len() - 1], 10),
+        b'm' => (&v[..v.len() - 1], 20),
+        b'g' => (&v[..v.len() - 1], 30),
+        _ => (v, 0),
+    };
+    parse_u64(num)?.checked_mul(1 << shift).filter(|&n| n > 0)
+}
+
+/// A cgroup path that stays in the hierarchy: no `.` or `..` component.
+fn path(v: &[u8]) -> Option<u64> {
+    (!v.split(|&c| c == b'/').any(|p| p == b"." || p == b"..")).then_some(0)
+}
+
+/// pids.max takes at most PID_MAX_LIMIT.
+fn pids(v: &[u8]) -> Option<u64> {
+    parse_u64(v).filter(|n| (1..=4_194_304).contains(n))
+}
+
+fn weight(v: &[u8]) -> Option<u64> {
+    parse_u64(v).filter(|n| (1..=10_000).contains(n))
+}
+
+/// `--cpus` as microseconds per [`CPU_PERIOD`]: "1.5" is 150000. The kernel
+/// takes at least 1 ms of quota (0.01 CPUs); beyond 5 decimals is below
+/// the microsecond and dropped.
+pub fn cpus(v: &[u8]) -> Option<u64> {
+    let (int, frac) = match v.iter().position(|&c| c == b'.') {
+        Some(i) => (&v[..i], &v[i + 1..]),
+        None => (v, &b""[..]),
+    };
+    if int.len() > 6 || (int.is_empty() && frac.is_empty()) {
+        return None;
+    }
+    let mut q = if int.is_empty() { 0 } else { parse_u64(int)? } * CPU_PERIOD;
+    let mut scale = CPU_PERIOD;
+    for &c in frac {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        scale /= 10;
+        q += (c - b'0') as u64 * scale;
+    }
+    (q >= 1000).then_some(q)
 }
 
 /// `-h` or `--help`: shows the subcommand's help, whatever else is on the line.
@@ -492,6 +603,100 @@ mod tests {
         assert_eq!(
             msg(parse(&v).unwrap_err()),
             "--hostname: contains a NUL byte"
+        );
+    }
+
+    #[test]
+    fn limits() {
+        let s = run(&[
+            "--memory",
+            "64m",
+            "--memory-swap=1G",
+            "--pids",
+            "20",
+            "--cpus",
+            "0.2",
+            "--cpu-weight",
+            "500",
+            "--cgroup-parent",
+            "//a/b/",
+            "true",
+        ])
+        .unwrap();
+        let l = &s.limits;
+        assert_eq!(l.value, [64 << 20, 1 << 30, 20, 20_000, 500]);
+        assert_eq!(l.parent, b"//a/b/");
+        assert!(l.any());
+        assert!(!run(&["true"]).unwrap().limits.any());
+    }
+
+    #[test]
+    fn sizes_and_cpus() {
+        assert_eq!(size(b"123"), Some(123));
+        assert_eq!(size(b"2k"), Some(2048));
+        assert_eq!(size(b"2K"), Some(2048));
+        assert_eq!(size(b"3M"), Some(3 << 20));
+        assert_eq!(size(b"1g"), Some(1 << 30));
+        for bad in [
+            "",
+            "0",
+            "0m",
+            "-1",
+            "12x",
+            "1.5g",
+            "m",
+            "99999999999g",
+            "18446744073709551616",
+        ] {
+            assert_eq!(size(bad.as_bytes()), None, "{bad}");
+        }
+        assert_eq!(size(b"17179869183g"), Some(17179869183 << 30));
+        assert_eq!(cpus(b"0.2"), Some(20_000));
+        assert_eq!(cpus(b"1.5"), Some(150_000));
+        assert_eq!(cpus(b"2"), Some(200_000));
+        assert_eq!(cpus(b".5"), Some(50_000));
+        assert_eq!(cpus(b"0.01"), Some(1000));
+        assert_eq!(cpus(b"0.123456789"), Some(12_345));
+        assert_eq!(cpus(b"999999"), Some(99_999_900_000));
+        for bad in [
+            "", ".", "0", "0.0", "0.009", "-1", "1e3", "1.2.3", "1000000", "abc", "1,5",
+        ] {
+            assert_eq!(cpus(bad.as_bytes()), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn bad_limits_are_usage_errors() {
+        let e = |args: &[&str]| {
+            let mut v = args.to_vec();
+            v.push("true");
+            let e = run(&v).unwrap_err();
+            assert_eq!((e.code, e.usage), (125, true));
+            msg(e)
+        };
+        assert_eq!(
+            e(&["--memory", "-1"]),
+            "--memory: invalid value '-1' (expected a size: bytes, or with k, m or g)"
+        );
+        assert!(e(&["--memory", "12q"]).starts_with("--memory: invalid value '12q'"));
+        assert!(e(&["--memory-swap", "0"]).starts_with("--memory-swap: invalid value '0'"));
+        assert!(
+            e(&["--cpus", "0"]).starts_with("--cpus: invalid value '0' (expected 0.01 to 999999)")
+        );
+        assert!(e(&["--cpus=-0.5"]).starts_with("--cpus: invalid value '-0.5'"));
+        assert!(e(&["--pids", "0"]).starts_with("--pids: invalid value '0' (expected 1 to"));
+        assert!(e(&["--pids", "99999999999999999999"]).starts_with("--pids: invalid"));
+        assert!(e(&["--cpu-weight", "10001"]).ends_with("(expected 1 to 10000)"));
+        assert!(
+            e(&["--cgroup-parent", "a/../b", "--pids", "1"])
+                .starts_with("--cgroup-parent: invalid value 'a/../b'")
+        );
+        assert!(e(&["--memory-swap", "1m"]).starts_with("--memory-swap: needs --memory"));
+        assert!(e(&["--memory", "2m", "--memory-swap", "1m"]).starts_with("--memory-swap: needs"));
+        assert!(e(&["--cgroup-parent", "x"]).starts_with("--cgroup-parent: needs a limit"));
+        assert_eq!(
+            msg(run(&["--memory"]).unwrap_err()),
+            "option '--memory' needs a value"
         );
     }
 

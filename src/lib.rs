@@ -11,6 +11,7 @@
 
 extern crate alloc;
 
+pub mod cgroup;
 pub mod check;
 pub mod child;
 pub mod cli;

@@ -78,6 +78,9 @@ pub enum Op {
     /// In PID 2: `setpgid(0, 0)` (the init signals the whole group), and with
     /// a terminal, `tcsetpgrp` to make that group the foreground one.
     OwnGroup { foreground: bool },
+    /// `unshare(CLONE_NEWCGROUP)`, after cgroups joined from outside, so the
+    /// namespace's root is the container's own cgroup.
+    UnshareCgroupNs,
 }
 
 /// One `mount(2)`, everything prepared.
@@ -127,6 +130,7 @@ impl Op {
             Op::Caps(_) => ("set capabilities: capset", b""),
             Op::NoNewPrivs => ("prctl PR_SET_NO_NEW_PRIVS", b""),
             Op::AwaitParent => ("wait for the parent", b""),
+            Op::UnshareCgroupNs => ("unshare", b"CLONE_NEWCGROUP"),
         }
     }
 
@@ -537,6 +541,21 @@ impl Plan {
         }
     }
 
+    /// For cgroups the parent joins from outside after the clone (v1, or
+    /// cgroup2 when CLONE_INTO_CGROUP is refused): the child waits for the
+    /// join before its first step, so nothing runs unlimited; and a cgroup
+    /// namespace is unshared after the join rather than at the clone, or
+    /// its root would be hull's cgroups instead of the container's.
+    pub fn join_cgroups_after_clone(&mut self) {
+        self.ops.retain(|op| *op != Op::AwaitParent);
+        self.ops.insert(0, Op::AwaitParent);
+        let ns = g::CLONE_NEWCGROUP as u64;
+        if self.clone_flags & ns != 0 {
+            self.clone_flags &= !ns;
+            self.ops.insert(1, Op::UnshareCgroupNs);
+        }
+    }
+
     /// Whether the child waits for the parent (see [`Op::AwaitParent`]).
     pub fn awaits_parent(&self) -> bool {
         self.ops.contains(&Op::AwaitParent)
@@ -833,5 +852,28 @@ mod tests {
         let t = at(&Op::Terminal([24, 80, 0, 0]));
         assert!(at(&Op::PivotRoot(c"/R".into())) < t);
         assert_eq!(t, at(&Op::NewSession) + 1);
+    }
+
+    #[test]
+    fn cgroup_join_comes_first_and_moves_the_cgroupns() {
+        let mut s = spec(&["sh"]);
+        let mut p = plan(&s).unwrap();
+        let before = plan(&s).unwrap().ops;
+        p.join_cgroups_after_clone();
+        // First, before anything else: nothing runs unlimited.
+        assert_eq!(p.ops[0], Op::AwaitParent);
+        assert_eq!(p.ops[1..], before[..]);
+        assert!(p.awaits_parent());
+        s.cgroupns = true;
+        let mut p = plan(&s).unwrap();
+        let before = plan(&s).unwrap().ops;
+        p.ops.push(Op::AwaitParent);
+        p.join_cgroups_after_clone();
+        assert_eq!(p.ops[..2], [Op::AwaitParent, Op::UnshareCgroupNs]);
+        assert_eq!(p.ops[2..], before[..]);
+        assert_eq!(p.ops.iter().filter(|o| **o == Op::AwaitParent).count(), 1);
+        assert_eq!(p.clone_flags & g::CLONE_NEWCGROUP as u64, 0);
+        p.join_cgroups_after_clone();
+        assert_eq!(p.ops.len(), before.len() + 2);
     }
 }

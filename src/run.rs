@@ -1,6 +1,7 @@
 //! The parent side of `hull run`: clone, learn whether execve happened,
 //! wait for the exit, and turn it into hull's exit status.
 
+use crate::cgroup::Cgroup;
 use crate::child::{self, EXEC_STEP, PTY_STEP, Report};
 use crate::error::{EXIT_CANNOT_EXEC, EXIT_NOT_FOUND, Error, strerror};
 use crate::init::{BLOCKED, FORWARDED};
@@ -17,6 +18,14 @@ use rustix::process::{WaitId, WaitIdOptions};
 /// `hull run`: the whole life of one container. Returns hull's exit status.
 pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
     let mut plan = Plan::build(spec, env)?;
+    // Only with a limit: the default path reads no cgroup file at all.
+    let mut cgroup = match spec.limits.any() {
+        true => Some(Cgroup::find(&spec.limits, spec.debug)?),
+        false => None,
+    };
+    if cgroup.as_ref().is_some_and(Cgroup::has_v1) {
+        plan.join_cgroups_after_clone();
+    }
     if spec.dry_run {
         print(&plan.describe().0);
         return Ok(0);
@@ -34,7 +43,30 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
     // The child opens the pty (in the container's devpts, with a rootfs)
     // and sends us the master; it sizes it like our terminal.
     plan.set_terminal(size());
-    let child = start(&plan)?;
+    // Created once everything checkable without it passed (the command
+    // lookup, the layout); from here on, its drop removes it, on every path.
+    if let Some(cg) = &mut cgroup {
+        cg.create(&spec.limits)?;
+    }
+    let mut fd = cgroup
+        .as_ref()
+        .and_then(|c| c.fd.as_ref())
+        .map(|f| f.as_fd());
+    let child = loop {
+        match start(&plan, fd) {
+            Err(e) if fd.is_some() => {
+                // A kernel before 5.7 (or a seccomp filter) refuses
+                // CLONE_INTO_CGROUP: the parent joins the child instead,
+                // while it waits at its first step.
+                if spec.debug {
+                    debug(Buf::new().b(&e.msg).s(": joining through cgroup.procs\n"));
+                }
+                plan.join_cgroups_after_clone();
+                fd = None;
+            }
+            r => break r?,
+        }
+    };
     if spec.debug {
         debug(
             Buf::new()
@@ -45,6 +77,9 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
     }
     if plan.awaits_parent() {
         // The parent's side of the setup goes here, before the release.
+        if let Some(cg) = &cgroup {
+            cg.join(child.pid, fd.is_none())?;
+        }
         child.release()?;
     }
     let master = wait_exec(&plan, &child)?;
@@ -63,6 +98,9 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
         let _ = sys::tcsets(sys::stdin(), &t);
     }
     let status = status?;
+    if let Some(cg) = &cgroup {
+        cg.outcome(status);
+    }
     if spec.debug {
         debug(
             Buf::new()
@@ -211,7 +249,8 @@ fn copy(from: BorrowedFd<'_>, to: BorrowedFd<'_>, buf: &mut [u8]) -> bool {
     }
 }
 
-fn debug(b: &Buf) {
+/// One `--debug` line on standard error.
+pub fn debug(b: &Buf) {
     let mut line = Buf::new();
     line.s("hull: debug: ").b(&b.0);
     eprint(&line.0);
@@ -235,7 +274,8 @@ impl Child {
 
 /// Creates the report channel and makes the one clone3. In the child this
 /// never returns.
-pub fn start(plan: &Plan) -> Result<Child, Error> {
+/// With `cgroup`, the child is born in that cgroup2 group.
+pub fn start(plan: &Plan, cgroup: Option<BorrowedFd<'_>>) -> Result<Child, Error> {
     // Close-on-exec on both ends: the child's copy closes at a successful
     // execve, which is how the parent learns of it.
     let (ours, theirs) = rustix::net::socketpair(
@@ -245,7 +285,7 @@ pub fn start(plan: &Plan) -> Result<Child, Error> {
         None,
     )
     .map_err(|e| Error::sys("socketpair", b"", e))?;
-    match sys::clone(plan.clone_flags, None) {
+    match sys::clone(plan.clone_flags, cgroup) {
         Ok(Fork::Child) => {
             drop(ours);
             child::run(plan, theirs)

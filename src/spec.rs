@@ -83,6 +83,40 @@ pub struct Spec {
     pub interactive: bool,
     /// Seconds between a forwarded SIGTERM/SIGINT and SIGKILL.
     pub stop_timeout: u32,
+    /// Resource limits; a cgroup is created only when one is set.
+    pub limits: Limits,
+}
+
+/// Resource limits, already validated: one number per kind, indexed by
+/// [`MEMORY`]..[`CPU_WEIGHT`], as the cgroup files take it (converted per
+/// cgroup version in `cgroup.rs`). 0 is "not asked": no limit can be 0.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Limits {
+    pub value: [u64; 5],
+    /// `--cgroup-parent`: where `hull-<pid>` is created, relative to each
+    /// hierarchy's root (empty or `/`: the root). No `.` or `..` in it.
+    pub parent: Vec<u8>,
+}
+
+/// `--memory`, in bytes.
+pub const MEMORY: usize = 0;
+/// `--memory-swap`: memory plus swap, in bytes (at least `--memory`).
+pub const MEMORY_SWAP: usize = 1;
+/// `--pids`: most tasks at once.
+pub const PIDS: usize = 2;
+/// `--cpus`, as microseconds of CPU time per [`CPU_PERIOD`].
+pub const CPU_QUOTA: usize = 3;
+/// `--cpu-weight`, 1..=10000 (cgroup v2's scale; 100 is the default).
+pub const CPU_WEIGHT: usize = 4;
+
+/// The CFS period hull uses, in microseconds (the kernel's default).
+pub const CPU_PERIOD: u64 = 100_000;
+
+impl Limits {
+    /// Whether any limit is set, i.e. whether hull does any cgroup work.
+    pub fn any(&self) -> bool {
+        self.value.iter().any(|&v| v != 0)
+    }
 }
 
 impl Default for Spec {
@@ -109,6 +143,7 @@ impl Default for Spec {
             tty: false,
             interactive: false,
             stop_timeout: DEFAULT_STOP_TIMEOUT,
+            limits: Limits::default(),
         }
     }
 }

@@ -541,3 +541,12 @@ pub fn stdin() -> BorrowedFd<'static> {
     // SAFETY: as for `stderr`.
     unsafe { BorrowedFd::borrow_raw(0) }
 }
+
+/// `unshare(CLONE_NEWCGROUP)`: a new cgroup namespace rooted at the cgroups
+/// the calling process is in now.
+pub fn unshare_cgroupns() -> Result<()> {
+    use rustix::thread::{UnshareFlags, unshare_unsafe};
+    // SAFETY: only CLONE_NEWCGROUP is unshared; the fd table (the reason
+    // rustix marks unshare unsafe) is untouched.
+    unsafe { unshare_unsafe(UnshareFlags::NEWCGROUP) }
+}

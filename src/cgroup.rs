@@ -1,0 +1,510 @@
+//! Resource limits: one cgroup per container, `hull-<pid>`, created before
+//! the clone and removed after the exit.
+//!
+//! Used only when a limit is asked for; otherwise hull reads no cgroup file
+//! at all. The hierarchies come from /proc/self/mountinfo:
+//!
+//! - the cgroup2 hierarchy, when mounted, always gets a group, and the child
+//!   is born in it (`CLONE_INTO_CGROUP`). On a hybrid host it holds no
+//!   controller but still tracks every container process, so cleanup can
+//!   kill them all through `cgroup.kill`;
+//! - each controller a limit needs lives in the v1 hierarchy that names it
+//!   in its mount options, else in cgroup2. v1 groups are joined by the
+//!   parent writing the child's pid to `cgroup.procs` while the child waits
+//!   at its first step ([`crate::plan::Plan::join_cgroups_after_clone`]).
+//!
+//! The limits are one table, [`KNOBS`]: (controller, v2 file, v1 file).
+
+use crate::cli::tok;
+use crate::error::{EXIT_RUNTIME, Error};
+use crate::out::{Buf, eprint, parse_u64};
+use crate::plan::cstring;
+use crate::rootfs::read_file;
+use crate::run::debug;
+use crate::spec::{CPU_PERIOD, CPU_QUOTA, CPU_WEIGHT, Limits, MEMORY, MEMORY_SWAP, PIDS};
+use crate::sys::{self, AsFd, Errno, OwnedFd};
+use alloc::vec::Vec;
+use rustix::fs::{Mode, OFlags};
+
+/// The controllers hull may need; indexes into this are controller ids.
+pub const CONTROLLERS: [&[u8]; 3] = [b"memory", b"pids", b"cpu"];
+
+/// Where each limit of [`Limits::value`] is written: (controller, cgroup2
+/// file, v1 file). Memory comes before memory+swap: v1 refuses a memsw
+/// limit below the memory limit. A fresh v1 group already has the 100 ms
+/// CFS period, so only the quota is written.
+pub const KNOBS: [(usize, &str, &str); 5] = [
+    (0, "memory.max", "memory.limit_in_bytes"),
+    (0, "memory.swap.max", "memory.memsw.limit_in_bytes"),
+    (1, "pids.max", "pids.max"),
+    (2, "cpu.max", "cpu.cfs_quota_us"),
+    (2, "cpu.weight", "cpu.shares"),
+];
+
+/// The text written for limit `k` with value `v`, in the file's own terms.
+pub fn value(k: usize, v: u64, l: &Limits, v2: bool) -> Buf {
+    let mut b = Buf::new();
+    b.u(match (k, v2) {
+        // memory.swap.max is swap alone; --memory-swap is memory plus swap.
+        (MEMORY_SWAP, true) => v - l.value[MEMORY],
+        // systemd's mapping: the default weight 100 is the default 1024
+        // shares; the kernel takes at least 2.
+        (CPU_WEIGHT, false) => (v * 1024 / 100).max(2),
+        _ => v,
+    });
+    if v2 && k == CPU_QUOTA {
+        // cpu.max is "quota period".
+        b.s(" ").u(CPU_PERIOD);
+    }
+    b
+}
+
+/// The container's groups: one per hierarchy that a needed controller
+/// lives in, plus the cgroup2 one. Removed on drop, on every path.
+#[derive(Debug)]
+pub struct Cgroup {
+    /// Each hierarchy's mount point, which [`Cgroup::create`] extends to the
+    /// group's directory.
+    pub dirs: Vec<Vec<u8>>,
+    /// The index in `dirs` of the cgroup2 hierarchy.
+    pub v2: Option<usize>,
+    /// For each controller, the index in `dirs` of its hierarchy.
+    pub at: [Option<usize>; 3],
+    /// How many of `dirs` are created groups; the drop removes those.
+    made: usize,
+    /// The cgroup2 group, opened for `CLONE_INTO_CGROUP`.
+    pub fd: Option<OwnedFd>,
+    /// The memory limit (0: none).
+    memory: u64,
+    pids: bool,
+    debug: bool,
+}
+
+impl Cgroup {
+    /// Reads /proc/self/mountinfo and places the controllers `l` needs.
+    /// Creates nothing.
+    pub fn find(l: &Limits, debug: bool) -> Result<Cgroup, Error> {
+        let mi = read_file(b"/proc/self/mountinfo")
+            .map_err(|e| Error::sys("read", b"/proc/self/mountinfo", e))?;
+        Cgroup::parse(&mi, l, debug).map_err(|c| {
+            Error::new(
+                EXIT_RUNTIME,
+                Buf::new().s("cgroup controller ").b(c).s(" is not mounted"),
+            )
+        })
+    }
+
+    /// Places each controller `l` needs in the v1 hierarchy whose mount
+    /// options name it, else in cgroup2 (whose group exists in any case).
+    /// Pure, for the unit tests. Fails with the name of a controller found
+    /// nowhere.
+    ///
+    /// A mountinfo line is `id parent dev root mountpoint options
+    /// [optional...] - fstype source superoptions`; the first mount of a
+    /// hierarchy is the one used.
+    pub fn parse(mountinfo: &[u8], l: &Limits, debug: bool) -> Result<Cgroup, &'static [u8]> {
+        let mut cg = Cgroup {
+            dirs: Vec::new(),
+            v2: None,
+            at: [None; 3],
+            made: 0,
+            fd: None,
+            memory: l.value[MEMORY],
+            pids: l.value[PIDS] != 0,
+            debug,
+        };
+        let mut need = [false; 3];
+        for (k, v) in KNOBS.iter().zip(&l.value) {
+            need[k.0] |= *v != 0;
+        }
+        let mut lines = mountinfo;
+        while !lines.is_empty() {
+            let mut f = tok(&mut lines, b'\n');
+            let mut dir = &b""[..];
+            for _ in 0..5 {
+                dir = tok(&mut f, b' ');
+            }
+            while !f.is_empty() && tok(&mut f, b' ') != b"-" {}
+            let fstype = tok(&mut f, b' ');
+            tok(&mut f, b' ');
+            // Co-mounted controllers share the line's directory.
+            let place = |cg: &mut Cgroup| {
+                let d = unescape(dir);
+                if cg.dirs.last() != Some(&d) {
+                    cg.dirs.push(d);
+                }
+                cg.dirs.len() - 1
+            };
+            if fstype == b"cgroup2" && cg.v2.is_none() {
+                cg.v2 = Some(place(&mut cg));
+            }
+            while fstype == b"cgroup" && !f.is_empty() {
+                let opt = tok(&mut f, b',');
+                for c in 0..3 {
+                    if need[c] && cg.at[c].is_none() && opt == CONTROLLERS[c] {
+                        cg.at[c] = Some(place(&mut cg));
+                    }
+                }
+            }
+        }
+        for c in 0..3 {
+            if need[c] && cg.at[c].is_none() {
+                cg.at[c] = Some(cg.v2.ok_or(CONTROLLERS[c])?);
+            }
+        }
+        Ok(cg)
+    }
+
+    /// Whether some group must be joined from outside after the clone.
+    pub fn has_v1(&self) -> bool {
+        self.dirs.len() > self.v2.is_some() as usize
+    }
+
+    /// Creates `<mount><parent>/hull-<pid>` in each hierarchy (missing
+    /// parents too, which are left in place afterwards), enabling the
+    /// cgroup2 controllers on the way down, and writes the limits.
+    pub fn create(&mut self, l: &Limits) -> Result<(), Error> {
+        let mut tail = l.parent.clone();
+        tail.extend_from_slice(b"/hull-");
+        let pid = rustix::process::getpid().as_raw_nonzero().get();
+        tail.extend_from_slice(Buf::new().u(pid as u64).as_bytes());
+        for i in 0..self.dirs.len() {
+            // On cgroup2 a controller works in a group only when every
+            // ancestor enables it for its children ("+memory +pids" in
+            // cgroup.subtree_control; a no-op when already there). The root
+            // may do so while it holds processes (an initramfs shell);
+            // other groups may not, which is why the default place is the
+            // root, not hull's own group.
+            let mut enable = Buf::new();
+            // An index loop: a zip over both arrays costs 120 more bytes.
+            #[allow(clippy::needless_range_loop)]
+            for c in 0..3 {
+                if self.v2 == Some(i) && self.at[c] == Some(i) {
+                    enable.s(" +").b(CONTROLLERS[c]);
+                }
+            }
+            let mut rest = &tail[..];
+            while !rest.is_empty() {
+                let part = tok(&mut rest, b'/');
+                if part.is_empty() {
+                    continue;
+                }
+                if !enable.0.is_empty() {
+                    self.file(i, "cgroup.subtree_control", Some(&enable.0))?;
+                }
+                self.dirs[i].push(b'/');
+                self.dirs[i].extend_from_slice(part);
+                let path = cstring(self.dirs[i].clone());
+                match rustix::fs::mkdir(path.as_c_str(), 0o755.into()) {
+                    Err(Errno::EXIST) if !rest.is_empty() => {}
+                    Err(e) => return Err(Error::sys("mkdir", path.to_bytes(), e)),
+                    Ok(()) => {}
+                }
+            }
+            self.made = i + 1;
+            if self.v2 == Some(i) {
+                use rustix::fs::OFlags;
+                let path = cstring(self.dirs[i].clone());
+                let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+                let fd = rustix::fs::open(path.as_c_str(), flags, 0.into());
+                self.fd = Some(fd.map_err(|e| Error::sys("open", path.to_bytes(), e))?);
+            }
+        }
+        for (k, (&(c, f2, f1), &v)) in KNOBS.iter().zip(&l.value).enumerate() {
+            if let (1.., Some(i)) = (v, self.at[c]) {
+                let v2 = self.v2 == Some(i);
+                let file = if v2 { f2 } else { f1 };
+                self.file(i, file, Some(&value(k, v, l, v2).0))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `data` to the file `name` of group `i`, or reads it when
+    /// `data` is None. A failure names the file.
+    fn file(&self, i: usize, name: &str, data: Option<&[u8]>) -> Result<Vec<u8>, Error> {
+        let mut path = self.dirs[i].clone();
+        path.push(b'/');
+        path.extend_from_slice(name.as_bytes());
+        let r = match data {
+            Some(d) => rustix::fs::open(
+                cstring(path.clone()).as_c_str(),
+                OFlags::WRONLY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .and_then(|f| sys::write_all(f.as_fd(), d))
+            .map(|()| Vec::new()),
+            None => read_file(&path),
+        };
+        let verb = if data.is_some() { "write" } else { "read" };
+        r.map_err(|e| Error::sys(verb, &path, e))
+    }
+
+    /// Puts the waiting child into the groups the clone did not: the v1
+    /// ones, and the cgroup2 one too when `also_v2` (CLONE_INTO_CGROUP was
+    /// refused). Called before the child is released.
+    pub fn join(&self, pid: i32, also_v2: bool) -> Result<(), Error> {
+        let mut text = Buf::new();
+        text.u(pid as u64);
+        for i in 0..self.made {
+            if self.v2 != Some(i) || also_v2 {
+                self.file(i, "cgroup.procs", Some(&text.0))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The number after `key` in a flat-keyed file of controller `c`'s
+    /// group (`oom_kill 1` in memory.events); 0 when absent.
+    fn counter(&self, c: usize, v2file: &str, v1file: &str, key: &[u8]) -> u64 {
+        let Some(i) = self.at[c] else { return 0 };
+        let name = if self.v2 == Some(i) { v2file } else { v1file };
+        let text = self.file(i, name, None).unwrap_or_default();
+        let mut lines = &text[..];
+        while !lines.is_empty() {
+            let mut line = tok(&mut lines, b'\n');
+            if tok(&mut line, b' ') == key {
+                return parse_u64(line).unwrap_or(0);
+            }
+        }
+        0
+    }
+
+    /// After the exit: reports an OOM kill (and, with --debug, the event
+    /// counters).
+    pub fn outcome(&self, status: i32) {
+        let limit = self.memory;
+        if limit != 0 {
+            let kills = self.counter(0, "memory.events", "memory.oom_control", b"oom_kill");
+            // The OOM killer ended the container when its PID 1 died of the
+            // SIGKILL it sends (or passed a child's on, as a shell does).
+            if kills > 0 && status == 137 {
+                let mut m = Buf::new();
+                m.s("hull: container killed: out of memory (limit ");
+                size(&mut m, limit).s(")\n");
+                eprint(&m.0);
+            }
+        }
+        if self.pids && self.debug {
+            let n = self.counter(1, "pids.events", "pids.events", b"max");
+            debug(Buf::new().s("cgroup: pids.events max ").u(n).s("\n"));
+        }
+    }
+}
+
+impl Drop for Cgroup {
+    /// Removes the groups. Processes still inside (when hull fails or is
+    /// done before them) are killed first: through cgroup.kill where the
+    /// kernel has it, else by pid from cgroup.procs. The wait for them to go
+    /// is bounded (about a second per group).
+    fn drop(&mut self) {
+        for i in 0..self.made {
+            let path = cstring(self.dirs[i].clone());
+            let mut tries = 0;
+            let err = loop {
+                match rustix::fs::rmdir(path.as_c_str()) {
+                    Ok(()) => break None,
+                    Err(Errno::BUSY) if tries < 100 => {
+                        tries += 1;
+                        if self.file(i, "cgroup.kill", Some(b"1")).is_err() {
+                            let procs = self.file(i, "cgroup.procs", None).unwrap_or_default();
+                            let mut procs = &procs[..];
+                            while !procs.is_empty() {
+                                let pid = parse_u64(tok(&mut procs, b'\n')).unwrap_or(0) as i32;
+                                if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+                                    let _ = rustix::process::kill_process(
+                                        pid,
+                                        rustix::process::Signal::KILL,
+                                    );
+                                }
+                            }
+                        }
+                        let ts = rustix::time::Timespec {
+                            tv_sec: 0,
+                            tv_nsec: 10_000_000,
+                        };
+                        let _ = rustix::thread::nanosleep(&ts);
+                    }
+                    Err(e) => break Some(e),
+                }
+            };
+            if let Some(e) = err {
+                eprint(&Error::sys("remove cgroup", path.to_bytes(), e).render(""));
+            }
+        }
+    }
+}
+
+/// Undoes mountinfo's octal escapes (`\040` for a space, and so on).
+fn unescape(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < s.len() {
+        let mut c = s[i];
+        if c == b'\\' && i + 3 < s.len() {
+            c = s[i + 1..i + 4].iter().fold(0u8, |n, d| {
+                n.wrapping_mul(8).wrapping_add(d.wrapping_sub(b'0'))
+            });
+            i += 3;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+/// A size as people read it: whole GiB or MiB, else bytes.
+pub fn size(b: &mut Buf, n: u64) -> &mut Buf {
+    for (shift, unit) in [(30, " GiB"), (20, " MiB")] {
+        if n.is_multiple_of(1 << shift) {
+            return b.u(n >> shift).s(unit);
+        }
+    }
+    b.u(n).s(" bytes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HYBRID: &str = "\
+24 30 0:22 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw
+31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
+33 31 0:30 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct
+34 31 0:31 / /sys/fs/cgroup/cpuset rw,relatime - cgroup cgroup rw,cpuset
+35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+39 31 0:36 / /sys/fs/cgroup/pids rw,relatime shared:19 - cgroup cgroup rw,pids
+40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd
+41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+";
+
+    const PURE_V2: &str = "\
+22 1 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw
+27 22 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot
+";
+
+    // Pure v1, cpu co-mounted with cpuacct, and a mount point with a space.
+    const PURE_V1: &str = "\
+25 18 0:22 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 - tmpfs tmpfs ro,mode=755
+26 25 0:23 / /sys/fs/cgroup/systemd rw,nosuid shared:10 - cgroup cgroup rw,xattr,name=systemd
+28 25 0:25 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid shared:12 - cgroup cgroup rw,cpu,cpuacct
+29 25 0:26 / /sys/fs/cgroup/cpuset rw,nosuid shared:13 - cgroup cgroup rw,cpuset
+30 25 0:27 / /sys/fs/cgroup/my\\040memory rw,nosuid shared:14 - cgroup cgroup rw,memory
+";
+
+    fn limits(memory: bool, pids: bool, cpu: bool) -> Limits {
+        let mut l = Limits::default();
+        l.value[MEMORY] = memory as u64;
+        l.value[PIDS] = pids as u64;
+        l.value[CPU_WEIGHT] = cpu as u64;
+        l
+    }
+
+    fn place(mi: &str, need: (bool, bool, bool)) -> Result<Cgroup, &'static [u8]> {
+        Cgroup::parse(mi.as_bytes(), &limits(need.0, need.1, need.2), false)
+    }
+
+    fn dirs(c: &Cgroup) -> Vec<&str> {
+        c.dirs
+            .iter()
+            .map(|d| std::str::from_utf8(d).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn mountinfo_parsing() {
+        // Garbage and short lines are skipped, not misread.
+        let c = place(
+            "garbage\n\n1 2 3\n- cgroup2\n1 2 3 4\n",
+            (false, false, false),
+        )
+        .unwrap();
+        assert!(c.dirs.is_empty() && c.v2.is_none());
+        assert_eq!(unescape(b"a\\134b\\011c\\0"), b"a\\b\tc\\0");
+        assert_eq!(
+            dirs(&place(PURE_V1, (true, false, false)).unwrap()),
+            ["/sys/fs/cgroup/my memory"]
+        );
+    }
+
+    #[test]
+    fn controllers_on_a_hybrid_host() {
+        let c = place(HYBRID, (true, true, true)).unwrap();
+        // cpu, not cpuset or cpuacct: whole option words only. cgroup2,
+        // last in mountinfo, always gets a group (CLONE_INTO_CGROUP).
+        assert_eq!(
+            dirs(&c),
+            [
+                "/sys/fs/cgroup/cpu",
+                "/sys/fs/cgroup/memory",
+                "/sys/fs/cgroup/pids",
+                "/sys/fs/cgroup/unified",
+            ]
+        );
+        assert_eq!((c.at, c.v2), ([Some(1), Some(2), Some(0)], Some(3)));
+        assert!(c.has_v1());
+        // Only what is needed.
+        let c = place(HYBRID, (false, true, false)).unwrap();
+        assert_eq!(dirs(&c), ["/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified"]);
+        assert_eq!((c.at, c.v2), ([None, Some(0), None], Some(1)));
+    }
+
+    #[test]
+    fn controllers_on_pure_v2() {
+        let c = place(PURE_V2, (true, true, true)).unwrap();
+        assert_eq!(dirs(&c), ["/sys/fs/cgroup"]);
+        assert_eq!((c.at, c.v2), ([Some(0); 3], Some(0)));
+        assert!(!c.has_v1());
+    }
+
+    #[test]
+    fn controllers_on_pure_v1() {
+        let c = place(PURE_V1, (true, false, true)).unwrap();
+        assert_eq!(
+            dirs(&c),
+            ["/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/my memory"]
+        );
+        assert_eq!((c.at, c.v2), ([Some(1), None, Some(0)], None));
+        assert!(c.has_v1());
+        assert_eq!(place(PURE_V1, (false, true, false)).unwrap_err(), b"pids");
+        // Co-mounted controllers share one group.
+        let mi = "5 1 0:5 / /cg rw - cgroup cgroup rw,memory,pids\n";
+        let c = place(mi, (true, true, false)).unwrap();
+        assert_eq!((dirs(&c), c.at), (vec!["/cg"], [Some(0), Some(0), None]));
+    }
+
+    #[test]
+    fn values_per_version() {
+        let l = Limits {
+            value: [64 << 20, 96 << 20, 20, 20_000, 100],
+            parent: vec![],
+        };
+        let v = |k: usize, v2: bool| String::from_utf8(value(k, l.value[k], &l, v2).0).unwrap();
+        assert_eq!(
+            (v(0, true), v(0, false)),
+            ("67108864".into(), "67108864".into())
+        );
+        assert_eq!(
+            (v(1, true), v(1, false)),
+            ("33554432".into(), "100663296".into())
+        );
+        assert_eq!((v(2, true), v(2, false)), ("20".into(), "20".into()));
+        assert_eq!(
+            (v(3, true), v(3, false)),
+            ("20000 100000".into(), "20000".into())
+        );
+        assert_eq!((v(4, true), v(4, false)), ("100".into(), "1024".into()));
+        assert_eq!(value(4, 1, &l, false).0, b"10");
+        assert_eq!(value(4, 10_000, &l, false).0, b"102400");
+    }
+
+    #[test]
+    fn sizes_read_well() {
+        let s = |n| String::from_utf8(size(&mut Buf::new(), n).0.clone()).unwrap();
+        assert_eq!(s(64 << 20), "64 MiB");
+        assert_eq!(s(2 << 30), "2 GiB");
+        assert_eq!(s(1536 << 20), "1536 MiB");
+        assert_eq!(s(1000), "1000 bytes");
+    }
+}
