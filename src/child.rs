@@ -14,7 +14,6 @@ use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::fs::{Mode, OFlags};
 use rustix::mount::{MountFlags, MountPropagationFlags, UnmountFlags};
 use rustix::process::Signal;
-use rustix::pty::OpenptFlags;
 use rustix::thread::{CapabilitySet, CapabilitySets};
 
 /// The step number that stands for execve itself in a [`Report`].
@@ -93,19 +92,16 @@ fn apply(op: &Op, channel: BorrowedFd<'_>) -> sys::Result<()> {
         }
         Op::NewSession => rustix::process::setsid().map(|_| ()),
         Op::Terminal(size) => {
-            let flags = OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC;
-            let master = rustix::pty::openpt(flags)?;
-            rustix::pty::unlockpt(&master)?;
+            let (master, slave) = sys::open_pty()?;
             // Sized before the command starts, so it never sees 0x0.
             let _ = sys::set_winsize(master.as_fd(), *size);
-            let slave = rustix::pty::ioctl_tiocgptpeer(&master, flags)?;
             let r = Report {
                 step: PTY_STEP,
                 errno: 0,
             };
             sys::send_with_fd(channel, &r.to_bytes(), master.as_fd())?;
             // Our copies of both close here; 0, 1 and 2 stay.
-            rustix::process::ioctl_tiocsctty(&slave)?;
+            sys::set_controlling_terminal(slave.as_fd())?;
             sys::dup_stdio(slave.as_fd())
         }
         Op::Init => Ok(()), // see `run`
@@ -116,7 +112,7 @@ fn apply(op: &Op, channel: BorrowedFd<'_>) -> sys::Result<()> {
                 // with SIGTTOU unless it is blocked (the mask is restored
                 // before execve).
                 sys::block_signals(sys::sig_bit(Signal::TTOU.as_raw() as u32))?;
-                rustix::termios::tcsetpgrp(sys::stdin(), rustix::process::getpid())?;
+                sys::set_foreground(sys::stdin())?;
             }
             Ok(())
         }

@@ -320,23 +320,18 @@ pub fn wait_exec(plan: &Plan, child: &Child) -> Result<Option<OwnedFd>, Error> {
     let mut master = None;
     loop {
         let mut buf = [0u8; Report::SIZE];
-        let err = |e| Error::sys("read report channel", b"", e);
-        // Reports are 8-byte writes; the one with the pty master carries it.
-        let (n, fd) = sys::recv_with_fd(child.report.as_fd(), &mut buf).map_err(err)?;
-        let n = match n {
-            0 => 0,
-            n => n + sys::read_full(child.report.as_fd(), &mut buf[n..]).map_err(err)?,
-        };
+        let (n, fd) = sys::recv_full(child.report.as_fd(), &mut buf)
+            .map_err(|e| Error::sys("read report channel", b"", e))?;
         if n < Report::SIZE {
             return Ok(master);
         }
         let r = Report::from_bytes(buf);
-        if r.step == PTY_STEP {
-            master = fd;
-            continue;
+        if r.step != PTY_STEP {
+            let _ = wait_exit(child);
+            return Err(explain(plan, r));
         }
-        let _ = wait_exit(child);
-        return Err(explain(plan, r));
+        // Not a failure: the pty's master, on the way to execve.
+        master = fd;
     }
 }
 

@@ -19,6 +19,7 @@ pub use rustix::io::Errno;
 pub type Result<T> = core::result::Result<T, Errno>;
 
 mod raw;
+use linux_raw_sys::ioctl as ioc;
 
 /// `exit_group(2)`: ends the process with `code`. Nothing is unwound or flushed.
 pub fn exit(code: i32) -> ! {
@@ -403,19 +404,22 @@ pub fn dup_stdio(fd: BorrowedFd<'_>) -> Result<()> {
     Ok(())
 }
 
+/// `ioctl(2)`, out of line: every terminal request goes through it.
+///
+/// # Safety
+/// `arg` is what request `req` takes: a value, or a pointer to a live object
+/// of the type it reads or writes.
+#[inline(never)]
+unsafe fn ioctl(fd: BorrowedFd<'_>, req: u32, arg: usize) -> Result<usize> {
+    // SAFETY: per the function's contract.
+    raw::check(unsafe { raw::syscall3(raw::SYS_IOCTL, fd.as_raw_fd() as usize, req as usize, arg) })
+}
+
 /// `ioctl(TIOCSWINSZ)` with rows, columns, and pixel width and height.
 pub fn set_winsize(fd: BorrowedFd<'_>, size: [u16; 4]) -> Result<()> {
     // SAFETY: TIOCSWINSZ reads one `struct winsize` (four u16, the array's
     // layout) from the pointer, which is live.
-    let r = unsafe {
-        raw::syscall3(
-            raw::SYS_IOCTL,
-            fd.as_raw_fd() as usize,
-            linux_raw_sys::ioctl::TIOCSWINSZ as usize,
-            size.as_ptr() as usize,
-        )
-    };
-    raw::check(r).map(|_| ())
+    unsafe { ioctl(fd, ioc::TIOCSWINSZ, size.as_ptr() as usize) }.map(drop)
 }
 
 /// `ioctl(TIOCGWINSZ)`: rows, columns, and pixel width and height.
@@ -423,16 +427,45 @@ pub fn winsize(fd: BorrowedFd<'_>) -> Result<[u16; 4]> {
     let mut size = [0u16; 4];
     // SAFETY: TIOCGWINSZ writes one `struct winsize` (four u16) to the
     // pointer, which is live.
-    let r = unsafe {
-        raw::syscall3(
-            raw::SYS_IOCTL,
-            fd.as_raw_fd() as usize,
-            linux_raw_sys::ioctl::TIOCGWINSZ as usize,
-            size.as_mut_ptr() as usize,
-        )
-    };
-    raw::check(r)?;
+    unsafe { ioctl(fd, ioc::TIOCGWINSZ, size.as_mut_ptr() as usize) }?;
     Ok(size)
+}
+
+/// A new pty from `/dev/ptmx` (whichever devpts it leads to): unlocked,
+/// with its slave opened by `TIOCGPTPEER` (no path); both close-on-exec.
+/// Returns (master, slave).
+pub fn open_pty() -> Result<(OwnedFd, OwnedFd)> {
+    use rustix::fs::{Mode, OFlags};
+    let flags = OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC;
+    let master = rustix::fs::open(c"/dev/ptmx", flags, Mode::empty())?;
+    let unlock = 0i32;
+    // SAFETY: TIOCSPTLCK reads an int from the pointer, which is live;
+    // TIOCGPTPEER takes open flags as a value and returns a new fd, which
+    // nothing else owns.
+    unsafe {
+        ioctl(
+            master.as_fd(),
+            ioc::TIOCSPTLCK,
+            &unlock as *const i32 as usize,
+        )?;
+        let slave = ioctl(master.as_fd(), ioc::TIOCGPTPEER, flags.bits() as usize)?;
+        Ok((master, OwnedFd::from_raw_fd(slave as i32)))
+    }
+}
+
+/// Makes the terminal `fd` the controlling terminal of this process (a
+/// session leader without one): `ioctl(TIOCSCTTY, 0)`.
+pub fn set_controlling_terminal(fd: BorrowedFd<'_>) -> Result<()> {
+    // SAFETY: TIOCSCTTY takes an int value (0: do not steal it).
+    unsafe { ioctl(fd, ioc::TIOCSCTTY, 0) }.map(drop)
+}
+
+/// `tcsetpgrp(fd, getpid())`: our process group becomes the terminal's
+/// foreground one.
+pub fn set_foreground(fd: BorrowedFd<'_>) -> Result<()> {
+    let pid = rustix::process::getpid().as_raw_nonzero().get();
+    // SAFETY: TIOCSPGRP reads a pid_t from the pointer, which is live.
+    unsafe { ioctl(fd, ioc::TIOCSPGRP, &pid as *const i32 as usize) }.map(drop)
 }
 
 /// `sendmsg(2)` of `data` with `fd` attached (SCM_RIGHTS).
@@ -464,23 +497,26 @@ pub fn send_with_fd(sock: BorrowedFd<'_>, data: &[u8], fd: BorrowedFd<'_>) -> Re
     raw::check(r).map(|_| ())
 }
 
-/// `recvmsg(2)` into `buf`; returns the byte count and the fd that came
-/// with them (SCM_RIGHTS), if one did, close-on-exec.
-pub fn recv_with_fd(sock: BorrowedFd<'_>, buf: &mut [u8]) -> Result<(usize, Option<OwnedFd>)> {
-    let mut cmsg = [0u64; 3];
-    let iov = [buf.as_mut_ptr() as usize, buf.len()];
-    let mut msg = [
-        0,
-        0,
-        iov.as_ptr() as usize,
-        1,
-        cmsg.as_mut_ptr() as usize,
-        24,
-        0,
-    ];
-    let n = loop {
-        // SAFETY: as in `send_with_fd`; the kernel writes at most
-        // `buf.len()` bytes to `buf` and 24 to `cmsg`, and updates `msg`.
+/// `recvmsg(2)` until `buf` is full or end of file (as [`read_full`]);
+/// returns the byte count and the fd that came with them (SCM_RIGHTS), if
+/// one did, close-on-exec.
+pub fn recv_full(sock: BorrowedFd<'_>, buf: &mut [u8]) -> Result<(usize, Option<OwnedFd>)> {
+    let mut got = 0;
+    let mut fd = None;
+    while got < buf.len() {
+        let mut cmsg = [0u64; 3];
+        let iov = [buf[got..].as_mut_ptr() as usize, buf.len() - got];
+        let mut msg = [
+            0,
+            0,
+            iov.as_ptr() as usize,
+            1,
+            cmsg.as_mut_ptr() as usize,
+            24,
+            0,
+        ];
+        // SAFETY: as in `send_with_fd`; the kernel writes at most the rest
+        // of `buf` and 24 bytes to `cmsg`, and updates `msg`.
         let r = unsafe {
             raw::syscall3(
                 raw::SYS_RECVMSG,
@@ -490,15 +526,18 @@ pub fn recv_with_fd(sock: BorrowedFd<'_>, buf: &mut [u8]) -> Result<(usize, Opti
             )
         };
         match raw::check(r) {
-            Err(Errno::INTR) => {}
-            r => break r?,
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(e),
         }
-    };
-    // One SCM_RIGHTS message of one fd, or none.
-    let fd = (msg[5] >= 20 && cmsg[0] == 20 && cmsg[1] == 1 | (1 << 32))
-        // SAFETY: the kernel installed this fd for us; nothing else owns it.
-        .then(|| unsafe { OwnedFd::from_raw_fd(cmsg[2] as i32) });
-    Ok((n, fd))
+        // One SCM_RIGHTS message of one fd.
+        if msg[5] >= 20 && cmsg[0] == 20 && cmsg[1] == 1 | (1 << 32) {
+            // SAFETY: the kernel installed this fd for us; nothing else owns it.
+            fd = Some(unsafe { OwnedFd::from_raw_fd(cmsg[2] as i32) });
+        }
+    }
+    Ok((got, fd))
 }
 
 /// The kernel's `struct termios`, as `ioctl(TCGETS)` fills it.
@@ -510,30 +549,14 @@ pub fn tcgets(fd: BorrowedFd<'_>) -> Result<Termios> {
     // SAFETY: all-zero bytes are a valid `struct termios`.
     let mut t: Termios = unsafe { core::mem::zeroed() };
     // SAFETY: TCGETS writes one `struct termios` to the pointer, which is live.
-    let r = unsafe {
-        raw::syscall3(
-            raw::SYS_IOCTL,
-            fd.as_raw_fd() as usize,
-            linux_raw_sys::ioctl::TCGETS as usize,
-            &mut t as *mut Termios as usize,
-        )
-    };
-    raw::check(r)?;
+    unsafe { ioctl(fd, ioc::TCGETS, &mut t as *mut Termios as usize) }?;
     Ok(t)
 }
 
 /// `ioctl(fd, TCSETS)`: tcsetattr(TCSANOW).
 pub fn tcsets(fd: BorrowedFd<'_>, t: &Termios) -> Result<()> {
     // SAFETY: TCSETS reads one `struct termios` from the pointer, which is live.
-    let r = unsafe {
-        raw::syscall3(
-            raw::SYS_IOCTL,
-            fd.as_raw_fd() as usize,
-            linux_raw_sys::ioctl::TCSETS as usize,
-            t as *const Termios as usize,
-        )
-    };
-    raw::check(r).map(|_| ())
+    unsafe { ioctl(fd, ioc::TCSETS, t as *const Termios as usize) }.map(drop)
 }
 
 /// Standard input.
