@@ -215,6 +215,10 @@ fn supervise(
         }
         if output && ready(2) {
             output = copy(m, sys::stdout(), &mut buf);
+            // No one has the pty's other side open any more (EIO): nothing
+            // to relay stdin to either, and a hung-up master polled again
+            // would wake us forever.
+            input &= output;
         }
         if input && n > 3 && ready(3) {
             input = copy(sys::stdin(), m, &mut buf);

@@ -431,6 +431,41 @@ fn tty_without_a_terminal_relays_and_drains() {
 }
 
 #[test]
+fn a_container_that_closes_its_terminal_costs_no_cpu() {
+    if !need_root("a_container_that_closes_its_terminal_costs_no_cpu") {
+        return;
+    }
+    // The pty's other side closes while stdin (a pipe kept open) is relayed:
+    // hull must go on waiting, not spin on the hung-up master.
+    let mut child = hull()
+        .args([
+            "run",
+            "-it",
+            "sh",
+            "-c",
+            "exec >/dev/null 2>&1 </dev/null; sleep 2",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.id())).unwrap();
+    let f: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    // utime + stime, in clock ticks (100 a second): a spinning loop would
+    // have used about 150 by now.
+    let ticks: u64 = f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap();
+    assert!(ticks < 50, "hull used {ticks} ticks of CPU in 1.5 s");
+    drop(child.stdin.take());
+    assert_eq!(wait_code(&mut child, 10), Some(0));
+}
+
+#[test]
 fn tty_with_a_rootfs_comes_from_its_own_devpts() {
     if !need_root("tty_with_a_rootfs_comes_from_its_own_devpts") {
         return;
