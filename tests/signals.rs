@@ -655,9 +655,20 @@ fn the_terminal_is_restored_when_the_stop_timeout_kills() {
         .trim()
         .parse()
         .unwrap();
-    let hull_pid = wait_for_child(shell);
-    wait_for_child(hull_pid);
-    assert!(!host_processes(&["sleep", "1237.5"]).is_empty() || gone(&["sleep", "1237.5"]));
+    // The shell's child that is hull (stty runs first, and a fork shows
+    // the shell's exe until it execs).
+    let mut hull_pid = 0;
+    for _ in 0..500 {
+        if let Some(&p) = children(shell).iter().find(|&&p| {
+            std::fs::read_link(format!("/proc/{p}/exe")).is_ok_and(|e| e.ends_with("hull"))
+        }) {
+            hull_pid = p;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_ne!(hull_pid, 0, "hull never started:\n{}", tm.screen());
+    wait_for_exec(wait_for_child(hull_pid), "sleep");
     kill(hull_pid, "TERM");
     tm.wait_line("rc=137");
     for _ in 0..500 {
