@@ -179,7 +179,13 @@ fn apply(op: &Op, channel: BorrowedFd<'_>) -> sys::Result<()> {
         Op::User(uid, gid) => {
             use rustix::process::{Gid, Uid};
             let (u, g) = (Uid::from_raw_unchecked(*uid), Gid::from_raw_unchecked(*gid));
-            rustix::thread::set_thread_groups(&[])?;
+            match rustix::thread::set_thread_groups(&[]) {
+                // In a user namespace whose setgroups is denied (rootless):
+                // the groups stay as the kernel fixed them; dropping them
+                // is exactly what the kernel forbids there.
+                Err(Errno::PERM) => {}
+                r => r?,
+            }
             rustix::thread::set_thread_res_gid(g, g, g)?;
             rustix::thread::set_thread_res_uid(u, u, u)
         }

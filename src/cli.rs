@@ -3,6 +3,7 @@
 use crate::error::Error;
 use crate::out::{Buf, parse_u64};
 use crate::spec::{CAP_NAMES, CPU_PERIOD, Env, HOSTNAME_MAX, MEMORY, MEMORY_SWAP, Spec, Volume};
+use crate::userns;
 use alloc::vec::Vec;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -60,6 +61,9 @@ options:
   --cpus X            CPU time, in CPUs (such as 0.5)
   --cpu-weight N      CPU weight, 1 to 10000 (default 100)
   --cgroup-parent P   make the limits' cgroup, hull-<pid>, under P
+  -U, --userns        new user namespace, you as root (always if not root)
+  --uid-map, --gid-map C:H:N   N ids from H outside as C.. inside (root only)
+  --map-user, --map-group ID   your uid, gid inside (default 0)
   --debug             trace each step on standard error
   --dry-run           print the plan and exit without running it
   -h, --help          this help
@@ -135,6 +139,7 @@ pub fn run_option<'a>(spec: &mut Spec, opt: &Opt<'a>, a: &mut Args<'a>) -> Resul
             &mut spec.init,
             &mut spec.tty,
             &mut spec.interactive,
+            &mut spec.userns,
         ];
         *flags[i] = true;
         return Ok(true);
@@ -162,6 +167,8 @@ pub fn run_option<'a>(spec: &mut Spec, opt: &Opt<'a>, a: &mut Args<'a>) -> Resul
                 }
             }
         }
+        // --uid-map --gid-map --map-user --map-group
+        17.. => userns::option(spec, opt.name, v)?,
         i => {
             // A resource limit (or --cgroup-parent, the last).
             let (parse, want) = LIMITS[i - 11];
@@ -176,16 +183,17 @@ pub fn run_option<'a>(spec: &mut Spec, opt: &Opt<'a>, a: &mut Args<'a>) -> Resul
 }
 
 /// How many of [`RUN_OPTIONS`] (the first ones) are flags, taking no value.
-const RUN_FLAGS: usize = 12;
+const RUN_FLAGS: usize = 13;
 
 /// The options of `hull run`, `|` between two spellings of one: flags
 /// first, in the order `run_option` sets them, then those that take a
 /// value. One string, not an array of slices: each slice would cost 16
 /// bytes of pointers.
 const RUN_OPTIONS: &str = "--net --ipc --cgroupns --debug --dry-run --read-only --env-host \
---privileged --no-new-privs --init -t|--tty -i|--interactive --hostname -w|--workdir --rootfs \
--v|--volume --tmpfs -e|--env --env-file -u|--user --cap-add --cap-drop --stop-timeout --memory \
---memory-swap --pids --cpus --cpu-weight --cgroup-parent";
+--privileged --no-new-privs --init -t|--tty -i|--interactive -U|--userns --hostname -w|--workdir \
+--rootfs -v|--volume --tmpfs -e|--env --env-file -u|--user --cap-add --cap-drop --stop-timeout \
+--memory --memory-swap --pids --cpus --cpu-weight --cgroup-parent --uid-map --gid-map --map-user \
+--map-group";
 
 /// Takes the command from what is left and validates the whole spec, so that
 /// nothing is created for a command line that cannot work.
@@ -697,6 +705,39 @@ mod tests {
         assert_eq!(
             msg(run(&["--memory"]).unwrap_err()),
             "option '--memory' needs a value"
+        );
+    }
+
+    #[test]
+    fn user_namespace_options() {
+        let s = run(&["-U", "true"]).unwrap();
+        assert!(s.userns && s.id_maps == [vec![], vec![]]);
+        assert!(run(&["--userns", "true"]).unwrap().userns);
+        assert!(!run(&["true"]).unwrap().userns);
+        let s = run(&[
+            "--uid-map=0:100000:65536",
+            "--gid-map",
+            "0:200000:10",
+            "--map-group",
+            "70",
+            "id",
+        ])
+        .unwrap();
+        assert!(s.userns, "a map asks for a user namespace");
+        assert_eq!(s.id_maps[1].len(), 1);
+        assert_eq!(s.id_maps[0].len(), 2);
+        let e = run(&["--uid-map", "0:1", "id"]).unwrap_err();
+        assert_eq!((e.code, e.usage), (125, true));
+        assert_eq!(msg(e), "--uid-map '0:1': not CONTAINER:HOST:COUNT");
+        let e = run(&["--uid-map", "0:1:5", "--uid-map", "1:10:1", "id"]).unwrap_err();
+        assert_eq!(msg(e), "--uid-map '1:10:1' overlaps an earlier range");
+        assert_eq!(
+            msg(run(&["--map-user", "root", "id"]).unwrap_err()),
+            "--map-user 'root': not an id"
+        );
+        assert_eq!(
+            msg(run(&["--userns=1", "id"]).unwrap_err()),
+            "option '--userns' takes no value"
         );
     }
 

@@ -25,6 +25,7 @@ pub mod rootfs;
 pub mod run;
 pub mod spec;
 pub mod sys;
+pub mod userns;
 
 use core::ffi::CStr;
 use error::Error;

@@ -11,6 +11,7 @@ use crate::resolve;
 use crate::rootfs::{self, Target};
 use crate::spec::Spec;
 use crate::sys::{CStrArray, Errno, SigSet};
+use crate::userns::{self, Maps};
 use alloc::ffi::CString;
 use alloc::vec::Vec;
 use core::ffi::CStr;
@@ -264,6 +265,8 @@ pub struct Plan {
     /// parent blocks the signals it forwards before the clone, and a blocked
     /// mask survives execve). Set at run time.
     pub sigmask: SigSet,
+    /// The id maps the parent writes for the user namespace, if there is one.
+    pub userns: Option<Maps>,
 }
 
 impl Plan {
@@ -272,7 +275,14 @@ impl Plan {
     // Out of line: measured smaller than inlined into its one caller.
     #[inline(never)]
     /// The rootfs and volume sources in `spec` become canonical host paths.
+    /// Decides the user namespace from who runs hull (see [`userns::maps`]):
+    /// `spec.userns` is set when it is on.
     pub fn build(spec: &mut Spec, env: &[&CStr]) -> Result<Plan, Error> {
+        // First: a map this invoker may not write is refused before anything else.
+        let uid = rustix::process::geteuid().as_raw();
+        let gid = rustix::process::getegid().as_raw();
+        let maps = userns::maps(spec, uid, gid)?;
+        spec.userns |= maps.is_some();
         let root = match &spec.rootfs {
             Some(r) => match rootfs::open(r, "rootfs")? {
                 root if !root.dir => return Err(Error::sys("rootfs", r, Errno::NOTDIR)),
@@ -302,7 +312,9 @@ impl Plan {
         )?;
         let envc = envv.into_iter().map(cstring).collect();
         let mut locate = |dst: &[u8]| rootfs::locate(root.as_ref(), dst);
-        Plan::with_exe(spec, exe, envc, &mut locate)
+        let mut plan = Plan::with_exe(spec, exe, envc, &mut locate)?;
+        plan.userns = maps;
+        Ok(plan)
     }
 
     /// Builds the plan for an already resolved executable and environment.
@@ -325,6 +337,9 @@ impl Plan {
         if spec.cgroupns {
             flags |= g::CLONE_NEWCGROUP as u64;
         }
+        if spec.userns {
+            flags |= g::CLONE_NEWUSER as u64;
+        }
 
         let mut o = Ops {
             ops: Vec::new(),
@@ -335,6 +350,17 @@ impl Plan {
         // Before anything else: a step that blocks or fails must not leave a
         // container behind a hull that was killed meanwhile.
         o.push(Op::DieWithParent);
+        if spec.userns {
+            // Then: until the parent has written the id maps, the
+            // child is nobody in its user namespace, and every later step
+            // (mounts, hostname, files, execve) needs it to be root there.
+            o.push(Op::AwaitParent);
+            if let Some((uid, gid)) = userns::switch(spec) {
+                // Right after: root's own ids are not in the maps, so it must
+                // become the container's ids before it creates any file.
+                o.push(Op::User(uid, gid));
+            }
+        }
         // First, before any mount: with a shared `/` (systemd's default) every
         // mount below would propagate back to the host's mount table.
         o.push(Op::PrivateMounts);
@@ -529,6 +555,7 @@ impl Plan {
             argv,
             envp,
             sigmask: 0,
+            userns: None,
         })
     }
 
@@ -782,6 +809,28 @@ mod tests {
                 optional: false
             }
         );
+    }
+
+    #[test]
+    fn user_namespace_waits_for_the_maps_first() {
+        let mut s = spec(&["id"]);
+        assert!(!plan(&s).unwrap().awaits_parent());
+        s.userns = true;
+        let p = plan(&s).unwrap();
+        assert_eq!(
+            p.ops[..3],
+            [Op::DieWithParent, Op::AwaitParent, Op::PrivateMounts]
+        );
+        assert!(p.awaits_parent());
+        assert_ne!(p.clone_flags & g::CLONE_NEWUSER as u64, 0);
+        let text = String::from_utf8(p.describe().0).unwrap();
+        assert!(text.contains("|CLONE_NEWUSER|CLONE_PIDFD"), "{text}");
+        assert!(text.contains("  2. wait for the parent \n"), "{text}");
+        // Root with ranges: it becomes the container's ids right away.
+        userns::option(&mut s, b"--uid-map", b"0:100000:65536").unwrap();
+        userns::option(&mut s, b"--map-group", b"7").unwrap();
+        let p = plan(&s).unwrap();
+        assert_eq!(p.ops[1..3], [Op::AwaitParent, Op::User(0, 7)]);
     }
 
     #[test]

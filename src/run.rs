@@ -9,6 +9,7 @@ use crate::out::{Buf, eprint, print};
 use crate::plan::Plan;
 use crate::spec::Spec;
 use crate::sys::{self, AsFd, BorrowedFd, Errno, Fork, OwnedFd, Termios};
+use crate::userns;
 use core::ffi::CStr;
 use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::net::{AddressFamily, SocketFlags, SocketType};
@@ -17,6 +18,8 @@ use rustix::process::{WaitId, WaitIdOptions};
 
 /// `hull run`: the whole life of one container. Returns hull's exit status.
 pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
+    // Plan::build turns it on when hull is not root.
+    let asked_userns = spec.userns;
     let mut plan = Plan::build(spec, env)?;
     // Only with a limit: the default path reads no cgroup file at all.
     let mut cgroup = match spec.limits.any() {
@@ -31,6 +34,9 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
         return Ok(0);
     }
     if spec.debug {
+        if !asked_userns && spec.userns {
+            debug(Buf::new().s("not root: adding --userns\n"));
+        }
         debug(Buf::new().s("plan:\n").b(&plan.describe().0));
     }
     // Before the clone, so that no signal is lost between now and the wait
@@ -77,6 +83,11 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
     }
     if plan.awaits_parent() {
         // The parent's side of the setup goes here, before the release.
+        if let Some(m) = &plan.userns {
+            // On failure hull ends here, and the waiting child with it (end
+            // of file on the channel, and its parent-death signal).
+            userns::write(m, child.pid)?;
+        }
         if let Some(cg) = &cgroup {
             cg.join(child.pid, fd.is_none())?;
         }
@@ -299,11 +310,16 @@ pub fn start(plan: &Plan, cgroup: Option<BorrowedFd<'_>>) -> Result<Child, Error
             pidfd,
             report: ours,
         }),
-        Err(e) => Err(clone_error(e)),
+        Err(e) => Err(clone_error(plan, e)),
     }
 }
 
-fn clone_error(e: Errno) -> Error {
+fn clone_error(plan: &Plan, e: Errno) -> Error {
+    let userns = plan.userns.is_some();
+    let max = || crate::rootfs::read_file(userns::MAX_USER_NAMESPACES).unwrap_or_default();
+    if userns && userns::disabled(e, &max()) {
+        return Error::new(crate::error::EXIT_RUNTIME, Buf::new().s(userns::DISABLED));
+    }
     let mut m = Buf::new();
     m.s("clone3: ").s(strerror(e));
     if e == Errno::PERM {
@@ -355,7 +371,11 @@ pub fn explain(plan: &Plan, r: Report) -> Error {
     match plan.ops.get(r.step as usize) {
         Some(op) => {
             let (step, obj) = op.step();
-            Error::sys(step, obj, e)
+            let mut err = Error::sys(step, obj, e);
+            if plan.userns.is_some() {
+                err.msg.extend_from_slice(userns::hint(op, e).as_bytes());
+            }
+            err
         }
         None => Error::sys("container setup", b"", e),
     }

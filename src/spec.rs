@@ -55,6 +55,12 @@ pub struct Spec {
     pub net: bool,
     pub ipc: bool,
     pub cgroupns: bool,
+    /// A new user namespace (`-U`). Also on when any id map option is given,
+    /// and (decided at run time, see `userns::maps`) whenever hull is not root.
+    pub userns: bool,
+    /// The gid map, then the uid map (the order they are written), as
+    /// `--gid-map`/`--map-group` and `--uid-map`/`--map-user` gave them.
+    pub id_maps: [Vec<IdMap>; 2],
     /// Trace each step from the parent on standard error.
     pub debug: bool,
     /// Print the plan and exit without creating anything.
@@ -128,6 +134,8 @@ impl Default for Spec {
             net: false,
             ipc: false,
             cgroupns: false,
+            userns: false,
+            id_maps: [Vec::new(), Vec::new()],
             debug: false,
             dry_run: false,
             rootfs: None,
@@ -146,4 +154,14 @@ impl Default for Spec {
             limits: Limits::default(),
         }
     }
+}
+
+/// One line of an id map: `count` ids from `inside` (in the container) map
+/// to `count` ids from `outside` (in hull's own user namespace).
+/// `outside` is [`crate::userns::INVOKER`] for `--map-user`/`--map-group`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdMap {
+    pub inside: u32,
+    pub outside: u32,
+    pub count: u32,
 }
