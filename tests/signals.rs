@@ -554,9 +554,9 @@ fn tty_is_a_real_terminal_in_tmux() {
     if !need_root(t) || !need_tool(t, "tmux") {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("hull-tty-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let d = dir.display();
+    // Removed on drop, a failed assertion included.
+    let dir = TempDir::new("tty");
+    let d = dir.path();
     let hull = env!("CARGO_BIN_EXE_hull");
     // The host's pty, the same under --init, and a busybox rootfs's own.
     let rootfs = Rootfs::new("tty-tmux");
@@ -627,7 +627,6 @@ fn tty_is_a_real_terminal_in_tmux() {
         );
         let _ = std::fs::remove_file(format!("{d}/after"));
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -636,9 +635,8 @@ fn the_terminal_is_restored_when_the_stop_timeout_kills() {
     if !need_root(t) || !need_tool(t, "tmux") {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("hull-tty-stop-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let d = dir.display();
+    let dir = TempDir::new("tty-stop");
+    let d = dir.path();
     let hull = env!("CARGO_BIN_EXE_hull");
     let tm = Tmux::new(80, 24);
     tm.keys(&[
@@ -679,7 +677,6 @@ fn the_terminal_is_restored_when_the_stop_timeout_kills() {
     }
     let before = std::fs::read_to_string(format!("{d}/before")).unwrap();
     let after = std::fs::read_to_string(format!("{d}/after")).unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
     assert!(!before.is_empty());
     assert_eq!(before, after, "the outer terminal was left changed");
     assert!(gone(&["sleep", "1237.5"]));
