@@ -49,8 +49,22 @@ impl Report {
     }
 }
 
+// Slots of a [`sys::Trace`] (`hull bench`): the parent stamps T_CLONE just
+// before clone3, T_CLONED when it returns, T_EXITED when the pidfd turns
+// readable and T_REAPED after waitid; the child stamps T_CHILD when it starts
+// and T_CHILD + 1 + i after op i, so the last stamp is taken just before execve.
+pub const T_CLONE: usize = 0;
+pub const T_CLONED: usize = 1;
+pub const T_EXITED: usize = 2;
+pub const T_REAPED: usize = 3;
+pub const T_CHILD: usize = 4;
+
 /// Runs in the cloned process: every step of the plan, then execve.
 pub fn run(plan: &Plan, report: OwnedFd) -> ! {
+    // Timestamps go to a page shared with the parent: no allocation, one
+    // syscall each, and nothing at all but a branch when not benchmarking.
+    let trace = plan.trace;
+    sys::stamp(trace, T_CHILD);
     for (i, op) in plan.ops.iter().enumerate() {
         let r = match op {
             // The init never comes back from here; the command's process does.
@@ -65,6 +79,7 @@ pub fn run(plan: &Plan, report: OwnedFd) -> ! {
             Err(e) => fail(report.as_fd(), i as u32, e),
             Ok(()) => {}
         }
+        sys::stamp(trace, T_CHILD + 1 + i);
     }
     // Blocked and ignored signals stay so across execve: the command gets
     // the default actions for those hull handles, whatever hull's own parent

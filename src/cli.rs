@@ -1,5 +1,6 @@
 //! argv -> what to do. Pure: no syscalls, unit-tested without root.
 
+use crate::bench;
 use crate::error::Error;
 use crate::out::{Buf, parse_u64};
 use crate::spec::{CAP_NAMES, CPU_PERIOD, Env, HOSTNAME_MAX, MEMORY, MEMORY_SWAP, Spec, Volume};
@@ -14,11 +15,13 @@ pub const HELP: &str = "\
 hull: a container in one static binary and one clone3.
 
 usage:
-  hull run [OPTIONS] [--] COMMAND [ARG...]   run COMMAND in new namespaces
+  hull run [OPTIONS] [--] COMMAND [ARG...]     run COMMAND in new namespaces
+  hull bench [OPTIONS] [--] COMMAND [ARG...]   time N starts of that container
+                                               (built with --features bench)
   hull check          what this kernel offers: namespaces, cgroups, clone3
   hull --help | --version
 
-Run 'hull run --help' for the options of run.
+Run 'hull run --help' or 'hull bench --help' for their options.
 
 Exit status: the command's own; 128+N if it was killed by signal N;
 125 if hull itself failed; 126 if the command cannot be executed;
@@ -69,6 +72,22 @@ options:
   -h, --help          this help
 ";
 
+pub const BENCH_HELP: &str = "\
+usage: hull bench [OPTIONS] [--] COMMAND [ARG...]
+
+Starts the container 'hull run' would, N times, timing each start from
+clone3 to reaped; reports percentiles, phases and a histogram. The command's
+stdin and stdout are /dev/null; a failed start stops it (status 125).
+
+options (and all of 'hull run'):
+  -n N           timed starts (default: 1000)
+  --warmup N     untimed starts first (default: 20)
+  --json         the figures as one JSON object
+  --svg FILE     write a latency CDF chart
+  --compare      interleave the floor (fork+execve) and unshare(1)
+  -h, --help     this help
+";
+
 /// What the command line asks for. Made once per process and moved once,
 /// so a large `Run` costs nothing; a Box would cost code.
 #[derive(Debug, PartialEq, Eq)]
@@ -80,6 +99,7 @@ pub enum Command {
     /// Report what the running kernel offers (`hull check`).
     Check,
     Run(Spec),
+    Bench(bench::Options),
 }
 
 /// Parses the arguments after argv[0].
@@ -105,8 +125,54 @@ pub fn parse(args: &[&[u8]]) -> Result<Command, Error> {
             finish(&mut spec, &a)?;
             Ok(Command::Run(spec))
         }
+        // Built in only with the `bench` feature: it costs about 16 KiB, a
+        // third of hull's size budget (see the README).
+        #[cfg(feature = "bench")]
+        b"bench" => bench_options(rest),
+        #[cfg(not(feature = "bench"))]
+        b"bench" => Err(Error::new(
+            crate::error::EXIT_RUNTIME,
+            Buf::new().s("bench: not built in (cargo build --release --features bench)"),
+        )),
         _ => Err(Error::usage(
             Buf::new().s("unknown subcommand '").b(sub).s("'"),
+        )),
+    }
+}
+
+/// The options of `hull bench`: its own, and every one of `hull run`
+/// (it starts the container run would).
+pub fn bench_options(rest: &[&[u8]]) -> Result<Command, Error> {
+    let mut o = bench::Options::default();
+    let mut a = Args::new(rest);
+    while let Some(opt) = a.next_option()? {
+        if is_help(&opt) {
+            return Ok(Command::Help(BENCH_HELP));
+        }
+        match opt.name {
+            b"-n" => o.n = count(&opt, a.value(&opt)?, 1)?,
+            b"--warmup" => o.warmup = count(&opt, a.value(&opt)?, 0)?,
+            b"--json" => o.json = a.flag(&opt)?,
+            b"--compare" => o.compare = a.flag(&opt)?,
+            b"--svg" => o.svg = Some(a.value(&opt)?.to_vec()),
+            _ if run_option(&mut o.spec, &opt, &mut a)? => {}
+            _ => return Err(unknown(&opt)),
+        }
+    }
+    finish(&mut o.spec, &a)?;
+    Ok(Command::Bench(o))
+}
+
+/// A count of starts, `min` to ten million.
+fn count(opt: &Opt<'_>, v: &[u8], min: u64) -> Result<u32, Error> {
+    match crate::out::parse_u64(v) {
+        Some(n) if n >= min && n <= 10_000_000 => Ok(n as u32),
+        _ => Err(Error::usage(
+            Buf::new()
+                .b(opt.name)
+                .s(": expected a whole number from ")
+                .u(min)
+                .s(" to 10000000"),
         )),
     }
 }
@@ -773,6 +839,49 @@ mod tests {
         assert_eq!(
             msg(run(&["--init=1", "sh"]).unwrap_err()),
             "option '--init' takes no value"
+        );
+    }
+
+    #[test]
+    fn bench_takes_run_options_and_its_own() {
+        let v: Vec<&[u8]> = vec![
+            b"bench",
+            b"-n",
+            b"20",
+            b"--warmup=0",
+            b"--json",
+            b"--svg",
+            b"o.svg",
+            b"--compare",
+            b"--net",
+            b"--hostname",
+            b"b",
+            b"--",
+            b"/bin/true",
+            b"-n",
+        ];
+        let Command::Bench(o) = bench_options(&v[1..]).unwrap() else {
+            panic!("not a bench")
+        };
+        assert_eq!((o.n, o.warmup, o.json, o.compare), (20, 0, true, true));
+        assert_eq!(o.svg.as_deref(), Some(&b"o.svg"[..]));
+        assert!(o.spec.net);
+        assert_eq!(o.spec.hostname, b"b");
+        assert_eq!(o.spec.command, vec![b"/bin/true".to_vec(), b"-n".to_vec()]);
+        let Command::Bench(o) = bench_options(&[b"true"]).unwrap() else {
+            panic!("not a bench")
+        };
+        assert_eq!((o.n, o.warmup, o.json, o.svg), (1000, 20, false, None));
+        assert_eq!(bench_options(&[b"-h"]).unwrap(), Command::Help(BENCH_HELP));
+        for bad in [&b"0"[..], b"x", b"10000001", b""] {
+            let e = bench_options(&[b"-n", bad, b"true"]).unwrap_err();
+            assert_eq!(msg(e), "-n: expected a whole number from 1 to 10000000");
+        }
+        let e = bench_options(&[b"--bogus", b"true"]).unwrap_err();
+        assert_eq!(msg(e), "unknown option '--bogus'");
+        assert_eq!(
+            msg(bench_options(&[b"-n", b"5"]).unwrap_err()),
+            "missing command"
         );
     }
 

@@ -11,6 +11,7 @@
 
 extern crate alloc;
 
+pub mod bench;
 pub mod cgroup;
 pub mod check;
 pub mod child;
@@ -45,6 +46,10 @@ pub fn main(args: &[&CStr], env: &[&CStr]) -> i32 {
         }
         Ok(cli::Command::Check) => Ok(check::check()),
         Ok(cli::Command::Run(mut spec)) => run::run(&mut spec, env),
+        #[cfg(feature = "bench")]
+        Ok(cli::Command::Bench(mut o)) => bench::bench(&mut o, env),
+        #[cfg(not(feature = "bench"))]
+        Ok(cli::Command::Bench(_)) => Ok(error::EXIT_RUNTIME),
         Err(e) => Err(e),
     };
     result.unwrap_or_else(|e: Error| {

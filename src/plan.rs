@@ -10,7 +10,7 @@ use crate::out::Buf;
 use crate::resolve;
 use crate::rootfs::{self, Target};
 use crate::spec::Spec;
-use crate::sys::{CStrArray, Errno, SigSet};
+use crate::sys::{CStrArray, Errno, SigSet, Trace};
 use crate::userns::{self, Maps};
 use alloc::ffi::CString;
 use alloc::vec::Vec;
@@ -267,6 +267,9 @@ pub struct Plan {
     pub sigmask: SigSet,
     /// The id maps the parent writes for the user namespace, if there is one.
     pub userns: Option<Maps>,
+    /// Where `hull bench` wants timestamps (see [`crate::child::T_CHILD`]);
+    /// None for `hull run`.
+    pub trace: Option<Trace>,
 }
 
 impl Plan {
@@ -556,6 +559,7 @@ impl Plan {
             envp,
             sigmask: 0,
             userns: None,
+            trace: None,
         })
     }
 

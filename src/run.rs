@@ -54,49 +54,7 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
     if let Some(cg) = &mut cgroup {
         cg.create(&spec.limits)?;
     }
-    let mut fd = cgroup
-        .as_ref()
-        .and_then(|c| c.fd.as_ref())
-        .map(|f| f.as_fd());
-    let child = loop {
-        match start(&plan, fd) {
-            Err(e) if fd.is_some() => {
-                // A kernel before 5.7 (or a seccomp filter) refuses
-                // CLONE_INTO_CGROUP: the parent joins the child instead,
-                // while it waits at its first step.
-                if spec.debug {
-                    debug(Buf::new().b(&e.msg).s(": joining through cgroup.procs\n"));
-                }
-                plan.join_cgroups_after_clone();
-                fd = None;
-            }
-            r => break r?,
-        }
-    };
-    if spec.debug {
-        debug(
-            Buf::new()
-                .s("clone3: child pid ")
-                .u(child.pid as u64)
-                .s("\n"),
-        );
-    }
-    if plan.awaits_parent() {
-        // The parent's side of the setup goes here, before the release.
-        if let Some(m) = &plan.userns {
-            // On failure hull ends here, and the waiting child with it (end
-            // of file on the channel, and its parent-death signal).
-            userns::write(m, child.pid)?;
-        }
-        if let Some(cg) = &cgroup {
-            cg.join(child.pid, fd.is_none())?;
-        }
-        child.release()?;
-    }
-    let master = wait_exec(&plan, &child)?;
-    if spec.debug {
-        debug(Buf::new().s("execve succeeded (report channel closed)\n"));
-    }
+    let (child, master) = launch(&mut plan, cgroup.as_ref(), spec.debug)?;
     // Raw only when a person types into the container through it: then every
     // key, Ctrl-C included, goes to the container's terminal as a byte.
     let saved = match (&master, spec.interactive) {
@@ -121,6 +79,59 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
         );
     }
     Ok(status)
+}
+
+/// Starts the container and sees it through to execve: the clone (into the
+/// cgroup, when there is one), the parent's part of the setup, the release,
+/// and the child's report. Returns the child and the pty master it sent, if
+/// any. `hull run` and `hull bench` share it, so a benchmark times what run
+/// does.
+pub fn launch(
+    plan: &mut Plan,
+    cgroup: Option<&Cgroup>,
+    debug_on: bool,
+) -> Result<(Child, Option<OwnedFd>), Error> {
+    let mut fd = cgroup.and_then(|c| c.fd.as_ref()).map(|f| f.as_fd());
+    let child = loop {
+        match start(plan, fd) {
+            Err(e) if fd.is_some() => {
+                // A kernel before 5.7 (or a seccomp filter) refuses
+                // CLONE_INTO_CGROUP: the parent joins the child instead,
+                // while it waits at its first step.
+                if debug_on {
+                    debug(Buf::new().b(&e.msg).s(": joining through cgroup.procs\n"));
+                }
+                plan.join_cgroups_after_clone();
+                fd = None;
+            }
+            r => break r?,
+        }
+    };
+    if debug_on {
+        debug(
+            Buf::new()
+                .s("clone3: child pid ")
+                .u(child.pid as u64)
+                .s("\n"),
+        );
+    }
+    if plan.awaits_parent() {
+        // The parent's side of the setup goes here, before the release.
+        if let Some(m) = &plan.userns {
+            // On failure hull ends here, and the waiting child with it (end
+            // of file on the channel, and its parent-death signal).
+            userns::write(m, child.pid)?;
+        }
+        if let Some(cg) = cgroup {
+            cg.join(child.pid, fd.is_none())?;
+        }
+        child.release()?;
+    }
+    let master = wait_exec(plan, &child)?;
+    if debug_on {
+        debug(Buf::new().s("execve succeeded (report channel closed)\n"));
+    }
+    Ok((child, master))
 }
 
 /// Gives the pty the size of our terminal (stdin's, or else stdout's); the
@@ -300,16 +311,20 @@ pub fn start(plan: &Plan, cgroup: Option<BorrowedFd<'_>>) -> Result<Child, Error
         None,
     )
     .map_err(|e| Error::sys("socketpair", b"", e))?;
+    sys::stamp(plan.trace, child::T_CLONE);
     match sys::clone(plan.clone_flags, cgroup) {
         Ok(Fork::Child) => {
             drop(ours);
             child::run(plan, theirs)
         }
-        Ok(Fork::Parent { pid, pidfd }) => Ok(Child {
-            pid,
-            pidfd,
-            report: ours,
-        }),
+        Ok(Fork::Parent { pid, pidfd }) => {
+            sys::stamp(plan.trace, child::T_CLONED);
+            Ok(Child {
+                pid,
+                pidfd,
+                report: ours,
+            })
+        }
         Err(e) => Err(clone_error(plan, e)),
     }
 }

@@ -12,6 +12,7 @@
 use alloc::ffi::CString;
 use alloc::vec::Vec;
 use core::ffi::{CStr, c_char};
+use core::sync::atomic::{AtomicU64, Ordering};
 
 pub use rustix::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 pub use rustix::io::Errno;
@@ -44,6 +45,77 @@ pub fn map_anonymous(len: usize) -> Result<*mut u8> {
         )?
     };
     Ok(p.cast())
+}
+
+/// Timestamp slots shared between hull and the children it clones: one
+/// page mapped `MAP_SHARED | MAP_ANONYMOUS` before the clone, so a stamp the
+/// child stores is seen by the parent, and storing one allocates nothing.
+/// `hull bench` uses it to split each start into phases.
+#[derive(Clone, Copy)]
+pub struct Trace(&'static [AtomicU64]);
+
+impl Trace {
+    /// Maps the page (512 slots, all zero). It is never unmapped.
+    pub fn new() -> Result<Trace> {
+        use rustix::mm::{MapFlags, ProtFlags};
+        const PAGE: usize = 4096;
+        // SAFETY: a fresh anonymous mapping aliases no existing memory. It is
+        // page-aligned, zero-filled (zero is a valid AtomicU64, which has the
+        // size and alignment of u64) and never unmapped, so a 'static slice of
+        // PAGE / 8 atomics over it stays valid. Parent and child only touch it
+        // through atomics, which is sound for memory shared between processes.
+        let slots = unsafe {
+            let p = rustix::mm::mmap_anonymous(
+                core::ptr::null_mut(),
+                PAGE,
+                ProtFlags::READ | ProtFlags::WRITE,
+                MapFlags::SHARED,
+            )?;
+            core::slice::from_raw_parts(p as *const AtomicU64, PAGE / 8)
+        };
+        Ok(Trace(slots))
+    }
+
+    /// Stores the monotonic time in slot `i` (nothing if out of range).
+    pub fn stamp(&self, i: usize) {
+        if let Some(s) = self.0.get(i) {
+            s.store(monotonic_ns(), Ordering::Relaxed);
+        }
+    }
+
+    /// The value of slot `i` (0 if out of range or never stamped).
+    pub fn get(&self, i: usize) -> u64 {
+        self.0.get(i).map_or(0, |s| s.load(Ordering::Relaxed))
+    }
+}
+
+/// Stamps slot `i` of `trace` when there is one: the hook `hull run` pays a
+/// never-taken branch for.
+#[inline(always)]
+pub fn stamp(trace: Option<Trace>, i: usize) {
+    if let Some(t) = trace {
+        t.stamp(i)
+    }
+}
+
+/// Blocks until `fd` is readable (`poll(2)`, POLLIN, retrying EINTR). A
+/// pidfd becomes readable when its process exits, before it is reaped.
+pub fn wait_readable(fd: BorrowedFd<'_>) -> Result<()> {
+    use rustix::event::{PollFd, PollFlags, poll};
+    loop {
+        match poll(&mut [PollFd::new(&fd, PollFlags::IN)], None) {
+            Err(Errno::INTR) | Ok(0) => {}
+            r => return r.map(drop),
+        }
+    }
+}
+
+/// `dup2(fd, n)`: `fd` also becomes descriptor `n` (a standard one).
+pub fn dup_onto(fd: BorrowedFd<'_>, n: i32) -> Result<()> {
+    // SAFETY: dup2 onto a standard descriptor replaces whatever was there,
+    // which we own.
+    let r = unsafe { raw::syscall2(raw::SYS_DUP2, fd.as_raw_fd() as usize, n as usize) };
+    raw::check(r).map(drop)
 }
 
 /// A NULL-terminated array of C strings, as `execve(2)` takes for argv and envp.

@@ -1,0 +1,403 @@
+//! `cargo bench`: start-up latency of `hull run` next to the tools people
+//! know, interleaved in one process so that machine drift hits all alike.
+//!
+//! Every peer launches the same `/bin/true` (crun and runc: busybox's, from
+//! the bundle this harness builds) with new UTS, PID and mount namespaces and
+//! a fresh /proc. Each sample times a batch of starts (whole-process times
+//! under a millisecond are noisy) and divides. A peer that is not installed
+//! is skipped, and the report says so.
+//!
+//! Quick mode for CI smoke runs: `cargo bench -- --quick` or
+//! `HULL_BENCH_QUICK=1 cargo bench`. Results go to target/bench/startup.json.
+//!
+//! crun 1.8 refuses hybrid cgroup hierarchies ("cgroups in hybrid mode not
+//! supported"), which this kind of host has (v1 controllers plus a v2 tree
+//! at /sys/fs/cgroup/unified). The harness therefore re-executes itself
+//! once under `unshare --mount --propagation private` and unmounts
+//! /sys/fs/cgroup/unified there, in its own mount namespace only; every
+//! peer then runs in that same namespace, so the comparison stays even and
+//! the host is untouched.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+/// A peer: its name and command line.
+struct Peer {
+    name: &'static str,
+    argv: Vec<String>,
+    /// Per-start nanoseconds, one per batch.
+    samples: Vec<u64>,
+}
+
+fn main() {
+    let quick =
+        std::env::args().any(|a| a == "--quick") || std::env::var_os("HULL_BENCH_QUICK").is_some();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+
+    let unified = Path::new("/sys/fs/cgroup/unified");
+    if std::env::var_os("HULL_BENCH_NS").is_none() && is_mountpoint(unified) && found("unshare") {
+        let me = std::env::current_exe().expect("current_exe");
+        let st = Command::new("unshare")
+            .args(["--mount", "--propagation", "private", "--"])
+            .arg(me)
+            .args(std::env::args().skip(1))
+            .env("HULL_BENCH_NS", "1")
+            .status()
+            .expect("re-exec under unshare");
+        std::process::exit(st.code().unwrap_or(1));
+    }
+    if std::env::var_os("HULL_BENCH_NS").is_some() && is_mountpoint(unified) {
+        // Our own mount namespace (see the module comment): crun only.
+        let ok = Command::new("umount")
+            .arg(unified)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if !ok {
+            eprintln!(
+                "warning: could not unmount {} in the bench's namespace; crun may refuse to run",
+                unified.display()
+            );
+        }
+    }
+
+    // The release binary, built the way users build it.
+    let st = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--quiet", "--bin", "hull"])
+        .current_dir(&root)
+        .status()
+        .expect("cargo build --release");
+    assert!(st.success(), "cargo build --release failed");
+    let hull = target.join("release/hull").to_string_lossy().into_owned();
+
+    let out = target.join("bench");
+    std::fs::create_dir_all(&out).expect("create target/bench");
+    let mut peers: Vec<Peer> = Vec::new();
+    let mut skipped: Vec<String> = Vec::new();
+    let add = |peers: &mut Vec<Peer>,
+               skipped: &mut Vec<String>,
+               name: &'static str,
+               tool: &str,
+               argv: &[&str]| {
+        if tool.is_empty() || found(tool) {
+            peers.push(Peer {
+                name,
+                argv: argv.iter().map(|s| s.to_string()).collect(),
+                samples: Vec::new(),
+            });
+        } else {
+            skipped.push(format!("{name} ({tool} not installed)"));
+        }
+    };
+    add(
+        &mut peers,
+        &mut skipped,
+        "hull",
+        "",
+        &[&hull, "run", "/bin/true"],
+    );
+    add(&mut peers, &mut skipped, "floor", "", &["/bin/true"]);
+    add(
+        &mut peers,
+        &mut skipped,
+        "unshare",
+        "unshare",
+        &[
+            "unshare",
+            "--fork",
+            "--pid",
+            "--uts",
+            "--mount",
+            "--mount-proc",
+            "/bin/true",
+        ],
+    );
+    // --as-pid-1: the command is PID 1, as with hull and unshare --fork (no
+    // extra reaper process); --dev-bind / / keeps the host's tree, as hull does.
+    add(
+        &mut peers,
+        &mut skipped,
+        "bwrap",
+        "bwrap",
+        &[
+            "bwrap",
+            "--unshare-pid",
+            "--unshare-uts",
+            "--hostname",
+            "container",
+            "--dev-bind",
+            "/",
+            "/",
+            "--proc",
+            "/proc",
+            "--as-pid-1",
+            "/bin/true",
+        ],
+    );
+    let bundle = out.join("bundle");
+    let bundle_s = bundle.to_string_lossy().into_owned();
+    let rootfs = bundle.join("rootfs").to_string_lossy().into_owned();
+    let have_bundle = match make_bundle(&bundle) {
+        Ok(()) => true,
+        Err(e) => {
+            skipped.push(format!("crun, runc, hull --rootfs (no bundle: {e})"));
+            false
+        }
+    };
+    if have_bundle {
+        add(
+            &mut peers,
+            &mut skipped,
+            "crun",
+            "crun",
+            &["crun", "run", "--bundle", &bundle_s, "ID"],
+        );
+        add(
+            &mut peers,
+            &mut skipped,
+            "runc",
+            "runc",
+            &["runc", "run", "--bundle", &bundle_s, "ID"],
+        );
+        // Once hull has --rootfs, the like-for-like peer of crun and runc.
+        let help = Command::new(&hull)
+            .args(["run", "--help"])
+            .output()
+            .map(|o| o.stdout)
+            .unwrap_or_default();
+        if String::from_utf8_lossy(&help).contains("--rootfs") {
+            add(
+                &mut peers,
+                &mut skipped,
+                "hull-rootfs",
+                "",
+                &[&hull, "run", "--rootfs", &rootfs, "/bin/true"],
+            );
+        } else {
+            skipped.push("hull-rootfs (this hull has no --rootfs yet)".into());
+        }
+    }
+
+    let (rounds, batch) = if quick { (3, 2) } else { (40, 10) };
+    // Warm caches, and check that every peer works at all: one that fails
+    // here is skipped (and said so), except hull, whose failure is fatal.
+    let mut id = 0u64;
+    let mut i = 0;
+    while i < peers.len() {
+        match start(&peers[i], &mut id) {
+            Err(e) if peers[i].name != "hull" => {
+                skipped.push(format!("{} (fails here: {e})", peers[i].name));
+                peers.remove(i);
+            }
+            r => {
+                r.unwrap_or_else(|e| panic!("{e}"));
+                i += 1;
+            }
+        }
+    }
+    for r in 0..rounds {
+        // Interleaved, rotating who goes first.
+        for j in 0..peers.len() {
+            let k = (r + j) % peers.len();
+            let t = Instant::now();
+            for _ in 0..batch {
+                start(&peers[k], &mut id).unwrap_or_else(|e| panic!("{e}"));
+            }
+            peers[k]
+                .samples
+                .push(t.elapsed().as_nanos() as u64 / batch as u64);
+        }
+    }
+
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let peak = hull_run_peak_kib(&hull);
+    let med = |p: &Peer| pct(&p.samples, 50);
+    let hull_med = med(&peers[0]);
+    println!(
+        "start-up latency, {} rounds x {} starts per peer, interleaved ({} CPUs, Linux {kernel}){}",
+        rounds,
+        batch,
+        cpus,
+        if quick { " [quick]" } else { "" }
+    );
+    println!(
+        "{:<12} {:>10} {:>10} {:>12}",
+        "peer", "median ms", "p99 ms", "hull/peer"
+    );
+    let mut json = Vec::new();
+    for p in &peers {
+        let (m, p99) = (med(p), pct(&p.samples, 99));
+        let ratio = hull_med as f64 / m as f64;
+        println!(
+            "{:<12} {:>10.3} {:>10.3} {:>11.2}x",
+            p.name,
+            m as f64 / 1e6,
+            p99 as f64 / 1e6,
+            ratio
+        );
+        json.push(format!(
+            "\"{}\":{{\"median_ns\":{m},\"p99_ns\":{p99},\"hull_ratio\":{ratio:.3},\"argv\":[{}]}}",
+            p.name,
+            p.argv
+                .iter()
+                .map(|a| format!("{a:?}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        ));
+    }
+    for s in &skipped {
+        println!("skipped: {s}");
+    }
+
+    // The targets of issue 3, against the medians above.
+    let ratio_to = |name: &str, of: &str| {
+        let a = peers.iter().find(|p| p.name == of)?;
+        let b = peers.iter().find(|p| p.name == name)?;
+        Some(med(a) as f64 / med(b) as f64)
+    };
+    let mut targets = Vec::new();
+    let mut missed = 0;
+    for (of, peer, max) in [
+        ("hull", "unshare", 0.55),
+        ("hull", "bwrap", 0.4),
+        ("hull", "floor", 1.5),
+        ("hull-rootfs", "crun", 0.25),
+    ] {
+        if let Some(r) = ratio_to(peer, of) {
+            let ok = r <= max;
+            missed += !ok as u32;
+            println!(
+                "target: {of} <= {max}x {peer}: {r:.2}x {}",
+                if ok { "ok" } else { "MISSED" }
+            );
+            targets.push(format!(
+                "{{\"what\":\"{of}/{peer}\",\"max\":{max},\"measured\":{r:.3},\"ok\":{ok}}}"
+            ));
+        }
+    }
+    if let Some(k) = peak {
+        let ok = k <= 256;
+        missed += !ok as u32;
+        println!(
+            "target: hull run peak memory (VmHWM) <= 256 KiB: {k} KiB {}",
+            if ok { "ok" } else { "MISSED" }
+        );
+        targets.push(format!(
+            "{{\"what\":\"hull run VmHWM KiB\",\"max\":256,\"measured\":{k},\"ok\":{ok}}}"
+        ));
+    }
+
+    let doc = format!(
+        "{{\"kernel\":{kernel:?},\"cpus\":{cpus},\"quick\":{quick},\"rounds\":{rounds},\"batch\":{batch},\"peers\":{{{}}},\"skipped\":[{}],\"targets\":[{}]}}\n",
+        json.join(","),
+        skipped
+            .iter()
+            .map(|s| format!("{s:?}"))
+            .collect::<Vec<_>>()
+            .join(","),
+        targets.join(",")
+    );
+    let file = out.join("startup.json");
+    std::fs::write(&file, doc).expect("write startup.json");
+    println!("wrote {}", file.display());
+    if missed > 0 && !quick {
+        eprintln!("{missed} target(s) missed");
+        std::process::exit(1);
+    }
+}
+
+/// One start of `p`, which must succeed (a failing peer would time nothing).
+fn start(p: &Peer, id: &mut u64) -> Result<(), String> {
+    *id += 1;
+    let mut c = Command::new(&p.argv[0]);
+    for a in &p.argv[1..] {
+        // crun and runc need a fresh container id per start.
+        if a == "ID" {
+            c.arg(format!("hullbench-{}-{id}", std::process::id()));
+        } else {
+            c.arg(a);
+        }
+    }
+    match c.stdin(Stdio::null()).stdout(Stdio::null()).status() {
+        Ok(st) if st.success() => Ok(()),
+        Ok(st) => Err(format!("{}: {st} ({})", p.name, p.argv.join(" "))),
+        Err(e) => Err(format!("{}: {e}", p.name)),
+    }
+}
+
+/// The nearest-rank percentile.
+fn pct(v: &[u64], p: usize) -> u64 {
+    let mut s = v.to_vec();
+    s.sort_unstable();
+    s[((p * s.len()).div_ceil(100)).max(1) - 1]
+}
+
+fn found(tool: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
+}
+
+fn is_mountpoint(p: &Path) -> bool {
+    let want = p.to_string_lossy();
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.split(' ').nth(4) == Some(&*want))
+}
+
+/// An OCI bundle: a busybox-static rootfs with /bin/true, and a config with
+/// the same namespaces as hull's default (PID, UTS, mount) and a fresh /proc.
+fn make_bundle(dir: &Path) -> Result<(), String> {
+    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
+        .into_iter()
+        .map(Path::new)
+        .find(|p| p.is_file())
+        .ok_or("busybox-static not installed")?;
+    let bin = dir.join("rootfs/bin");
+    std::fs::create_dir_all(&bin).map_err(|e| e.to_string())?;
+    for d in ["proc", "dev"] {
+        std::fs::create_dir_all(dir.join("rootfs").join(d)).map_err(|e| e.to_string())?;
+    }
+    let dst = bin.join("busybox");
+    let _ = std::fs::remove_file(&dst);
+    std::fs::copy(busybox, &dst).map_err(|e| e.to_string())?;
+    let link = bin.join("true");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink("busybox", &link).map_err(|e| e.to_string())?;
+    let config = r#"{"ociVersion":"1.0.2",
+ "process":{"terminal":false,"user":{"uid":0,"gid":0},"args":["/bin/true"],"env":["PATH=/bin"],"cwd":"/"},
+ "root":{"path":"rootfs"},
+ "hostname":"container",
+ "mounts":[{"destination":"/proc","type":"proc","source":"proc"}],
+ "linux":{"namespaces":[{"type":"pid"},{"type":"uts"},{"type":"mount"}]}}
+"#;
+    std::fs::write(dir.join("config.json"), config).map_err(|e| e.to_string())
+}
+
+/// hull run's own peak memory: VmHWM of the hull process, read while its
+/// container sleeps (hull's work is done by then; it only waits).
+fn hull_run_peak_kib(hull: &str) -> Option<u64> {
+    let mut child = Command::new(hull)
+        .args(["run", "sleep", "0.3"])
+        .stdin(Stdio::null())
+        .spawn()
+        .ok()?;
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+    let _ = child.wait();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+}

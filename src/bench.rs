@@ -1,0 +1,748 @@
+//! `hull bench`: start the same container N times and say how long it took.
+//!
+//! The plan is built once; every start goes through [`run::launch`] and
+//! [`run::wait_exit`], the code path of `hull run`, timed with
+//! CLOCK_MONOTONIC from just before clone3 until the child is reaped. The
+//! child stamps its own steps into a page it shares with us ([`Trace`]), so
+//! each start also splits into phases without the child allocating.
+//!
+//! Everything is integer nanoseconds: no floats, no core::fmt.
+
+use crate::cgroup::Cgroup;
+use crate::child::{T_CHILD, T_CLONE, T_CLONED, T_EXITED, T_REAPED};
+use crate::error::{EXIT_RUNTIME, Error};
+use crate::out::{Buf, eprint, print};
+use crate::plan::{Plan, cstring};
+use crate::resolve;
+use crate::run;
+use crate::spec::Spec;
+use crate::sys::{self, AsFd, CStrArray, Trace};
+use alloc::ffi::CString;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::ffi::CStr;
+use linux_raw_sys::general as g;
+use rustix::fs::{Mode, OFlags};
+
+/// The command line of `hull bench`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Options {
+    /// The container, exactly as `hull run` would start it.
+    pub spec: Spec,
+    /// Timed starts (`-n`).
+    pub n: u32,
+    /// Untimed starts before them (`--warmup`).
+    pub warmup: u32,
+    pub json: bool,
+    pub svg: Option<Vec<u8>>,
+    /// Interleave the no-namespace floor and unshare(1).
+    pub compare: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            spec: Spec::default(),
+            n: 1000,
+            warmup: 20,
+            json: false,
+            svg: None,
+            compare: false,
+        }
+    }
+}
+
+/// `hull bench`. Returns 0, or the error that stopped it (status 125).
+pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
+    let mut plan = Plan::build(&mut o.spec, env)?;
+    if o.spec.dry_run {
+        print(&plan.describe().0);
+        return Ok(0);
+    }
+    let trace = Trace::new().map_err(|e| Error::sys("mmap", b"trace page", e))?;
+    plan.trace = Some(trace);
+    // With limits, one cgroup as hull run makes it, which every start of
+    // hull's container joins in turn (each leaves it empty when reaped).
+    let mut cgroup = match o.spec.limits.any() {
+        true => Some(Cgroup::find(&o.spec.limits, o.spec.debug)?),
+        false => None,
+    };
+    if cgroup.as_ref().is_some_and(Cgroup::has_v1) {
+        plan.join_cgroups_after_clone();
+    }
+    let flags = plan.clone_flags;
+    let mut vars = vec![plan];
+    // The baselines: the same command with no namespaces and no ops, through
+    // the same code path (the floor: a plain fork+execve), and that again
+    // running unshare(1) with hull's namespaces.
+    let path = env.iter().find_map(|e| e.to_bytes().strip_prefix(b"PATH="));
+    let unshare = resolve::command(None, b"unshare", path, None);
+    for v in 1..3 * o.compare as usize {
+        let mut spec = Spec {
+            command: o.spec.command.clone(),
+            ..Spec::default()
+        };
+        let mut p = Plan::build(&mut spec, env)?;
+        p.clone_flags = 0;
+        p.ops.clear();
+        p.trace = Some(trace);
+        if v == 2 {
+            let Ok(exe) = &unshare else {
+                eprint(b"hull bench: unshare (util-linux) not found: skipped\n");
+                break;
+            };
+            let mut argv: Vec<CString> = Vec::new();
+            for &(bit, a) in UNSHARE {
+                if bit as u64 & !flags == 0 {
+                    argv.push(a.into());
+                }
+            }
+            argv.push(p.exe.clone());
+            argv.extend_from_slice(&p.argv.strings()[1..]);
+            p.argv = CStrArray::new(argv);
+            p.exe = exe.clone();
+        }
+        vars.push(p);
+    }
+    // Columns of samples: each variant's total, then hull's phases: clone3,
+    // one per kind of op (named by its step up to any ':', so new ops get
+    // phases by themselves; ops of one kind add up), execve to exit, reap.
+    // A phase adds up spans between trace slots.
+    let k = vars.len();
+    let mut names = VARIANTS[..k].to_vec();
+    let mut spans = Vec::new();
+    let ops = &vars[0].ops;
+    let m = ops.len();
+    for i in 0..m + 3 {
+        let (name, a, z) = match i {
+            0 => ("clone3", T_CLONE, T_CLONED),
+            i if i <= m => (ops[i - 1].step().0, T_CHILD + i - 1, T_CHILD + i),
+            i if i == m + 1 => ("execve to exit", T_CHILD + m, T_EXITED),
+            _ => ("reap", T_EXITED, T_REAPED),
+        };
+        let name = name.split_once(':').map_or(name, |p| p.0);
+        let c = match names[k..].iter().position(|&x| x == name) {
+            Some(c) => k + c,
+            None => {
+                names.push(name);
+                names.len() - 1
+            }
+        };
+        spans.push([c, a, z]);
+    }
+
+    // Open the chart's file now, so a bad path fails before the long part.
+    let mut svg = None;
+    if let Some(p) = &o.svg {
+        let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC;
+        let fd = rustix::fs::open(cstring(p.clone()).as_c_str(), flags, Mode::from(0o644));
+        svg = Some(fd.map_err(|e| Error::sys("open", p, e))?);
+    }
+    if let Some(cg) = &mut cgroup {
+        cg.create(&o.spec.limits)?;
+    }
+    // The commands get /dev/null for stdin and stdout (as with hyperfine):
+    // no terminal is timed and `--json` stays alone on our stdout. stderr is
+    // kept, so a failing command can say why.
+    let out = rustix::io::fcntl_dupfd_cloexec(sys::stdout(), 3);
+    let null = rustix::fs::open(c"/dev/null", OFlags::RDWR | OFlags::CLOEXEC, Mode::empty());
+    if let (Ok(null), Ok(_)) = (null, &out) {
+        for fd in 0..2 {
+            let _ = sys::dup_onto(null.as_fd(), fd);
+        }
+    }
+
+    let (n, w) = (o.n as usize, o.warmup as usize);
+    let mut data = vec![0u32; names.len() * n];
+    for r in 0..w + n {
+        // Interleaved, rotating who goes first, so drift hits all alike.
+        for j in 0..k {
+            let v = (r + j) % k;
+            once(
+                &mut vars[v],
+                cgroup.as_ref().filter(|_| v == 0),
+                o.spec.debug,
+            )?;
+            let Some(i) = r.checked_sub(w) else { continue };
+            let t = |a, z| sat(trace.get(z).saturating_sub(trace.get(a)));
+            data[v * n + i] = t(T_CLONE, T_REAPED);
+            for &[c, a, z] in &spans[..spans.len() * (v == 0) as usize] {
+                data[c * n + i] += t(a, z);
+            }
+        }
+    }
+
+    let peak = peak_kib();
+    let mut hull = 0;
+    let figs: Vec<Figures> = data
+        .chunks_mut(n)
+        .map(|c| figures(c, o.n, o.warmup, peak, &mut hull))
+        .collect();
+    let r = Report {
+        command: vars[0].argv.strings(),
+        names: &names,
+        k,
+        figs: &figs,
+        data: &data,
+    };
+    if let Some(fd) = svg {
+        sys::write_all(fd.as_fd(), &r.svg().0).map_err(|e| Error::sys("write", b"svg", e))?;
+    }
+    let b = if o.json { r.json() } else { r.text() };
+    if let Ok(fd) = out {
+        let _ = sys::write_all(fd.as_fd(), &b.0);
+    }
+    Ok(0)
+}
+
+/// Names of the things started: hull's container and the baselines.
+const VARIANTS: [&str; 3] = ["hull", "floor", "unshare"];
+
+/// The unshare(1) command line for hull's namespaces: the default ones
+/// (bit 0: always), and each optional one hull was asked for.
+const UNSHARE: &[(u32, &CStr)] = &[
+    (0, c"unshare"),
+    (0, c"--fork"),
+    (0, c"--pid"),
+    (0, c"--uts"),
+    (0, c"--mount"),
+    (0, c"--mount-proc"),
+    (g::CLONE_NEWNET, c"--net"),
+    (g::CLONE_NEWIPC, c"--ipc"),
+    (g::CLONE_NEWCGROUP, c"--cgroup"),
+];
+
+/// One start, stamped: launch, wait for the exit (pidfd readable), reap.
+/// Any failure ends the benchmark: timings of failures mean nothing.
+fn once(plan: &mut Plan, cgroup: Option<&Cgroup>, debug: bool) -> Result<(), Error> {
+    let (child, _) = run::launch(plan, cgroup, debug).map_err(|e| Error {
+        code: EXIT_RUNTIME,
+        ..e
+    })?;
+    let _ = sys::wait_readable(child.pidfd.as_fd());
+    sys::stamp(plan.trace, T_EXITED);
+    let status = run::wait_exit(&child)?;
+    sys::stamp(plan.trace, T_REAPED);
+    if status == 0 {
+        return Ok(());
+    }
+    let mut m = Buf::new();
+    m.s("bench: ").b(plan.exe.to_bytes());
+    tpl(
+        &mut m,
+        " failed with exit status \x01; timings of failed starts are not reported",
+        &[status as u64],
+    );
+    Err(Error::new(EXIT_RUNTIME, &m))
+}
+
+fn sat(ns: u64) -> u32 {
+    ns.min(u32::MAX as u64) as u32
+}
+
+/// The figures of one column of samples, in nanoseconds unless said:
+/// `[n, warmup, min, p50, p90, p99, max, mean, stddev, starts per second,
+/// hull's median over this one in thousandths, hull's peak memory in KiB]`.
+/// An unknown figure is `u64::MAX` (JSON null).
+pub type Figures = [u64; 12];
+
+/// Sorts `col` and works out its figures. The first column is hull's:
+/// `hull` keeps its median for the ratios of the next ones.
+pub fn figures(col: &mut [u32], n: u32, warmup: u32, peak: u64, hull: &mut u64) -> Figures {
+    sort(col);
+    let len = col.len().max(1) as u64;
+    let mean = col.iter().map(|&x| x as u64).sum::<u64>() / len;
+    // Squares split into quotient and remainder by n as they are summed, so
+    // neither sum can overflow and the variance comes out exact.
+    let (mut q, mut rem) = (0, 0);
+    for &x in col.iter() {
+        let d2 = (x as u64).abs_diff(mean).saturating_pow(2);
+        q += d2 / len;
+        rem += d2 % len;
+    }
+    let var = q + rem / len;
+    let mut f = [0; 12];
+    f[0] = n as u64;
+    f[1] = warmup as u64;
+    for (i, p) in [0, 50, 90, 99, 100].into_iter().enumerate() {
+        f[2 + i] = pct(col, p);
+    }
+    f[7] = mean;
+    f[8] = isqrt(var);
+    f[9] = 1_000_000_000 / mean.max(1);
+    f[11] = peak;
+    if *hull == 0 {
+        *hull = f[3].max(1);
+    }
+    f[10] = *hull * 1000 / f[3].max(1);
+    f
+}
+
+/// The integer square root, by Newton's method.
+pub fn isqrt(v: u64) -> u64 {
+    let (mut x, mut y) = (v, v.div_ceil(2));
+    while y < x {
+        x = y;
+        y = (x + v / x) / 2;
+    }
+    x
+}
+
+/// The `p`th percentile (0..=100) of sorted data, by nearest rank: the
+/// smallest value with at least p% of the data at or below it.
+pub fn pct(sorted: &[u32], p: usize) -> u64 {
+    let rank = (p * sorted.len()).div_ceil(100).max(1);
+    sorted.get(rank - 1).map_or(0, |&x| x as u64)
+}
+
+/// Heapsort: a few dozen bytes of code, where core's sort costs kilobytes.
+pub fn sort(v: &mut [u32]) {
+    let n = v.len();
+    for i in (0..n / 2).rev() {
+        sift(v, i, n);
+    }
+    for end in (1..n).rev() {
+        v.swap(0, end);
+        sift(v, 0, end);
+    }
+}
+
+fn sift(v: &mut [u32], mut root: usize, end: usize) {
+    loop {
+        let mut c = 2 * root + 1;
+        if c >= end {
+            return;
+        }
+        if c + 1 < end && v[c] < v[c + 1] {
+            c += 1;
+        }
+        if v[root] >= v[c] {
+            return;
+        }
+        v.swap(root, c);
+        root = c;
+    }
+}
+
+/// Histogram bins between min and p99; the last counts what lies above p99.
+pub const BINS: usize = 12;
+
+/// The width of a bin in ns, and the counts (the last one: above p99).
+pub fn histogram(sorted: &[u32], f: &Figures) -> (u64, [u64; BINS + 1]) {
+    let width = (f[5] - f[2]) / BINS as u64 + 1;
+    let mut counts = [0; BINS + 1];
+    for &x in sorted {
+        let x = x as u64;
+        let bin = if x > f[5] {
+            BINS
+        } else {
+            ((x - f[2]) / width) as usize
+        };
+        counts[bin] += 1;
+    }
+    (width, counts)
+}
+
+/// hull's own peak resident memory in KiB (VmHWM), or u64::MAX without /proc.
+fn peak_kib() -> u64 {
+    let flags = OFlags::RDONLY | OFlags::CLOEXEC;
+    let mut buf = [0u8; 4096];
+    let n = match rustix::fs::open(c"/proc/self/status", flags, Mode::empty()) {
+        Ok(fd) => sys::read_full(fd.as_fd(), &mut buf).unwrap_or(0),
+        Err(_) => 0,
+    };
+    let s = &buf[..n];
+    let Some(at) = s.windows(6).position(|w| w == b"VmHWM:") else {
+        return u64::MAX;
+    };
+    let mut k = 0;
+    for &c in &s[at + 6..] {
+        match c {
+            b'0'..=b'9' => k = k * 10 + (c - b'0') as u64,
+            b' ' | b'\t' => {}
+            _ => break,
+        }
+    }
+    k
+}
+
+/// Appends template `t`, taking the next of `args` at each control byte:
+/// `\x01` decimal (`null` for u64::MAX), `\x02` milliseconds from
+/// nanoseconds ("0.812"), `\x03` thousandths ("1.138"), `\x05` skips it.
+/// Templates over [`Figures`] keep the report writers small, where chains
+/// of appends would cost kilobytes.
+pub fn tpl(b: &mut Buf, t: &str, args: &[u64]) {
+    let mut a = args.iter();
+    for &c in t.as_bytes() {
+        if c > 5 {
+            b.0.push(c);
+            continue;
+        }
+        let v = *a.next().unwrap_or(&0);
+        match c {
+            1 if v == u64::MAX => b.s("null"),
+            1 => b.u(v),
+            2 => b.fixed(v / 1000, 3),
+            3 => b.fixed(v, 3),
+            _ => b,
+        };
+    }
+}
+
+/// Starts a line of the terminal report: `name` in a column.
+fn label(b: &mut Buf, name: &str) {
+    let from = b.0.len();
+    b.s("  ").s(name).s(" ");
+    while b.0.len() < from + 24 {
+        b.0.push(b' ');
+    }
+}
+
+/// One variant's figures as JSON members.
+const JSON_FIGURES: &str = "\"n\":\x01,\"warmup\":\x01,\"min\":\x01,\"p50\":\x01,\"p90\":\x01,\"p99\":\x01,\"max\":\x01,\"mean\":\x01,\"stddev\":\x01,\"starts_per_sec\":\x01,\"ratio\":\x03,\"peak_kib\":\x01";
+
+/// Everything measured, ready to print.
+pub struct Report<'a> {
+    pub command: &'a [CString],
+    /// Column names: the variants (hull first), then the phases.
+    pub names: &'a [&'a str],
+    /// How many columns are variants.
+    pub k: usize,
+    /// The figures of each column.
+    pub figs: &'a [Figures],
+    /// The sorted samples, column after column.
+    pub data: &'a [u32],
+}
+
+impl Report<'_> {
+    fn col(&self, c: usize) -> &[u32] {
+        let n = self.data.len() / self.figs.len();
+        &self.data[c * n..][..n]
+    }
+
+    /// The terminal report.
+    pub fn text(&self) -> Buf {
+        let f = &self.figs[0];
+        let mut b = Buf::new();
+        b.s("hull bench:");
+        for a in self.command {
+            b.s(" ").b(a.to_bytes());
+        }
+        tpl(
+            &mut b,
+            "\n  \x01 starts after \x01 warm-up, clone3 to reaped, in ms:\n  min \x02  p50 \x02  p90 \x02  p99 \x02  max \x02\n  mean \x02  stddev \x02  \x01 starts/s",
+            f,
+        );
+        if f[11] != u64::MAX {
+            tpl(&mut b, "  peak memory \x01 KiB", &f[11..]);
+        }
+        b.s("\nphases (median):\n");
+        for c in self.k..self.names.len() {
+            label(&mut b, self.names[c]);
+            tpl(&mut b, "\x02\n", &self.figs[c][3..]);
+        }
+        b.s("histogram:\n");
+        let (width, counts) = histogram(self.col(0), f);
+        let top = counts.iter().max().unwrap_or(&1);
+        for (i, &c) in counts.iter().enumerate() {
+            if i < BINS {
+                tpl(&mut b, "  \x02 ", &[f[2] + i as u64 * width]);
+            } else if c > 0 {
+                tpl(&mut b, " >\x02 ", &f[5..]);
+            } else {
+                break;
+            }
+            for _ in 0..(c * 40).div_ceil(*top) {
+                b.s("#");
+            }
+            tpl(&mut b, " \x01\n", &[c]);
+        }
+        if self.k > 1 {
+            b.s("compare (median, p99; hull's median over each):\n");
+            for c in 0..self.k {
+                label(&mut b, self.names[c]);
+                tpl(
+                    &mut b,
+                    "\x05\x05\x05\x02  \x05\x02  \x05\x05\x05\x05\x03x\n",
+                    &self.figs[c],
+                );
+            }
+        }
+        b
+    }
+
+    /// The same figures as one JSON object (schema in the README).
+    pub fn json(&self) -> Buf {
+        let mut b = Buf::new();
+        b.s("{\"command\":[");
+        for (i, a) in self.command.iter().enumerate() {
+            if i > 0 {
+                b.s(",");
+            }
+            json_str(&mut b, a.to_bytes());
+        }
+        b.s("],\"unit\":\"ns\",");
+        let f = &self.figs[0];
+        tpl(&mut b, JSON_FIGURES, f);
+        b.s(",\"phases\":{");
+        for c in self.k..self.names.len() {
+            tpl(
+                &mut b,
+                ",\"".get((c == self.k) as usize..).unwrap_or(""),
+                &[],
+            );
+            b.s(self.names[c]);
+            tpl(&mut b, "\":\x01", &self.figs[c][3..]);
+        }
+        let (width, counts) = histogram(self.col(0), f);
+        tpl(
+            &mut b,
+            "},\"histogram\":{\"from\":\x01,\"width\":\x01,\"above\":\x01,\"counts\":[",
+            &[f[2], width, counts[BINS]],
+        );
+        for (i, &c) in counts[..BINS].iter().enumerate() {
+            tpl(&mut b, ",\x01".get((i == 0) as usize..).unwrap_or(""), &[c]);
+        }
+        b.s("]},\"compare\":");
+        for c in 1..self.k {
+            b.s(if c == 1 { "{\"" } else { ",\"" })
+                .s(self.names[c])
+                .s("\":{");
+            tpl(&mut b, JSON_FIGURES, &self.figs[c]);
+            b.s("}");
+        }
+        b.s(if self.k > 1 { "}}\n" } else { "null}\n" });
+        b
+    }
+
+    /// A self-contained SVG chart: the latency CDF of each variant, up to
+    /// the largest p99 or twice the largest median, whichever is less (a
+    /// noisy tail would squash the rest).
+    pub fn svg(&self) -> Buf {
+        let vars = &self.figs[..self.k];
+        let lo = vars.iter().map(|f| f[2]).min().unwrap_or(0);
+        let p99 = vars.iter().map(|f| f[5]).max().unwrap_or(0);
+        let p50 = vars.iter().map(|f| f[3]).max().unwrap_or(0);
+        let hi = p99.min(2 * p50).max(lo + 1);
+        let mut cmd = Buf::new();
+        for a in self.command {
+            xml_text(cmd.s(" "), a.to_bytes());
+        }
+        let mut b = Buf::new();
+        b.s("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"400\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"640\" height=\"400\" fill=\"#fff\"/>\n<text x=\"340\" y=\"22\" text-anchor=\"middle\">hull bench:").b(&cmd.0);
+        tpl(
+            &mut b,
+            " (n=\x01)</text>\n<text x=\"340\" y=\"392\" text-anchor=\"middle\">start latency CDF, ms, clone3 to reaped</text>\n",
+            &self.figs[0],
+        );
+        for i in 0..5 {
+            // Grid lines and labels at the quarters of each axis.
+            let (x, y) = (60 + i * 140, 340 - i * 75);
+            tpl(
+                &mut b,
+                "<path stroke=\"#ccc\" d=\"M60 \x01H620M\x01 40V340\"/>\n<text x=\"54\" y=\"\x01\" text-anchor=\"end\">\x01%</text>\n<text x=\"\x01\" y=\"358\" text-anchor=\"middle\">\x02</text>\n",
+                &[y, x, y + 4, i * 25, x, lo + (hi - lo) * i / 4],
+            );
+        }
+        for v in 0..self.k {
+            let color = ["#1f77b4", "#d62728", "#2ca02c"][v % 3];
+            b.s("<polyline fill=\"none\" stroke-width=\"2\" stroke=\"")
+                .s(color)
+                .s("\" points=\"");
+            for q in 0..=100 {
+                let x = pct(self.col(v), q as usize);
+                if x <= hi {
+                    tpl(
+                        &mut b,
+                        "\x01,\x01 ",
+                        &[60 + (x - lo) * 560 / (hi - lo), 340 - q * 3],
+                    );
+                }
+            }
+            tpl(
+                &mut b,
+                "\"/>\n<text x=\"70\" y=\"\x01\" fill=\"",
+                &[60 + 16 * v as u64],
+            );
+            b.s(color).s("\">").s(self.names[v]).s("</text>\n");
+        }
+        b.s("</svg>\n");
+        b
+    }
+}
+
+/// A JSON string: quotes, backslashes and control bytes escaped.
+pub fn json_str(b: &mut Buf, s: &[u8]) {
+    b.s("\"");
+    for &c in s {
+        if c == b'"' || c == b'\\' {
+            b.s("\\");
+        }
+        if c < 0x20 {
+            tpl(b, "\\u00\x01\x01", &[c as u64 >> 4, 0]);
+            b.0.pop();
+            b.0.push(b"0123456789abcdef"[c as usize & 15]);
+        } else {
+            b.0.push(c);
+        }
+    }
+    b.s("\"");
+}
+
+/// Text for an XML element: `&`, `<` and `>` as entities.
+pub fn xml_text(b: &mut Buf, s: &[u8]) {
+    for &c in s {
+        match c {
+            b'&' => b.s("&amp;"),
+            b'<' => b.s("&lt;"),
+            b'>' => b.s("&gt;"),
+            _ => b.b(&[c]),
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorts() {
+        let mut v = vec![5, 3, 9, 1, 1, 8, 0, 7];
+        sort(&mut v);
+        assert_eq!(v, [0, 1, 1, 3, 5, 7, 8, 9]);
+        let mut v: Vec<u32> = (0..1000).map(|i| (i * 7919) % 1009).collect();
+        let mut w = v.clone();
+        sort(&mut v);
+        w.sort();
+        assert_eq!(v, w);
+        sort(&mut []);
+    }
+
+    #[test]
+    fn percentiles_by_nearest_rank() {
+        let v: Vec<u32> = (1..=100).collect();
+        assert_eq!((pct(&v, 0), pct(&v, 50), pct(&v, 99)), (1, 50, 99));
+        assert_eq!(pct(&v, 100), 100);
+        let v = [10, 20, 30, 40];
+        assert_eq!((pct(&v, 50), pct(&v, 90), pct(&v, 99)), (20, 40, 40));
+        assert_eq!(pct(&[7], 50), 7);
+        assert_eq!(pct(&[], 50), 0);
+    }
+
+    #[test]
+    fn square_roots() {
+        for v in [0u64, 1, 2, 3, 4, 15, 16, 17, 1 << 40, u32::MAX as u64 * 7] {
+            let r = isqrt(v);
+            assert!(r * r <= v && (r + 1) * (r + 1) > v, "isqrt({v}) = {r}");
+        }
+    }
+
+    #[test]
+    fn figures_of_a_column() {
+        let mut v = vec![9, 2, 4, 4, 4, 5, 5, 7];
+        let mut hull = 0;
+        let f = figures(&mut v, 8, 3, 100, &mut hull);
+        assert_eq!(v, [2, 4, 4, 4, 5, 5, 7, 9]);
+        // n, warmup, min, p50, p90, p99, max, mean, stddev, starts/s, ratio, peak
+        assert_eq!(f, [8, 3, 2, 4, 9, 9, 9, 5, 2, 200_000_000, 1000, 100]);
+        let mut v = vec![8; 3];
+        assert_eq!(figures(&mut v, 3, 0, 0, &mut hull)[10], 500);
+        let mut v = vec![u32::MAX; 3];
+        let f = figures(&mut v, 3, 0, u64::MAX, &mut 0);
+        assert_eq!((f[7], f[8], f[11]), (u32::MAX as u64, 0, u64::MAX));
+    }
+
+    #[test]
+    fn histogram_bins_to_p99_and_counts_the_rest() {
+        let mut v: Vec<u32> = (0..100).collect();
+        let f = figures(&mut v, 100, 0, 0, &mut 0);
+        let (width, counts) = histogram(&v, &f);
+        assert_eq!(width, 99 / 12 + 1);
+        assert_eq!(counts.iter().sum::<u64>(), 100);
+        assert_eq!((counts[0], counts[BINS]), (9, 1));
+    }
+
+    #[test]
+    fn templates_and_escapes() {
+        let mut b = Buf::new();
+        tpl(
+            &mut b,
+            "a\x01 b\x02 c\x03 \x05d\x01",
+            &[7, 1_234_567, 1138, 9, u64::MAX],
+        );
+        assert_eq!(b.as_bytes(), b"a7 b1.234 c1.138 dnull");
+        let mut b = Buf::new();
+        json_str(&mut b, b"a\"b\\c\n\x1f");
+        assert_eq!(b.as_bytes(), br#""a\"b\\c\u000a\u001f""#);
+        let mut b = Buf::new();
+        xml_text(&mut b, b"a<b>&c");
+        assert_eq!(b.as_bytes(), b"a&lt;b&gt;&amp;c");
+    }
+
+    /// Two variants of 50 samples each, and two phases.
+    fn report(f: impl FnOnce(&Report)) {
+        let mut data: Vec<u32> = (0..50).map(|i| 800_000 + i * 1000).collect();
+        data.extend((0..50).map(|i| 700_000 + i * 1000));
+        data.extend([1000; 50]);
+        data.extend([3000; 50]);
+        let mut hull = 0;
+        let figs: Vec<Figures> = data
+            .chunks_mut(50)
+            .map(|c| figures(c, 50, 2, 120, &mut hull))
+            .collect();
+        let command = [CString::from(c"/bin/true"), CString::from(c"a\"<b")];
+        f(&Report {
+            command: &command,
+            names: &["hull", "floor", "clone3", "reap"],
+            k: 2,
+            figs: &figs,
+            data: &data,
+        });
+    }
+
+    #[test]
+    fn json_report() {
+        report(|r| {
+            let j = String::from_utf8(r.json().0).unwrap();
+            let figures = r#""n":50,"warmup":2,"min":800000,"p50":824000,"p90":844000,"p99":849000,"max":849000,"mean":824500,"stddev":14430,"starts_per_sec":1212,"ratio":1.000,"peak_kib":120"#;
+            let head = format!(
+                r#"{{"command":["/bin/true","a\"<b"],"unit":"ns",{figures},"phases":{{"clone3":1000,"reap":3000}},"histogram":{{"from":800000,"width":4084,"above":0,"counts":[5,4,4,4,4,4,4,4,4,4,4,5]}},"compare":{{"floor":{{"#
+            );
+            assert!(j.starts_with(&head), "{j}");
+            assert!(
+                j.ends_with(
+                    r#""ratio":1.138,"peak_kib":120}}}
+"#
+                ),
+                "{j}"
+            );
+        });
+    }
+
+    #[test]
+    fn text_report() {
+        report(|r| {
+            let t = String::from_utf8(r.text().0).unwrap();
+            assert!(t.starts_with("hull bench: /bin/true a\"<b\n  50 starts after 2 warm-up, clone3 to reaped, in ms:\n  min 0.800  p50 0.824  p90 0.844  p99 0.849  max 0.849\n  mean 0.824  stddev 0.014  1212 starts/s  peak memory 120 KiB\nphases (median):\n  clone3                0.001\n  reap                  0.003\nhistogram:\n  0.800 ######################################## 5\n"), "{t}");
+            assert!(
+                t.contains("\n  0.844 ######################################## 5\ncompare"),
+                "{t}"
+            );
+            assert!(t.ends_with("compare (median, p99; hull's median over each):\n  hull                  0.824  0.849  1.000x\n  floor                 0.724  0.749  1.138x\n"), "{t}");
+        });
+    }
+
+    #[test]
+    fn svg_report() {
+        report(|r| {
+            let s = String::from_utf8(r.svg().0).unwrap();
+            assert!(
+                s.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""),
+                "{s}"
+            );
+            assert!(s.contains("hull bench: /bin/true a\"&lt;b (n=50)"), "{s}");
+            assert_eq!(s.matches("<polyline").count(), 2);
+            assert!(s.ends_with("</svg>\n"));
+        });
+    }
+}
