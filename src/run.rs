@@ -338,7 +338,7 @@ fn clone_error(plan: &Plan, e: Errno) -> Error {
     let mut m = Buf::new();
     m.s("clone3: ").s(strerror(e));
     if e == Errno::PERM {
-        m.s(" (creating namespaces needs root, or CAP_SYS_ADMIN)");
+        m.s(" (namespaces need root, or user namespaces the kernel allows)");
     } else if e == Errno::NOSPC || e == Errno::AGAIN {
         m.s(" (a namespace or process limit was reached)");
     }
