@@ -20,6 +20,8 @@ const SCENARIOS: &[&str] = &[
     "not-found",
     "check",
     "rootfs-initramfs",
+    "rootless",
+    "rootless-rootfs",
 ];
 
 /// The exit status vm.py uses for "cannot get the packages here".

@@ -85,5 +85,20 @@ expect rootfs-initramfs "inside|2|rc=0" "$(out hull run --rootfs /tmp/r sh -c '
     $B ls /.. /proc/1/root/ | $B grep -c marker
     for p in /init /../init /proc/1/root/init; do $B test -e $p && echo HOST-VISIBLE $p; done; true')"
 
+# Rootless: uid 1000, with no capability, starts a container; hull makes a
+# user namespace of its own (it is root inside, nobody outside), in the same
+# clone3. su needs a passwd entry, so this comes last, after every scenario
+# that wants no /etc.
+mkdir /etc
+echo 'user:x:1000:1000::/tmp:/bin/sh' >/etc/passwd
+echo 'user:x:1000:' >/etc/group
+expect rootless "1000 0000000000000000|0 container 1 0 1000 1|rc=0" \
+    "$(out su -s /bin/sh user -c 'echo $(id -u) $(sed -n "s/^CapEff:\t//p" /proc/self/status); hull run sh -c "echo \$(id -u) \$(hostname) \$\$ \$(cat /proc/self/uid_map)"')"
+
+# ...and with --rootfs: the initramfs fallback (MS_MOVE + chroot) done by
+# root of a user namespace, over mounts it inherited locked from the host.
+expect rootless-rootfs "inside 0|rc=0" \
+    "$(out su -s /bin/sh user -c 'hull run --rootfs /tmp/r /bin/busybox sh -c "B=/bin/busybox; echo \$(\$B cat /marker) \$(\$B id -u); \$B test -e /init && echo HOST-VISIBLE; true"')"
+
 echo HULL-VM-DONE
 poweroff -f
