@@ -234,7 +234,7 @@ pub fn run_option<'a>(spec: &mut Spec, opt: &Opt<'a>, a: &mut Args<'a>) -> Resul
             }
         }
         // --uid-map --gid-map --map-user --map-group
-        17.. => userns::option(spec, opt.name, v)?,
+        17.. => userns::option(spec, opt, v)?,
         i => {
             // A resource limit (or --cgroup-parent, the last).
             let (parse, want) = LIMITS[i - 11];
@@ -396,7 +396,7 @@ const LIMITS: [(Parser, &str); 6] = [
 ];
 const SIZE: &str = "a size: bytes, or with k, m or g";
 
-fn bad(opt: &Opt<'_>, v: &[u8], want: &str) -> Error {
+pub fn bad(opt: &Opt<'_>, v: &[u8], want: &str) -> Error {
     Error::usage(
         Buf::new()
             .b(opt.name)
@@ -794,12 +794,18 @@ mod tests {
         assert_eq!(s.id_maps[0].len(), 2);
         let e = run(&["--uid-map", "0:1", "id"]).unwrap_err();
         assert_eq!((e.code, e.usage), (125, true));
-        assert_eq!(msg(e), "--uid-map '0:1': not CONTAINER:HOST:COUNT");
+        assert_eq!(
+            msg(e),
+            "--uid-map: invalid value '0:1' (expected CONTAINER:HOST:COUNT)"
+        );
         let e = run(&["--uid-map", "0:1:5", "--uid-map", "1:10:1", "id"]).unwrap_err();
-        assert_eq!(msg(e), "--uid-map '1:10:1' overlaps an earlier range");
+        assert_eq!(
+            msg(e),
+            "--uid-map: invalid value '1:10:1' (expected a range that overlaps no earlier one)"
+        );
         assert_eq!(
             msg(run(&["--map-user", "root", "id"]).unwrap_err()),
-            "--map-user 'root': not an id"
+            "--map-user: invalid value 'root' (expected a numeric id)"
         );
         assert_eq!(
             msg(run(&["--userns=1", "id"]).unwrap_err()),

@@ -831,8 +831,9 @@ mod tests {
         assert!(text.contains("|CLONE_NEWUSER|CLONE_PIDFD"), "{text}");
         assert!(text.contains("  2. wait for the parent \n"), "{text}");
         // Root with ranges: it becomes the container's ids right away.
-        userns::option(&mut s, b"--uid-map", b"0:100000:65536").unwrap();
-        userns::option(&mut s, b"--map-group", b"7").unwrap();
+        let opt = |name| crate::cli::Opt { name, inline: None };
+        userns::option(&mut s, &opt(b"--uid-map"), b"0:100000:65536").unwrap();
+        userns::option(&mut s, &opt(b"--map-group"), b"7").unwrap();
         let p = plan(&s).unwrap();
         assert_eq!(p.ops[1..3], [Op::AwaitParent, Op::User(0, 7)]);
     }

@@ -13,8 +13,9 @@
 //! before cloning, so a map that could not be written is refused with one
 //! line and nothing is started.
 
+use crate::cli::{Opt, bad, tok};
 use crate::error::{EXIT_RUNTIME, Error};
-use crate::out::Buf;
+use crate::out::{Buf, parse_u64};
 use crate::plan::{Op, cstring};
 use crate::spec::{IdMap, Spec};
 use crate::sys::Errno;
@@ -32,53 +33,44 @@ pub const INVOKER: u32 = u32::MAX;
 /// 4294967295. No id may be mapped twice, inside or outside, as the kernel
 /// would refuse. (More than 340 lines, the kernel's limit, fail when
 /// written.) Any map asks for a user namespace.
-pub fn option(spec: &mut Spec, flag: &[u8], v: &[u8]) -> Result<(), Error> {
-    let single = flag[2] == b'm';
-    let n = if single { 1 } else { 3 };
-    let mut x = [0u64, INVOKER as u64, 1];
-    let (mut k, mut digits, mut ok) = (0, 0, true);
-    for &c in v {
-        if c == b':' && digits > 0 && k + 1 < n {
-            k += 1;
-            digits = 0;
-            x[k] = 0;
-        } else if c.is_ascii_digit() && x[k] < 1 << 32 {
-            x[k] = x[k] * 10 + (c - b'0') as u64;
-            digits += 1;
-        } else {
-            ok = false;
+pub fn option(spec: &mut Spec, opt: &Opt<'_>, v: &[u8]) -> Result<(), Error> {
+    let single = opt.name[2] == b'm';
+    let mut rest = v;
+    let mut x = [0, INVOKER as u64, 1];
+    let mut ok = true;
+    for slot in &mut x[..if single { 1 } else { 3 }] {
+        match parse_u64(tok(&mut rest, b':')) {
+            Some(n) => *slot = n,
+            None => ok = false,
         }
     }
+    // (--map-user's x[1] is INVOKER, one past the last id: let it be.)
     let top = u32::MAX as u64;
+    ok &= rest.is_empty() && x[2] > 0 && x[0] + x[2] <= top && x[1] + x[2] <= top + single as u64;
     let new = IdMap {
         inside: x[0] as u32,
         outside: x[1] as u32,
         count: x[2] as u32,
     };
     // "--gid-map" and "--map-group" have a g; the uid options do not.
-    let maps = &mut spec.id_maps[!flag.contains(&b'g') as usize];
-    let mut m = Buf::new();
-    m.b(flag).s(" '").b(v);
-    if !ok || digits == 0 || k + 1 != n || x[2] == 0 || x[0] + x[2] > top
-        // (--map-user's x[1] is INVOKER, one past the last id: let it be.)
-        || x[1] + x[2] > top + single as u64
-    {
-        m.s(if single {
-            "': not an id"
+    let maps = &mut spec.id_maps[!opt.name.contains(&b'g') as usize];
+    let want = if !ok {
+        if single {
+            "a numeric id"
         } else {
-            "': not CONTAINER:HOST:COUNT"
-        });
+            "CONTAINER:HOST:COUNT"
+        }
     } else if maps.iter().any(|o| {
         overlap(new.inside, o.inside, new.count, o.count)
             || overlap(new.outside, o.outside, new.count, o.count)
     }) {
-        m.s("' overlaps an earlier range");
+        "a range that overlaps no earlier one"
     } else {
         maps.push(new);
         spec.userns = true;
         return Ok(());
-    }
-    Err(Error::usage(&m))
+    };
+    Err(bad(opt, v, want))
 }
 
 fn overlap(a: u32, b: u32, an: u32, bn: u32) -> bool {
@@ -272,7 +264,11 @@ mod tests {
     fn opts(args: &[(&str, &str)]) -> Result<Spec, Error> {
         let mut s = spec();
         for (flag, v) in args {
-            option(&mut s, flag.as_bytes(), v.as_bytes())?;
+            let opt = Opt {
+                name: flag.as_bytes(),
+                inline: None,
+            };
+            option(&mut s, &opt, v.as_bytes())?;
         }
         Ok(s)
     }
@@ -320,13 +316,16 @@ mod tests {
             assert_eq!((e.code, e.usage), (125, true), "{bad}");
             assert_eq!(
                 msg(e),
-                format!("--gid-map '{bad}': not CONTAINER:HOST:COUNT")
+                format!("--gid-map: invalid value '{bad}' (expected CONTAINER:HOST:COUNT)")
             );
         }
         for bad in ["", "x", "1:2", "4294967295", "-1", "1 "] {
             let e = opts(&[("--map-user", bad)]).unwrap_err();
             assert_eq!(e.code, 125, "{bad}");
-            assert!(msg(e).starts_with(&format!("--map-user '{bad}': not ")));
+            assert_eq!(
+                msg(e),
+                format!("--map-user: invalid value '{bad}' (expected a numeric id)")
+            );
         }
         assert!(opts(&[("--map-user", "4294967294")]).is_ok());
     }
@@ -342,12 +341,12 @@ mod tests {
         ]);
         assert_eq!(
             msg(e.unwrap_err()),
-            "--uid-map '65535:1000:1' overlaps an earlier range"
+            "--uid-map: invalid value '65535:1000:1' (expected a range that overlaps no earlier one)"
         );
         let e = opts(&[("--gid-map", "0:1000:10"), ("--gid-map", "10:1009:1")]);
         assert_eq!(
             msg(e.unwrap_err()),
-            "--gid-map '10:1009:1' overlaps an earlier range"
+            "--gid-map: invalid value '10:1009:1' (expected a range that overlaps no earlier one)"
         );
         // Adjacent ranges are fine; a later one is checked against all.
         let e = opts(&[
@@ -357,13 +356,13 @@ mod tests {
         ]);
         assert_eq!(
             msg(e.unwrap_err()),
-            "--uid-map '100:5:1' overlaps an earlier range"
+            "--uid-map: invalid value '100:5:1' (expected a range that overlaps no earlier one)"
         );
         // --map-user is a line of the uid map: it overlaps like one.
         let e = opts(&[("--uid-map", "0:100000:10"), ("--map-user", "5")]);
         assert_eq!(
             msg(e.unwrap_err()),
-            "--map-user '5' overlaps an earlier range"
+            "--map-user: invalid value '5' (expected a range that overlaps no earlier one)"
         );
         // Near the top of the id space, without overflow.
         let e = opts(&[

@@ -292,15 +292,15 @@ fn refused_maps_are_one_line_125_and_nothing_is_cloned() {
         ),
         (
             &["run", "--uid-map", "0:100000", "true"],
-            "hull: --uid-map '0:100000': not CONTAINER:HOST:COUNT\n",
+            "hull: --uid-map: invalid value '0:100000' (expected CONTAINER:HOST:COUNT)\n",
         ),
         (
             &["run", "--uid-map", "0:1:10", "--uid-map", "5:100:1", "true"],
-            "hull: --uid-map '5:100:1' overlaps an earlier range\n",
+            "hull: --uid-map: invalid value '5:100:1' (expected a range that overlaps no earlier one)\n",
         ),
         (
             &["run", "--map-user", "x", "true"],
-            "hull: --map-user 'x': not an id\n",
+            "hull: --map-user: invalid value 'x' (expected a numeric id)\n",
         ),
     ];
     for (args, want) in cases {
@@ -318,7 +318,11 @@ fn refused_maps_are_one_line_125_and_nothing_is_cloned() {
     // Root is refused the same malformed and overlapping maps.
     let o = run(&["run", "--gid-map", "1:2:3:4", "true"]);
     assert_eq!(o.status.code(), Some(125));
-    assert!(stderr(&o).starts_with("hull: --gid-map '1:2:3:4': not CONTAINER:HOST:COUNT\n"));
+    assert!(
+        stderr(&o).starts_with(
+            "hull: --gid-map: invalid value '1:2:3:4' (expected CONTAINER:HOST:COUNT)\n"
+        )
+    );
 }
 
 #[test]
