@@ -19,12 +19,11 @@ use crate::cli::tok;
 use crate::error::{EXIT_RUNTIME, Error};
 use crate::out::{Buf, eprint, parse_u64};
 use crate::plan::cstring;
-use crate::rootfs::read_file;
+use crate::rootfs::{read_file, write_file};
 use crate::run::debug;
 use crate::spec::{CPU_PERIOD, CPU_QUOTA, CPU_WEIGHT, Limits, MEMORY, MEMORY_SWAP, PIDS};
-use crate::sys::{self, AsFd, Errno, OwnedFd};
+use crate::sys::{Errno, OwnedFd};
 use alloc::vec::Vec;
-use rustix::fs::{Mode, OFlags};
 
 /// The controllers hull may need; indexes into this are controller ids.
 pub const CONTROLLERS: [&[u8]; 3] = [b"memory", b"pids", b"cpu"];
@@ -227,13 +226,7 @@ impl Cgroup {
         path.push(b'/');
         path.extend_from_slice(name.as_bytes());
         let r = match data {
-            Some(d) => rustix::fs::open(
-                cstring(path.clone()).as_c_str(),
-                OFlags::WRONLY | OFlags::CLOEXEC,
-                Mode::empty(),
-            )
-            .and_then(|f| sys::write_all(f.as_fd(), d))
-            .map(|()| Vec::new()),
+            Some(d) => write_file(&path, d).map(|()| Vec::new()),
             None => read_file(&path),
         };
         let verb = if data.is_some() { "write" } else { "read" };

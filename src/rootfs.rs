@@ -108,6 +108,17 @@ pub fn locate(root: Option<&Root>, dst: &[u8]) -> Result<Target, Error> {
     }
 }
 
+/// Writes all of `data` to the existing file `path` (a cgroup or /proc
+/// file: a map or a limit, which the kernel takes in one write).
+pub fn write_file(path: &[u8], data: &[u8]) -> sys::Result<()> {
+    let fd = rustix::fs::open(
+        cstring(path.to_vec()).as_c_str(),
+        OFlags::WRONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    sys::write_all(fd.as_fd(), data)
+}
+
 /// Reads a whole (small) file.
 pub fn read_file(path: &[u8]) -> sys::Result<Vec<u8>> {
     let fd = rustix::fs::open(

@@ -16,12 +16,10 @@
 use crate::cli::{Opt, bad, tok};
 use crate::error::{EXIT_RUNTIME, Error};
 use crate::out::{Buf, parse_u64};
-use crate::plan::{Op, cstring};
+use crate::plan::Op;
 use crate::spec::{IdMap, Spec};
 use crate::sys::Errno;
 use alloc::vec::Vec;
-use core::ffi::CStr;
-use rustix::fs::{Mode, OFlags};
 
 /// The `outside` of a `--map-user`/`--map-group` line: the invoker's own
 /// id, filled in at run time. (uid_t)-1, which is never an id.
@@ -87,7 +85,7 @@ fn range(b: &mut Buf, m: &IdMap, sep: u8) {
 }
 
 /// The files under `/proc/PID` the parent writes, in the order it must.
-pub const FILES: [&CStr; 3] = [c"setgroups", c"gid_map", c"uid_map"];
+pub const FILES: [&str; 3] = ["setgroups", "gid_map", "uid_map"];
 
 /// What the parent writes for the child's user namespace: the whole
 /// content of each of [`FILES`] (the kernel takes a map only in a single
@@ -181,29 +179,12 @@ pub fn maps(spec: &Spec, euid: u32, egid: u32) -> Result<Option<Maps>, Error> {
 /// Writes the maps for child `pid`, which is waiting at `Op::AwaitParent`.
 /// Runs in the parent, after the clone.
 pub fn write(maps: &Maps, pid: i32) -> Result<(), Error> {
-    let mut dir = Buf::new();
-    dir.s("/proc/").u(pid as u64);
-    let dir = rustix::fs::open(
-        cstring(dir.0).as_c_str(),
-        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    );
     for (name, text) in FILES.iter().zip(maps) {
-        if text.is_empty() {
-            continue;
-        }
-        let r = match &dir {
-            Ok(d) => rustix::fs::openat(d, *name, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())
-                // One write: the kernel takes a map only whole.
-                .and_then(|f| rustix::io::write(&f, text)),
-            Err(e) => Err(*e),
-        };
-        if r != Ok(text.len()) {
-            return Err(Error::sys(
-                "write",
-                name.to_bytes(),
-                r.err().unwrap_or(Errno::IO),
-            ));
+        if !text.is_empty() {
+            let mut path = Buf::new();
+            path.s("/proc/").u(pid as u64).s("/").s(name);
+            crate::rootfs::write_file(&path.0, text)
+                .map_err(|e| Error::sys("write", &path.0, e))?;
         }
     }
     Ok(())
