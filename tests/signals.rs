@@ -656,7 +656,7 @@ fn the_terminal_is_restored_when_the_stop_timeout_kills() {
     // The shell's child that is hull (stty runs first, and a fork shows
     // the shell's exe until it execs).
     let mut hull_pid = 0;
-    for _ in 0..500 {
+    for _ in 0..POLLS {
         if let Some(&p) = children(shell).iter().find(|&&p| {
             std::fs::read_link(format!("/proc/{p}/exe")).is_ok_and(|e| e.ends_with("hull"))
         }) {
@@ -669,7 +669,7 @@ fn the_terminal_is_restored_when_the_stop_timeout_kills() {
     wait_for_exec(wait_for_child(hull_pid), "sleep");
     kill(hull_pid, "TERM");
     tm.wait_line("rc=137");
-    for _ in 0..500 {
+    for _ in 0..POLLS {
         if std::fs::metadata(format!("{d}/after")).is_ok_and(|m| m.len() > 0) {
             break;
         }

@@ -88,21 +88,27 @@ pub fn children(pid: u32) -> Vec<u32> {
         .collect()
 }
 
+/// How many 10 ms polls a wait for an event may take before the test gives
+/// up: a guard against hanging, not a timing assertion. Generous, because
+/// a loaded 2-core machine can stall a fork and exec for seconds.
+pub const POLLS: u32 = 3000;
+
 /// Waits (bounded) until `pid` has a child, and returns it.
 pub fn wait_for_child(pid: u32) -> u32 {
-    for _ in 0..500 {
+    for _ in 0..POLLS {
         if let Some(&c) = children(pid).first() {
             return c;
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    panic!("process {pid} never got a child");
+    let alive = std::path::Path::new(&format!("/proc/{pid}")).exists();
+    panic!("process {pid} never got a child (still alive: {alive})");
 }
 
 /// Waits (bounded) until `/proc/<pid>/cmdline` starts with `argv0`, i.e. the
 /// child has exec'd.
 pub fn wait_for_exec(pid: u32, argv0: &str) {
-    for _ in 0..500 {
+    for _ in 0..POLLS {
         let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
         if cmd.split(|&b| b == 0).next() == Some(argv0.as_bytes()) {
             return;
