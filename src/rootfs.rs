@@ -37,16 +37,28 @@ pub fn open(path: &[u8], what: &str) -> Result<Root, Error> {
     Ok(Root { fd, path, dir })
 }
 
-/// The path of an open file (`name` in errors), from `/proc/self/fd/N`:
-/// --rootfs and volumes need the host's /proc.
+/// The path of an open file (`name` in errors), from `/proc/self/fd/N`;
+/// for a directory, where `getcwd` finds it when /proc is not mounted (early
+/// boot): then volumes onto files still need the host's /proc.
 fn real_path(fd: BorrowedFd<'_>, name: &[u8]) -> Result<Vec<u8>, Error> {
     let mut link = Buf::new();
     link.s("/proc/self/fd/")
         .u(sys::AsRawFd::as_raw_fd(&fd) as u64);
     let mut buf = [0u8; 4096];
-    let n = rustix::fs::readlinkat_raw(rustix::fs::CWD, cstring(link.0).as_c_str(), &mut buf[..])
-        .map_err(|e| Error::sys("find the real path (through /proc/self/fd) of", name, e))?;
-    Ok(buf[..n].to_vec())
+    match rustix::fs::readlinkat_raw(rustix::fs::CWD, cstring(link.0).as_c_str(), &mut buf[..]) {
+        Ok(n) => Ok(buf[..n].to_vec()),
+        Err(e) => dir_path(fd, &mut buf)
+            .map_err(|_| Error::sys("find the real path (through /proc/self/fd) of", name, e)),
+    }
+}
+
+/// A directory's path: fchdir there, getcwd, and back to where hull was.
+fn dir_path(dir: BorrowedFd<'_>, buf: &mut [u8]) -> sys::Result<Vec<u8>> {
+    let here = rustix::fs::open(c".", OFlags::PATH | OFlags::CLOEXEC, Mode::empty())?;
+    rustix::process::fchdir(dir)?;
+    let path = sys::getcwd(buf).map(|p| p.to_vec());
+    rustix::process::fchdir(&here)?;
+    path
 }
 
 /// Opens `path` inside `root` (or on the host) as an `O_PATH` fd.

@@ -105,3 +105,26 @@ fn run_works_with_an_empty_environment() {
     let n: u32 = l.next().unwrap().parse().unwrap();
     assert!(n <= 3, "the container saw an environment: {out}");
 }
+
+#[test]
+fn rootfs_works_without_proc_in_the_host() {
+    let t = "rootfs_works_without_proc_in_the_host";
+    if !need_root(t) || !need_tool(t, "unshare") {
+        return;
+    }
+    let Some(root) = Rootfs::new("noproc") else {
+        return;
+    };
+    // Early boot before /proc is mounted: the rootfs's real path cannot come
+    // from /proc/self/fd; hull finds it with fchdir + getcwd.
+    let o = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c"])
+        .arg("umount -l /proc && exec \"$0\" run --rootfs \"$1\" /bin/sh -c 'cat /ROOTFS_MARKER; echo $$; test -e /proc/1/stat && echo proc'")
+        .arg(env!("CARGO_BIN_EXE_hull"))
+        .arg(root.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "rootfs\n1\nproc\n");
+}

@@ -14,6 +14,7 @@ const SCENARIOS: &[&str] = &[
     "no-host-proc-after",
     "empty-env",
     "no-etc",
+    "rootfs-no-host-proc",
     "check-no-proc",
     "hostname-pid1",
     "exit-code",

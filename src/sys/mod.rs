@@ -225,6 +225,16 @@ pub fn clone(flags: u64, cgroup: Option<BorrowedFd<'_>>) -> Result<Fork> {
     }
 }
 
+/// `getcwd(2)` into `buf`: the current directory's path, without the NUL.
+/// A syscall of its own, so it needs no /proc (rustix's wants alloc).
+pub fn getcwd(buf: &mut [u8]) -> Result<&[u8]> {
+    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
+    let r = unsafe { raw::syscall2(raw::SYS_GETCWD, buf.as_mut_ptr() as usize, buf.len()) };
+    // The length includes the NUL.
+    let n = raw::check(r)?;
+    Ok(&buf[..n.saturating_sub(1)])
+}
+
 /// Probes for `clone3(2)` without creating anything: a NULL argument of size
 /// 0 is refused with EINVAL by a kernel that has the call (the size check
 /// comes first), ENOSYS where it does not (or a seccomp filter says so).

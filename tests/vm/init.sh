@@ -54,6 +54,13 @@ expect no-host-proc-after "absent" "$(test -e /proc/self && echo present || echo
 expect empty-env "rc=0" "$(out env -i /bin/hull run --env-host env)"
 expect no-etc "no-etc|rc=0" "$(out env -i /bin/hull run sh -c 'test -e /etc || echo no-etc')"
 
+# --rootfs with no /proc (nor /sys, nor devtmpfs) in the host: what hull
+# would mask or bind from there is absent, and it still starts.
+mkdir -p /tmp/r0/bin /tmp/r0/proc /tmp/r0/dev /tmp/r0/sys
+cp /bin/busybox /tmp/r0/bin/busybox
+expect rootfs-no-host-proc "container 1 proc|rc=0" \
+    "$(out hull run --rootfs /tmp/r0 /bin/busybox sh -c 'B=/bin/busybox; echo $($B hostname) $$ $($B test -e /proc/1/stat && echo proc)')"
+
 expect check-no-proc "clone3: yes|/proc: not mounted|namespaces, user namespaces, cgroup: unknown (no /proc)|rc=0" \
     "$(out hull check)"
 
