@@ -105,7 +105,13 @@ fn apply(op: &Op, channel: BorrowedFd<'_>) -> sys::Result<()> {
             }
             Ok(())
         }
-        Op::NewSession => rustix::process::setsid().map(|_| ()),
+        Op::NewSession => rustix::process::setsid().map(drop),
+        Op::LeaveTerminal => match sys::leave_terminal() {
+            Ok(()) => rustix::process::setpgid(None, None),
+            // /dev/tty is not what it should be (a volume over /dev, a host
+            // without it): a session of its own leaves the terminal too.
+            Err(_) => rustix::process::setsid().map(drop),
+        },
         Op::Terminal(size) => {
             let (master, slave) = sys::open_pty()?;
             // Sized before the command starts, so it never sees 0x0.

@@ -33,7 +33,7 @@ usage: hull run [OPTIONS] [--] COMMAND [ARG...]
 
 Runs COMMAND as PID 1 in new UTS, PID and mount namespaces, with the mount
 tree made private, its own hostname, a fresh /proc, docker's default
-capabilities and a cleared environment, in a new session. hull passes
+capabilities and a cleared environment, with no controlling tty. hull passes
 signals on to it; it dies with hull.
 
 options:

@@ -63,9 +63,14 @@ pub enum Op {
     /// (id maps, a cgroup join) and sent one byte on the channel. A plan
     /// holds at most one, placed before the first step that depends on it.
     AwaitParent,
-    /// `setsid()`: a session of its own, so the container cannot reach the
-    /// host's terminal with TIOCSTI (CVE-2017-5226), and can take a pty.
+    /// `-t`: `setsid()`: a session of its own, which can take a pty.
     NewSession,
+    /// Without `-t`: leave the controlling terminal (`ioctl(TIOCNOTTY)` on
+    /// `/dev/tty`), so the container cannot reach the host's terminal with
+    /// TIOCSTI (CVE-2017-5226); then `setpgid(0, 0)`, so that keys on that
+    /// terminal signal hull (which forwards them), not the container too.
+    /// `setsid()` if the terminal cannot be left that way.
+    LeaveTerminal,
     /// `-t`: open `/dev/ptmx` (the container's own devpts with a rootfs, so
     /// `tty` names a /dev/pts entry that exists inside; else the host's),
     /// unlock it, size it (rows, columns, pixels: set at run time), send the
@@ -106,6 +111,7 @@ impl Op {
         match self {
             Op::DieWithParent => ("prctl PR_SET_PDEATHSIG", b"SIGKILL"),
             Op::NewSession => ("setsid", b""),
+            Op::LeaveTerminal => ("leave the terminal: ioctl TIOCNOTTY", b"/dev/tty"),
             Op::Terminal(_) => ("open a pty:", b"/dev/ptmx"),
             Op::Init => ("init: fork", b"PID 2"),
             Op::OwnGroup { foreground } => (
@@ -515,12 +521,16 @@ impl Plan {
         // After the switch of root: the workdir is a path inside the container.
         let dir = spec.workdir.clone().unwrap_or_else(|| b"/".to_vec());
         o.push(Op::Chdir(cstring(dir)));
-        // Always: the container must not share the host's session and terminal.
-        o.push(Op::NewSession);
+        // Always: the container must not keep the host's terminal.
         if spec.tty {
             // After setsid: only a session leader with no terminal can take
             // one; after the switch of root, to open the container's ptmx.
+            o.push(Op::NewSession);
             o.push(Op::Terminal([0; 4]));
+        } else {
+            // Not setsid: with CONFIG_SCHED_AUTOGROUP, every new session is
+            // also a new scheduler group, built and torn down per start.
+            o.push(Op::LeaveTerminal);
         }
         if !spec.privileged {
             // While we still hold CAP_SETPCAP (a non-root uid loses it).
@@ -717,7 +727,7 @@ mod tests {
         );
         assert!(!ops[n].optional());
         assert_eq!(ops[n], Op::Chdir(c"/".into()));
-        assert_eq!(ops[n + 1], Op::NewSession);
+        assert_eq!(ops[n + 1], Op::LeaveTerminal);
         assert_eq!(ops[n + 2], Op::DropBounding(DEFAULT_CAPS));
         assert_eq!(ops[n + 3], Op::Caps(DEFAULT_CAPS));
         assert_eq!(ops.len(), n + 4);
@@ -780,7 +790,7 @@ mod tests {
         let pivot = at("switch root: pivot_root /R");
         assert_eq!(pivot, v + 4);
         assert_eq!(at("chdir /tmp"), pivot + 1);
-        assert_eq!(p.ops[pivot + 2], Op::NewSession);
+        assert_eq!(p.ops[pivot + 2], Op::LeaveTerminal);
         assert_eq!(p.ops[pivot + 3], Op::DropBounding(DEFAULT_CAPS));
         assert_eq!(p.ops[pivot + 4], Op::User(1000, 100));
         // A non-root user keeps no effective capability.
@@ -895,6 +905,10 @@ mod tests {
         s.tty = false;
         let p = plan(&s).unwrap();
         assert!(!p.ops.iter().any(|o| matches!(o, Op::Terminal(_))));
+        // Without a terminal of its own, it leaves the host's (no setsid).
+        assert!(!p.ops.contains(&Op::NewSession));
+        let leave = p.ops.iter().position(|o| *o == Op::LeaveTerminal);
+        assert!(leave.unwrap() < p.ops.len() - 2);
         assert_eq!(p.ops.last(), Some(&Op::OwnGroup { foreground: false }));
         // With a rootfs, the pty comes from the container's own devpts,
         // opened once the root is switched.

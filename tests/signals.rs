@@ -365,12 +365,12 @@ fn no_tiocsti_into_the_host_terminal_without_tty() {
     assert!(!outside.contains("tty_nr 0\n"), "{outside}");
     let hull = env!("CARGO_BIN_EXE_hull");
     let inside = in_script(&format!("{hull} run {py_cmd}"));
-    // In the container's own session the terminal is not its controlling
-    // one, whatever the kernel's TIOCSTI policy.
+    // In the container the terminal is not its controlling one (it has
+    // none), whatever the kernel's TIOCSTI policy.
     assert!(inside.contains("tty_nr 0\n"), "{inside}");
     if outside.contains("TIOCSTI ok") {
         // Legacy TIOCSTI is on: it works in the terminal's session, and the
-        // container fails with EPERM, the session check.
+        // container fails with EPERM, the controlling-terminal check.
         assert!(inside.contains("TIOCSTI errno 1\n"), "{inside}");
     } else {
         // dev.tty.legacy_tiocsti=0 refuses it everywhere (EIO).

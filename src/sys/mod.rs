@@ -542,6 +542,27 @@ pub fn set_controlling_terminal(fd: BorrowedFd<'_>) -> Result<()> {
     unsafe { ioctl(fd, ioc::TIOCSCTTY, 0) }.map(drop)
 }
 
+/// Leaves the controlling terminal without a new session: `open("/dev/tty",
+/// O_RDWR|O_NOCTTY|O_NONBLOCK|O_CLOEXEC)`, `ioctl(TIOCNOTTY)`, `close`.
+/// Ok when there was none to leave (ENXIO from the open).
+///
+/// For a process that is not a session leader, the kernel's TIOCNOTTY only
+/// clears its `signal->tty` (`no_tty` -> `proc_clear_tty`): no signal is sent
+/// and the session keeps its terminal. Children forked later copy the empty
+/// `signal->tty`, so no process of the container has the terminal as its
+/// controlling one: TIOCSTI on it fails with EPERM (without CAP_SYS_ADMIN),
+/// `/dev/tty` fails with ENXIO, and tty_nr in /proc/PID/stat is 0.
+pub fn leave_terminal() -> Result<()> {
+    use rustix::fs::{Mode, OFlags};
+    let flags = OFlags::RDWR | OFlags::NOCTTY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    match rustix::fs::open(c"/dev/tty", flags, Mode::empty()) {
+        // SAFETY: TIOCNOTTY takes no argument.
+        Ok(tty) => unsafe { ioctl(tty.as_fd(), ioc::TIOCNOTTY, 0) }.map(drop),
+        Err(Errno::NXIO) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// `tcsetpgrp(fd, getpid())`: our process group becomes the terminal's
 /// foreground one.
 pub fn set_foreground(fd: BorrowedFd<'_>) -> Result<()> {
