@@ -103,6 +103,7 @@ pub enum Command {
 }
 
 /// Parses the arguments after argv[0].
+#[inline(never)]
 pub fn parse(args: &[&[u8]]) -> Result<Command, Error> {
     let Some((&sub, rest)) = args.split_first() else {
         return Err(Error::usage(Buf::new().s("missing subcommand")));
@@ -111,20 +112,7 @@ pub fn parse(args: &[&[u8]]) -> Result<Command, Error> {
         b"-h" | b"--help" | b"help" => Ok(Command::Help(HELP)),
         b"-V" | b"--version" | b"version" => Ok(Command::Version),
         b"check" => Ok(Command::Check),
-        b"run" => {
-            let mut spec = Spec::default();
-            let mut a = Args::new(rest);
-            while let Some(opt) = a.next_option()? {
-                if is_help(&opt) {
-                    return Ok(Command::Help(RUN_HELP));
-                }
-                if !run_option(&mut spec, &opt, &mut a)? {
-                    return Err(unknown(&opt));
-                }
-            }
-            finish(&mut spec, &a)?;
-            Ok(Command::Run(spec))
-        }
+        b"run" => options(false, rest),
         // Built in only with the `bench` feature: it costs about 16 KiB, a
         // third of hull's size budget (see the README).
         #[cfg(feature = "bench")]
@@ -143,24 +131,48 @@ pub fn parse(args: &[&[u8]]) -> Result<Command, Error> {
 /// The options of `hull bench`: its own, and every one of `hull run`
 /// (it starts the container run would).
 pub fn bench_options(rest: &[&[u8]]) -> Result<Command, Error> {
+    options(true, rest)
+}
+
+/// The options of `hull run`, or of `hull bench` (its own, then every one
+/// of run's). One loop for both: a second copy cost ~1 KiB.
+#[inline(never)]
+fn options(bench: bool, rest: &[&[u8]]) -> Result<Command, Error> {
     let mut o = bench::Options::default();
     let mut a = Args::new(rest);
     while let Some(opt) = a.next_option()? {
         if is_help(&opt) {
-            return Ok(Command::Help(BENCH_HELP));
+            return Ok(Command::Help(if bench { BENCH_HELP } else { RUN_HELP }));
         }
-        match opt.name {
-            b"-n" => o.n = count(&opt, a.value(&opt)?, 1)?,
-            b"--warmup" => o.warmup = count(&opt, a.value(&opt)?, 0)?,
-            b"--json" => o.json = a.flag(&opt)?,
-            b"--compare" => o.compare = a.flag(&opt)?,
-            b"--svg" => o.svg = Some(a.value(&opt)?.to_vec()),
-            _ if run_option(&mut o.spec, &opt, &mut a)? => {}
-            _ => return Err(unknown(&opt)),
+        if !(bench && bench_option(&mut o, &opt, &mut a)?)
+            && !run_option(&mut o.spec, &opt, &mut a)?
+        {
+            return Err(unknown(&opt));
         }
     }
     finish(&mut o.spec, &a)?;
-    Ok(Command::Bench(o))
+    Ok(if bench {
+        Command::Bench(o)
+    } else {
+        Command::Run(o.spec)
+    })
+}
+
+/// `hull bench`'s own options; false for any other.
+fn bench_option<'a>(
+    o: &mut bench::Options,
+    opt: &Opt<'a>,
+    a: &mut Args<'a>,
+) -> Result<bool, Error> {
+    match opt.name {
+        b"-n" => o.n = count(opt, a.value(opt)?, 1)?,
+        b"--warmup" => o.warmup = count(opt, a.value(opt)?, 0)?,
+        b"--json" => o.json = a.flag(opt)?,
+        b"--compare" => o.compare = a.flag(opt)?,
+        b"--svg" => o.svg = Some(a.value(opt)?.to_vec()),
+        _ => return Ok(false),
+    }
+    Ok(true)
 }
 
 /// A count of starts, `min` to ten million.
