@@ -108,24 +108,36 @@ pub fn parse(args: &[&[u8]]) -> Result<Command, Error> {
     let Some((&sub, rest)) = args.split_first() else {
         return Err(Error::usage(Buf::new().s("missing subcommand")));
     };
-    match sub {
-        b"-h" | b"--help" | b"help" => Ok(Command::Help(HELP)),
-        b"-V" | b"--version" | b"version" => Ok(Command::Version),
-        b"check" => Ok(Command::Check),
-        b"run" => options(false, rest),
+    // A table and a jump on the index, as for the options.
+    match find("-h|--help|help -V|--version|version check run bench", sub) {
+        Some(0) => Ok(Command::Help(HELP)),
+        Some(1) => Ok(Command::Version),
+        Some(2) => Ok(Command::Check),
+        Some(3) => options(false, rest),
         // Built in only with the `bench` feature: it costs about 16 KiB, a
         // third of hull's size budget (see the README).
         #[cfg(feature = "bench")]
-        b"bench" => bench_options(rest),
+        Some(_) => bench_options(rest),
         #[cfg(not(feature = "bench"))]
-        b"bench" => Err(Error::new(
+        Some(_) => Err(Error::new(
             crate::error::EXIT_RUNTIME,
             Buf::new().s("bench: not built in (cargo build --release --features bench)"),
         )),
-        _ => Err(Error::usage(
+        None => Err(Error::usage(
             Buf::new().s("unknown subcommand '").b(sub).s("'"),
         )),
     }
+}
+
+/// The index of `name` in `table`: names separated by spaces, with `|`
+/// between two spellings of one. One string, not an array of slices: each
+/// slice would cost 16 bytes of pointers.
+#[inline(never)]
+fn find(table: &str, name: &[u8]) -> Option<usize> {
+    table
+        .as_bytes()
+        .split(|&c| c == b' ')
+        .position(|n| n.split(|&c| c == b'|').any(|n| n == name))
 }
 
 /// The options of `hull bench`: its own, and every one of `hull run`
@@ -164,13 +176,13 @@ fn bench_option<'a>(
     opt: &Opt<'a>,
     a: &mut Args<'a>,
 ) -> Result<bool, Error> {
-    match opt.name {
-        b"-n" => o.n = count(opt, a.value(opt)?, 1)?,
-        b"--warmup" => o.warmup = count(opt, a.value(opt)?, 0)?,
-        b"--json" => o.json = a.flag(opt)?,
-        b"--compare" => o.compare = a.flag(opt)?,
-        b"--svg" => o.svg = Some(a.value(opt)?.to_vec()),
-        _ => return Ok(false),
+    match find("-n --warmup --json --compare --svg", opt.name) {
+        Some(0) => o.n = count(opt, a.value(opt)?, 1)?,
+        Some(1) => o.warmup = count(opt, a.value(opt)?, 0)?,
+        Some(2) => o.json = a.flag(opt)?,
+        Some(3) => o.compare = a.flag(opt)?,
+        Some(_) => o.svg = Some(a.value(opt)?.to_vec()),
+        None => return Ok(false),
     }
     Ok(true)
 }
@@ -196,10 +208,7 @@ fn count(opt: &Opt<'_>, v: &[u8], min: u64) -> Result<u32, Error> {
 pub fn run_option<'a>(spec: &mut Spec, opt: &Opt<'a>, a: &mut Args<'a>) -> Result<bool, Error> {
     // A table and a jump on the index, rather than a match on byte strings,
     // which compiles to a comparison chain per arm.
-    let Some(i) = RUN_OPTIONS
-        .split(' ')
-        .position(|n| n.split('|').any(|n| n.as_bytes() == opt.name))
-    else {
+    let Some(i) = find(RUN_OPTIONS, opt.name) else {
         return Ok(false);
     };
     if i < RUN_FLAGS {
