@@ -377,10 +377,8 @@ pub fn cap(v: &[u8]) -> Result<u64, Error> {
         // Every capability, whatever this kernel knows.
         return Ok(u64::MAX);
     }
-    for (bit, n) in CAP_NAMES.split(' ').enumerate() {
-        if n.as_bytes() == name {
-            return Ok(1 << bit);
-        }
+    if let Some(bit) = find(CAP_NAMES, name) {
+        return Ok(1 << bit);
     }
     Err(Error::usage(
         Buf::new().s("unknown capability '").b(v).s("'"),
