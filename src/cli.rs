@@ -189,9 +189,9 @@ fn bench_option<'a>(
 
 /// A count of starts, `min` to ten million.
 fn count(opt: &Opt<'_>, v: &[u8], min: u64) -> Result<u32, Error> {
-    match crate::out::parse_u64(v) {
-        Some(n) if n >= min && n <= 10_000_000 => Ok(n as u32),
-        _ => Err(Error::usage(
+    match range(v, min, 10_000_000) {
+        Some(n) => Ok(n as u32),
+        None => Err(Error::usage(
             Buf::new()
                 .b(opt.name)
                 .s(": expected a whole number from ")
@@ -245,9 +245,9 @@ pub fn run_option<'a>(spec: &mut Spec, opt: &Opt<'a>, a: &mut Args<'a>) -> Resul
         9 => spec.caps &= !cap(v)?,
         10 => {
             // Bounded so that seconds * 1000 (the poll timeout) cannot overflow.
-            spec.stop_timeout = match parse_u64(v) {
-                Some(n) if n <= 1_000_000 => n as u32,
-                _ => {
+            spec.stop_timeout = match range(v, 0, 1_000_000) {
+                Some(n) => n as u32,
+                None => {
                     return Err(Error::usage(
                         Buf::new().s("--stop-timeout: expected seconds, at most 1000000"),
                     ));
@@ -357,7 +357,7 @@ fn volume(v: &[u8], tmpfs: bool) -> Result<Volume, Error> {
 fn user(v: &[u8]) -> Result<(u32, u32), Error> {
     let mut it = v.splitn(2, |&c| c == b':');
     // u32::MAX is -1, "unchanged", to setresuid.
-    let id = |s: Option<&[u8]>| parse_u64(s.unwrap_or(b"0")).filter(|&n| n < u32::MAX as u64);
+    let id = |s: Option<&[u8]>| range(s.unwrap_or(b"0"), 0, u32::MAX as u64 - 1);
     match (id(it.next()), id(it.next())) {
         (Some(u), Some(g)) => Ok((u as u32, g as u32)),
         _ => Err(Error::usage(
@@ -454,11 +454,18 @@ fn path(v: &[u8]) -> Option<u64> {
 
 /// pids.max takes at most PID_MAX_LIMIT.
 fn pids(v: &[u8]) -> Option<u64> {
-    parse_u64(v).filter(|n| (1..=4_194_304).contains(n))
+    range(v, 1, 4_194_304)
 }
 
 fn weight(v: &[u8]) -> Option<u64> {
-    parse_u64(v).filter(|n| (1..=10_000).contains(n))
+    range(v, 1, 10_000)
+}
+
+/// A whole number from `lo` to `hi`: the one number parser of every
+/// numeric option (out of line: each kept its own inlined copy).
+#[inline(never)]
+fn range(v: &[u8], lo: u64, hi: u64) -> Option<u64> {
+    parse_u64(v).filter(|n| (lo..=hi).contains(n))
 }
 
 /// `--cpus` as microseconds per [`CPU_PERIOD`]: "1.5" is 150000. The kernel
