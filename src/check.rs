@@ -5,6 +5,7 @@
 //! that only /proc can tell are "unknown (no /proc)"). It creates nothing: no
 //! process, no namespace, no mount.
 
+use crate::cli::tok;
 use crate::error::strerror;
 use crate::out::{Buf, print};
 use crate::plan::cstring;
@@ -32,7 +33,9 @@ pub fn check() -> i32 {
         return 0;
     }
     b.s("\n/proc: mounted\nnamespaces:");
-    for ns in split(NAMESPACES, b' ') {
+    let mut names = NAMESPACES;
+    while !names.is_empty() {
+        let ns = tok(&mut names, b' ');
         if exists(&[b"/proc/self/ns/", ns]) {
             b.s(" ").b(ns);
         }
@@ -54,30 +57,29 @@ pub fn check() -> i32 {
 /// " v2 <mount point> (<controllers>); v1 <name>;..." (a v1 hierarchy is
 /// named by its mount point's last component, such as `cpu,cpuacct`).
 pub fn cgroups(mountinfo: &[u8], b: &mut Buf, controllers: &dyn Fn(&[u8]) -> Vec<u8>) {
-    for line in split(mountinfo, b'\n') {
+    let mut lines = mountinfo;
+    while !lines.is_empty() {
         // "36 35 98:0 /root /mount/point opts [optional...] - fstype source superopts"
-        let point = split(line, b' ').nth(4).unwrap_or_default();
-        if has(line, b" - cgroup2 ") {
+        let mut f = tok(&mut lines, b'\n');
+        let mut point = &b""[..];
+        for _ in 0..5 {
+            point = tok(&mut f, b' ');
+        }
+        while !f.is_empty() && tok(&mut f, b' ') != b"-" {}
+        let fstype = tok(&mut f, b' ');
+        if fstype == b"cgroup2" {
             b.s(" v2 ").b(point).s(" (");
             b.b(first_line(&controllers(point))).s(");");
-        } else if has(line, b" - cgroup ") {
-            let name = split(point, b'/').next_back().unwrap_or_default();
+        } else if fstype == b"cgroup" {
+            let name = point.rsplit(|&c| c == b'/').next().unwrap_or_default();
             b.s(" v1 ").b(name).s(";");
         }
     }
 }
 
-fn has(s: &[u8], part: &[u8]) -> bool {
-    s.windows(part.len()).any(|w| w == part)
-}
-
-fn split(s: &[u8], sep: u8) -> core::slice::Split<'_, u8, impl FnMut(&u8) -> bool> {
-    s.split(move |&c| c == sep)
-}
-
 /// The first line, without its newline.
-fn first_line(s: &[u8]) -> &[u8] {
-    split(s, b'\n').next().unwrap_or_default()
+fn first_line(mut s: &[u8]) -> &[u8] {
+    tok(&mut s, b'\n')
 }
 
 fn exists(parts: &[&[u8]]) -> bool {
