@@ -156,9 +156,9 @@ fn options(bench: bool, rest: &[&[u8]]) -> Result<Command, Error> {
         if is_help(&opt) {
             return Ok(Command::Help(if bench { BENCH_HELP } else { RUN_HELP }));
         }
-        if !(bench && bench_option(&mut o, &opt, &mut a)?)
-            && !run_option(&mut o.spec, &opt, &mut a)?
-        {
+        let known =
+            bench && bench_option(&mut o, &opt, &mut a)? || run_option(&mut o.spec, &opt, &mut a)?;
+        if !known {
             return Err(unknown(&opt));
         }
     }
