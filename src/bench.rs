@@ -53,6 +53,8 @@ impl Default for Options {
 }
 
 /// `hull bench`. Returns 0, or the error that stopped it (status 125).
+// Out of line: inlined into hull::main it would be copied there whole.
+#[inline(never)]
 pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
     let mut plan = Plan::build(&mut o.spec, env)?;
     if o.spec.dry_run {
@@ -74,20 +76,18 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
     let mut vars = vec![plan];
     // The baselines: the same command with no namespaces and no ops, through
     // the same code path (the floor: a plain fork+execve), and that again
-    // running unshare(1) with hull's namespaces.
-    let path = env.iter().find_map(|e| e.to_bytes().strip_prefix(b"PATH="));
-    let unshare = resolve::command(None, b"unshare", path, None);
+    // running unshare(1) with hull's namespaces. Both from one spec, which
+    // takes the command over (hull's plan has its own copy).
+    let mut base = Spec::default();
+    base.command = core::mem::take(&mut o.spec.command);
     for v in 1..3 * o.compare as usize {
-        let mut spec = Spec {
-            command: o.spec.command.clone(),
-            ..Spec::default()
-        };
-        let mut p = Plan::build(&mut spec, env)?;
+        let mut p = Plan::build(&mut base, env)?;
         p.clone_flags = 0;
         p.ops.clear();
         p.trace = Some(trace);
         if v == 2 {
-            let Ok(exe) = &unshare else {
+            let path = env.iter().find_map(|e| e.to_bytes().strip_prefix(b"PATH="));
+            let Ok(exe) = resolve::command(None, b"unshare", path, None) else {
                 eprint(b"hull bench: unshare (util-linux) not found: skipped\n");
                 break;
             };
@@ -97,10 +97,9 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
                     argv.push(a.into());
                 }
             }
-            argv.push(p.exe.clone());
+            argv.push(core::mem::replace(&mut p.exe, exe));
             argv.extend_from_slice(&p.argv.strings()[1..]);
             p.argv = CStrArray::new(argv);
-            p.exe = exe.clone();
         }
         vars.push(p);
     }
@@ -133,10 +132,11 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
 
     // Open the chart's file now, so a bad path fails before the long part.
     let mut svg = None;
-    if let Some(p) = &o.svg {
+    if let Some(p) = o.svg.take() {
+        let p = cstring(p);
         let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC;
-        let fd = rustix::fs::open(cstring(p.clone()).as_c_str(), flags, Mode::from(0o644));
-        svg = Some(fd.map_err(|e| Error::sys("open", p, e))?);
+        let fd = rustix::fs::open(p.as_c_str(), flags, Mode::from(0o644));
+        svg = Some(fd.map_err(|e| Error::sys("open", p.to_bytes(), e))?);
     }
     if let Some(cg) = &mut cgroup {
         cg.create(&o.spec.limits)?;
@@ -174,10 +174,10 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
 
     let peak = peak_kib();
     let mut hull = 0;
-    let figs: Vec<Figures> = data
-        .chunks_mut(n)
-        .map(|c| figures(c, o.n, o.warmup, peak, &mut hull))
-        .collect();
+    let mut figs = Vec::new();
+    for c in data.chunks_mut(n) {
+        figs.push(figures(c, o.n, o.warmup, peak, &mut hull));
+    }
     let r = Report {
         command: vars[0].argv.strings(),
         names: &names,
