@@ -16,7 +16,7 @@ use crate::plan::{Plan, cstring};
 use crate::resolve;
 use crate::run;
 use crate::spec::Spec;
-use crate::sys::{self, AsFd, CStrArray, Trace};
+use crate::sys::{self, AsFd, Trace};
 use alloc::ffi::CString;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -81,26 +81,28 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
     let mut base = Spec::default();
     base.command = core::mem::take(&mut o.spec.command);
     for v in 1..3 * o.compare as usize {
-        let mut p = Plan::build(&mut base, env)?;
-        p.clone_flags = 0;
-        p.ops.clear();
-        p.trace = Some(trace);
         if v == 2 {
+            // unshare(1) with hull's namespaces, running the floor's command.
             let path = env.iter().find_map(|e| e.to_bytes().strip_prefix(b"PATH="));
             let Ok(exe) = resolve::command(None, b"unshare", path, None) else {
                 eprint(b"hull bench: unshare (util-linux) not found: skipped\n");
                 break;
             };
-            let mut argv: Vec<CString> = Vec::new();
+            let cmd = &mut base.command;
+            cmd[0] = vars[1].exe.to_bytes().to_vec();
+            cmd.insert(0, exe.into_bytes());
+            let mut i = 1;
             for &(bit, a) in UNSHARE {
                 if bit as u64 & !flags == 0 {
-                    argv.push(a.into());
+                    cmd.insert(i, a.as_bytes().to_vec());
+                    i += 1;
                 }
             }
-            argv.push(core::mem::replace(&mut p.exe, exe));
-            argv.extend_from_slice(&p.argv.strings()[1..]);
-            p.argv = CStrArray::new(argv);
         }
+        let mut p = Plan::build(&mut base, env)?;
+        p.clone_flags = 0;
+        p.ops.clear();
+        p.trace = Some(trace);
         vars.push(p);
     }
     // Columns of samples: each variant's total, then hull's phases: clone3,
@@ -200,16 +202,15 @@ const VARIANTS: [&str; 3] = ["hull", "floor", "unshare"];
 
 /// The unshare(1) command line for hull's namespaces: the default ones
 /// (bit 0: always), and each optional one hull was asked for.
-const UNSHARE: &[(u32, &CStr)] = &[
-    (0, c"unshare"),
-    (0, c"--fork"),
-    (0, c"--pid"),
-    (0, c"--uts"),
-    (0, c"--mount"),
-    (0, c"--mount-proc"),
-    (g::CLONE_NEWNET, c"--net"),
-    (g::CLONE_NEWIPC, c"--ipc"),
-    (g::CLONE_NEWCGROUP, c"--cgroup"),
+const UNSHARE: &[(u32, &str)] = &[
+    (0, "--fork"),
+    (0, "--pid"),
+    (0, "--uts"),
+    (0, "--mount"),
+    (0, "--mount-proc"),
+    (g::CLONE_NEWNET, "--net"),
+    (g::CLONE_NEWIPC, "--ipc"),
+    (g::CLONE_NEWCGROUP, "--cgroup"),
 ];
 
 /// One start, stamped: launch, wait for the exit (pidfd readable), reap.
