@@ -210,18 +210,18 @@ impl Ops<'_, '_> {
     ) {
         self.push(Op::Mount(Mount {
             step,
-            src: cstring(src.to_vec()),
-            target: cstring(target.to_vec()),
+            src: cstr(src),
+            target: cstr(target),
             fstype,
             flags,
-            data: (!data.is_empty()).then(|| cstring(data.to_vec())),
+            data: (!data.is_empty()).then(|| cstr(data)),
             optional: self.optional,
         }));
     }
 
     fn read_only(&mut self, path: &[u8], recursive: bool) {
         self.push(Op::ReadOnly {
-            path: cstring(path.to_vec()),
+            path: cstr(path),
             recursive,
             optional: self.optional,
         });
@@ -247,7 +247,7 @@ impl Ops<'_, '_> {
             for _ in 0..i {
                 p = &p[..p.iter().rposition(|&c| c == b'/').unwrap_or(0)];
             }
-            let p = cstring(p.to_vec());
+            let p = cstr(p);
             self.push(if i == 0 && file {
                 Op::Touch(p)
             } else {
@@ -407,36 +407,37 @@ impl Plan {
                 MS_NOSUID | MS_NOEXEC,
                 b"mode=755,size=65536k",
             );
-            let sub = |n: &str| [&dev[..], b"/", n.as_bytes()].concat();
             // A node the host lacks (a bare initramfs) is left out.
             o.optional = true;
             for n in DEV_NODES.split(' ') {
-                let (host, t) = ([b"/dev/", n.as_bytes()].concat(), sub(n));
-                o.push(Op::Touch(cstring(t.clone())));
+                let (host, t) = (join(b"/dev", n), join(&dev, n));
+                o.push(Op::Touch(cstr(&t)));
                 o.mount("bind-mount device on", &host, &t, c"", MS_BIND, b"");
             }
             o.optional = false;
             // No gid=5 (tty): a user namespace may not map that group.
-            o.push(Op::Mkdir(cstring(sub("pts"))));
+            let pts = join(&dev, "pts");
+            o.push(Op::Mkdir(cstr(&pts)));
             o.mount(
                 "mount devpts on",
                 b"devpts",
-                &sub("pts"),
+                &pts,
                 c"devpts",
                 MS_NOSUID | MS_NOEXEC,
                 b"newinstance,ptmxmode=0666,mode=0620",
             );
-            o.push(Op::Mkdir(cstring(sub("shm"))));
+            let shm = join(&dev, "shm");
+            o.push(Op::Mkdir(cstr(&shm)));
             o.mount(
                 "mount tmpfs on",
                 b"shm",
-                &sub("shm"),
+                &shm,
                 c"tmpfs",
                 MS_SAFE,
                 b"mode=1777,size=65536k",
             );
             for (n, target) in DEV_LINKS {
-                o.push(Op::Symlink(target, cstring(sub(n))));
+                o.push(Op::Symlink(target, cstr(&join(&dev, n))));
             }
             // /sys read-only: a new network namespace may mount its own sysfs
             // (which then shows its own interfaces); otherwise the host's,
@@ -468,8 +469,9 @@ impl Plan {
             // deliberately cover these paths).
             o.optional = true;
             for m in MASKS.split(' ') {
-                let t = [root, &m.as_bytes()[1..]].concat();
-                match m.as_bytes()[0] {
+                let (letter, path) = m.as_bytes().split_first().unwrap_or((&b'R', b""));
+                let t = [root, path].concat();
+                match letter {
                     b'N' => o.mount("mask with /dev/null", b"/dev/null", &t, c"", MS_BIND, b""),
                     b'D' => o.mount(
                         "mask with tmpfs",
@@ -559,7 +561,7 @@ impl Plan {
             });
         }
 
-        let argv = CStrArray::new(spec.command.iter().map(|a| cstring(a.clone())).collect());
+        let argv = CStrArray::new(spec.command.iter().map(|a| cstr(a)).collect());
         let envp = CStrArray::new(env);
         Ok(Plan {
             clone_flags: flags,
@@ -648,6 +650,17 @@ const FLAG_NAMES: &[(u64, &str)] = &[
     (g::CLONE_NEWCGROUP as u64, "CLONE_NEWCGROUP"),
     (g::CLONE_NEWUSER as u64, "CLONE_NEWUSER"),
 ];
+
+/// `dir/name`.
+fn join(dir: &[u8], name: &str) -> Vec<u8> {
+    [dir, b"/", name.as_bytes()].concat()
+}
+
+/// [`cstring`] of a copy: one copy for every caller. Out of line: smaller than a copy at each call site.
+#[inline(never)]
+pub fn cstr(b: &[u8]) -> CString {
+    cstring(b.to_vec())
+}
 
 /// A C string from bytes already checked to hold no NUL (the command line
 /// cannot carry one; the spec validates what else could).
