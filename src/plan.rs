@@ -10,7 +10,7 @@ use crate::out::Buf;
 use crate::resolve;
 use crate::rootfs::{self, Target};
 use crate::spec::Spec;
-use crate::sys::{CStrArray, Errno, SigSet, Trace};
+use crate::sys::{CStrArray, SigSet, Trace};
 use crate::userns::{self, Maps};
 use alloc::ffi::CString;
 use alloc::vec::Vec;
@@ -292,21 +292,18 @@ impl Plan {
         let gid = rustix::process::getegid().as_raw();
         let maps = userns::maps(spec, uid, gid)?;
         spec.userns |= maps.is_some();
-        let root = match &spec.rootfs {
-            Some(r) => match rootfs::open(r, "rootfs")? {
-                root if !root.dir => return Err(Error::sys("rootfs", r, Errno::NOTDIR)),
-                root => Some(root),
-            },
+        let mut root = match &spec.rootfs {
+            Some(r) => Some(rootfs::open(r, "rootfs", true)?),
             None => None,
         };
-        if let Some(r) = &root {
-            spec.rootfs = Some(r.path.clone());
+        if let Some(r) = &mut root {
+            spec.rootfs = Some(core::mem::take(&mut r.path));
         }
         for v in spec.volumes.iter_mut() {
             if let Some(src) = &v.src {
                 // Checked here, so that a typo is one clear line and nothing is
                 // created; the canonical path is what the child binds.
-                let s = rootfs::open(src, "volume source")?;
+                let s = rootfs::open(src, "volume source", false)?;
                 v.dir = s.dir;
                 v.src = Some(s.path);
             }
@@ -666,8 +663,9 @@ pub fn cstr(b: &[u8]) -> CString {
 /// cannot carry one; the spec validates what else could).
 pub fn cstring(mut v: Vec<u8>) -> CString {
     v.retain(|&c| c != 0);
+    v.push(0);
     // Cannot fail: the NULs were just removed.
-    CString::new(v).unwrap_or_default()
+    CString::from_vec_with_nul(v).unwrap_or_default()
 }
 
 #[cfg(test)]

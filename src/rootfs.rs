@@ -23,18 +23,26 @@ pub struct Root {
 }
 
 /// Opens `path` (on the host) as an `O_PATH` fd and returns it with its
-/// canonical path. The error names the path, with `what` before it.
-pub fn open(path: &[u8], what: &str) -> Result<Root, Error> {
+/// canonical path. The error names the path, with `what` before it; with
+/// `dir`, anything but a directory is refused (ENOTDIR).
+pub fn open(path: &[u8], what: &str, dir: bool) -> Result<Root, Error> {
     let fd = rustix::fs::open(
         cstring(path.to_vec()).as_c_str(),
         OFlags::PATH | OFlags::CLOEXEC,
         Mode::empty(),
     )
     .map_err(|e| Error::sys(what, path, e))?;
-    let path = real_path(fd.as_fd(), path)?;
-    let dir = rustix::fs::fstat(&fd)
+    let real = real_path(fd.as_fd(), path)?;
+    let is_dir = rustix::fs::fstat(&fd)
         .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_dir());
-    Ok(Root { fd, path, dir })
+    if dir && !is_dir {
+        return Err(Error::sys(what, path, Errno::NOTDIR));
+    }
+    Ok(Root {
+        fd,
+        path: real,
+        dir: is_dir,
+    })
 }
 
 /// The path of an open file (`name` in errors), from `/proc/self/fd/N`;
@@ -159,7 +167,7 @@ mod tests {
         std::fs::create_dir_all(d.join("real/sub")).unwrap();
         std::os::unix::fs::symlink("/real", d.join("link")).unwrap();
         std::os::unix::fs::symlink("/etc", d.join("hostetc")).unwrap();
-        let root = open(d.to_str().unwrap().as_bytes(), "rootfs").unwrap();
+        let root = open(d.to_str().unwrap().as_bytes(), "rootfs", true).unwrap();
         let base = d.to_str().unwrap();
         let got = |p: &str| {
             let t = locate(Some(&root), p.as_bytes()).unwrap();
