@@ -18,7 +18,7 @@
 use crate::cli::tok;
 use crate::error::{EXIT_RUNTIME, Error};
 use crate::out::{Buf, eprint, parse_u64};
-use crate::plan::cstring;
+use crate::plan::cstr;
 use crate::rootfs::{read_file, write_file};
 use crate::run::debug;
 use crate::spec::{CPU_PERIOD, CPU_QUOTA, CPU_WEIGHT, Limits, MEMORY, MEMORY_SWAP, PIDS};
@@ -193,7 +193,7 @@ impl Cgroup {
                 }
                 self.dirs[i].push(b'/');
                 self.dirs[i].extend_from_slice(part);
-                let path = cstring(self.dirs[i].clone());
+                let path = cstr(&self.dirs[i]);
                 match rustix::fs::mkdir(path.as_c_str(), 0o755.into()) {
                     Err(Errno::EXIST) if !rest.is_empty() => {}
                     Err(e) => return Err(Error::sys("mkdir", path.to_bytes(), e)),
@@ -203,7 +203,7 @@ impl Cgroup {
             self.made = i + 1;
             if self.v2 == Some(i) {
                 use rustix::fs::OFlags;
-                let path = cstring(self.dirs[i].clone());
+                let path = cstr(&self.dirs[i]);
                 let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
                 let fd = rustix::fs::open(path.as_c_str(), flags, 0.into());
                 self.fd = Some(fd.map_err(|e| Error::sys("open", path.to_bytes(), e))?);
@@ -292,7 +292,7 @@ impl Drop for Cgroup {
     /// is bounded (about a second per group).
     fn drop(&mut self) {
         for i in 0..self.made {
-            let path = cstring(self.dirs[i].clone());
+            let path = cstr(&self.dirs[i]);
             let mut tries = 0;
             let err = loop {
                 match rustix::fs::rmdir(path.as_c_str()) {

@@ -5,7 +5,7 @@
 
 use crate::error::{EXIT_CANNOT_EXEC, EXIT_NOT_FOUND, Error, strerror};
 use crate::out::Buf;
-use crate::plan::cstring;
+use crate::plan::{cstr, cstring};
 use crate::rootfs::{Root, open_in};
 use crate::sys::Errno;
 use alloc::ffi::CString;
@@ -71,7 +71,7 @@ pub fn command(
             _ => name.to_vec(),
         };
         return match probe(root, &check) {
-            Probe::Executable => Ok(cstring(name.to_vec())),
+            Probe::Executable => Ok(cstr(name)),
             Probe::NotExecutable(e) => Err(cannot_exec(name, e)),
             Probe::Missing(e) => Err(Error::new(
                 EXIT_NOT_FOUND,

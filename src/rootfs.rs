@@ -8,7 +8,7 @@
 
 use crate::error::Error;
 use crate::out::Buf;
-use crate::plan::cstring;
+use crate::plan::{cstr, cstring};
 use crate::sys::{self, AsFd, BorrowedFd, Errno, OwnedFd};
 use alloc::vec::Vec;
 use rustix::fs::{Mode, OFlags, ResolveFlags};
@@ -27,7 +27,7 @@ pub struct Root {
 /// `dir`, anything but a directory is refused (ENOTDIR).
 pub fn open(path: &[u8], what: &str, dir: bool) -> Result<Root, Error> {
     let fd = rustix::fs::open(
-        cstring(path.to_vec()).as_c_str(),
+        cstr(path).as_c_str(),
         OFlags::PATH | OFlags::CLOEXEC,
         Mode::empty(),
     )
@@ -77,7 +77,7 @@ pub fn open_in(root: Option<&Root>, path: &[u8]) -> sys::Result<OwnedFd> {
     };
     rustix::fs::openat2(
         dir,
-        cstring(path.to_vec()).as_c_str(),
+        cstr(path).as_c_str(),
         OFlags::PATH | OFlags::CLOEXEC,
         Mode::empty(),
         how,
@@ -132,7 +132,7 @@ pub fn locate(root: Option<&Root>, dst: &[u8]) -> Result<Target, Error> {
 /// file: a map or a limit, which the kernel takes in one write).
 pub fn write_file(path: &[u8], data: &[u8]) -> sys::Result<()> {
     let fd = rustix::fs::open(
-        cstring(path.to_vec()).as_c_str(),
+        cstr(path).as_c_str(),
         OFlags::WRONLY | OFlags::CLOEXEC,
         Mode::empty(),
     )?;
@@ -142,7 +142,7 @@ pub fn write_file(path: &[u8], data: &[u8]) -> sys::Result<()> {
 /// Reads a whole (small) file.
 pub fn read_file(path: &[u8]) -> sys::Result<Vec<u8>> {
     let fd = rustix::fs::open(
-        cstring(path.to_vec()).as_c_str(),
+        cstr(path).as_c_str(),
         OFlags::RDONLY | OFlags::CLOEXEC,
         Mode::empty(),
     )?;
