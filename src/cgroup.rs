@@ -19,11 +19,12 @@ use crate::cli::tok;
 use crate::error::{EXIT_RUNTIME, Error};
 use crate::out::{Buf, eprint, parse_u64};
 use crate::plan::cstr;
-use crate::rootfs::{read_file, write_file};
+use crate::rootfs::{open_file, read_file, write_file};
 use crate::run::debug;
 use crate::spec::{CPU_PERIOD, CPU_QUOTA, CPU_WEIGHT, Limits, MEMORY, MEMORY_SWAP, PIDS};
 use crate::sys::{Errno, OwnedFd};
 use alloc::vec::Vec;
+use rustix::fs::OFlags;
 
 /// The controllers hull may need; indexes into this are controller ids.
 pub const CONTROLLERS: [&[u8]; 3] = [b"memory", b"pids", b"cpu"];
@@ -202,11 +203,9 @@ impl Cgroup {
             }
             self.made = i + 1;
             if self.v2 == Some(i) {
-                use rustix::fs::OFlags;
-                let path = cstr(&self.dirs[i]);
-                let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
-                let fd = rustix::fs::open(path.as_c_str(), flags, 0.into());
-                self.fd = Some(fd.map_err(|e| Error::sys("open", path.to_bytes(), e))?);
+                let dir = &self.dirs[i];
+                let fd = open_file(dir, OFlags::PATH | OFlags::DIRECTORY);
+                self.fd = Some(fd.map_err(|e| Error::sys("open", dir, e))?);
             }
         }
         for (k, (&(c, f2, f1), &v)) in KNOBS.iter().zip(&l.value).enumerate() {
@@ -222,9 +221,7 @@ impl Cgroup {
     /// Writes `data` to the file `name` of group `i`, or reads it when
     /// `data` is None. A failure names the file.
     fn file(&self, i: usize, name: &str, data: Option<&[u8]>) -> Result<Vec<u8>, Error> {
-        let mut path = self.dirs[i].clone();
-        path.push(b'/');
-        path.extend_from_slice(name.as_bytes());
+        let path = crate::plan::join(&self.dirs[i], name);
         let r = match data {
             Some(d) => write_file(&path, d).map(|()| Vec::new()),
             None => read_file(&path),

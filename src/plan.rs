@@ -649,7 +649,7 @@ const FLAG_NAMES: &[(u64, &str)] = &[
 ];
 
 /// `dir/name`.
-fn join(dir: &[u8], name: &str) -> Vec<u8> {
+pub fn join(dir: &[u8], name: &str) -> Vec<u8> {
     [dir, b"/", name.as_bytes()].concat()
 }
 
