@@ -60,10 +60,7 @@ pub fn command(
     workdir: Option<&[u8]>,
 ) -> Result<CString, Error> {
     if name.is_empty() {
-        return Err(Error::new(
-            EXIT_NOT_FOUND,
-            Buf::new().s("'': command not found"),
-        ));
+        return Err(fail(EXIT_NOT_FOUND, b"''", NOT_FOUND));
     }
     if name.contains(&b'/') {
         let check = match workdir {
@@ -72,11 +69,8 @@ pub fn command(
         };
         return match probe(root, &check) {
             Probe::Executable => Ok(cstr(name)),
-            Probe::NotExecutable(e) => Err(cannot_exec(name, e)),
-            Probe::Missing(e) => Err(Error::new(
-                EXIT_NOT_FOUND,
-                Buf::new().b(name).s(": ").s(strerror(e)),
-            )),
+            Probe::NotExecutable(e) => Err(fail(EXIT_CANNOT_EXEC, name, strerror(e))),
+            Probe::Missing(e) => Err(fail(EXIT_NOT_FOUND, name, strerror(e))),
         };
     }
     let mut refused = None;
@@ -90,17 +84,17 @@ pub fn command(
             Probe::Missing(_) => {}
         }
     }
-    match refused {
-        Some(e) => Err(cannot_exec(name, e)),
-        None => Err(Error::new(
-            EXIT_NOT_FOUND,
-            Buf::new().b(name).s(": command not found"),
-        )),
-    }
+    Err(match refused {
+        Some(e) => fail(EXIT_CANNOT_EXEC, name, strerror(e)),
+        None => fail(EXIT_NOT_FOUND, name, NOT_FOUND),
+    })
 }
 
-fn cannot_exec(name: &[u8], e: Errno) -> Error {
-    Error::new(EXIT_CANNOT_EXEC, Buf::new().b(name).s(": ").s(strerror(e)))
+const NOT_FOUND: &str = "command not found";
+
+/// `<name>: <text>`, exiting with `code`. One builder for the four messages.
+fn fail(code: i32, name: &[u8], text: &str) -> Error {
+    Error::new(code, Buf::new().b(name).s(": ").s(text))
 }
 
 fn join(dir: &[u8], name: &[u8]) -> Vec<u8> {

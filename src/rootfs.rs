@@ -126,7 +126,11 @@ pub fn locate(root: Option<&Root>, dst: &[u8]) -> Result<Target, Error> {
 /// Opens the host's `path` with `flags`, close-on-exec. One call site for
 /// the opens by path: smaller than each with its own C string.
 pub fn open_file(path: &[u8], flags: OFlags) -> sys::Result<OwnedFd> {
-    rustix::fs::open(cstr(path).as_c_str(), flags | OFlags::CLOEXEC, Mode::empty())
+    rustix::fs::open(
+        cstr(path).as_c_str(),
+        flags | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
 }
 
 /// Writes all of `data` to the existing file `path` (a cgroup or /proc
