@@ -34,17 +34,16 @@ pub struct Report {
 impl Report {
     pub const SIZE: usize = 8;
 
+    // As one u64 (step in the low half): no slicing, no bounds checks.
     pub fn to_bytes(self) -> [u8; Report::SIZE] {
-        let mut b = [0u8; Report::SIZE];
-        b[..4].copy_from_slice(&self.step.to_ne_bytes());
-        b[4..].copy_from_slice(&self.errno.to_ne_bytes());
-        b
+        (self.step as u64 | (self.errno as u32 as u64) << 32).to_ne_bytes()
     }
 
     pub fn from_bytes(b: [u8; Report::SIZE]) -> Report {
+        let v = u64::from_ne_bytes(b);
         Report {
-            step: u32::from_ne_bytes([b[0], b[1], b[2], b[3]]),
-            errno: i32::from_ne_bytes([b[4], b[5], b[6], b[7]]),
+            step: v as u32,
+            errno: (v >> 32) as i32,
         }
     }
 }
