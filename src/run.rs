@@ -17,6 +17,7 @@ use rustix::process::Signal;
 use rustix::process::{WaitId, WaitIdOptions};
 
 /// `hull run`: the whole life of one container. Returns hull's exit status.
+#[inline(never)]
 pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
     // Plan::build turns it on when hull is not root.
     let asked_userns = spec.userns;
