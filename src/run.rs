@@ -36,7 +36,7 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
     }
     if spec.debug {
         if !asked_userns && spec.userns {
-            debug(Buf::new().s("not root: adding --userns\n"));
+            note(b"not root: adding --userns", None);
         }
         debug(Buf::new().s("plan:\n").b(&plan.describe().0));
     }
@@ -72,12 +72,7 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
         cg.outcome(status);
     }
     if spec.debug {
-        debug(
-            Buf::new()
-                .s("container exited: status ")
-                .u(status as u64)
-                .s("\n"),
-        );
+        note(b"container exited: status ", Some(status as u64));
     }
     Ok(status)
 }
@@ -109,12 +104,7 @@ pub fn launch(
         }
     };
     if debug_on {
-        debug(
-            Buf::new()
-                .s("clone3: child pid ")
-                .u(child.pid as u64)
-                .s("\n"),
-        );
+        note(b"clone3: child pid ", Some(child.pid as u64));
     }
     if plan.awaits_parent() {
         // The parent's side of the setup goes here, before the release.
@@ -130,7 +120,7 @@ pub fn launch(
     }
     let master = wait_exec(plan, &child)?;
     if debug_on {
-        debug(Buf::new().s("execve succeeded (report channel closed)\n"));
+        note(b"execve succeeded (report channel closed)", None);
     }
     Ok((child, master))
 }
@@ -280,6 +270,21 @@ fn copy(from: BorrowedFd<'_>, to: BorrowedFd<'_>, buf: &mut [u8]) -> bool {
 pub fn debug(b: &Buf) {
     let mut line = Buf::new();
     line.s("hull: debug: ").b(&b.0);
+    eprint(&line.0);
+}
+
+/// One `--debug` line of text, and a number after it if one is given. Out
+/// of line, one call per line instead of a Buf built at each.
+#[inline(never)]
+fn note(text: &[u8], n: Option<u64>) {
+    let mut line = Buf::new();
+    line.s("hull: debug: ").b(text);
+    if let Some(n) = n {
+        line.u(n);
+    }
+    if !text.ends_with(b"\n") {
+        line.s("\n");
+    }
     eprint(&line.0);
 }
 
