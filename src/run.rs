@@ -58,10 +58,7 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
     let (child, master) = launch(&mut plan, cgroup.as_ref(), spec.debug)?;
     // Raw only when a person types into the container through it: then every
     // key, Ctrl-C included, goes to the container's terminal as a byte.
-    let saved = match (&master, spec.interactive) {
-        (Some(_), true) => raw_mode(),
-        _ => None,
-    };
+    let saved = raw_mode(master.is_some() && spec.interactive);
     let status = supervise(spec, &child, signals.as_fd(), master.as_ref());
     // Every way out of the loop comes through here, errors included.
     if let Some(t) = saved {
@@ -138,9 +135,13 @@ fn size() -> [u16; 4] {
         .unwrap_or_default()
 }
 
-/// Puts our terminal (stdin) in raw mode; returns the settings to restore.
+/// Puts our terminal (stdin) in raw mode if `on`; returns the settings to
+/// restore. (The condition is tested here: one call site, not two paths.)
 #[inline(never)]
-fn raw_mode() -> Option<Termios> {
+fn raw_mode(on: bool) -> Option<Termios> {
+    if !on {
+        return None;
+    }
     let saved = sys::tcgets(sys::stdin()).ok()?;
     let mut raw = saved;
     make_raw(&mut raw);
