@@ -267,11 +267,9 @@ fn copy(from: BorrowedFd<'_>, to: BorrowedFd<'_>, buf: &mut [u8]) -> bool {
     }
 }
 
-/// One `--debug` line on standard error.
+/// One `--debug` line on standard error (`b` ends with its newline).
 pub fn debug(b: &Buf) {
-    let mut line = Buf::new();
-    line.s("hull: debug: ").b(&b.0);
-    eprint(&line.0);
+    note(&b.0, None);
 }
 
 /// One `--debug` line of text, and a number after it if one is given. Out
