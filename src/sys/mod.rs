@@ -128,7 +128,10 @@ pub struct CStrArray {
 
 impl CStrArray {
     pub fn new(items: Vec<CString>) -> CStrArray {
-        let mut ptrs: Vec<*const c_char> = items.iter().map(|s| s.as_ptr()).collect();
+        let mut ptrs = Vec::with_capacity(items.len() + 1);
+        for s in &items {
+            ptrs.push(s.as_ptr());
+        }
         ptrs.push(core::ptr::null());
         CStrArray {
             strings: items,
