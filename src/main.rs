@@ -17,7 +17,7 @@ extern crate alloc;
 use alloc::vec::Vec;
 use core::alloc::{GlobalAlloc, Layout};
 use core::cell::UnsafeCell;
-use core::ffi::CStr;
+use core::ffi::{CStr, c_char};
 
 /// The process entry point. The kernel leaves `argc`, `argv[]`, `envp[]` on the
 /// stack; pass its address to Rust with the stack aligned as the ABI expects.
@@ -44,21 +44,31 @@ unsafe extern "C" fn entry(sp: *const usize) -> ! {
     // environment pointers and a NULL. The strings live for the whole process.
     let (args, env) = unsafe {
         let argc = *sp;
-        let argv = sp.add(1) as *const *const core::ffi::c_char;
-        let mut args: Vec<&'static CStr> = Vec::with_capacity(argc);
-        for i in 0..argc {
-            args.push(CStr::from_ptr(*argv.add(i)));
-        }
-        let mut envp = argv.add(argc + 1);
-        let mut env: Vec<&'static CStr> = Vec::new();
-        while !(*envp).is_null() {
-            env.push(CStr::from_ptr(*envp));
-            envp = envp.add(1);
-        }
-        (args, env)
+        let argv = sp.add(1) as *const *const c_char;
+        (strings(argv), strings(argv.add(argc + 1)))
     };
     let code = hull::main(&args, &env);
     hull::sys::exit(code)
+}
+
+/// The C strings of a NULL-terminated array (argv and envp both end so).
+/// One loop for both, out of line.
+///
+/// # Safety
+/// `p` points to a NULL-terminated array of pointers to NUL-terminated
+/// strings that live for the whole process.
+#[inline(never)]
+unsafe fn strings(mut p: *const *const c_char) -> Vec<&'static CStr> {
+    let mut v = Vec::new();
+    // SAFETY: per the function's contract, every element up to the NULL is
+    // readable and points to a live NUL-terminated string.
+    unsafe {
+        while !(*p).is_null() {
+            v.push(CStr::from_ptr(*p));
+            p = p.add(1);
+        }
+    }
+    v
 }
 
 #[panic_handler]
