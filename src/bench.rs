@@ -78,8 +78,9 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
     // the same code path (the floor: a plain fork+execve), and that again
     // running unshare(1) with hull's namespaces. Both from one spec, which
     // takes the command over (hull's plan has its own copy).
+    // (Swapped in rather than built with `..Spec::default()`: 584 bytes smaller.)
     let mut base = Spec::default();
-    base.command = core::mem::take(&mut o.spec.command);
+    core::mem::swap(&mut base.command, &mut o.spec.command);
     for v in 1..3 * o.compare as usize {
         if v == 2 {
             // unshare(1) with hull's namespaces, running the floor's command.
