@@ -106,7 +106,7 @@ pub enum Command {
 #[inline(never)]
 pub fn parse(args: &[&[u8]]) -> Result<Command, Error> {
     let Some((&sub, rest)) = args.split_first() else {
-        return Err(Error::usage(Buf::new().s("missing subcommand")));
+        return Err(Error::usage_text("missing subcommand"));
     };
     // A table and a jump on the index, as for the options.
     match find("-h|--help|help -V|--version|version check run bench", sub) {
@@ -248,8 +248,8 @@ pub fn run_option<'a>(spec: &mut Spec, opt: &Opt<'a>, a: &mut Args<'a>) -> Resul
             spec.stop_timeout = match range(v, 0, 1_000_000) {
                 Some(n) => n as u32,
                 None => {
-                    return Err(Error::usage(
-                        Buf::new().s("--stop-timeout: expected seconds, at most 1000000"),
+                    return Err(Error::usage_text(
+                        "--stop-timeout: expected seconds, at most 1000000",
                     ));
                 }
             }
@@ -287,23 +287,23 @@ const RUN_OPTIONS: &str = "--net --ipc --cgroupns --debug --dry-run --read-only 
 pub fn finish(spec: &mut Spec, a: &Args<'_>) -> Result<(), Error> {
     spec.command = a.rest().iter().map(|s| s.to_vec()).collect();
     if spec.command.is_empty() {
-        return Err(Error::usage(Buf::new().s("missing command")));
+        return Err(Error::usage_text("missing command"));
     }
     validate_hostname(&spec.hostname)?;
     let l = &spec.limits;
     let (mem, swap) = (l.value[MEMORY], l.value[MEMORY_SWAP]);
     if swap != 0 && (mem == 0 || swap < mem) {
-        return Err(Error::usage(
-            Buf::new().s("--memory-swap: needs --memory, and at least as much"),
+        return Err(Error::usage_text(
+            "--memory-swap: needs --memory, and at least as much",
         ));
     }
     if l.parent.iter().any(|&c| c != b'/') && !l.any() {
-        return Err(Error::usage(Buf::new().s("--cgroup-parent: needs a limit")));
+        return Err(Error::usage_text("--cgroup-parent: needs a limit"));
     }
     if let Some(w) = &spec.workdir
         && (w.is_empty() || w.contains(&0))
     {
-        return Err(Error::usage(Buf::new().s("--workdir: not a usable path")));
+        return Err(Error::usage_text("--workdir: not a usable path"));
     }
     Ok(())
 }
@@ -386,19 +386,21 @@ pub fn cap(v: &[u8]) -> Result<u64, Error> {
 }
 
 fn validate_hostname(h: &[u8]) -> Result<(), Error> {
-    let mut m = Buf::new();
     if h.is_empty() {
-        m.s("--hostname: must not be empty");
-    } else if h.len() > HOSTNAME_MAX {
-        m.s("--hostname: ")
-            .u(h.len() as u64)
-            .s(" bytes is too long (at most 64)");
-    } else if h.contains(&0) {
-        m.s("--hostname: contains a NUL byte");
-    } else {
-        return Ok(());
+        return Err(Error::usage_text("--hostname: must not be empty"));
     }
-    Err(Error::usage(&m))
+    if h.len() > HOSTNAME_MAX {
+        return Err(Error::usage(
+            Buf::new()
+                .s("--hostname: ")
+                .u(h.len() as u64)
+                .s(" bytes is too long (at most 64)"),
+        ));
+    }
+    if h.contains(&0) {
+        return Err(Error::usage_text("--hostname: contains a NUL byte"));
+    }
+    Ok(())
 }
 
 /// The limit options, the last of [`RUN_OPTIONS`], indexed as

@@ -49,6 +49,13 @@ impl Error {
         }
     }
 
+    /// A bad command line, said in fixed words. Out of line: one call
+    /// instead of a Buf built at each of the many call sites.
+    #[inline(never)]
+    pub fn usage_text(msg: &str) -> Error {
+        Error::usage(Buf::new().s(msg))
+    }
+
     /// The full text as printed on standard error.
     pub fn render(&self, usage_line: &str) -> Vec<u8> {
         let mut b = Buf::new();
