@@ -310,32 +310,32 @@ pub fn finish(spec: &mut Spec, a: &Args<'_>) -> Result<(), Error> {
 
 /// `SRC:DST[:ro|rw]` (a volume) or `DST[:OPTS]` (a tmpfs).
 fn volume(v: &[u8], tmpfs: bool) -> Result<Volume, Error> {
-    let mut p = v.splitn(3 - tmpfs as usize, |&c| c == b':');
-    let (a, b, c) = (p.next().unwrap_or_default(), p.next(), p.next());
+    // Fields cut with tok, as the other options' values are.
+    let mut rest = v;
+    let a = tok(&mut rest, b':');
     let (src, dst) = if tmpfs {
         (None, a)
     } else {
-        (Some(a), b.unwrap_or_default())
+        (Some(a), tok(&mut rest, b':'))
     };
+    // What is left: a tmpfs's options, or a volume's mode (none, ro or rw;
+    // a trailing `:` is an empty mode, which is not one).
+    let mode_ok = rest == b"ro" || rest == b"rw" || rest.is_empty() && v.last() != Some(&b':');
     // An absolute, plain path (no empty, `.` or `..` component): `..`
     // could climb out of the root while the mount point is created.
     if dst.first() == Some(&b'/')
         && !dst[1..]
             .split(|&c| c == b'/')
             .any(|c| c.is_empty() || c == b"." || c == b"..")
-        && (tmpfs || !a.is_empty() && matches!(c, None | Some(b"ro") | Some(b"rw")))
+        && (tmpfs || !a.is_empty() && mode_ok)
         && !v.contains(&0)
     {
         return Ok(Volume {
             src: src.map(|s| s.to_vec()),
             dst: dst.to_vec(),
-            ro: c == Some(b"ro"),
+            ro: !tmpfs && rest == b"ro",
             dir: true,
-            opts: if tmpfs {
-                b.unwrap_or_default().to_vec()
-            } else {
-                Vec::new()
-            },
+            opts: if tmpfs { rest.to_vec() } else { Vec::new() },
         });
     }
     let mut m = Buf::new();
@@ -1011,6 +1011,7 @@ mod tests {
             "/a:/b//c",
             "/a:/",
             "/a:/b:ro:x",
+            "/a:/b:",
         ] {
             let e = run(&["-v", bad, "sh"]).unwrap_err();
             assert_eq!((e.code, e.usage), (125, false), "{bad}");
