@@ -8,6 +8,8 @@ use crate::userns;
 use alloc::vec::Vec;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// What `hull --version` prints, made at compile time.
+pub const VERSION_LINE: &str = concat!("hull ", env!("CARGO_PKG_VERSION"), "\n");
 
 pub const USAGE: &str = "usage: hull run [OPTIONS] [--] COMMAND [ARG...]   (hull --help)\n";
 

@@ -30,7 +30,7 @@ pub mod userns;
 
 use core::ffi::CStr;
 use error::Error;
-use out::{Buf, eprint, print};
+use out::{eprint, print};
 
 /// The whole program: argv and envp in, exit status out.
 pub fn main(args: &[&CStr], env: &[&CStr]) -> i32 {
@@ -41,7 +41,7 @@ pub fn main(args: &[&CStr], env: &[&CStr]) -> i32 {
             Ok(0)
         }
         Ok(cli::Command::Version) => {
-            print(Buf::new().s("hull ").s(cli::VERSION).s("\n").as_bytes());
+            print(cli::VERSION_LINE.as_bytes());
             Ok(0)
         }
         Ok(cli::Command::Check) => Ok(check::check()),
