@@ -136,10 +136,19 @@ pub fn parse(args: &[&[u8]]) -> Result<Command, Error> {
 /// slice would cost 16 bytes of pointers.
 #[inline(never)]
 fn find(table: &str, name: &[u8]) -> Option<usize> {
-    table
-        .as_bytes()
-        .split(|&c| c == b' ')
-        .position(|n| n.split(|&c| c == b'|').any(|n| n == name))
+    // Cut with tok: smaller than two nested split iterators.
+    let mut rest = table.as_bytes();
+    let mut i = 0;
+    while !rest.is_empty() {
+        let mut names = tok(&mut rest, b' ');
+        while !names.is_empty() {
+            if tok(&mut names, b'|') == name {
+                return Some(i);
+            }
+        }
+        i += 1;
+    }
+    None
 }
 
 /// The options of `hull bench`: its own, and every one of `hull run`
