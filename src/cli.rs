@@ -224,22 +224,21 @@ pub fn run_option<'a>(spec: &mut Spec, opt: &Opt<'a>, a: &mut Args<'a>) -> Resul
     };
     if i < RUN_FLAGS {
         a.flag(opt)?;
-        let flags = [
-            &mut spec.net,
-            &mut spec.ipc,
-            &mut spec.cgroupns,
-            &mut spec.debug,
-            &mut spec.dry_run,
-            &mut spec.read_only,
-            &mut spec.env_host,
-            &mut spec.privileged,
-            &mut spec.no_new_privs,
-            &mut spec.init,
-            &mut spec.tty,
-            &mut spec.interactive,
-            &mut spec.userns,
-        ];
-        *flags[i] = true;
+        *match i {
+            0 => &mut spec.net,
+            1 => &mut spec.ipc,
+            2 => &mut spec.cgroupns,
+            3 => &mut spec.debug,
+            4 => &mut spec.dry_run,
+            5 => &mut spec.read_only,
+            6 => &mut spec.env_host,
+            7 => &mut spec.privileged,
+            8 => &mut spec.no_new_privs,
+            9 => &mut spec.init,
+            10 => &mut spec.tty,
+            11 => &mut spec.interactive,
+            _ => &mut spec.userns,
+        } = true;
         return Ok(true);
     }
     let v = a.value(opt)?;
