@@ -125,9 +125,7 @@ pub fn parse(args: &[&[u8]]) -> Result<Command, Error> {
             crate::error::EXIT_RUNTIME,
             Buf::new().s("bench: not built in (cargo build --release --features bench)"),
         )),
-        None => Err(Error::usage(
-            Buf::new().s("unknown subcommand '").b(sub).s("'"),
-        )),
+        None => Err(Error::usage_of("unknown subcommand '", sub, "'")),
     }
 }
 
@@ -370,11 +368,10 @@ fn user(v: &[u8]) -> Result<(u32, u32), Error> {
     let id = |s: Option<&[u8]>| range(s.unwrap_or(b"0"), 0, u32::MAX as u64 - 1);
     match (id(it.next()), id(it.next())) {
         (Some(u), Some(g)) => Ok((u as u32, g as u32)),
-        _ => Err(Error::usage(
-            Buf::new()
-                .s("--user '")
-                .b(v)
-                .s("': expected UID[:GID], numeric"),
+        _ => Err(Error::usage_of(
+            "--user '",
+            v,
+            "': expected UID[:GID], numeric",
         )),
     }
 }
@@ -390,9 +387,7 @@ pub fn cap(v: &[u8]) -> Result<u64, Error> {
     if let Some(bit) = find(CAP_NAMES, name) {
         return Ok(1 << bit);
     }
-    Err(Error::usage(
-        Buf::new().s("unknown capability '").b(v).s("'"),
-    ))
+    Err(Error::usage_of("unknown capability '", v, "'"))
 }
 
 fn validate_hostname(h: &[u8]) -> Result<(), Error> {
@@ -509,7 +504,7 @@ pub fn is_help(opt: &Opt<'_>) -> bool {
 }
 
 pub fn unknown(opt: &Opt<'_>) -> Error {
-    Error::usage(Buf::new().s("unknown option '").b(opt.name).s("'"))
+    Error::usage_of("unknown option '", opt.name, "'")
 }
 
 /// One option as written: `--name`, `--name=value` or a single-letter `-x`.
@@ -582,18 +577,14 @@ impl<'a> Args<'a> {
             self.pos += 1;
             return Ok(v);
         }
-        Err(Error::usage(
-            Buf::new().s("option '").b(opt.name).s("' needs a value"),
-        ))
+        Err(Error::usage_of("option '", opt.name, "' needs a value"))
     }
 
     /// An option that takes no value; `--flag=x` is an error.
     pub fn flag(&mut self, opt: &Opt<'a>) -> Result<bool, Error> {
         match opt.inline {
             None => Ok(true),
-            Some(_) => Err(Error::usage(
-                Buf::new().s("option '").b(opt.name).s("' takes no value"),
-            )),
+            Some(_) => Err(Error::usage_of("option '", opt.name, "' takes no value")),
         }
     }
 

@@ -56,6 +56,13 @@ impl Error {
         Error::usage(Buf::new().s(msg))
     }
 
+    /// A bad command line naming what was wrong: `pre`, `what`, `post`
+    /// ("unknown option '" "--x" "'"). Out of line, as usage_text.
+    #[inline(never)]
+    pub fn usage_of(pre: &str, what: &[u8], post: &str) -> Error {
+        Error::usage(Buf::new().s(pre).b(what).s(post))
+    }
+
     /// The full text as printed on standard error.
     pub fn render(&self, usage_line: &str) -> Vec<u8> {
         let mut b = Buf::new();
