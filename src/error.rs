@@ -49,11 +49,10 @@ impl Error {
         }
     }
 
-    /// A bad command line, said in fixed words. Out of line: one call
-    /// instead of a Buf built at each of the many call sites.
-    #[inline(never)]
+    /// A bad command line, said in fixed words (through usage_of: one
+    /// out-of-line function is smaller than two).
     pub fn usage_text(msg: &str) -> Error {
-        Error::usage(Buf::new().s(msg))
+        Error::usage_of(msg, b"", "")
     }
 
     /// A bad command line naming what was wrong: `pre`, `what`, `post`
