@@ -164,10 +164,9 @@ impl Cgroup {
     /// parents too, which are left in place afterwards), enabling the
     /// cgroup2 controllers on the way down, and writes the limits.
     pub fn create(&mut self, l: &Limits) -> Result<(), Error> {
-        let mut tail = l.parent.clone();
-        tail.extend_from_slice(b"/hull-");
         let pid = rustix::process::getpid().as_raw_nonzero().get();
-        tail.extend_from_slice(Buf::new().u(pid as u64).as_bytes());
+        let mut tail = Buf::new();
+        tail.b(&l.parent).s("/hull-").u(pid as u64);
         for i in 0..self.dirs.len() {
             // On cgroup2 a controller works in a group only when every
             // ancestor enables it for its children ("+memory +pids" in
@@ -183,7 +182,7 @@ impl Cgroup {
                     enable.s(" +").b(CONTROLLERS[c]);
                 }
             }
-            let mut rest = &tail[..];
+            let mut rest = &tail.0[..];
             while !rest.is_empty() {
                 let part = tok(&mut rest, b'/');
                 if part.is_empty() {
