@@ -605,17 +605,12 @@ impl Plan {
     pub fn describe(&self) -> Buf {
         let mut b = Buf::new();
         b.s("clone3 flags: ");
-        let mut first = true;
-        for (bit, name) in FLAG_NAMES {
-            if self.clone_flags & bit != 0 {
-                if !first {
-                    b.s("|");
-                }
-                b.s(name);
-                first = false;
+        for (bit, name) in FLAG_BITS.iter().zip(FLAG_NAMES.split(' ')) {
+            if self.clone_flags & *bit as u64 != 0 {
+                b.s("CLONE_").s(name).s("|");
             }
         }
-        b.s("|CLONE_PIDFD, exit signal SIGCHLD\n");
+        b.s("CLONE_PIDFD, exit signal SIGCHLD\n");
         for (i, op) in self.ops.iter().enumerate() {
             let (step, obj) = op.step();
             b.s("  ")
@@ -638,14 +633,17 @@ impl Plan {
     }
 }
 
-const FLAG_NAMES: &[(u64, &str)] = &[
-    (g::CLONE_NEWNS as u64, "CLONE_NEWNS"),
-    (g::CLONE_NEWUTS as u64, "CLONE_NEWUTS"),
-    (g::CLONE_NEWPID as u64, "CLONE_NEWPID"),
-    (g::CLONE_NEWNET as u64, "CLONE_NEWNET"),
-    (g::CLONE_NEWIPC as u64, "CLONE_NEWIPC"),
-    (g::CLONE_NEWCGROUP as u64, "CLONE_NEWCGROUP"),
-    (g::CLONE_NEWUSER as u64, "CLONE_NEWUSER"),
+/// The namespace flags `describe` names (`CLONE_` dropped), in order: a
+/// string and an array of numbers are smaller than a table of pairs.
+const FLAG_NAMES: &str = "NEWNS NEWUTS NEWPID NEWNET NEWIPC NEWCGROUP NEWUSER";
+const FLAG_BITS: [u32; 7] = [
+    g::CLONE_NEWNS,
+    g::CLONE_NEWUTS,
+    g::CLONE_NEWPID,
+    g::CLONE_NEWNET,
+    g::CLONE_NEWIPC,
+    g::CLONE_NEWCGROUP,
+    g::CLONE_NEWUSER,
 ];
 
 /// `dir/name`.
