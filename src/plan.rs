@@ -588,12 +588,12 @@ impl Plan {
     /// its root would be hull's cgroups instead of the container's.
     pub fn join_cgroups_after_clone(&mut self) {
         self.ops.retain(|op| *op != Op::AwaitParent);
-        self.ops.insert(0, Op::AwaitParent);
         let ns = g::CLONE_NEWCGROUP as u64;
         if self.clone_flags & ns != 0 {
             self.clone_flags &= !ns;
-            self.ops.insert(1, Op::UnshareCgroupNs);
+            self.ops.insert(0, Op::UnshareCgroupNs);
         }
+        self.ops.insert(0, Op::AwaitParent);
     }
 
     /// Whether the child waits for the parent (see [`Op::AwaitParent`]).
