@@ -18,7 +18,7 @@
 use crate::cli::tok;
 use crate::error::{EXIT_RUNTIME, Error};
 use crate::out::{Buf, eprint, parse_u64};
-use crate::plan::cstr;
+use crate::plan::{cstr, join};
 use crate::rootfs::{open_file, read_file, write_file};
 use crate::run::debug;
 use crate::spec::{CPU_PERIOD, CPU_QUOTA, CPU_WEIGHT, Limits, MEMORY, MEMORY_SWAP, PIDS};
@@ -189,7 +189,7 @@ impl Cgroup {
                     continue;
                 }
                 if !enable.0.is_empty() {
-                    self.file(i, "cgroup.subtree_control", Some(&enable.0))?;
+                    self.write(i, "cgroup.subtree_control", &enable.0)?;
                 }
                 self.dirs[i].push(b'/');
                 self.dirs[i].extend_from_slice(part);
@@ -211,22 +211,22 @@ impl Cgroup {
             if let (1.., Some(i)) = (v, self.at[c]) {
                 let v2 = self.v2 == Some(i);
                 let file = if v2 { f2 } else { f1 };
-                self.file(i, file, Some(&value(k, v, l, v2).0))?;
+                self.write(i, file, &value(k, v, l, v2).0)?;
             }
         }
         Ok(())
     }
 
-    /// Writes `data` to the file `name` of group `i`, or reads it when
-    /// `data` is None. A failure names the file.
-    fn file(&self, i: usize, name: &str, data: Option<&[u8]>) -> Result<Vec<u8>, Error> {
-        let path = crate::plan::join(&self.dirs[i], name);
-        let r = match data {
-            Some(d) => write_file(&path, d).map(|()| Vec::new()),
-            None => read_file(&path),
-        };
-        let verb = if data.is_some() { "write" } else { "read" };
-        r.map_err(|e| Error::sys(verb, &path, e))
+    /// Writes `data` to the file `name` of group `i`. A failure names the file.
+    fn write(&self, i: usize, name: &str, data: &[u8]) -> Result<(), Error> {
+        let path = join(&self.dirs[i], name);
+        write_file(&path, data).map_err(|e| Error::sys("write", &path, e))
+    }
+
+    /// The text of the file `name` of group `i`; empty when it cannot be
+    /// read (only counters and pids are read: nothing to report).
+    fn read(&self, i: usize, name: &str) -> Vec<u8> {
+        read_file(&join(&self.dirs[i], name)).unwrap_or_default()
     }
 
     /// Puts the waiting child into the groups the clone did not: the v1
@@ -237,7 +237,7 @@ impl Cgroup {
         text.u(pid as u64);
         for i in 0..self.made {
             if self.v2 != Some(i) || also_v2 {
-                self.file(i, "cgroup.procs", Some(&text.0))?;
+                self.write(i, "cgroup.procs", &text.0)?;
             }
         }
         Ok(())
@@ -248,7 +248,7 @@ impl Cgroup {
     fn counter(&self, c: usize, v2file: &str, v1file: &str, key: &[u8]) -> u64 {
         let Some(i) = self.at[c] else { return 0 };
         let name = if self.v2 == Some(i) { v2file } else { v1file };
-        let text = self.file(i, name, None).unwrap_or_default();
+        let text = self.read(i, name);
         let mut lines = &text[..];
         while !lines.is_empty() {
             let mut line = tok(&mut lines, b'\n');
@@ -295,8 +295,8 @@ impl Drop for Cgroup {
                     Ok(()) => break None,
                     Err(Errno::BUSY) if tries < 100 => {
                         tries += 1;
-                        if self.file(i, "cgroup.kill", Some(b"1")).is_err() {
-                            let procs = self.file(i, "cgroup.procs", None).unwrap_or_default();
+                        if self.write(i, "cgroup.kill", b"1").is_err() {
+                            let procs = self.read(i, "cgroup.procs");
                             let mut procs = &procs[..];
                             while !procs.is_empty() {
                                 let pid = parse_u64(tok(&mut procs, b'\n')).unwrap_or(0) as i32;
