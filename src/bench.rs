@@ -521,20 +521,22 @@ impl Report<'_> {
     /// the largest p99 or twice the largest median, whichever is less (a
     /// noisy tail would squash the rest).
     pub fn svg(&self) -> Buf {
-        let vars = &self.figs[..self.k];
-        let lo = vars.iter().map(|f| f[2]).min().unwrap_or(0);
-        let p99 = vars.iter().map(|f| f[5]).max().unwrap_or(0);
-        let p50 = vars.iter().map(|f| f[3]).max().unwrap_or(0);
-        let hi = p99.min(2 * p50).max(lo + 1);
-        let mut cmd = Buf::new();
-        for a in self.command {
-            xml_text(cmd.s(" "), a.to_bytes());
+        let (mut lo, mut p50, mut p99) = (u64::MAX, 0, 0);
+        for f in &self.figs[..self.k] {
+            lo = lo.min(f[2]);
+            p50 = p50.max(f[3]);
+            p99 = p99.max(f[5]);
         }
+        let hi = p99.min(2 * p50).max(lo + 1);
         let mut b = Buf::new();
-        b.s("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"400\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"640\" height=\"400\" fill=\"#fff\"/>\n<text x=\"340\" y=\"22\" text-anchor=\"middle\">hull bench:").b(&cmd.0);
+        // Text is centred unless it says otherwise (fewer attributes).
+        b.s("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"400\" font-family=\"sans-serif\" font-size=\"12\" text-anchor=\"middle\">\n<rect width=\"640\" height=\"400\" fill=\"#fff\"/>\n<text x=\"340\" y=\"22\">hull bench:");
+        for a in self.command {
+            xml_text(b.s(" "), a.to_bytes());
+        }
         tpl(
             &mut b,
-            " (n=\x01)</text>\n<text x=\"340\" y=\"392\" text-anchor=\"middle\">start latency CDF, ms, clone3 to reaped</text>\n",
+            " (n=\x01)</text>\n<text x=\"340\" y=\"392\">start latency CDF, ms, clone3 to reaped</text>\n",
             &self.figs[0],
         );
         for i in 0..5 {
@@ -542,15 +544,18 @@ impl Report<'_> {
             let (x, y) = (60 + i * 140, 340 - i * 75);
             tpl(
                 &mut b,
-                "<path stroke=\"#ccc\" d=\"M60 \x01H620M\x01 40V340\"/>\n<text x=\"54\" y=\"\x01\" text-anchor=\"end\">\x01%</text>\n<text x=\"\x01\" y=\"358\" text-anchor=\"middle\">\x02</text>\n",
+                "<path stroke=\"#ccc\" d=\"M60 \x01H620M\x01 40V340\"/>\n<text x=\"54\" y=\"\x01\" text-anchor=\"end\">\x01%</text>\n<text x=\"\x01\" y=\"358\">\x02</text>\n",
                 &[y, x, y + 4, i * 25, x, lo + (hi - lo) * i / 4],
             );
         }
         for v in 0..self.k {
-            let color = ["#1f77b4", "#d62728", "#2ca02c"][v % 3];
-            b.s("<polyline fill=\"none\" stroke-width=\"2\" stroke=\"")
-                .s(color)
-                .s("\" points=\"");
+            // Blue, red, green: a hue each, computed rather than a table.
+            let hue = (210 + 150 * v as u64) % 360;
+            tpl(
+                &mut b,
+                "<polyline fill=\"none\" stroke-width=\"2\" stroke=\"hsl(\x01,70%,45%)\" points=\"",
+                &[hue],
+            );
             for q in 0..=100 {
                 let x = pct(self.col(v), q as usize);
                 if x <= hi {
@@ -563,10 +568,10 @@ impl Report<'_> {
             }
             tpl(
                 &mut b,
-                "\"/>\n<text x=\"70\" y=\"\x01\" fill=\"",
-                &[60 + 16 * v as u64],
+                "\"/>\n<text x=\"70\" y=\"\x01\" fill=\"hsl(\x01,70%,45%)\" text-anchor=\"start\">",
+                &[60 + 16 * v as u64, hue],
             );
-            b.s(color).s("\">").s(self.names[v]).s("</text>\n");
+            b.s(self.names[v]).s("</text>\n");
         }
         b.s("</svg>\n");
         b
