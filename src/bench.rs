@@ -116,13 +116,13 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
     let ops = &vars[0].ops;
     let m = ops.len();
     for i in 0..m + 3 {
-        let (name, a, z) = match i {
-            0 => ("clone3", T_CLONE, T_CLONED),
-            i if i <= m => (ops[i - 1].step().0, T_CHILD + i - 1, T_CHILD + i),
-            i if i == m + 1 => ("execve to exit", T_CHILD + m, T_EXITED),
-            _ => ("reap", T_EXITED, T_REAPED),
+        let (name, a, z) = match i.checked_sub(1).and_then(|i| ops.get(i)) {
+            Some(op) => (op.step().0, T_CHILD + i - 1, T_CHILD + i),
+            None if i == 0 => ("clone3", T_CLONE, T_CLONED),
+            None if i == m + 1 => ("execve to exit", T_CHILD + m, T_EXITED),
+            None => ("reap", T_EXITED, T_REAPED),
         };
-        let name = name.split_once(':').map_or(name, |p| p.0);
+        let name = name.split(':').next().unwrap_or(name);
         let c = match names[k..].iter().position(|&x| x == name) {
             Some(c) => k + c,
             None => {
