@@ -380,14 +380,25 @@ pub fn tpl(b: &mut Buf, t: &str, args: &[u64]) {
             b.0.push(c);
             continue;
         }
-        let v = *a.next().unwrap_or(&0);
+        let mut v = *a.next().unwrap_or(&0);
         match c {
-            1 if v == u64::MAX => b.s("null"),
-            1 => b.u(v),
-            2 => b.fixed(v / 1000, 3),
-            3 => b.fixed(v, 3),
-            _ => b,
-        };
+            1 if v == u64::MAX => {
+                b.s("null");
+            }
+            1 => {
+                b.u(v);
+            }
+            2 | 3 => {
+                // Thousandths: the whole part, then 1000 + the fraction
+                // with its leading 1 turned into the point (no Buf::fixed).
+                if c == 2 {
+                    v /= 1000;
+                }
+                let at = b.u(v / 1000).0.len();
+                b.u(1000 + v % 1000).0[at] = b'.';
+            }
+            _ => {}
+        }
     }
 }
 
