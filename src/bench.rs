@@ -597,8 +597,7 @@ pub fn json_str(b: &mut Buf, s: &[u8]) {
             b.s("\\");
         }
         if c < 0x20 {
-            tpl(b, "\\u00\x01\x01", &[c as u64 >> 4, 0]);
-            b.0.pop();
+            b.s("\\u00").u(c as u64 >> 4);
             b.0.push(b"0123456789abcdef"[c as usize & 15]);
         } else {
             b.0.push(c);
