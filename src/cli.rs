@@ -346,18 +346,22 @@ fn volume(v: &[u8], tmpfs: bool) -> Result<Volume, Error> {
             opts: if tmpfs { rest.to_vec() } else { Vec::new() },
         });
     }
-    let mut m = Buf::new();
-    m.s(if tmpfs { "--tmpfs" } else { "--volume" })
-        .s(" '")
-        .b(v)
-        .s("': expected ")
-        .s(if tmpfs {
-            "DST[:OPTIONS]"
-        } else {
-            "SRC:DST[:ro|rw]"
-        })
-        .s(" with an absolute DST");
-    Err(Error::new(crate::error::EXIT_RUNTIME, &m))
+    // Status 125 without the usage line, as it has always been reported.
+    let (pre, post) = if tmpfs {
+        (
+            "--tmpfs '",
+            "': expected DST[:OPTIONS] with an absolute DST",
+        )
+    } else {
+        (
+            "--volume '",
+            "': expected SRC:DST[:ro|rw] with an absolute DST",
+        )
+    };
+    Err(Error {
+        usage: false,
+        ..Error::usage_of(pre, v, post)
+    })
 }
 
 /// `UID[:GID]`, numeric; the group is 0 when not given, as docker does for
