@@ -196,16 +196,18 @@ fn bench_option<'a>(
     Ok(true)
 }
 
-/// A count of starts, `min` to ten million.
+/// A count of starts, `min` (0 or 1) to ten million.
 fn count(opt: &Opt<'_>, v: &[u8], min: u64) -> Result<u32, Error> {
     match range(v, min, 10_000_000) {
         Some(n) => Ok(n as u32),
-        None => Err(Error::usage(
-            Buf::new()
-                .b(opt.name)
-                .s(": expected a whole number from ")
-                .u(min)
-                .s(" to 10000000"),
+        None => Err(Error::usage_of(
+            "",
+            opt.name,
+            if min == 0 {
+                ": expected a whole number from 0 to 10000000"
+            } else {
+                ": expected a whole number from 1 to 10000000"
+            },
         )),
     }
 }
