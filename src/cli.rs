@@ -248,8 +248,11 @@ pub fn run_option<'a>(spec: &mut Spec, opt: &Opt<'a>, a: &mut Args<'a>) -> Resul
         2 => spec.rootfs = Some(v.to_vec()),
         3 => spec.volumes.push(volume(v, false)?),
         4 => spec.volumes.push(volume(v, true)?),
-        5 => spec.env.push(Env::Var(v.to_vec())),
-        6 => spec.env.push(Env::File(v.to_vec())),
+        j @ (5 | 6) => {
+            let x = v.to_vec();
+            spec.env
+                .push(if j == 5 { Env::Var(x) } else { Env::File(x) })
+        }
         7 => spec.user = Some(user(v)?),
         8 => spec.caps |= cap(v)?,
         9 => spec.caps &= !cap(v)?,
