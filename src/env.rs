@@ -13,7 +13,9 @@ use core::ffi::CStr;
 pub fn build(spec: &Spec, host: &[&CStr]) -> Result<Vec<Vec<u8>>, Error> {
     let mut env: Vec<Vec<u8>> = Vec::new();
     if spec.env_host {
-        env.extend(host.iter().map(|e| e.to_bytes().to_vec()));
+        for e in host {
+            env.push(e.to_bytes().to_vec());
+        }
     } else {
         let home: &[u8] = match spec.user {
             Some((uid, _)) if uid != 0 => b"/",
