@@ -37,8 +37,9 @@ pub fn build(spec: &Spec, host: &[&CStr]) -> Result<Vec<Vec<u8>>, Error> {
             Env::File(path) => {
                 let text = crate::rootfs::read_file(path)
                     .map_err(|e| Error::sys("read env file", path, e))?;
-                for line in text.split(|&c| c == b'\n') {
-                    let line = line.trim_ascii();
+                let mut rest = &text[..];
+                while !rest.is_empty() {
+                    let line = crate::cli::tok(&mut rest, b'\n').trim_ascii();
                     if !line.is_empty() && line[0] != b'#' {
                         var(&mut env, host, line);
                     }
