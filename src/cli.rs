@@ -372,10 +372,14 @@ fn volume(v: &[u8], tmpfs: bool) -> Result<Volume, Error> {
 /// `UID[:GID]`, numeric; the group is 0 when not given, as docker does for
 /// a uid that has no passwd entry.
 fn user(v: &[u8]) -> Result<(u32, u32), Error> {
-    let mut it = v.splitn(2, |&c| c == b':');
+    let mut gid = v;
+    let uid = tok(&mut gid, b':');
+    if !v.contains(&b':') {
+        gid = b"0";
+    }
     // u32::MAX is -1, "unchanged", to setresuid.
-    let id = |s: Option<&[u8]>| range(s.unwrap_or(b"0"), 0, u32::MAX as u64 - 1);
-    match (id(it.next()), id(it.next())) {
+    let id = |s| range(s, 0, u32::MAX as u64 - 1);
+    match (id(uid), id(gid)) {
         (Some(u), Some(g)) => Ok((u as u32, g as u32)),
         _ => Err(Error::usage_of(
             "--user '",
@@ -1035,7 +1039,7 @@ mod tests {
             msg(e),
             "--tmpfs 'tmp': expected DST[:OPTIONS] with an absolute DST"
         );
-        for bad in ["bob", "1:x", "", "4294967295", "-1"] {
+        for bad in ["bob", "1:x", "", "4294967295", "-1", "1:", "1:2:3", ":"] {
             let e = run(&["-u", bad, "sh"]).unwrap_err();
             assert_eq!(
                 msg(e),
