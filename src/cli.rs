@@ -492,10 +492,8 @@ fn range(v: &[u8], lo: u64, hi: u64) -> Option<u64> {
 /// takes at least 1 ms of quota (0.01 CPUs); beyond 5 decimals is below
 /// the microsecond and dropped.
 pub fn cpus(v: &[u8]) -> Option<u64> {
-    let (int, frac) = match v.iter().position(|&c| c == b'.') {
-        Some(i) => (&v[..i], &v[i + 1..]),
-        None => (v, &b""[..]),
-    };
+    let mut frac = v;
+    let int = tok(&mut frac, b'.');
     if int.len() > 6 || (int.is_empty() && frac.is_empty()) {
         return None;
     }
