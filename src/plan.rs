@@ -316,7 +316,7 @@ impl Plan {
             path_var,
             spec.workdir.as_deref(),
         )?;
-        let envc = envv.into_iter().map(cstring).collect();
+        let envc = cstrs(&envv);
         let mut locate = |dst: &[u8]| rootfs::locate(root.as_ref(), dst);
         let mut plan = Plan::with_exe(spec, exe, envc, &mut locate)?;
         plan.userns = maps;
@@ -558,7 +558,7 @@ impl Plan {
             });
         }
 
-        let argv = CStrArray::new(spec.command.iter().map(|a| cstr(a)).collect());
+        let argv = CStrArray::new(cstrs(&spec.command));
         let envp = CStrArray::new(env);
         Ok(Plan {
             clone_flags: flags,
@@ -655,6 +655,11 @@ pub fn join(dir: &[u8], name: &str) -> Vec<u8> {
 #[inline(never)]
 pub fn cstr(b: &[u8]) -> CString {
     cstring(b.to_vec())
+}
+
+/// [`cstr`] of each: one collect for the arguments and the environment.
+fn cstrs(v: &[Vec<u8>]) -> Vec<CString> {
+    v.iter().map(|a| cstr(a)).collect()
 }
 
 /// A C string from bytes already checked to hold no NUL (the command line
