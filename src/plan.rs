@@ -312,7 +312,7 @@ impl Plan {
         let path_var = crate::env::lookup(envv.iter().map(|e| &e[..]), b"PATH");
         let exe = resolve::command(
             root.as_ref(),
-            &spec.command[0],
+            spec.command.first().map_or(&[][..], |c| c),
             path_var,
             spec.workdir.as_deref(),
         )?;

@@ -108,7 +108,8 @@ pub fn locate(root: Option<&Root>, dst: &[u8]) -> Result<Target, Error> {
             }
             Ok(fd) => {
                 let mut host = real_path(fd.as_fd(), dst)?;
-                if host == b"/" {
+                // "/" (the path is absolute): the rest brings its own slash.
+                if host.len() == 1 {
                     host.clear();
                 }
                 host.extend_from_slice(&dst[end..]);
