@@ -9,6 +9,7 @@
 //! Everything is integer nanoseconds: no floats, no core::fmt.
 
 use crate::cgroup::Cgroup;
+use crate::cli::tok;
 use crate::child::{T_CHILD, T_CLONE, T_CLONED, T_EXITED, T_REAPED};
 use crate::error::{EXIT_RUNTIME, Error};
 use crate::out::{Buf, eprint, print};
@@ -347,25 +348,24 @@ pub fn histogram(sorted: &[u32], f: &Figures) -> (u64, [u64; BINS + 1]) {
 
 /// hull's own peak resident memory in KiB (VmHWM), or u64::MAX without /proc.
 fn peak_kib() -> u64 {
-    let flags = OFlags::RDONLY | OFlags::CLOEXEC;
-    let mut buf = [0u8; 4096];
-    let n = match rustix::fs::open(c"/proc/self/status", flags, Mode::empty()) {
-        Ok(fd) => sys::read_full(fd.as_fd(), &mut buf).unwrap_or(0),
-        Err(_) => 0,
-    };
-    let s = &buf[..n];
-    let Some(at) = s.windows(6).position(|w| w == b"VmHWM:") else {
-        return u64::MAX;
-    };
-    let mut k = 0;
-    for &c in &s[at + 6..] {
-        match c {
-            b'0'..=b'9' => k = k * 10 + (c - b'0') as u64,
-            b' ' | b'\t' => {}
-            _ => break,
+    let text = crate::rootfs::read_file(b"/proc/self/status").unwrap_or_default();
+    let mut lines = &text[..];
+    while !lines.is_empty() {
+        // "VmHWM:\t     132 kB"
+        let mut line = tok(&mut lines, b'\n');
+        if tok(&mut line, b':') == b"VmHWM" {
+            let mut k = 0;
+            for &c in line {
+                match c {
+                    b'0'..=b'9' => k = k * 10 + (c - b'0') as u64,
+                    b' ' | b'\t' => {}
+                    _ => break,
+                }
+            }
+            return k;
         }
     }
-    k
+    u64::MAX
 }
 
 /// Appends template `t`, taking the next of `args` at each control byte:
