@@ -84,14 +84,14 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
     core::mem::swap(&mut base.command, &mut o.spec.command);
     for v in 1..3 * o.compare as usize {
         if v == 2 {
-            // unshare(1) with hull's namespaces, running the floor's command.
+            // unshare(1) with hull's namespaces, then the command as given:
+            // unshare looks it up in the same PATH the floor's was.
             let path = env.iter().find_map(|e| e.to_bytes().strip_prefix(b"PATH="));
             let Ok(exe) = resolve::command(None, b"unshare", path, None) else {
                 eprint(b"hull bench: unshare (util-linux) not found: skipped\n");
                 break;
             };
             let cmd = &mut base.command;
-            cmd[0] = vars[1].exe.to_bytes().to_vec();
             cmd.insert(0, exe.into_bytes());
             let mut i = 1;
             for &(bit, a) in UNSHARE {
