@@ -9,8 +9,8 @@
 //! Everything is integer nanoseconds: no floats, no core::fmt.
 
 use crate::cgroup::Cgroup;
-use crate::cli::tok;
 use crate::child::{T_CHILD, T_CLONE, T_CLONED, T_EXITED, T_REAPED};
+use crate::cli::tok;
 use crate::error::{EXIT_RUNTIME, Error};
 use crate::out::{Buf, eprint, print};
 use crate::plan::{Plan, cstring};
