@@ -172,20 +172,21 @@ fn supervise(
     signals: BorrowedFd<'_>,
     master: Option<&OwnedFd>,
 ) -> Result<i32, Error> {
-    let mut deadline: Option<u64> = None;
+    // When the stop timeout runs out, in monotonic ns; 0 while none runs.
+    let mut deadline = 0u64;
     let mut output = master.is_some();
     let mut input = output && spec.interactive;
     let m = master.map_or(signals, |m| m.as_fd());
     let mut buf = [0u8; 4096];
     loop {
         let mut timeout = None;
-        if let Some(d) = deadline {
-            let left = d.saturating_sub(sys::monotonic_ns());
+        if deadline != 0 {
+            let left = deadline.saturating_sub(sys::monotonic_ns());
             if left == 0 {
                 // docker stop: the container had its chance. Killing PID 1
                 // takes down the whole namespace; the status will be 137.
                 let _ = rustix::process::pidfd_send_signal(&child.pidfd, Signal::KILL);
-                deadline = None;
+                deadline = 0;
                 continue;
             }
             timeout = Some(Timespec {
@@ -222,8 +223,8 @@ fn supervise(
                 let stop = sig == Signal::TERM
                     || sig == Signal::INT
                     || (sig == Signal::HUP && master.is_some());
-                if stop && deadline.is_none() {
-                    deadline = Some(sys::monotonic_ns() + spec.stop_timeout as u64 * 1_000_000_000);
+                if stop && deadline == 0 {
+                    deadline = sys::monotonic_ns() + spec.stop_timeout as u64 * 1_000_000_000;
                 }
             }
         }
