@@ -3,7 +3,7 @@
 
 use crate::cgroup::Cgroup;
 use crate::child::{self, EXEC_STEP, PTY_STEP, Report};
-use crate::error::{EXIT_CANNOT_EXEC, EXIT_NOT_FOUND, Error, strerror};
+use crate::error::{EXIT_CANNOT_EXEC, EXIT_NOT_FOUND, Error};
 use crate::init::{BLOCKED, FORWARDED};
 use crate::out::{Buf, eprint, print};
 use crate::plan::Plan;
@@ -342,7 +342,7 @@ fn clone_error(plan: &Plan, e: Errno) -> Error {
         return Error::new(crate::error::EXIT_RUNTIME, Buf::new().s(userns::DISABLED));
     }
     let mut m = Buf::new();
-    m.s("clone3: ").s(strerror(e));
+    m.s("clone3: ").s(crate::error::strerror(e));
     if e == Errno::PERM {
         m.s(" (namespaces need root, or user namespaces the kernel allows)");
     } else if e == Errno::NOSPC || e == Errno::AGAIN {
@@ -380,14 +380,13 @@ pub fn wait_exec(plan: &Plan, child: &Child) -> Result<Option<OwnedFd>, Error> {
 pub fn explain(plan: &Plan, r: Report) -> Error {
     let e = Errno::from_raw_os_error(r.errno);
     if r.step == EXEC_STEP {
-        let code = if e == Errno::NOENT {
+        let mut err = Error::sys("execve", plan.exe.to_bytes(), e);
+        err.code = if e == Errno::NOENT {
             EXIT_NOT_FOUND
         } else {
             EXIT_CANNOT_EXEC
         };
-        let mut m = Buf::new();
-        m.s("execve ").b(plan.exe.to_bytes()).s(": ").s(strerror(e));
-        return Error::new(code, &m);
+        return err;
     }
     match plan.ops.get(r.step as usize) {
         Some(op) => {
