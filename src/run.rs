@@ -38,7 +38,8 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
         if !asked_userns && spec.userns {
             note(b"not root: adding --userns", None);
         }
-        debug(Buf::new().s("plan:\n").b(&plan.describe().0));
+        note(b"plan:\n", None);
+        eprint(&plan.describe().0);
     }
     // Before the clone, so that no signal is lost between now and the wait
     // loop: they queue on the signalfd. The child inherits the blocked mask
