@@ -90,12 +90,13 @@ pub fn launch(
     let mut fd = cgroup.and_then(|c| c.fd.as_ref()).map(|f| f.as_fd());
     let child = loop {
         match start(plan, fd) {
-            Err(e) if fd.is_some() => {
+            Err(mut e) if fd.is_some() => {
                 // A kernel before 5.7 (or a seccomp filter) refuses
                 // CLONE_INTO_CGROUP: the parent joins the child instead,
                 // while it waits at its first step.
                 if debug_on {
-                    debug(Buf::new().b(&e.msg).s(": joining through cgroup.procs\n"));
+                    e.msg.extend_from_slice(b": joining through cgroup.procs");
+                    note(&e.msg, None);
                 }
                 plan.join_cgroups_after_clone();
                 fd = None;
