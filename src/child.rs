@@ -227,8 +227,9 @@ fn apply(op: &Op, channel: BorrowedFd<'_>) -> sys::Result<()> {
         Op::AwaitParent => {
             // One byte means "go". End of file means the parent gave up (it
             // has already reported why), so leave without a report.
+            // (No EINTR: the child has no signal handlers.)
             let mut go = [0u8; 1];
-            match sys::read_full(channel, &mut go) {
+            match rustix::io::read(channel, &mut go) {
                 Ok(1) => Ok(()),
                 _ => sys::exit(EXIT_RUNTIME),
             }
