@@ -118,22 +118,22 @@ unsafe impl GlobalAlloc for Bump {
         let st = unsafe { &mut *self.state.get() };
         let align = layout.align();
         let size = layout.size();
-        let start = (st.0 + align - 1) & !(align - 1);
-        if st.0 != 0 && start + size <= st.1 {
-            st.0 = start + size;
-            return start as *mut u8;
+        let mut start = (st.0 + align - 1) & !(align - 1);
+        if st.0 == 0 || start + size > st.1 {
+            // Large requests get a mapping of their own; small ones start a
+            // new chunk (page-aligned, so `start` needs no rounding).
+            let large = size > CHUNK / 2;
+            let Ok(p) = hull::sys::map_anonymous(if large { size } else { CHUNK }) else {
+                return core::ptr::null_mut();
+            };
+            if large {
+                return p;
+            }
+            start = p as usize;
+            st.1 = start + CHUNK;
         }
-        // Large requests get a mapping of their own; small ones start a new chunk.
-        let len = if size > CHUNK / 2 { size } else { CHUNK };
-        let Ok(p) = hull::sys::map_anonymous(len) else {
-            return core::ptr::null_mut();
-        };
-        let p = p as usize;
-        if len == CHUNK {
-            st.0 = p + size;
-            st.1 = p + CHUNK;
-        }
-        p as *mut u8
+        st.0 = start + size;
+        start as *mut u8
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
