@@ -35,7 +35,10 @@ use out::{eprint, print};
 /// The whole program: argv and envp in, exit status out.
 pub fn main(args: &[&CStr], env: &[&CStr]) -> i32 {
     let argv = cli::bytes(args.get(1..).unwrap_or(&[]));
-    let result = match cli::parse(&argv) {
+    // Never dropped: the process exits right after, and the drop glue of a
+    // Spec is code.
+    let mut cmd = core::mem::ManuallyDrop::new(cli::parse(&argv));
+    let result = match &mut *cmd {
         Ok(cli::Command::Help(text)) => {
             print(text.as_bytes());
             Ok(0)
@@ -45,15 +48,18 @@ pub fn main(args: &[&CStr], env: &[&CStr]) -> i32 {
             Ok(0)
         }
         Ok(cli::Command::Check) => Ok(check::check()),
-        Ok(cli::Command::Run(mut spec)) => run::run(&mut spec, env),
+        Ok(cli::Command::Run(spec)) => run::run(spec, env),
         #[cfg(feature = "bench")]
-        Ok(cli::Command::Bench(mut o)) => bench::bench(&mut o, env),
+        Ok(cli::Command::Bench(o)) => bench::bench(o, env),
         #[cfg(not(feature = "bench"))]
         Ok(cli::Command::Bench(_)) => Ok(error::EXIT_RUNTIME),
-        Err(e) => Err(e),
+        Err(e) => return fail(e),
     };
-    result.unwrap_or_else(|e: Error| {
-        eprint(&e.render(cli::USAGE));
-        e.code
-    })
+    result.unwrap_or_else(|e| fail(&e))
+}
+
+/// Prints `e` (with the usage line if it is a usage error); its status.
+fn fail(e: &Error) -> i32 {
+    eprint(&e.render(cli::USAGE));
+    e.code
 }
