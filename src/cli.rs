@@ -159,7 +159,9 @@ pub fn bench_options(rest: &[&[u8]]) -> Result<Command, Error> {
 /// of run's). One loop for both: a second copy cost ~1 KiB.
 #[inline(never)]
 fn options(bench: bool, rest: &[&[u8]]) -> Result<Command, Error> {
-    let mut o = bench::Options::default();
+    // Not dropped on an error or --help: hull exits right after, and the
+    // drop glue of the options is code.
+    let mut o = core::mem::ManuallyDrop::new(bench::Options::default());
     let mut a = Args::new(rest);
     while let Some(opt) = a.next_option()? {
         if is_help(&opt) {
@@ -172,6 +174,7 @@ fn options(bench: bool, rest: &[&[u8]]) -> Result<Command, Error> {
         }
     }
     finish(&mut o.spec, &a)?;
+    let o = core::mem::ManuallyDrop::into_inner(o);
     Ok(if bench {
         Command::Bench(o)
     } else {
