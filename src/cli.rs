@@ -105,7 +105,6 @@ pub enum Command {
 }
 
 /// Parses the arguments after argv[0].
-#[inline(never)]
 pub fn parse(args: &[&[u8]]) -> Result<Command, Error> {
     let Some((&sub, rest)) = args.split_first() else {
         return Err(Error::usage_text("missing subcommand"));
