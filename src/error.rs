@@ -38,7 +38,12 @@ impl Error {
             m.s(" ").b(obj);
         }
         m.s(": ").s(strerror(e));
-        Error::new(EXIT_RUNTIME, &m)
+        // The buffer moved in, not copied as by Error::new.
+        Error {
+            code: EXIT_RUNTIME,
+            msg: m.0,
+            usage: false,
+        }
     }
 
     /// A bad command line, rejected before anything is created.
@@ -59,7 +64,13 @@ impl Error {
     /// ("unknown option '" "--x" "'"). Out of line, as usage_text.
     #[inline(never)]
     pub fn usage_of(pre: &str, what: &[u8], post: &str) -> Error {
-        Error::usage(Buf::new().s(pre).b(what).s(post))
+        let mut m = Buf::new();
+        m.s(pre).b(what).s(post);
+        Error {
+            code: EXIT_RUNTIME,
+            msg: m.0,
+            usage: true,
+        }
     }
 
     /// The full text as printed on standard error.
