@@ -267,8 +267,8 @@ pub fn figures(col: &mut [u32], n: u32, warmup: u32, peak: u64, hull: &mut u64) 
     let mut f = [0; 12];
     f[0] = n as u64;
     f[1] = warmup as u64;
-    for (i, p) in [0, 50, 90, 99, 100].into_iter().enumerate() {
-        f[2 + i] = pct(col, p);
+    for (i, &p) in [0u8, 50, 90, 99, 100].iter().enumerate() {
+        f[2 + i] = pct(col, p as usize);
     }
     f[7] = mean;
     f[8] = isqrt(var);
