@@ -217,6 +217,8 @@ const UNSHARE: &[(u32, &str)] = &[
 
 /// One start, stamped: launch, wait for the exit (pidfd readable), reap.
 /// Any failure ends the benchmark: timings of failures mean nothing.
+// Out of line: 16 bytes smaller.
+#[inline(never)]
 fn once(plan: &mut Plan, cgroup: Option<&Cgroup>, debug: bool) -> Result<(), Error> {
     let (child, _) = run::launch(plan, cgroup, debug).map_err(|e| Error {
         code: EXIT_RUNTIME,
