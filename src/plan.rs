@@ -281,8 +281,6 @@ pub struct Plan {
 impl Plan {
     /// Looks at the filesystem (the rootfs, volume sources, env files, the
     /// command, which it resolves as execvp would) and builds the plan.
-    // Out of line: measured smaller than inlined into its one caller.
-    #[inline(never)]
     /// The rootfs and volume sources in `spec` become canonical host paths.
     /// Decides the user namespace from who runs hull (see [`userns::maps`]):
     /// `spec.userns` is set when it is on.
