@@ -609,24 +609,23 @@ impl Plan {
             }
         }
         b.s("CLONE_PIDFD, exit signal SIGCHLD\n");
-        for (i, op) in self.ops.iter().enumerate() {
-            let (step, obj) = op.step();
-            b.s("  ")
-                .u(i as u64 + 1)
-                .s(". ")
-                .s(step)
-                .s(" ")
-                .b(obj)
-                .s("\n");
+        // The steps, then execve as the last one.
+        for i in 0..=self.ops.len() {
+            b.s("  ").u(i as u64 + 1).s(". ");
+            match self.ops.get(i) {
+                Some(op) => {
+                    let (step, obj) = op.step();
+                    b.s(step).s(" ").b(obj);
+                }
+                None => {
+                    b.s("execve ").b(self.exe.to_bytes());
+                    for a in self.argv.strings() {
+                        b.s(" ").b(a.to_bytes());
+                    }
+                }
+            }
+            b.s("\n");
         }
-        b.s("  ")
-            .u(self.ops.len() as u64 + 1)
-            .s(". execve ")
-            .b(self.exe.to_bytes());
-        for a in self.argv.strings() {
-            b.s(" ").b(a.to_bytes());
-        }
-        b.s("\n");
         b
     }
 }
