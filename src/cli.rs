@@ -300,7 +300,10 @@ const RUN_OPTIONS: &str = "--net --ipc --cgroupns --debug --dry-run --read-only 
 /// Takes the command from what is left and validates the whole spec, so that
 /// nothing is created for a command line that cannot work.
 pub fn finish(spec: &mut Spec, a: &Args<'_>) -> Result<(), Error> {
-    spec.command = a.rest().iter().map(|s| s.to_vec()).collect();
+    // Pushed onto the (fresh, empty) command: smaller than collect().
+    for s in a.rest() {
+        spec.command.push(s.to_vec());
+    }
     if spec.command.is_empty() {
         return Err(Error::usage_text("missing command"));
     }
