@@ -26,7 +26,9 @@ pub fn build(spec: &Spec, host: &[&CStr]) -> Result<Vec<Vec<u8>>, Error> {
             (b"HOME=", home),
             (b"TERM=", term),
         ] {
-            env.push([k, v].concat());
+            let mut e = k.to_vec();
+            e.extend_from_slice(v);
+            env.push(e);
         }
     }
     for item in &spec.env {
