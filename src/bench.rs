@@ -74,7 +74,8 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
         plan.join_cgroups_after_clone();
     }
     let flags = plan.clone_flags;
-    let mut vars = vec![plan];
+    // Plans hold memory only; never dropped, as the spec below.
+    let mut vars = core::mem::ManuallyDrop::new(vec![plan]);
     // The baselines: the same command with no namespaces and no ops, through
     // the same code path (the floor: a plain fork+execve), and that again
     // running unshare(1) with hull's namespaces. Both from one spec, which
