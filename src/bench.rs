@@ -136,6 +136,9 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
         };
         spans.push([c, a, z]);
     }
+    // Leaked, as the data below: they live until hull exits, and no drop
+    // code is spent on them (on each error path, too).
+    let (names, spans) = (names.leak(), spans.leak());
 
     // Open the chart's file now, so a bad path fails before the long part.
     let mut svg = None;
@@ -160,7 +163,7 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
     }
 
     let (n, w) = (o.n as usize, o.warmup as usize);
-    let mut data = vec![0u32; names.len() * n];
+    let data = vec![0u32; names.len() * n].leak();
     for r in 0..w + n {
         // Interleaved, rotating who goes first, so drift hits all alike.
         for j in 0..k {
@@ -185,12 +188,13 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
     for c in data.chunks_mut(n) {
         figs.push(figures(c, o.n, o.warmup, peak, &mut hull));
     }
+    let figs = figs.leak();
     let r = Report {
         command: vars[0].argv.strings(),
-        names: &names,
+        names,
         k,
-        figs: &figs,
-        data: &data,
+        figs,
+        data,
     };
     if let Some(fd) = svg {
         sys::write_all(fd.as_fd(), &r.svg().0).map_err(|e| Error::sys("write", b"svg", e))?;
