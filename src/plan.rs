@@ -513,11 +513,11 @@ impl Plan {
             o.read_only(if root.is_empty() { b"/" } else { root }, false);
         }
         if !root.is_empty() {
-            o.push(Op::PivotRoot(cstring(root.to_vec())));
+            o.push(Op::PivotRoot(cstr(root)));
         }
         // After the switch of root: the workdir is a path inside the container.
-        let dir = spec.workdir.clone().unwrap_or_else(|| b"/".to_vec());
-        o.push(Op::Chdir(cstring(dir)));
+        let dir: &[u8] = spec.workdir.as_deref().unwrap_or(b"/");
+        o.push(Op::Chdir(cstr(dir)));
         // Always: the container must not keep the host's terminal.
         if spec.tty {
             // After setsid: only a session leader with no terminal can take
