@@ -350,8 +350,11 @@ pub fn write_all(fd: BorrowedFd<'_>, mut buf: &[u8]) -> Result<()> {
 /// number of bytes read.
 pub fn read_full(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize> {
     let mut got = 0;
-    while got < buf.len() {
-        match rustix::io::read(fd, &mut buf[got..]) {
+    // `get_mut`, not indexing: no panic path.
+    while let Some(rest) = buf.get_mut(got..)
+        && !rest.is_empty()
+    {
+        match rustix::io::read(fd, rest) {
             Ok(0) => break,
             Ok(n) => got += n,
             Err(Errno::INTR) => {}
