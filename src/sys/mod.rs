@@ -338,7 +338,7 @@ pub fn write_all(fd: BorrowedFd<'_>, mut buf: &[u8]) -> Result<()> {
     while !buf.is_empty() {
         match rustix::io::write(fd, buf) {
             Ok(0) => return Err(Errno::IO),
-            Ok(n) => buf = &buf[n..],
+            Ok(n) => buf = buf.get(n..).unwrap_or_default(),
             Err(Errno::INTR) => {}
             Err(e) => return Err(e),
         }
