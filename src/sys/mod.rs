@@ -235,7 +235,7 @@ pub fn getcwd(buf: &mut [u8]) -> Result<&[u8]> {
     let r = unsafe { raw::syscall2(raw::SYS_GETCWD, buf.as_mut_ptr() as usize, buf.len()) };
     // The length includes the NUL.
     let n = raw::check(r)?;
-    Ok(&buf[..n.saturating_sub(1)])
+    Ok(buf.get(..n.saturating_sub(1)).unwrap_or_default())
 }
 
 /// Probes for `clone3(2)` without creating anything: a NULL argument of size
