@@ -401,7 +401,7 @@ pub fn set_signal_mask(set: SigSet) -> Result<()> {
 pub fn default_signals(set: SigSet) {
     // struct sigaction: handler (SIG_DFL = 0), flags, restorer, mask.
     let act = [0u64; 4];
-    for sig in 1..=64 {
+    for sig in 1..65 {
         if set & sig_bit(sig) != 0 {
             // SAFETY: `act` is a valid struct sigaction of the size passed
             // (8-byte mask), live for the call; no old action is asked for.
