@@ -33,7 +33,7 @@ pub const BLOCKED: SigSet = FORWARDED | sig_bit(g::SIGCHLD) | sig_bit(g::SIGPIPE
 /// At `Op::Init`, in PID 1: forks the command. Returns None in the command's
 /// process (which goes on with the plan), and in the init the command's pid
 /// and the signalfd to serve.
-pub fn fork() -> sys::Result<Option<(i32, OwnedFd)>> {
+pub fn fork() -> sys::Result<Option<(Pid, OwnedFd)>> {
     // The init is the host's hull binary living inside the container: no
     // container process may open its /proc/1/exe or its memory
     // (CVE-2019-5736). The command becomes dumpable again at its execve.
@@ -41,20 +41,15 @@ pub fn fork() -> sys::Result<Option<(i32, OwnedFd)>> {
     // Before the fork, so a failure is still reported as this step. The
     // signals have been blocked since before the clone, so none is lost.
     let signals = sys::signalfd(FORWARDED | sig_bit(g::SIGCHLD))?;
-    match sys::fork()? {
-        0 => Ok(None),
-        pid => Ok(Some((pid, signals))),
-    }
+    // 0 (no Pid) in the new process.
+    Ok(Pid::from_raw(sys::fork()?).map(|pid| (pid, signals)))
 }
 
 /// The init's life: pass signals on, reap zombies, exit with the command.
-pub fn serve(command: i32, signals: OwnedFd, report: OwnedFd) -> ! {
+pub fn serve(pid: Pid, signals: OwnedFd, report: OwnedFd) -> ! {
     // Only the command's copy of the channel is left open: end of file there
     // now means that its execve succeeded.
     drop(report);
-    let Some(pid) = Pid::from_raw(command) else {
-        sys::exit(EXIT_RUNTIME)
-    };
     loop {
         // Blocks: the init uses no CPU until a signal comes.
         let Ok(sig) = sys::read_signal(signals.as_fd()) else {
