@@ -441,15 +441,12 @@ const LIMITS: [(Parser, &str); 6] = [
 const SIZE: &str = "a size: bytes, or with k, m or g";
 
 pub fn bad(opt: &Opt<'_>, v: &[u8], want: &str) -> Error {
-    Error::usage(
-        Buf::new()
-            .b(opt.name)
-            .s(": invalid value '")
-            .b(v)
-            .s("' (expected ")
-            .s(want)
-            .s(")"),
-    )
+    // Begun by usage_of, then appended to: smaller than six appends here.
+    let mut e = Error::usage_of("", opt.name, ": invalid value '");
+    let mut m = Buf(e.msg);
+    m.b(v).s("' (expected ").s(want).s(")");
+    e.msg = m.0;
+    e
 }
 
 /// Splits `s` at the first `sep`: returns what comes before, leaves the rest
