@@ -413,11 +413,11 @@ fn validate_hostname(h: &[u8]) -> Result<(), Error> {
         return Err(Error::usage_text("--hostname: must not be empty"));
     }
     if h.len() > HOSTNAME_MAX {
-        return Err(Error::usage(
-            Buf::new()
-                .s("--hostname: ")
-                .u(h.len() as u64)
-                .s(" bytes is too long (at most 64)"),
+        let mut tmp = [0; 20];
+        return Err(Error::usage_of(
+            "--hostname: ",
+            crate::out::dec(h.len() as u64, &mut tmp),
+            " bytes is too long (at most 64)",
         ));
     }
     if h.contains(&0) {
