@@ -71,7 +71,15 @@ fn var(env: &mut Vec<Vec<u8>>, host: &[&CStr], v: &[u8]) {
         },
     };
     let klen = kv.iter().position(|&c| c == b'=').unwrap_or(0) + 1;
-    env.retain(|e| e.get(..klen) != kv.get(..klen));
+    // A plain loop: smaller than retain's general algorithm.
+    let mut i = 0;
+    while let Some(e) = env.get(i) {
+        if e.get(..klen) == kv.get(..klen) {
+            env.remove(i);
+        } else {
+            i += 1;
+        }
+    }
     env.push(kv);
 }
 
