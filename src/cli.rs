@@ -513,7 +513,7 @@ pub fn cpus(v: &[u8]) -> Option<u64> {
 
 /// `-h` or `--help`: shows the subcommand's help, whatever else is on the line.
 pub fn is_help(opt: &Opt<'_>) -> bool {
-    opt.name == b"-h" || opt.name == b"--help"
+    find("-h|--help", opt.name).is_some()
 }
 
 pub fn unknown(opt: &Opt<'_>) -> Error {
