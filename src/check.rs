@@ -5,7 +5,7 @@
 //! that only /proc can tell are "unknown (no /proc)"). It creates nothing: no
 //! process, no namespace, no mount.
 
-use crate::cli::tok;
+use crate::cli::{find, tok};
 use crate::error::strerror;
 use crate::out::{Buf, print};
 use crate::plan::cstring;
@@ -66,13 +66,16 @@ pub fn cgroups(mountinfo: &[u8], b: &mut Buf, controllers: &dyn Fn(&[u8]) -> Vec
             point = tok(&mut f, b' ');
         }
         while !f.is_empty() && tok(&mut f, b' ') != b"-" {}
-        let fstype = tok(&mut f, b' ');
-        if fstype == b"cgroup2" {
-            b.s(" v2 ").b(point).s(" (");
-            b.b(first_line(&controllers(point))).s(");");
-        } else if fstype == b"cgroup" {
-            let name = point.rsplit(|&c| c == b'/').next().unwrap_or_default();
-            b.s(" v1 ").b(name).s(";");
+        match find("cgroup2 cgroup", tok(&mut f, b' ')) {
+            Some(0) => {
+                b.s(" v2 ").b(point).s(" (");
+                b.b(first_line(&controllers(point))).s(");");
+            }
+            Some(_) => {
+                let name = point.rsplit(|&c| c == b'/').next().unwrap_or_default();
+                b.s(" v1 ").b(name).s(";");
+            }
+            None => {}
         }
     }
 }

@@ -132,7 +132,7 @@ pub fn parse(args: &[&[u8]]) -> Result<Command, Error> {
 /// between two spellings of one. One string, not an array of slices: each
 /// slice would cost 16 bytes of pointers.
 #[inline(never)]
-fn find(table: &str, name: &[u8]) -> Option<usize> {
+pub fn find(table: &str, name: &[u8]) -> Option<usize> {
     // Cut with tok: smaller than two nested split iterators.
     let mut rest = table.as_bytes();
     let mut i = 0;
