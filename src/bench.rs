@@ -168,11 +168,8 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
         // Interleaved, rotating who goes first, so drift hits all alike.
         for j in 0..k {
             let v = (r + j) % k;
-            once(
-                &mut vars[v],
-                cgroup.as_ref().filter(|_| v == 0),
-                o.spec.debug,
-            )?;
+            let cg = if v == 0 { cgroup.as_ref() } else { None };
+            once(&mut vars[v], cg, o.spec.debug)?;
             let Some(i) = r.checked_sub(w) else { continue };
             let t = |a, z| sat(trace.get(z).saturating_sub(trace.get(a)));
             data[v * n + i] = t(T_CLONE, T_REAPED);
