@@ -187,7 +187,7 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
     }
     let figs = figs.leak();
     let r = Report {
-        command: vars[0].argv.strings(),
+        command: vars.first().map_or(&[], |p| p.argv.strings()),
         names,
         k,
         figs,
