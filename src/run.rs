@@ -6,7 +6,7 @@ use crate::child::{self, EXEC_STEP, PTY_STEP, Report};
 use crate::error::{EXIT_CANNOT_EXEC, EXIT_NOT_FOUND, Error};
 use crate::init::{BLOCKED, FORWARDED};
 use crate::out::{Buf, eprint, print};
-use crate::plan::Plan;
+use crate::plan::{Op, Plan};
 use crate::spec::Spec;
 use crate::sys::{self, AsFd, BorrowedFd, Errno, Fork, OwnedFd, Termios};
 use crate::userns;
@@ -394,17 +394,15 @@ pub fn explain(plan: &Plan, r: Report) -> Error {
         };
         return err;
     }
-    match plan.ops.get(r.step as usize) {
-        Some(op) => {
-            let (step, obj) = op.step();
-            let mut err = Error::sys(step, obj, e);
-            if plan.userns.is_some() {
-                err.msg.extend_from_slice(userns::hint(op, e).as_bytes());
-            }
-            err
-        }
-        None => Error::sys("container setup", b"", e),
+    let op = plan.ops.get(r.step as usize);
+    let (step, obj) = op.map_or(("container setup", &b""[..]), Op::step);
+    let mut err = Error::sys(step, obj, e);
+    if let Some(op) = op
+        && plan.userns.is_some()
+    {
+        err.msg.extend_from_slice(userns::hint(op, e).as_bytes());
     }
+    err
 }
 
 /// Waits on the pidfd for the child to exit and maps its end to hull's
