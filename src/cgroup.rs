@@ -220,13 +220,13 @@ impl Cgroup {
     /// Writes `data` to the file `name` of group `i`. A failure names the file.
     fn write(&self, i: usize, name: &str, data: &[u8]) -> Result<(), Error> {
         let path = join(&self.dirs[i], name);
-        write_file(&path, data).map_err(|e| Error::sys("write", &path, e))
+        write_file(path, data).map_err(|e| Error::sys("write", path, e))
     }
 
     /// The text of the file `name` of group `i`; empty when it cannot be
     /// read (only counters and pids are read: nothing to report).
     fn read(&self, i: usize, name: &str) -> Vec<u8> {
-        read_file(&join(&self.dirs[i], name)).unwrap_or_default()
+        read_file(join(&self.dirs[i], name)).unwrap_or_default()
     }
 
     /// Puts the waiting child into the groups the clone did not: the v1

@@ -229,8 +229,8 @@ impl Ops<'_, '_> {
 
     /// The host path of mount point `dst`, with ops to create what is
     /// missing of it (a directory, or a file when `file`) when the root is
-    /// writable; an error naming it when it is not.
-    fn point(&mut self, dst: &[u8], file: bool) -> Result<Vec<u8>, Error> {
+    /// writable; an error naming it when it is not. Leaked, as [`join`]'s.
+    fn point(&mut self, dst: &[u8], file: bool) -> Result<&'static [u8], Error> {
         let t = (self.locate)(dst)?;
         if t.missing > 0 && self.ro {
             return Err(Error::new(
@@ -254,7 +254,7 @@ impl Ops<'_, '_> {
                 Op::Mkdir(p)
             });
         }
-        Ok(t.host)
+        Ok(t.host.leak())
     }
 }
 
@@ -389,7 +389,7 @@ impl Plan {
         // After the private step (or it would leak) and from inside the new
         // PID namespace (we are its PID 1), so it shows only our processes.
         let proc = o.point(b"/proc", false)?;
-        o.mount("mount proc on", b"proc", &proc, c"proc", MS_SAFE, b"");
+        o.mount("mount proc on", b"proc", proc, c"proc", MS_SAFE, b"");
         if !root.is_empty() {
             // A small /dev of our own: the harmless nodes bound from the host
             // (never its disks), a private devpts, shm, and the usual links.
@@ -397,7 +397,7 @@ impl Plan {
             o.mount(
                 "mount tmpfs on",
                 b"tmpfs",
-                &dev,
+                dev,
                 c"tmpfs",
                 MS_NOSUID | MS_NOEXEC,
                 b"mode=755,size=65536k",
@@ -405,34 +405,34 @@ impl Plan {
             // A node the host lacks (a bare initramfs) is left out.
             o.optional = true;
             for n in DEV_NODES.split(' ') {
-                let (host, t) = (join(b"/dev", n), join(&dev, n));
-                o.push(Op::Touch(cstr(&t)));
-                o.mount("bind-mount device on", &host, &t, c"", MS_BIND, b"");
+                let (host, t) = (join(b"/dev", n), join(dev, n));
+                o.push(Op::Touch(cstr(t)));
+                o.mount("bind-mount device on", host, t, c"", MS_BIND, b"");
             }
             o.optional = false;
             // No gid=5 (tty): a user namespace may not map that group.
-            let pts = join(&dev, "pts");
-            o.push(Op::Mkdir(cstr(&pts)));
+            let pts = join(dev, "pts");
+            o.push(Op::Mkdir(cstr(pts)));
             o.mount(
                 "mount devpts on",
                 b"devpts",
-                &pts,
+                pts,
                 c"devpts",
                 MS_NOSUID | MS_NOEXEC,
                 b"newinstance,ptmxmode=0666,mode=0620",
             );
-            let shm = join(&dev, "shm");
-            o.push(Op::Mkdir(cstr(&shm)));
+            let shm = join(dev, "shm");
+            o.push(Op::Mkdir(cstr(shm)));
             o.mount(
                 "mount tmpfs on",
                 b"shm",
-                &shm,
+                shm,
                 c"tmpfs",
                 MS_SAFE,
                 b"mode=1777,size=65536k",
             );
             for (n, target) in DEV_LINKS {
-                o.push(Op::Symlink(target, cstr(&join(&dev, n))));
+                o.push(Op::Symlink(target, cstr(join(dev, n))));
             }
             // /sys read-only: a new network namespace may mount its own sysfs
             // (which then shows its own interfaces); otherwise the host's,
@@ -442,7 +442,7 @@ impl Plan {
                 o.mount(
                     "mount sysfs on",
                     b"sysfs",
-                    &sys,
+                    sys,
                     c"sysfs",
                     MS_SAFE | MS_RDONLY,
                     b"",
@@ -451,12 +451,12 @@ impl Plan {
                 o.mount(
                     "bind-mount /sys on",
                     b"/sys",
-                    &sys,
+                    sys,
                     c"",
                     MS_BIND | MS_REC,
                     b"",
                 );
-                o.read_only(&sys, true);
+                o.read_only(sys, true);
             }
         }
         if !spec.privileged {
@@ -465,20 +465,20 @@ impl Plan {
             o.optional = true;
             for m in MASKS.split(' ') {
                 let (letter, path) = m.as_bytes().split_first().unwrap_or((&b'R', b""));
-                let t = [root, path].concat();
+                let t = [root, path].concat().leak(); // as join's
                 match letter {
-                    b'N' => o.mount("mask with /dev/null", b"/dev/null", &t, c"", MS_BIND, b""),
+                    b'N' => o.mount("mask with /dev/null", b"/dev/null", t, c"", MS_BIND, b""),
                     b'D' => o.mount(
                         "mask with tmpfs",
                         b"tmpfs",
-                        &t,
+                        t,
                         c"tmpfs",
                         MS_SAFE | MS_RDONLY,
                         b"size=0",
                     ),
                     _ => {
-                        o.mount("bind-mount on itself", &t, &t, c"", MS_BIND | MS_REC, b"");
-                        o.read_only(&t, true);
+                        o.mount("bind-mount on itself", t, t, c"", MS_BIND | MS_REC, b"");
+                        o.read_only(t, true);
                     }
                 }
             }
@@ -491,15 +491,15 @@ impl Plan {
             let t = o.point(&v.dst, !v.dir)?;
             match &v.src {
                 Some(src) => {
-                    o.mount("bind-mount volume on", src, &t, c"", MS_BIND | MS_REC, b"");
+                    o.mount("bind-mount volume on", src, t, c"", MS_BIND | MS_REC, b"");
                     if v.ro {
-                        o.read_only(&t, true);
+                        o.read_only(t, true);
                     }
                 }
                 None => o.mount(
                     "mount tmpfs on",
                     b"tmpfs",
-                    &t,
+                    t,
                     c"tmpfs",
                     MS_NOSUID | MS_NODEV,
                     &v.opts,
@@ -643,9 +643,11 @@ const FLAG_BITS: [u32; 7] = [
     g::CLONE_NEWUSER,
 ];
 
-/// `dir/name`.
-pub fn join(dir: &[u8], name: &str) -> Vec<u8> {
-    [dir, b"/", name.as_bytes()].concat()
+/// `dir/name`. Leaked, as the other paths the parent builds here: they
+/// live until hull exits, and no drop code is spent on them on any path
+/// (480 bytes of it with [`Ops::point`]'s and the masks').
+pub fn join(dir: &[u8], name: &str) -> &'static [u8] {
+    [dir, b"/", name.as_bytes()].concat().leak()
 }
 
 /// [`cstring`] of a copy: one copy for every caller. Out of line: smaller than a copy at each call site.
