@@ -224,9 +224,12 @@ impl Cgroup {
     }
 
     /// The text of the file `name` of group `i`; empty when it cannot be
-    /// read (only counters and pids are read: nothing to report).
-    fn read(&self, i: usize, name: &str) -> Vec<u8> {
-        read_file(join(&self.dirs[i], name)).unwrap_or_default()
+    /// read (only counters and pids are read: nothing to report). Leaked,
+    /// as [`join`]'s paths.
+    fn read(&self, i: usize, name: &str) -> &'static [u8] {
+        read_file(join(&self.dirs[i], name))
+            .unwrap_or_default()
+            .leak()
     }
 
     /// Puts the waiting child into the groups the clone did not: the v1
@@ -249,7 +252,7 @@ impl Cgroup {
         let Some(i) = self.at[c] else { return 0 };
         let name = if self.v2 == Some(i) { v2file } else { v1file };
         let text = self.read(i, name);
-        let mut lines = &text[..];
+        let mut lines = text;
         while !lines.is_empty() {
             let mut line = tok(&mut lines, b'\n');
             if tok(&mut line, b' ') == key {
@@ -297,7 +300,7 @@ impl Drop for Cgroup {
                         tries += 1;
                         if self.write(i, "cgroup.kill", b"1").is_err() {
                             let procs = self.read(i, "cgroup.procs");
-                            let mut procs = &procs[..];
+                            let mut procs = procs;
                             while !procs.is_empty() {
                                 let pid = parse_u64(tok(&mut procs, b'\n')).unwrap_or(0) as i32;
                                 if let Some(pid) = rustix::process::Pid::from_raw(pid) {
