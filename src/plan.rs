@@ -306,7 +306,8 @@ impl Plan {
                 v.src = Some(s.path);
             }
         }
-        let envv = crate::env::build(spec, env)?;
+        // Leaked: it lives until exit, as the paths (48 bytes of drop code).
+        let envv = crate::env::build(spec, env)?.leak();
         let path_var = crate::env::lookup(envv.iter().map(|e| &e[..]), b"PATH");
         let exe = resolve::command(
             root.as_ref(),

@@ -5,11 +5,10 @@
 
 use crate::error::{EXIT_CANNOT_EXEC, EXIT_NOT_FOUND, Error, strerror};
 use crate::out::Buf;
-use crate::plan::{cstr, cstring};
+use crate::plan::cstr;
 use crate::rootfs::{Root, open_in};
 use crate::sys::Errno;
 use alloc::ffi::CString;
-use alloc::vec::Vec;
 use rustix::fs::{FileType, Mode};
 
 /// The search path when the environment has no PATH (an initramfs, `env -i`).
@@ -65,9 +64,9 @@ pub fn command(
     if name.contains(&b'/') {
         let check = match workdir {
             Some(w) if name[0] != b'/' => join(w, name),
-            _ => name.to_vec(),
+            _ => name,
         };
-        return match probe(root, &check) {
+        return match probe(root, check) {
             Probe::Executable => Ok(cstr(name)),
             Probe::NotExecutable(e) => Err(fail(EXIT_CANNOT_EXEC, name, strerror(e))),
             Probe::Missing(e) => Err(fail(EXIT_NOT_FOUND, name, strerror(e))),
@@ -78,8 +77,8 @@ pub fn command(
         // An empty entry means the current directory, as in execvp.
         let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
         let cand = join(dir, name);
-        match probe(root, &cand) {
-            Probe::Executable => return Ok(cstring(cand)),
+        match probe(root, cand) {
+            Probe::Executable => return Ok(cstr(cand)),
             Probe::NotExecutable(e) => refused = refused.or(Some(e)),
             Probe::Missing(_) => {}
         }
@@ -97,13 +96,14 @@ fn fail(code: i32, name: &[u8], text: &str) -> Error {
     Error::new(code, Buf::new().b(name).s(": ").s(text))
 }
 
-fn join(dir: &[u8], name: &[u8]) -> Vec<u8> {
+/// `dir/name` (one slash). Leaked, as the plan's paths: no drop code.
+fn join(dir: &[u8], name: &[u8]) -> &'static [u8] {
     let mut p = dir.to_vec();
     if !p.ends_with(b"/") {
         p.push(b'/');
     }
     p.extend_from_slice(name);
-    p
+    p.leak()
 }
 
 #[cfg(test)]
