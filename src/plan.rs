@@ -315,7 +315,7 @@ impl Plan {
             path_var,
             spec.workdir.as_deref(),
         )?;
-        let envc = cstrs(&envv);
+        let envc = cstrs(envv);
         let mut locate = |dst: &[u8]| rootfs::locate(root.as_ref(), dst);
         let mut plan = Plan::with_exe(spec, exe, envc, &mut locate)?;
         plan.userns = maps;
