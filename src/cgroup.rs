@@ -18,7 +18,7 @@
 use crate::cli::tok;
 use crate::error::{EXIT_RUNTIME, Error};
 use crate::out::{Buf, eprint, parse_u64};
-use crate::plan::{cstr, join};
+use crate::plan::{cpath, join};
 use crate::rootfs::{open_file, read_file, write_file};
 use crate::run::debug;
 use crate::spec::{CPU_PERIOD, CPU_QUOTA, CPU_WEIGHT, Limits, MEMORY, MEMORY_SWAP, PIDS};
@@ -193,8 +193,8 @@ impl Cgroup {
                 }
                 self.dirs[i].push(b'/');
                 self.dirs[i].extend_from_slice(part);
-                let path = cstr(&self.dirs[i]);
-                match rustix::fs::mkdir(path.as_c_str(), 0o755.into()) {
+                let path = cpath(&self.dirs[i]);
+                match rustix::fs::mkdir(path, 0o755.into()) {
                     Err(Errno::EXIST) if !rest.is_empty() => {}
                     Err(e) => return Err(Error::sys("mkdir", path.to_bytes(), e)),
                     Ok(()) => {}
@@ -291,10 +291,10 @@ impl Drop for Cgroup {
     /// is bounded (about a second per group).
     fn drop(&mut self) {
         for i in 0..self.made {
-            let path = cstr(&self.dirs[i]);
+            let path = cpath(&self.dirs[i]);
             let mut tries = 0;
             let err = loop {
-                match rustix::fs::rmdir(path.as_c_str()) {
+                match rustix::fs::rmdir(path) {
                     Ok(()) => break None,
                     Err(Errno::BUSY) if tries < 100 => {
                         tries += 1;

@@ -657,6 +657,12 @@ pub fn cstr(b: &[u8]) -> CString {
     cstring(b.to_vec())
 }
 
+/// [`cstr`], leaked: for a path only passed to a syscall, with no drop
+/// code to spend on it.
+pub fn cpath(b: &[u8]) -> &'static CStr {
+    alloc::boxed::Box::leak(cstr(b).into_boxed_c_str())
+}
+
 /// [`cstr`] of each: one collect for the arguments and the environment.
 fn cstrs(v: &[Vec<u8>]) -> Vec<CString> {
     v.iter().map(|a| cstr(a)).collect()

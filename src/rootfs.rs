@@ -8,7 +8,7 @@
 
 use crate::error::Error;
 use crate::out::Buf;
-use crate::plan::{cstr, cstring};
+use crate::plan::cpath;
 use crate::sys::{self, AsFd, BorrowedFd, Errno, OwnedFd};
 use alloc::vec::Vec;
 use rustix::fs::{Mode, OFlags, ResolveFlags};
@@ -48,7 +48,7 @@ fn real_path(fd: BorrowedFd<'_>, name: &[u8]) -> Result<Vec<u8>, Error> {
     link.s("/proc/self/fd/")
         .u(sys::AsRawFd::as_raw_fd(&fd) as u64);
     let mut buf = [0u8; 4096];
-    match rustix::fs::readlinkat_raw(rustix::fs::CWD, cstring(link.0).as_c_str(), &mut buf[..]) {
+    match rustix::fs::readlinkat_raw(rustix::fs::CWD, cpath(&link.0), &mut buf[..]) {
         Ok(n) => Ok(buf[..n].to_vec()),
         Err(e) => dir_path(fd, &mut buf)
             .map_err(|_| Error::sys("find the real path (through /proc/self/fd) of", name, e)),
@@ -72,7 +72,7 @@ pub fn open_in(root: Option<&Root>, path: &[u8]) -> sys::Result<OwnedFd> {
     };
     rustix::fs::openat2(
         dir,
-        cstr(path).as_c_str(),
+        cpath(path),
         OFlags::PATH | OFlags::CLOEXEC,
         Mode::empty(),
         how,
@@ -127,11 +127,7 @@ pub fn locate(root: Option<&Root>, dst: &[u8]) -> Result<Target, Error> {
 /// Opens the host's `path` with `flags`, close-on-exec. One call site for
 /// the opens by path: smaller than each with its own C string.
 pub fn open_file(path: &[u8], flags: OFlags) -> sys::Result<OwnedFd> {
-    rustix::fs::open(
-        cstr(path).as_c_str(),
-        flags | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
+    rustix::fs::open(cpath(path), flags | OFlags::CLOEXEC, Mode::empty())
 }
 
 /// Writes all of `data` to the existing file `path` (a cgroup or /proc
