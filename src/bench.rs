@@ -557,11 +557,10 @@ impl Report<'_> {
             b.s("\"").s(name).s("\":");
             return;
         }
-        let from = b.0.len();
-        b.s("  ").s(name).s(" ");
-        while b.0.len() < from + 24 {
-            b.0.push(b' ');
-        }
+        // Padded to 24 columns, with at least one space.
+        b.s("  ")
+            .s(name)
+            .s(&"                      "[name.len().min(21)..]);
     }
 
     /// A self-contained SVG chart: the latency CDF of each variant, up to
