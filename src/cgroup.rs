@@ -167,6 +167,8 @@ impl Cgroup {
         let pid = rustix::process::getpid().as_raw_nonzero().get();
         let mut tail = Buf::new();
         tail.b(&l.parent).s("/hull-").u(pid as u64);
+        // Leaked, as the paths (see [`join`]): no drop code on any path.
+        let tail = tail.0.leak();
         for i in 0..self.dirs.len() {
             // On cgroup2 a controller works in a group only when every
             // ancestor enables it for its children ("+memory +pids" in
@@ -182,14 +184,15 @@ impl Cgroup {
                     enable.s(" +").b(CONTROLLERS[c]);
                 }
             }
-            let mut rest = &tail.0[..];
+            let enable = enable.0.leak();
+            let mut rest = &tail[..];
             while !rest.is_empty() {
                 let part = tok(&mut rest, b'/');
                 if part.is_empty() {
                     continue;
                 }
-                if !enable.0.is_empty() {
-                    self.write(i, "cgroup.subtree_control", &enable.0)?;
+                if !enable.is_empty() {
+                    self.write(i, "cgroup.subtree_control", enable)?;
                 }
                 self.dirs[i].push(b'/');
                 self.dirs[i].extend_from_slice(part);
@@ -211,7 +214,7 @@ impl Cgroup {
             if let (1.., Some(i)) = (v, self.at[c]) {
                 let v2 = self.v2 == Some(i);
                 let file = if v2 { f2 } else { f1 };
-                self.write(i, file, &value(k, v, l, v2).0)?;
+                self.write(i, file, value(k, v, l, v2).0.leak())?;
             }
         }
         Ok(())
