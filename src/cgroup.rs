@@ -85,8 +85,9 @@ impl Cgroup {
     /// Creates nothing.
     pub fn find(l: &Limits, debug: bool) -> Result<Cgroup, Error> {
         let mi = read_file(b"/proc/self/mountinfo")
-            .map_err(|e| Error::sys("read", b"/proc/self/mountinfo", e))?;
-        Cgroup::parse(&mi, l, debug).map_err(|c| {
+            .map_err(|e| Error::sys("read", b"/proc/self/mountinfo", e))?
+            .leak(); // as the paths
+        Cgroup::parse(mi, l, debug).map_err(|c| {
             Error::new(
                 EXIT_RUNTIME,
                 Buf::new().s("cgroup controller ").b(c).s(" is not mounted"),
@@ -241,9 +242,10 @@ impl Cgroup {
     pub fn join(&self, pid: i32, also_v2: bool) -> Result<(), Error> {
         let mut text = Buf::new();
         text.u(pid as u64);
+        let text = text.0.leak(); // as the paths
         for i in 0..self.made {
             if self.v2 != Some(i) || also_v2 {
-                self.write(i, "cgroup.procs", &text.0)?;
+                self.write(i, "cgroup.procs", text)?;
             }
         }
         Ok(())
