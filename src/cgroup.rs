@@ -326,7 +326,10 @@ impl Drop for Cgroup {
                 }
             };
             if let Some(e) = err {
-                eprint(&Error::sys("remove cgroup", path.to_bytes(), e).render(""));
+                // Leaked, as the paths: no drop code.
+                let err =
+                    core::mem::ManuallyDrop::new(Error::sys("remove cgroup", path.to_bytes(), e));
+                eprint(err.render("").leak());
             }
         }
     }
