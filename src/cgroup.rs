@@ -303,7 +303,7 @@ impl Drop for Cgroup {
                     Ok(()) => break None,
                     Err(Errno::BUSY) if tries < 100 => {
                         tries += 1;
-                        if self.write(i, "cgroup.kill", b"1").is_err() {
+                        if write_file(join(&self.dirs[i], "cgroup.kill"), b"1").is_err() {
                             let procs = self.read(i, "cgroup.procs");
                             let mut procs = procs;
                             while !procs.is_empty() {
