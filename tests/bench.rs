@@ -2,8 +2,8 @@
 //! about speed (the machine is shared); they check the figures' shape, their
 //! order, the files written and how failures stop the benchmark.
 //!
-//! `hull bench` is built in with `--features bench` (.ci/run tests both
-//! builds); without it, only the refusal is checked.
+//! `hull bench` is built in by default (the `bench` feature); built with
+//! `--no-default-features`, only the refusal is checked.
 
 mod common;
 use common::*;
