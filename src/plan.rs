@@ -290,12 +290,12 @@ impl Plan {
         let gid = rustix::process::getegid().as_raw();
         let maps = userns::maps(spec, uid, gid)?;
         spec.userns |= maps.is_some();
-        let mut root = match &spec.rootfs {
+        let root = match &spec.rootfs {
             Some(r) => Some(rootfs::open(r, "rootfs", true)?),
             None => None,
         };
-        if let Some(r) = &mut root {
-            spec.rootfs = Some(core::mem::take(&mut r.path));
+        if let Some(r) = &root {
+            spec.rootfs = Some(r.path.to_vec());
         }
         for v in spec.volumes.iter_mut() {
             if let Some(src) = &v.src {
@@ -303,7 +303,7 @@ impl Plan {
                 // created; the canonical path is what the child binds.
                 let s = rootfs::open(src, "volume source", false)?;
                 v.dir = s.dir;
-                v.src = Some(s.path);
+                v.src = Some(s.path.to_vec());
             }
         }
         // Leaked: it lives until exit, as the paths (48 bytes of drop code).

@@ -16,8 +16,9 @@ use rustix::fs::{Mode, OFlags, ResolveFlags};
 /// An opened root filesystem.
 pub struct Root {
     pub fd: OwnedFd,
-    /// Its absolute host path, symlinks resolved.
-    pub path: Vec<u8>,
+    /// Its absolute host path, symlinks resolved; leaked, as the plan's
+    /// paths (no drop code for it on any path).
+    pub path: &'static [u8],
     /// Whether it is a directory.
     pub dir: bool,
 }
@@ -35,7 +36,7 @@ pub fn open(path: &[u8], what: &str, dir: bool) -> Result<Root, Error> {
     }
     Ok(Root {
         fd,
-        path: real,
+        path: real.leak(),
         dir: is_dir,
     })
 }
