@@ -229,7 +229,7 @@ impl Ops<'_, '_> {
 
     /// The host path of mount point `dst`, with ops to create what is
     /// missing of it (a directory, or a file when `file`) when the root is
-    /// writable; an error naming it when it is not. Leaked, as [`join`]'s.
+    /// writable; an error naming it when it is not.
     fn point(&mut self, dst: &[u8], file: bool) -> Result<&'static [u8], Error> {
         let t = (self.locate)(dst)?;
         if t.missing > 0 && self.ro {
@@ -254,7 +254,7 @@ impl Ops<'_, '_> {
                 Op::Mkdir(p)
             });
         }
-        Ok(t.host.leak())
+        Ok(t.host)
     }
 }
 
@@ -695,7 +695,7 @@ mod tests {
         let mut locate = |dst: &[u8]| {
             let root: &[u8] = if s.rootfs.is_some() { b"/R" } else { b"" };
             Ok(Target {
-                host: [root, dst].concat(),
+                host: [root, dst].concat().leak(),
                 missing: dst.starts_with(b"/missing") as usize,
             })
         };

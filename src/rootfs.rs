@@ -84,7 +84,8 @@ pub fn open_in(root: Option<&Root>, path: &[u8]) -> sys::Result<OwnedFd> {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Target {
     /// Host path of the mount point, free of symlinks.
-    pub host: Vec<u8>,
+    /// Leaked, as the plan's paths: no drop code for it on any path.
+    pub host: &'static [u8],
     /// How many of its last components do not exist yet.
     pub missing: usize,
 }
@@ -103,7 +104,7 @@ pub fn locate(root: Option<&Root>, dst: &[u8]) -> Result<Target, Error> {
             // On the host's own tree, the path as given.
             Ok(_) if root.is_none() => {
                 return Ok(Target {
-                    host: dst.to_vec(),
+                    host: dst.to_vec().leak(),
                     missing: 0,
                 });
             }
@@ -114,7 +115,10 @@ pub fn locate(root: Option<&Root>, dst: &[u8]) -> Result<Target, Error> {
                     host.clear();
                 }
                 host.extend_from_slice(&dst[end..]);
-                return Ok(Target { host, missing });
+                return Ok(Target {
+                    host: host.leak(),
+                    missing,
+                });
             }
             Err(Errno::NOENT) if end > 0 && root.is_some() => {
                 end = dst[..end].iter().rposition(|&c| c == b'/').unwrap_or(0);
@@ -166,7 +170,7 @@ mod tests {
         let base = d.to_str().unwrap();
         let got = |p: &str| {
             let t = locate(Some(&root), p.as_bytes()).unwrap();
-            (String::from_utf8(t.host).unwrap(), t.missing)
+            (String::from_utf8(t.host.to_vec()).unwrap(), t.missing)
         };
         assert_eq!(got("/link/sub"), (format!("{base}/real/sub"), 0));
         assert_eq!(
@@ -184,7 +188,7 @@ mod tests {
         assert_eq!(
             locate(None, b"/tmp").unwrap(),
             Target {
-                host: b"/tmp".to_vec(),
+                host: b"/tmp",
                 missing: 0
             }
         );
