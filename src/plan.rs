@@ -243,7 +243,7 @@ impl Ops<'_, '_> {
         }
         // Outermost first: each missing component, the last one perhaps a file.
         for i in (0..t.missing).rev() {
-            let mut p = &t.host[..];
+            let mut p = t.host;
             for _ in 0..i {
                 p = &p[..p.iter().rposition(|&c| c == b'/').unwrap_or(0)];
             }
