@@ -295,7 +295,8 @@ impl Plan {
             None => None,
         };
         if let Some(r) = &root {
-            spec.rootfs = Some(r.path.to_vec());
+            // The old value leaked, as the paths: no drop code.
+            core::mem::forget(spec.rootfs.replace(r.path.to_vec()));
         }
         for v in spec.volumes.iter_mut() {
             if let Some(src) = &v.src {
@@ -303,7 +304,7 @@ impl Plan {
                 // created; the canonical path is what the child binds.
                 let s = rootfs::open(src, "volume source", false)?;
                 v.dir = s.dir;
-                v.src = Some(s.path.to_vec());
+                core::mem::forget(v.src.replace(s.path.to_vec()));
             }
         }
         // Leaked: it lives until exit, as the paths (48 bytes of drop code).
