@@ -15,6 +15,7 @@ use crate::userns::{self, Maps};
 use alloc::ffi::CString;
 use alloc::vec::Vec;
 use core::ffi::CStr;
+use core::mem::ManuallyDrop;
 use linux_raw_sys::general as g;
 
 /// One setup step of the child, in the order the plan lists them.
@@ -258,15 +259,17 @@ impl Ops<'_, '_> {
     }
 }
 
-/// Everything the child needs, prepared.
+/// Everything the child needs, prepared. The steps, the executable and its
+/// arrays are never dropped: they live until hull exits (or execs), as the
+/// paths they were made from, and no drop code is spent on them (208 bytes).
 pub struct Plan {
     /// Namespace flags for the one clone3 (CLONE_NEW*).
     pub clone_flags: u64,
-    pub ops: Vec<Op>,
+    pub ops: ManuallyDrop<Vec<Op>>,
     /// The resolved executable.
-    pub exe: CString,
-    pub argv: CStrArray,
-    pub envp: CStrArray,
+    pub exe: ManuallyDrop<CString>,
+    pub argv: ManuallyDrop<CStrArray>,
+    pub envp: ManuallyDrop<CStrArray>,
     /// The signal mask hull started with, restored just before execve (the
     /// parent blocks the signals it forwards before the clone, and a blocked
     /// mask survives execve). Set at run time.
@@ -562,10 +565,10 @@ impl Plan {
         let envp = CStrArray::new(env);
         Ok(Plan {
             clone_flags: flags,
-            ops: o.ops,
-            exe,
-            argv,
-            envp,
+            ops: ManuallyDrop::new(o.ops),
+            exe: ManuallyDrop::new(exe),
+            argv: ManuallyDrop::new(argv),
+            envp: ManuallyDrop::new(envp),
             sigmask: 0,
             userns: None,
             trace: None,
@@ -574,7 +577,7 @@ impl Plan {
 
     /// The size the child gives the pty it opens (see [`Op::Terminal`]).
     pub fn set_terminal(&mut self, size: [u16; 4]) {
-        for op in &mut self.ops {
+        for op in self.ops.iter_mut() {
             if let Op::Terminal(s) = op {
                 *s = size;
             }
