@@ -24,6 +24,7 @@ use crate::run::debug;
 use crate::spec::{CPU_PERIOD, CPU_QUOTA, CPU_WEIGHT, Limits, MEMORY, MEMORY_SWAP, PIDS};
 use crate::sys::{Errno, OwnedFd};
 use alloc::vec::Vec;
+use core::mem::ManuallyDrop;
 use rustix::fs::OFlags;
 
 /// The controllers hull may need; indexes into this are controller ids.
@@ -65,7 +66,9 @@ pub fn value(k: usize, v: u64, l: &Limits, v2: bool) -> Buf {
 pub struct Cgroup {
     /// Each hierarchy's mount point, which [`Cgroup::create`] extends to the
     /// group's directory.
-    pub dirs: Vec<Vec<u8>>,
+    /// Never dropped, as the paths: no drop code (the groups are removed
+    /// by `drop`, which needs them to the end).
+    pub dirs: ManuallyDrop<Vec<Vec<u8>>>,
     /// The index in `dirs` of the cgroup2 hierarchy.
     pub v2: Option<usize>,
     /// For each controller, the index in `dirs` of its hierarchy.
@@ -105,7 +108,7 @@ impl Cgroup {
     /// hierarchy is the one used.
     pub fn parse(mountinfo: &[u8], l: &Limits, debug: bool) -> Result<Cgroup, &'static [u8]> {
         let mut cg = Cgroup {
-            dirs: Vec::new(),
+            dirs: ManuallyDrop::new(Vec::new()),
             v2: None,
             at: [None; 3],
             made: 0,
