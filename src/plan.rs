@@ -678,7 +678,14 @@ pub fn cstring(mut v: Vec<u8>) -> CString {
     v.retain(|&c| c != 0);
     v.push(0);
     // Cannot fail: the NULs were just removed.
-    CString::from_vec_with_nul(v).unwrap_or_default()
+    match CString::from_vec_with_nul(v) {
+        Ok(c) => c,
+        Err(e) => {
+            // Not dropped, as the paths: no drop code.
+            core::mem::forget(e);
+            CString::default()
+        }
+    }
 }
 
 #[cfg(test)]
