@@ -145,11 +145,12 @@ pub fn write_file(path: &[u8], data: &[u8]) -> sys::Result<()> {
 /// Reads a whole (small) file.
 pub fn read_file(path: &[u8]) -> sys::Result<Vec<u8>> {
     let fd = open_file(path, OFlags::RDONLY)?;
-    let mut out = Vec::new();
+    // Not dropped on a failed read, as the paths: no drop code.
+    let mut out = core::mem::ManuallyDrop::new(Vec::new());
     let mut buf = [0u8; 4096];
     loop {
         match sys::read_full(fd.as_fd(), &mut buf)? {
-            0 => return Ok(out),
+            0 => return Ok(core::mem::ManuallyDrop::into_inner(out)),
             n => out.extend_from_slice(&buf[..n]),
         }
     }
