@@ -187,7 +187,8 @@ pub type Locate<'a> = dyn FnMut(&[u8]) -> Result<Target, Error> + 'a;
 
 /// Builds the op list, appending to a plan under construction.
 struct Ops<'a, 'b> {
-    ops: Vec<Op>,
+    /// Never dropped, as the plan's (on an error too: no drop code).
+    ops: ManuallyDrop<Vec<Op>>,
     locate: &'a mut Locate<'b>,
     /// The root is read-only (--read-only): mount points cannot be created.
     ro: bool,
@@ -336,6 +337,8 @@ impl Plan {
         env: Vec<CString>,
         locate: &mut Locate<'_>,
     ) -> Result<Plan, Error> {
+        // Not dropped on an error below, as the paths: no drop code.
+        let (exe, env) = (ManuallyDrop::new(exe), ManuallyDrop::new(env));
         let mut flags = (g::CLONE_NEWNS | g::CLONE_NEWUTS | g::CLONE_NEWPID) as u64;
         if spec.net {
             flags |= g::CLONE_NEWNET as u64;
@@ -351,7 +354,7 @@ impl Plan {
         }
 
         let mut o = Ops {
-            ops: Vec::new(),
+            ops: ManuallyDrop::new(Vec::new()),
             locate,
             ro: spec.read_only,
             optional: false,
@@ -562,11 +565,11 @@ impl Plan {
         }
 
         let argv = CStrArray::new(cstrs(&spec.command));
-        let envp = CStrArray::new(env);
+        let envp = CStrArray::new(ManuallyDrop::into_inner(env));
         Ok(Plan {
             clone_flags: flags,
-            ops: ManuallyDrop::new(o.ops),
-            exe: ManuallyDrop::new(exe),
+            ops: o.ops,
+            exe,
             argv: ManuallyDrop::new(argv),
             envp: ManuallyDrop::new(envp),
             sigmask: 0,
