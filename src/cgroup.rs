@@ -136,6 +136,8 @@ impl Cgroup {
                 let d = unescape(dir);
                 if cg.dirs.last() != Some(&d) {
                     cg.dirs.push(d);
+                } else {
+                    core::mem::forget(d); // as the paths: no drop code
                 }
                 cg.dirs.len() - 1
             };
