@@ -91,9 +91,11 @@ impl Cgroup {
             .map_err(|e| Error::sys("read", b"/proc/self/mountinfo", e))?
             .leak(); // as the paths
         Cgroup::parse(mi, l, debug).map_err(|c| {
+            // Error::new copies it; not dropped, as the paths.
+            let mut m = ManuallyDrop::new(Buf::new());
             Error::new(
                 EXIT_RUNTIME,
-                Buf::new().s("cgroup controller ").b(c).s(" is not mounted"),
+                m.s("cgroup controller ").b(c).s(" is not mounted"),
             )
         })
     }

@@ -235,13 +235,12 @@ impl Ops<'_, '_> {
     fn point(&mut self, dst: &[u8], file: bool) -> Result<&'static [u8], Error> {
         let t = (self.locate)(dst)?;
         if t.missing > 0 && self.ro {
-            return Err(Error::new(
-                EXIT_RUNTIME,
-                Buf::new()
-                    .s("mount point ")
-                    .b(dst)
-                    .s(" is missing, and the root is read-only (--read-only)"),
-            ));
+            // Error::new copies it; not dropped, as the paths.
+            let mut m = ManuallyDrop::new(Buf::new());
+            m.s("mount point ")
+                .b(dst)
+                .s(" is missing, and the root is read-only (--read-only)");
+            return Err(Error::new(EXIT_RUNTIME, &m));
         }
         // Outermost first: each missing component, the last one perhaps a file.
         for i in (0..t.missing).rev() {

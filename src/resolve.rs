@@ -93,7 +93,9 @@ const NOT_FOUND: &str = "command not found";
 
 /// `<name>: <text>`, exiting with `code`. One builder for the four messages.
 fn fail(code: i32, name: &[u8], text: &str) -> Error {
-    Error::new(code, Buf::new().b(name).s(": ").s(text))
+    // Error::new copies it; not dropped, as the paths: no drop code.
+    let mut m = core::mem::ManuallyDrop::new(Buf::new());
+    Error::new(code, m.b(name).s(": ").s(text))
 }
 
 /// `dir/name` (one slash). Leaked, as the plan's paths: no drop code.
