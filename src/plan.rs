@@ -322,7 +322,8 @@ impl Plan {
         let envc = cstrs(envv);
         let mut locate = |dst: &[u8]| rootfs::locate(root.as_ref(), dst);
         let mut plan = Plan::with_exe(spec, exe, envc, &mut locate)?;
-        plan.userns = maps;
+        // Replaces None: nothing to drop, and no drop code for it.
+        core::mem::forget(core::mem::replace(&mut plan.userns, maps));
         Ok(plan)
     }
 
