@@ -215,7 +215,9 @@ impl Cgroup {
             if self.v2 == Some(i) {
                 let dir = &self.dirs[i];
                 let fd = open_file(dir, OFlags::PATH | OFlags::DIRECTORY);
-                self.fd = Some(fd.map_err(|e| Error::sys("open", dir, e))?);
+                let fd = fd.map_err(|e| Error::sys("open", dir, e))?;
+                // Replaces None (one cgroup2 group): no drop code for it.
+                core::mem::forget(self.fd.replace(fd));
             }
         }
         for (k, (&(c, f2, f1), &v)) in KNOBS.iter().zip(&l.value).enumerate() {
