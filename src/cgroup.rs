@@ -285,7 +285,8 @@ impl Cgroup {
             // The OOM killer ended the container when its PID 1 died of the
             // SIGKILL it sends (or passed a child's on, as a shell does).
             if kills > 0 && status == 137 {
-                let mut m = Buf::new();
+                // Not dropped, as the paths: no drop code.
+                let mut m = ManuallyDrop::new(Buf::new());
                 m.s("hull: container killed: out of memory (limit ");
                 size(&mut m, limit).s(")\n");
                 eprint(&m.0);
@@ -293,7 +294,8 @@ impl Cgroup {
         }
         if self.pids && self.debug {
             let n = self.counter(1, "pids.events", "pids.events", b"max");
-            debug(Buf::new().s("cgroup: pids.events max ").u(n).s("\n"));
+            let mut m = ManuallyDrop::new(Buf::new());
+            debug(m.s("cgroup: pids.events max ").u(n).s("\n"));
         }
     }
 }
