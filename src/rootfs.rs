@@ -45,7 +45,7 @@ pub fn open(path: &[u8], what: &str, dir: bool) -> Result<Root, Error> {
 /// for a directory, where `getcwd` finds it when /proc is not mounted (early
 /// boot): then volumes onto files still need the host's /proc.
 fn real_path(fd: BorrowedFd<'_>, name: &[u8]) -> Result<Vec<u8>, Error> {
-    let mut link = Buf::new();
+    let mut link = core::mem::ManuallyDrop::new(Buf::new()); // as the paths
     link.s("/proc/self/fd/")
         .u(sys::AsRawFd::as_raw_fd(&fd) as u64);
     let mut buf = [0u8; 4096];
