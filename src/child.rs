@@ -212,8 +212,12 @@ fn apply(op: &Op, channel: BorrowedFd<'_>) -> sys::Result<()> {
             rustix::thread::set_thread_res_uid(u, u, u)
         }
         Op::Caps(mask) => {
-            // The kernel ignores bits past its last capability.
-            let m = CapabilitySet::from_bits_retain(*mask);
+            // Only what we hold can be kept: a process cannot raise a
+            // capability it lacks (capset fails with EPERM), and hull itself
+            // may run without some (a sandbox that dropped CAP_SYS_RESOURCE),
+            // so `--cap-add ALL` means every capability we have.
+            let have = rustix::thread::capabilities(None)?.permitted;
+            let m = CapabilitySet::from_bits_retain(*mask) & have;
             rustix::thread::set_capabilities(
                 None,
                 CapabilitySets {

@@ -293,6 +293,12 @@ fn capabilities_are_dockers_default_set() {
     let host = std::fs::read_to_string("/proc/self/status").unwrap();
     let st = caps(&["--privileged"]);
     assert_eq!(status_field(&st, "CapEff"), status_field(&host, "CapEff"));
+    // --cap-add ALL keeps every capability hull has, even where hull itself
+    // lacks some (a sandbox without CAP_SYS_RESOURCE): it must not fail.
+    let st = caps(&["--cap-add", "ALL"]);
+    for f in ["CapBnd", "CapEff", "CapPrm"] {
+        assert_eq!(status_field(&st, f), status_field(&host, "CapBnd"), "{f}");
+    }
     // Without --rootfs as well.
     let o = run(&["run", "cat", "/proc/self/status"]);
     assert_eq!(status_field(&ok(&o), "CapBnd"), DEFAULT_CAPS);
