@@ -1,7 +1,7 @@
 //! The release binary's size budget and static-ness. Size is deterministic,
 //! so it is asserted here; speed is left to the benchmarks.
 
-use std::process::Command;
+mod common;
 
 /// Bytes the release binary may take: the project-wide 64 KiB. Issue 2
 /// allowed 32 KiB for the bare launcher (it landed at 21.6 KiB) and issue 4
@@ -12,18 +12,7 @@ const BUDGET: u64 = 64 * 1024;
 
 #[test]
 fn release_binary_is_static_and_within_budget() {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let st = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--quiet", "--bin", "hull"])
-        .current_dir(root)
-        .status()
-        .expect("run cargo build --release");
-    assert!(st.success(), "cargo build --release failed");
-    let bin = std::path::Path::new(root).join("target/release/hull");
-    let bin = std::env::var_os("CARGO_TARGET_DIR")
-        .map(|d| std::path::Path::new(&d).join("release/hull"))
-        .filter(|p| p.exists())
-        .unwrap_or(bin);
+    let bin = common::release_hull();
     let size = std::fs::metadata(&bin).expect("release binary").len();
     assert!(
         size <= BUDGET,

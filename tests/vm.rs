@@ -4,8 +4,10 @@
 //! marker lines on the serial console. tests/vm/vm.py does the fetching
 //! (cached in target/vm), the initramfs and the boot.
 
+mod common;
+use common::{release_hull, target_dir};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 /// Every scenario /init runs; each must report PASS.
@@ -34,12 +36,6 @@ const SCENARIOS: &[&str] = &[
 /// The exit status vm.py uses for "cannot get the packages here".
 const SKIP: i32 = 77;
 
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
-}
-
 fn skip(why: &str) {
     let _ = writeln!(
         std::io::stderr(),
@@ -56,13 +52,7 @@ fn initramfs_scenarios_in_a_vm() {
         return skip("python3 is not installed");
     }
     // The binary that ships: the release build (as tests/size.rs measures it).
-    let st = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--quiet", "--bin", "hull"])
-        .current_dir(root)
-        .status()
-        .expect("run cargo build --release");
-    assert!(st.success(), "cargo build --release failed");
-    let hull = target_dir().join("release/hull");
+    let hull = release_hull();
 
     let o = Command::new("python3")
         .arg(root.join("tests/vm/vm.py"))

@@ -199,3 +199,22 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// Where cargo builds: `CARGO_TARGET_DIR`, or `target/` in the package.
+pub fn target_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
+}
+
+/// Builds the binary that ships (the release build) and returns its path.
+/// The size test measures it and the VM test boots it.
+pub fn release_hull() -> std::path::PathBuf {
+    let st = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--quiet", "--bin", "hull"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("run cargo build --release");
+    assert!(st.success(), "cargo build --release failed");
+    target_dir().join("release/hull")
+}
