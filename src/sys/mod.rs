@@ -577,22 +577,19 @@ pub fn set_foreground(fd: BorrowedFd<'_>) -> Result<()> {
     unsafe { ioctl(fd, ioc::TIOCSPGRP, &pid as *const i32 as usize) }.map(drop)
 }
 
+/// A struct msghdr (name, namelen, iov, iovlen, control, controllen,
+/// flags) for one iovec and a 24-byte control buffer: room for one fd.
+fn msghdr(iov: &[usize; 2], cmsg: usize) -> [usize; 7] {
+    [0, 0, iov.as_ptr() as usize, 1, cmsg, 24, 0]
+}
+
 /// `sendmsg(2)` of `data` with `fd` attached (SCM_RIGHTS).
 pub fn send_with_fd(sock: BorrowedFd<'_>, data: &[u8], fd: BorrowedFd<'_>) -> Result<()> {
     // struct cmsghdr (len, level, type) and the fd: CMSG_LEN(4) = 20,
     // CMSG_SPACE(4) = 24.
     let cmsg: [u64; 3] = [20, 1 | (1 << 32), fd.as_raw_fd() as u64];
     let iov = [data.as_ptr() as usize, data.len()];
-    // struct msghdr: name, namelen, iov, iovlen, control, controllen, flags.
-    let msg = [
-        0,
-        0,
-        iov.as_ptr() as usize,
-        1,
-        cmsg.as_ptr() as usize,
-        24,
-        0,
-    ];
+    let msg = msghdr(&iov, cmsg.as_ptr() as usize);
     // SAFETY: `msg` is a valid struct msghdr whose pointers (iov, data,
     // cmsg) are live for the call; SOL_SOCKET = SCM_RIGHTS = 1.
     let r = unsafe {
@@ -615,15 +612,7 @@ pub fn recv_full(sock: BorrowedFd<'_>, buf: &mut [u8]) -> Result<(usize, Option<
     while got < buf.len() {
         let mut cmsg = [0u64; 3];
         let iov = [buf[got..].as_mut_ptr() as usize, buf.len() - got];
-        let mut msg = [
-            0,
-            0,
-            iov.as_ptr() as usize,
-            1,
-            cmsg.as_mut_ptr() as usize,
-            24,
-            0,
-        ];
+        let mut msg = msghdr(&iov, cmsg.as_mut_ptr() as usize);
         // SAFETY: as in `send_with_fd`; the kernel writes at most the rest
         // of `buf` and 24 bytes to `cmsg`, and updates `msg`.
         let r = unsafe {
