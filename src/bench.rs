@@ -9,7 +9,7 @@
 //! Everything is integer nanoseconds: no floats, no core::fmt.
 
 use crate::cgroup::Cgroup;
-use crate::child::{T_CHILD, T_CLONE, T_CLONED, T_EXITED, T_REAPED};
+use crate::child::{T_CHILD, T_CLONE, T_EXITED, T_REAPED};
 use crate::cli::tok;
 use crate::error::{EXIT_RUNTIME, Error};
 use crate::out::{Buf, eprint, print};
@@ -122,7 +122,7 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
     for i in 0..m + 3 {
         let (name, a, z) = match i.checked_sub(1).and_then(|i| ops.get(i)) {
             Some(op) => (op.step().0, T_CHILD + i - 1, T_CHILD + i),
-            None if i == 0 => ("clone3", T_CLONE, T_CLONED),
+            None if i == 0 => ("clone3", T_CLONE, T_CHILD),
             None if i == m + 1 => ("execve to exit", T_CHILD + m, T_EXITED),
             None => ("reap", T_EXITED, T_REAPED),
         };

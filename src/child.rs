@@ -49,14 +49,15 @@ impl Report {
 }
 
 // Slots of a [`sys::Trace`] (`hull bench`): the parent stamps T_CLONE just
-// before clone3, T_CLONED when it returns, T_EXITED when the pidfd turns
-// readable and T_REAPED after waitid; the child stamps T_CHILD when it starts
-// and T_CHILD + 1 + i after op i, so the last stamp is taken just before execve.
+// before clone3, T_EXITED when the pidfd turns readable and T_REAPED after
+// waitid; the child stamps T_CHILD when it starts (the end of clone3: the
+// parent's own return from it may come only after the child's execve, see
+// `sys::spawn`) and T_CHILD + 1 + i after op i, so the last stamp is taken
+// just before execve.
 pub const T_CLONE: usize = 0;
-pub const T_CLONED: usize = 1;
-pub const T_EXITED: usize = 2;
-pub const T_REAPED: usize = 3;
-pub const T_CHILD: usize = 4;
+pub const T_EXITED: usize = 1;
+pub const T_REAPED: usize = 2;
+pub const T_CHILD: usize = 3;
 
 /// Runs in the cloned process: every step of the plan, then execve.
 pub fn run(plan: &Plan, report: OwnedFd) -> ! {

@@ -606,6 +606,17 @@ impl Plan {
         self.ops.insert(0, Op::AwaitParent);
     }
 
+    /// Whether the child may run in hull's memory, vfork style, with hull
+    /// suspended until its execve (see [`crate::sys::spawn`]). Not when it
+    /// waits for the parent to act ([`Op::AwaitParent`]): the parent must
+    /// run then. Not with an init, which never execs.
+    pub fn shares_memory(&self) -> bool {
+        !self
+            .ops
+            .iter()
+            .any(|op| matches!(op, Op::AwaitParent | Op::Init))
+    }
+
     /// Whether the child waits for the parent (see [`Op::AwaitParent`]).
     pub fn awaits_parent(&self) -> bool {
         self.ops.contains(&Op::AwaitParent)

@@ -324,19 +324,31 @@ pub fn start(plan: &Plan, cgroup: Option<BorrowedFd<'_>>) -> Result<Child, Error
     )
     .map_err(|e| Error::sys("socketpair", b"", e))?;
     sys::stamp(plan.trace, child::T_CLONE);
-    match sys::clone(plan.clone_flags, cgroup) {
-        Ok(Fork::Child) => {
-            drop(ours);
-            child::run(plan, theirs)
+    let r = if plan.shares_memory() {
+        sys::spawn(
+            plan.clone_flags,
+            cgroup,
+            child::run,
+            plan,
+            theirs.as_fd(),
+            ours.as_fd(),
+        )
+    } else {
+        match sys::clone(plan.clone_flags, cgroup) {
+            Ok(Fork::Child) => {
+                drop(ours);
+                child::run(plan, theirs)
+            }
+            Ok(Fork::Parent { pid, pidfd }) => Ok((pid, pidfd)),
+            Err(e) => Err(e),
         }
-        Ok(Fork::Parent { pid, pidfd }) => {
-            sys::stamp(plan.trace, child::T_CLONED);
-            Ok(Child {
-                pid,
-                pidfd,
-                report: ours,
-            })
-        }
+    };
+    match r {
+        Ok((pid, pidfd)) => Ok(Child {
+            pid,
+            pidfd,
+            report: ours,
+        }),
         Err(e) => Err(clone_error(plan, e)),
     }
 }
@@ -364,10 +376,16 @@ fn clone_error(plan: &Plan, e: Errno) -> Error {
 pub fn wait_exec(plan: &Plan, child: &Child) -> Result<Option<OwnedFd>, Error> {
     // Our copy of the child's end was dropped in `start`, so EOF comes when the
     // child's copy closes: at execve, or when the child dies.
+    // A child that shared our memory has already exec'd or died by now (we
+    // were suspended until then), and whatever it had to report is in the
+    // channel. Waiting for the end of file would only wait for the new
+    // program to close the channel, a little after it stopped using our
+    // memory: so nothing more to read means the execve succeeded.
+    let block = !plan.shares_memory();
     let mut master = None;
     loop {
         let mut buf = [0u8; Report::SIZE];
-        let (n, fd) = sys::recv_full(child.report.as_fd(), &mut buf)
+        let (n, fd) = sys::recv_full(child.report.as_fd(), &mut buf, block)
             .map_err(|e| Error::sys("read report channel", b"", e))?;
         if n < Report::SIZE {
             return Ok(master);

@@ -228,6 +228,111 @@ pub fn clone(flags: u64, cgroup: Option<BorrowedFd<'_>>) -> Result<Fork> {
     }
 }
 
+/// What [`spawn`] hands the child, in the caller's frame.
+struct SpawnArgs<'a, T> {
+    f: fn(&T, OwnedFd) -> !,
+    data: &'a T,
+    give: i32,
+    shut: i32,
+}
+
+/// Where a [`spawn`]ed child starts, on its own stack.
+extern "C" fn spawn_entry<T>(a: &SpawnArgs<'_, T>) -> ! {
+    // SAFETY: both numbers are open in the child's own copy of the fd table,
+    // and nothing else in the child owns them: `shut` is closed here, `give`
+    // goes to `f`.
+    let (give, shut) = unsafe { (OwnedFd::from_raw_fd(a.give), OwnedFd::from_raw_fd(a.shut)) };
+    drop(shut);
+    (a.f)(a.data, give)
+}
+
+/// `clone3(2)` the way posix_spawn does it: `CLONE_VM | CLONE_VFORK`, plus
+/// the namespace bits in `flags`, exit signal SIGCHLD, `CLONE_PIDFD`, and
+/// with `cgroup`, `CLONE_INTO_CGROUP`. The child runs `f(data, give)` in our
+/// memory (after closing its copy of `shut`) and must leave by `execve` or
+/// `exit`; we are suspended until it has, and then get its pid and pidfd.
+///
+/// Sharing the memory spares the copy of our page tables at the clone, the
+/// copy-on-write faults after it, and tearing the copy down (with a TLB
+/// shootdown to every CPU it ran on) at the child's execve.
+///
+/// Falls back to `clone(2)` like [`clone`].
+pub fn spawn<T>(
+    flags: u64,
+    cgroup: Option<BorrowedFd<'_>>,
+    f: fn(&T, OwnedFd) -> !,
+    data: &T,
+    give: BorrowedFd<'_>,
+    shut: BorrowedFd<'_>,
+) -> Result<(i32, OwnedFd)> {
+    use linux_raw_sys::general::{CLONE_INTO_CGROUP, CLONE_PIDFD, CLONE_VFORK, CLONE_VM, SIGCHLD};
+    let a = SpawnArgs {
+        f,
+        data,
+        give: give.as_raw_fd(),
+        shut: shut.as_raw_fd(),
+    };
+    let flags = flags | (CLONE_VM | CLONE_VFORK | CLONE_PIDFD) as u64;
+    let mut pidfd: i32 = -1;
+    let mut args = linux_raw_sys::general::clone_args {
+        flags,
+        pidfd: &mut pidfd as *mut i32 as u64,
+        child_tid: 0,
+        parent_tid: 0,
+        exit_signal: SIGCHLD as u64,
+        stack: 0,
+        stack_size: 0,
+        tls: 0,
+        set_tid: 0,
+        set_tid_size: 0,
+        cgroup: 0,
+    };
+    let mut size = 64;
+    if let Some(fd) = cgroup {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = fd.as_raw_fd() as u64;
+        size = core::mem::size_of::<linux_raw_sys::general::clone_args>();
+    }
+    let entry = spawn_entry::<T> as extern "C" fn(&SpawnArgs<'_, T>) -> ! as usize;
+    let arg = &a as *const SpawnArgs<'_, T> as usize;
+    // SAFETY: `args` is a valid clone_args of `size` bytes and `pidfd`
+    // outlives the call. With no stack given, the child starts on our stack
+    // pointer; the asm is not `nostack`, so nothing of ours lives below it
+    // (no red zone), and the child's frames grow down from there, into stack
+    // we are not using: CLONE_VFORK keeps us inside this syscall until the
+    // child has exec'd or exited, so `a`, `data` and everything else it reads
+    // stay as they are, and none of our frames is touched. The child calls
+    // `spawn_entry`, which never returns. The registers r12/r13 survive the
+    // syscall in both processes.
+    let mut ret = unsafe {
+        raw::spawn(
+            raw::SYS_CLONE3,
+            &args as *const _ as usize,
+            size,
+            0,
+            entry,
+            arg,
+        )
+    };
+    if ret == -(Errno::NOSYS.raw_os_error() as isize) && cgroup.is_none() {
+        // SAFETY: as above, with clone(2); on x86_64 the pidfd comes back
+        // through the parent_tid argument.
+        ret = unsafe {
+            raw::spawn(
+                raw::SYS_CLONE,
+                (flags | SIGCHLD as u64) as usize,
+                0,
+                &mut pidfd as *mut i32 as usize,
+                entry,
+                arg,
+            )
+        };
+    }
+    let pid = raw::check(ret)?;
+    // SAFETY: the kernel just created this fd for us; nothing else owns it.
+    Ok((pid as i32, unsafe { OwnedFd::from_raw_fd(pidfd) }))
+}
+
 /// `getcwd(2)` into `buf`: the current directory's path, without the NUL.
 /// A syscall of its own, so it needs no /proc (rustix's wants alloc).
 pub fn getcwd(buf: &mut [u8]) -> Result<&[u8]> {
@@ -605,8 +710,15 @@ pub fn send_with_fd(sock: BorrowedFd<'_>, data: &[u8], fd: BorrowedFd<'_>) -> Re
 
 /// `recvmsg(2)` until `buf` is full or end of file (as [`read_full`]);
 /// returns the byte count and the fd that came with them (SCM_RIGHTS), if
-/// one did, close-on-exec.
-pub fn recv_full(sock: BorrowedFd<'_>, buf: &mut [u8]) -> Result<(usize, Option<OwnedFd>)> {
+/// one did, close-on-exec. Without `block`, also stops when nothing more is
+/// there to read.
+pub fn recv_full(
+    sock: BorrowedFd<'_>,
+    buf: &mut [u8],
+    block: bool,
+) -> Result<(usize, Option<OwnedFd>)> {
+    use linux_raw_sys::net::{MSG_CMSG_CLOEXEC, MSG_DONTWAIT};
+    let flags = MSG_CMSG_CLOEXEC | if block { 0 } else { MSG_DONTWAIT };
     let mut got = 0;
     let mut fd = None;
     while got < buf.len() {
@@ -620,11 +732,11 @@ pub fn recv_full(sock: BorrowedFd<'_>, buf: &mut [u8]) -> Result<(usize, Option<
                 raw::SYS_RECVMSG,
                 sock.as_raw_fd() as usize,
                 msg.as_mut_ptr() as usize,
-                linux_raw_sys::net::MSG_CMSG_CLOEXEC as usize,
+                flags as usize,
             )
         };
         match raw::check(r) {
-            Ok(0) => break,
+            Ok(0) | Err(Errno::AGAIN) => break,
             Ok(n) => got += n,
             Err(Errno::INTR) => continue,
             Err(e) => return Err(e),

@@ -84,3 +84,36 @@ pub unsafe fn syscall5(n: usize, a1: usize, a2: usize, a3: usize, a4: usize, a5:
     }
     r
 }
+
+/// A clone whose child calls `entry(arg)` instead of returning here: the
+/// syscall `n` with arguments rdi, rsi, rdx (and r10 = r8 = 0), then, in
+/// the child only, a call to `entry` with `arg`. The parent gets the
+/// syscall's return value.
+///
+/// # Safety
+/// The caller upholds the contract of the clone for these arguments, and
+/// `entry` is an `extern "C" fn(usize) -> !` that is sound to call with
+/// `arg` on the child's stack.
+#[inline(always)]
+pub unsafe fn spawn(n: usize, a1: usize, a2: usize, a3: usize, entry: usize, arg: usize) -> isize {
+    let r;
+    // SAFETY: delegated to the caller. Not `nostack`: the child pushes a
+    // return address (and its frames) below our stack pointer.
+    unsafe {
+        core::arch::asm!(
+            "syscall",
+            "test rax, rax",
+            "jnz 2f",
+            // The child: a call-aligned stack, its argument, and no return.
+            "and rsp, -16",
+            "mov rdi, r12",
+            "call r13",
+            "ud2",
+            "2:",
+            inlateout("rax") n as isize => r, in("rdi") a1, in("rsi") a2, in("rdx") a3,
+            in("r10") 0usize, in("r8") 0usize, in("r12") arg, in("r13") entry,
+            lateout("rcx") _, lateout("r11") _,
+        );
+    }
+    r
+}
