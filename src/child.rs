@@ -99,10 +99,11 @@ fn apply(op: &Op, channel: BorrowedFd<'_>) -> sys::Result<()> {
         Op::DieWithParent => {
             rustix::process::set_parent_process_death_signal(Some(Signal::KILL))?;
             // If hull died before the prctl, no signal will come: its end of
-            // the channel is closed then, which poll reports as a hang-up.
+            // the channel is closed then, which poll reports as a hang-up
+            // (a socket) or an error (the write end of a pipe).
             let mut fds = [PollFd::new(&channel, PollFlags::empty())];
             let _ = rustix::event::poll(&mut fds, Some(&Timespec::default()));
-            if fds[0].revents().contains(PollFlags::HUP) {
+            if fds[0].revents().intersects(PollFlags::HUP | PollFlags::ERR) {
                 sys::exit(EXIT_RUNTIME);
             }
             Ok(())

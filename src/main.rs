@@ -106,6 +106,18 @@ unsafe impl Sync for Bump {}
 
 const CHUNK: usize = 64 * 1024;
 
+/// The first chunk, in .bss: hull's allocations usually fit in it, so the
+/// common path makes no mmap at all (the kernel maps .bss at exec anyway,
+/// and only the pages touched cost anything).
+#[repr(align(16))]
+struct Arena(UnsafeCell<[u8; CHUNK]>);
+
+// SAFETY: only the allocator touches it, through `ALLOC`'s state (see
+// `impl Sync for Bump`).
+unsafe impl Sync for Arena {}
+
+static ARENA: Arena = Arena(UnsafeCell::new([0; CHUNK]));
+
 #[global_allocator]
 static ALLOC: Bump = Bump {
     state: UnsafeCell::new((0, 0)),
@@ -120,15 +132,21 @@ unsafe impl GlobalAlloc for Bump {
         let size = layout.size();
         let mut start = (st.0 + align - 1) & !(align - 1);
         if st.0 == 0 || start + size > st.1 {
-            // Large requests get a mapping of their own; small ones start a
-            // new chunk (page-aligned, so `start` needs no rounding).
-            let large = size > CHUNK / 2;
-            let Ok(p) = hull::sys::map_anonymous(if large { size } else { CHUNK }) else {
-                return core::ptr::null_mut();
+            // Large requests get a mapping of their own (page-aligned);
+            // small ones start a new chunk, the first one being the arena.
+            let large = size > CHUNK / 2 || align > 16;
+            let p = if st.0 == 0 && !large {
+                ARENA.0.get().cast::<u8>()
+            } else {
+                match hull::sys::map_anonymous(if large { size } else { CHUNK }) {
+                    Ok(p) => p,
+                    Err(_) => return core::ptr::null_mut(),
+                }
             };
             if large {
                 return p;
             }
+            // Chunks are 16-aligned, which is all a small block needs.
             start = p as usize;
             st.1 = start + CHUNK;
         }

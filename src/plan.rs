@@ -617,6 +617,13 @@ impl Plan {
             .any(|op| matches!(op, Op::AwaitParent | Op::Init))
     }
 
+    /// Whether the report channel can be a pipe (see [`crate::run::start`]):
+    /// the child shares our memory, so we read it once it has exec'd, and
+    /// sends no pty master.
+    pub fn pipe_channel(&self) -> bool {
+        self.shares_memory() && !self.ops.iter().any(|op| matches!(op, Op::Terminal(_)))
+    }
+
     /// Whether the child waits for the parent (see [`Op::AwaitParent`]).
     pub fn awaits_parent(&self) -> bool {
         self.ops.contains(&Op::AwaitParent)

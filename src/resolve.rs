@@ -6,7 +6,7 @@
 use crate::error::{EXIT_CANNOT_EXEC, EXIT_NOT_FOUND, Error, strerror};
 use crate::out::Buf;
 use crate::plan::cstr;
-use crate::rootfs::{Root, open_in};
+use crate::rootfs::{Root, mode_in};
 use crate::sys::Errno;
 use alloc::ffi::CString;
 use rustix::fs::{FileType, Mode};
@@ -26,18 +26,12 @@ enum Probe {
 /// Looks at `path`, inside `root` when there is one (so that the image's
 /// absolute symlinks resolve in the image, not on the host).
 fn probe(root: Option<&Root>, path: &[u8]) -> Probe {
-    let fd = match open_in(root, path) {
-        Ok(fd) => fd,
-        Err(e) => return Probe::Missing(e),
-    };
-    match rustix::fs::fstat(&fd) {
+    match mode_in(root, path) {
         Err(e) => Probe::Missing(e),
-        Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Directory => {
+        Ok(m) if FileType::from_raw_mode(m) == FileType::Directory => {
             Probe::NotExecutable(Errno::ISDIR)
         }
-        Ok(st) if Mode::from_raw_mode(st.st_mode).bits() & 0o111 == 0 => {
-            Probe::NotExecutable(Errno::ACCESS)
-        }
+        Ok(m) if Mode::from_raw_mode(m).bits() & 0o111 == 0 => Probe::NotExecutable(Errno::ACCESS),
         // Other refusals (a noexec mount) surface as execve's own error.
         Ok(_) => Probe::Executable,
     }

@@ -80,6 +80,16 @@ pub fn open_in(root: Option<&Root>, path: &[u8]) -> sys::Result<OwnedFd> {
     )
 }
 
+/// The mode of `path` inside `root` (or on the host): one `statx` on the
+/// host, an `openat2` and an `fstat` inside a root.
+pub fn mode_in(root: Option<&Root>, path: &[u8]) -> sys::Result<u32> {
+    let st = match root {
+        Some(_) => rustix::fs::fstat(open_in(root, path)?)?,
+        None => rustix::fs::stat(cpath(path))?,
+    };
+    Ok(st.st_mode)
+}
+
 /// Where a mount point is on the host.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Target {
@@ -100,15 +110,19 @@ pub fn locate(root: Option<&Root>, dst: &[u8]) -> Result<Target, Error> {
     loop {
         // The deepest ancestor that exists, its real path, then the rest.
         let p = if end == 0 { b"/" } else { &dst[..end] };
-        match open_in(root, p) {
+        let found = match root {
+            Some(_) => open_in(root, p).map(Some),
+            None => mode_in(None, p).map(|_| None),
+        };
+        match found {
             // On the host's own tree, the path as given.
-            Ok(_) if root.is_none() => {
+            Ok(None) => {
                 return Ok(Target {
                     host: dst.to_vec().leak(),
                     missing: 0,
                 });
             }
-            Ok(fd) => {
+            Ok(Some(fd)) => {
                 let mut host = real_path(fd.as_fd(), dst)?;
                 // "/" (the path is absolute): the rest brings its own slash.
                 if host.len() == 1 {

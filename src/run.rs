@@ -13,6 +13,7 @@ use crate::userns;
 use core::ffi::CStr;
 use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::net::{AddressFamily, SocketFlags, SocketType};
+use rustix::pipe::PipeFlags;
 use rustix::process::Signal;
 use rustix::process::{WaitId, WaitIdOptions};
 
@@ -50,7 +51,9 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
     plan.sigmask = mask;
     // The child opens the pty (in the container's devpts, with a rootfs)
     // and sends us the master; it sizes it like our terminal.
-    plan.set_terminal(size());
+    if spec.tty {
+        plan.set_terminal(size());
+    }
     // Created once everything checkable without it passed (the command
     // lookup, the layout); from here on, its drop removes it, on every path.
     if let Some(cg) = &mut cgroup {
@@ -315,14 +318,22 @@ impl Child {
 /// With `cgroup`, the child is born in that cgroup2 group.
 pub fn start(plan: &Plan, cgroup: Option<BorrowedFd<'_>>) -> Result<Child, Error> {
     // Close-on-exec on both ends: the child's copy closes at a successful
-    // execve, which is how the parent learns of it.
-    let (ours, theirs) = rustix::net::socketpair(
-        AddressFamily::UNIX,
-        SocketType::STREAM,
-        SocketFlags::CLOEXEC,
-        None,
-    )
-    .map_err(|e| Error::sys("socketpair", b"", e))?;
+    // execve, which is how the parent learns of it. A pipe when it only
+    // carries a failure report from the child (a third of a socket pair's
+    // cost); a socket pair when the parent also releases the child, or the
+    // child sends a pty's master (SCM_RIGHTS).
+    let (ours, theirs) = if plan.pipe_channel() {
+        rustix::pipe::pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK)
+            .map_err(|e| Error::sys("pipe", b"", e))?
+    } else {
+        rustix::net::socketpair(
+            AddressFamily::UNIX,
+            SocketType::STREAM,
+            SocketFlags::CLOEXEC,
+            None,
+        )
+        .map_err(|e| Error::sys("socketpair", b"", e))?
+    };
     sys::stamp(plan.trace, child::T_CLONE);
     let r = if plan.shares_memory() {
         sys::spawn(
@@ -381,12 +392,20 @@ pub fn wait_exec(plan: &Plan, child: &Child) -> Result<Option<OwnedFd>, Error> {
     // channel. Waiting for the end of file would only wait for the new
     // program to close the channel, a little after it stopped using our
     // memory: so nothing more to read means the execve succeeded.
+    // (The pipe is non-blocking, and a report is one atomic write.)
     let block = !plan.shares_memory();
     let mut master = None;
     loop {
         let mut buf = [0u8; Report::SIZE];
-        let (n, fd) = sys::recv_full(child.report.as_fd(), &mut buf, block)
-            .map_err(|e| Error::sys("read report channel", b"", e))?;
+        let ch = child.report.as_fd();
+        let got = match plan.pipe_channel() {
+            true => match rustix::io::read(ch, &mut buf) {
+                Err(Errno::AGAIN) => Ok((0, None)),
+                r => r.map(|n| (n, None)),
+            },
+            false => sys::recv_full(ch, &mut buf, block),
+        };
+        let (n, fd) = got.map_err(|e| Error::sys("read report channel", b"", e))?;
         if n < Report::SIZE {
             return Ok(master);
         }
