@@ -962,6 +962,28 @@ mod tests {
     }
 
     #[test]
+    fn only_a_child_that_execs_without_waiting_shares_memory() {
+        let mut s = spec(&["sh"]);
+        let p = plan(&s).unwrap();
+        assert!(p.shares_memory() && p.pipe_channel());
+        // The pty's master goes over a socket pair.
+        s.tty = true;
+        let p = plan(&s).unwrap();
+        assert!(p.shares_memory() && !p.pipe_channel());
+        s.tty = false;
+        // The parent writes the maps, or joins the cgroup, while it waits.
+        s.userns = true;
+        assert!(!plan(&s).unwrap().shares_memory());
+        s.userns = false;
+        let mut p = plan(&s).unwrap();
+        p.join_cgroups_after_clone();
+        assert!(!p.shares_memory() && !p.pipe_channel());
+        // An init never execs.
+        s.init = true;
+        assert!(!plan(&s).unwrap().shares_memory());
+    }
+
+    #[test]
     fn cgroup_join_comes_first_and_moves_the_cgroupns() {
         let mut s = spec(&["sh"]);
         let mut p = plan(&s).unwrap();

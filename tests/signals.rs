@@ -216,6 +216,56 @@ fn sigkill_of_hull_takes_the_container_down() {
 }
 
 #[test]
+fn hull_killed_before_the_child_arms_its_death_signal_still_takes_it_down() {
+    let t = "hull_killed_before_the_child_arms_its_death_signal_still_takes_it_down";
+    if !need_root(t) || !need_tool(t, "strace") {
+        return;
+    }
+    // The race the report channel closes: hull dies before the child's
+    // prctl(PR_SET_PDEATHSIG), so no signal will ever come. strace holds the
+    // child at that prctl while hull is SIGKILLed; the child must then see
+    // hull's end of the channel closed and exit before running anything.
+    // Without --init the channel is a pipe, with it a socket pair.
+    for (init, arg) in [(false, "1237.5"), (true, "1238.5")] {
+        let log = std::env::temp_dir().join(format!("hull-race-{}-{init}", std::process::id()));
+        let mut args = vec!["run"];
+        if init {
+            args.push("--init");
+        }
+        args.extend(["sleep", arg]);
+        let mut strace = Command::new("strace")
+            .args(["-f", "-qq", "-e", "trace=prctl,execve,exit_group", "-o"])
+            .arg(&log)
+            .args(["-e", "inject=prctl:delay_enter=500000:when=1"])
+            .arg(env!("CARGO_BIN_EXE_hull"))
+            .args(&args)
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap();
+        let hull = wait_for_child(strace.id());
+        let child = wait_for_child(hull);
+        kill(hull, "KILL");
+        assert!(wait_code(&mut strace, 10).is_some(), "strace did not end");
+        let trace = std::fs::read_to_string(&log).unwrap();
+        std::fs::remove_file(&log).unwrap();
+        // strace pads the pid column.
+        let calls: Vec<&str> = trace
+            .lines()
+            .filter(|l| l.split_whitespace().next() == Some(&child.to_string()))
+            .collect();
+        assert!(
+            calls.iter().any(|l| l.contains("exit_group(125)")),
+            "init: {init}: {trace}"
+        );
+        assert!(
+            !calls.iter().any(|l| l.contains("execve(")),
+            "init: {init}: {trace}"
+        );
+        assert!(gone(&["sleep", arg]), "sleep {arg} ran (init: {init})");
+    }
+}
+
+#[test]
 fn the_init_reaps_orphaned_zombies() {
     if !need_root("the_init_reaps_orphaned_zombies")
         || !need_tool("the_init_reaps_orphaned_zombies", "ps")
