@@ -217,17 +217,23 @@ fn apply(op: &Op, channel: BorrowedFd<'_>) -> sys::Result<()> {
             // Only what we hold can be kept: a process cannot raise a
             // capability it lacks (capset fails with EPERM), and hull itself
             // may run without some (a sandbox that dropped CAP_SYS_RESOURCE),
-            // so `--cap-add ALL` means every capability we have.
-            let have = rustix::thread::capabilities(None)?.permitted;
-            let m = CapabilitySet::from_bits_retain(*mask) & have;
-            rustix::thread::set_capabilities(
-                None,
-                CapabilitySets {
-                    effective: m,
-                    permitted: m,
-                    inheritable: m,
-                },
-            )?;
+            // so `--cap-add ALL` means every capability we have. Asked as
+            // given first: it usually holds, and then capget is not needed.
+            let set = |m| {
+                rustix::thread::set_capabilities(
+                    None,
+                    CapabilitySets {
+                        effective: m,
+                        permitted: m,
+                        inheritable: m,
+                    },
+                )
+            };
+            let m = CapabilitySet::from_bits_retain(*mask);
+            match set(m) {
+                Err(Errno::PERM) => set(m & rustix::thread::capabilities(None)?.permitted)?,
+                r => r?,
+            }
             rustix::thread::clear_ambient_capability_set()
         }
         Op::NoNewPrivs => rustix::thread::set_no_new_privs(true),

@@ -68,6 +68,9 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
     if let Some(t) = saved {
         let _ = sys::tcsets(sys::stdin(), &t);
     }
+    // hull exits right after: the kernel closes these with the rest, one
+    // close(2) each saved.
+    core::mem::forget((child, signals, master));
     // One way out, for errors too: one copy of the drops (112 bytes smaller).
     if let Ok(status) = status {
         if let Some(cg) = &cgroup {

@@ -223,10 +223,11 @@ fn hull_killed_before_the_child_arms_its_death_signal_still_takes_it_down() {
     }
     // The race the report channel closes: hull dies before the child's
     // prctl(PR_SET_PDEATHSIG), so no signal will ever come. strace holds the
-    // child at that prctl while hull is SIGKILLed; the child must then see
+    // child at that prctl for 2 s (time enough, even on a loaded machine, to
+    // find hull) while hull is SIGKILLed; the child must then see
     // hull's end of the channel closed and exit before running anything.
     // Without --init the channel is a pipe, with it a socket pair.
-    for (init, arg) in [(false, "1237.5"), (true, "1238.5")] {
+    for (init, arg) in [(false, "1241.5"), (true, "1242.5")] {
         let log = std::env::temp_dir().join(format!("hull-race-{}-{init}", std::process::id()));
         let mut args = vec!["run"];
         if init {
@@ -236,16 +237,32 @@ fn hull_killed_before_the_child_arms_its_death_signal_still_takes_it_down() {
         let mut strace = Command::new("strace")
             .args(["-f", "-qq", "-e", "trace=prctl,execve,exit_group", "-o"])
             .arg(&log)
-            .args(["-e", "inject=prctl:delay_enter=500000:when=1"])
+            .args(["-e", "inject=prctl:delay_enter=2000000:when=1"])
             .arg(env!("CARGO_BIN_EXE_hull"))
             .args(&args)
             .stdin(Stdio::null())
             .spawn()
             .unwrap();
-        let hull = wait_for_child(strace.id());
-        let child = wait_for_child(hull);
+        // strace forks short-lived probes of its own first: hull is the
+        // child of strace that runs hull, once it has a child.
+        let exe = env!("CARGO_BIN_EXE_hull").as_bytes();
+        let mut found = None;
+        for _ in 0..POLLS {
+            found = children(strace.id())
+                .into_iter()
+                .filter(|h| {
+                    let argv = std::fs::read(format!("/proc/{h}/cmdline")).unwrap_or_default();
+                    argv.split(|&b| b == 0).next() == Some(exe)
+                })
+                .find_map(|h| Some((h, *children(h).first()?)));
+            if found.is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let (hull, child) = found.expect("hull and its child under strace");
         kill(hull, "KILL");
-        assert!(wait_code(&mut strace, 10).is_some(), "strace did not end");
+        assert!(wait_code(&mut strace, 20).is_some(), "strace did not end");
         let trace = std::fs::read_to_string(&log).unwrap();
         std::fs::remove_file(&log).unwrap();
         // strace pads the pid column.
