@@ -4,8 +4,8 @@
 //! `Result<_, Errno>`, in rustix's style. rustix is used wherever it has the
 //! call; raw `syscall` instructions are written only for what it lacks or keeps
 //! behind unstable APIs (execve and exit_group (rustix keeps them in its
-//! unstable runtime module), clone3 with fork semantics, clone, clock_gettime without
-//! the vDSO's auxv lookup, the SIOCSIFFLAGS ioctl, rt_sigprocmask and
+//! unstable runtime module), clone3 with fork or vfork semantics, clone,
+//! clock_gettime without the vDSO's auxv lookup, the SIOCSIFFLAGS ioctl, rt_sigprocmask and
 //! signalfd4, fork for the init, dup2, and TCGETS/TCSETS without rustix's
 //! speed decoding).
 
@@ -236,7 +236,7 @@ struct SpawnArgs<'a, T> {
     shut: i32,
 }
 
-/// Where a [`spawn`]ed child starts, on its own stack.
+/// Where a [`spawn`]ed child starts, on the stack below its suspended parent's.
 extern "C" fn spawn_entry<T>(a: &SpawnArgs<'_, T>) -> ! {
     // SAFETY: both numbers are open in the child's own copy of the fd table,
     // and nothing else in the child owns them: `shut` is closed here, `give`
