@@ -54,9 +54,10 @@ pub fn check() -> i32 {
 }
 
 /// Describes the cgroup mounts listed in a mountinfo text, in order:
-/// " v2 <mount point> (<controllers>); v1 <name>;..." (a v1 hierarchy is
+/// " v2 <mount point> (<controllers>); v1 <name>; ..." (a v1 hierarchy is
 /// named by its mount point's last component, such as `cpu,cpuacct`).
 pub fn cgroups(mountinfo: &[u8], b: &mut Buf, controllers: &dyn Fn(&[u8]) -> Vec<u8>) {
+    let start = b.0.len();
     let mut lines = mountinfo;
     while !lines.is_empty() {
         // "36 35 98:0 /root /mount/point opts [optional...] - fstype source superopts"
@@ -66,14 +67,19 @@ pub fn cgroups(mountinfo: &[u8], b: &mut Buf, controllers: &dyn Fn(&[u8]) -> Vec
             point = tok(&mut f, b' ');
         }
         while !f.is_empty() && tok(&mut f, b' ') != b"-" {}
-        match find("cgroup2 cgroup", tok(&mut f, b' ')) {
+        let kind = find("cgroup2 cgroup", tok(&mut f, b' '));
+        // A separator between entries, not after the last.
+        if kind.is_some() && b.0.len() > start {
+            b.s(";");
+        }
+        match kind {
             Some(0) => {
                 b.s(" v2 ").b(point).s(" (");
-                b.b(first_line(&controllers(point))).s(");");
+                b.b(first_line(&controllers(point))).s(")");
             }
             Some(_) => {
                 let name = point.rsplit(|&c| c == b'/').next().unwrap_or_default();
-                b.s(" v1 ").b(name).s(";");
+                b.s(" v1 ").b(name);
             }
             None => {}
         }
@@ -118,7 +124,7 @@ mod tests {
 ";
         assert_eq!(
             describe(mi),
-            " v2 /sys/fs/cgroup/unified (hugetlb pids); v1 cpu,cpuacct; v1 memory;"
+            " v2 /sys/fs/cgroup/unified (hugetlb pids); v1 cpu,cpuacct; v1 memory"
         );
     }
 
@@ -127,7 +133,7 @@ mod tests {
         let mut b = Buf::new();
         let mi = b"30 1 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw\n";
         cgroups(mi, &mut b, &|_| b"cpu memory pids".to_vec());
-        assert_eq!(b.as_bytes(), b" v2 /sys/fs/cgroup (cpu memory pids);");
+        assert_eq!(b.as_bytes(), b" v2 /sys/fs/cgroup (cpu memory pids)");
         // A mount whose source or path says "cgroup" is not a cgroup mount.
         let mi = b"31 1 0:27 / /cgroup rw - tmpfs cgroup rw\n\n";
         assert_eq!(describe(mi), "");

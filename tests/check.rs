@@ -35,7 +35,7 @@ fn check_reports_what_this_kernel_offers() {
     assert_eq!(line(&out, "user namespaces: max "), max.trim());
 
     // Every cgroup mount, in mountinfo's order, described independently here.
-    let mut want = String::new();
+    let mut want = Vec::new();
     for l in std::fs::read_to_string("/proc/self/mountinfo")
         .unwrap()
         .lines()
@@ -44,11 +44,13 @@ fn check_reports_what_this_kernel_offers() {
         let fstype = l.split(" - ").nth(1).unwrap().split(' ').next().unwrap();
         if fstype == "cgroup2" {
             let ctl = std::fs::read_to_string(format!("{point}/cgroup.controllers")).unwrap();
-            want += &format!(" v2 {point} ({});", ctl.trim_end());
+            want.push(format!(" v2 {point} ({})", ctl.trim_end()));
         } else if fstype == "cgroup" {
-            want += &format!(" v1 {};", point.rsplit('/').next().unwrap());
+            want.push(format!(" v1 {}", point.rsplit('/').next().unwrap()));
         }
     }
+    // Separated by ";", with none after the last.
+    let want = want.join(";");
     assert_eq!(line(&out, "cgroup:"), want);
     assert!(!want.is_empty(), "this host has cgroups mounted");
 }

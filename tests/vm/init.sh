@@ -78,7 +78,7 @@ expect not-found "hull: nosuch: command not found|rc=127" "$(out hull run nosuch
 
 # hull check sees the guest's pure cgroup v2 tree with every controller.
 # (Debian's kernel has every namespace hull knows.)
-expect check "clone3: yes|/proc: mounted|namespaces: mnt uts pid ipc net user cgroup time|user namespaces: max $(cat /proc/sys/user/max_user_namespaces)|cgroup: v2 /sys/fs/cgroup ($(cat /sys/fs/cgroup/cgroup.controllers));|rc=0" \
+expect check "clone3: yes|/proc: mounted|namespaces: mnt uts pid ipc net user cgroup time|user namespaces: max $(cat /proc/sys/user/max_user_namespaces)|cgroup: v2 /sys/fs/cgroup ($(cat /sys/fs/cgroup/cgroup.controllers))|rc=0" \
     "$(out hull check)"
 
 # cgroup v2 limits. The guest's tree is pure cgroup2 with every controller
