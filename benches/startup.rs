@@ -182,7 +182,9 @@ fn main() {
         }
     }
 
-    let (rounds, batch) = if quick { (3, 2) } else { (40, 10) };
+    // 80 rounds: with 40, the medians moved by about 1% from run to run,
+    // as much as the margins the targets leave.
+    let (rounds, batch) = if quick { (3, 2) } else { (80, 10) };
     // Warm caches, and check that every peer works at all: one that fails
     // here is skipped (and said so), except hull, whose failure is fatal.
     let mut id = 0u64;
