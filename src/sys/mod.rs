@@ -167,19 +167,30 @@ pub enum Fork {
     Parent { pid: i32, pidfd: OwnedFd },
 }
 
-/// `clone3(2)` with fork semantics (no new stack, no shared memory), exit
-/// signal SIGCHLD and `CLONE_PIDFD`, plus the namespace bits in `flags`.
-/// With `cgroup`, the child is born in that cgroup (`CLONE_INTO_CGROUP`).
+/// The clone behind [`clone`] and [`spawn`]: `clone3(2)` with exit signal
+/// SIGCHLD and `CLONE_PIDFD` added to `flags`; with `cgroup`, the child is
+/// born in that cgroup (`CLONE_INTO_CGROUP`). Falls back to `clone(2)` when
+/// clone3 is missing (ENOSYS: kernels before 5.3, or a seccomp filter that
+/// does not know it) and no cgroup was asked for.
 ///
-/// Falls back to `clone(2)` when clone3 is missing (ENOSYS: kernels before 5.3,
-/// or a seccomp filter that does not know it) and no cgroup was asked for.
+/// `call(n, a1, a2, a3)` makes syscall `n`: clone3 with the clone_args
+/// pointer and size, or clone with its flags, no stack and the pidfd
+/// pointer (where x86_64's clone returns it: parent_tid). Returns the
+/// syscall's result (0 in a child that comes back here) and the pidfd.
 ///
-/// hull is single-threaded, so the child's copy of memory is consistent.
-pub fn clone(flags: u64, cgroup: Option<BorrowedFd<'_>>) -> Result<Fork> {
+/// # Safety
+/// `call` must make that syscall with those arguments, and the clone it
+/// makes must be sound for the caller's flags (see the callers).
+unsafe fn clone3_or_clone(
+    flags: u64,
+    cgroup: Option<BorrowedFd<'_>>,
+    call: impl Fn(usize, usize, usize, usize) -> isize,
+) -> Result<(usize, i32)> {
     use linux_raw_sys::general::{CLONE_INTO_CGROUP, CLONE_PIDFD, SIGCHLD, clone_args};
+    let flags = flags | CLONE_PIDFD as u64;
     let mut pidfd: i32 = -1;
     let mut args = clone_args {
-        flags: flags | CLONE_PIDFD as u64,
+        flags,
         pidfd: &mut pidfd as *mut i32 as u64,
         child_tid: 0,
         parent_tid: 0,
@@ -199,28 +210,28 @@ pub fn clone(flags: u64, cgroup: Option<BorrowedFd<'_>>) -> Result<Fork> {
         args.cgroup = fd.as_raw_fd() as u64;
         size = core::mem::size_of::<clone_args>();
     }
-    // SAFETY: `args` is a valid clone_args of at least `size` bytes, and
-    // `pidfd` outlives the call. Without CLONE_VM and with no stack given, the
-    // child runs on a copy of our memory and returns here with 0, like fork.
-    let mut ret = unsafe { raw::syscall2(raw::SYS_CLONE3, &args as *const _ as usize, size) };
+    let mut ret = call(raw::SYS_CLONE3, &args as *const _ as usize, size, 0);
     if ret == -(Errno::NOSYS.raw_os_error() as isize) && cgroup.is_none() {
-        // SAFETY: clone(2) with fork semantics, as above; on x86_64 the pidfd is
-        // returned through the parent_tid argument.
-        ret = unsafe {
-            raw::syscall5(
-                raw::SYS_CLONE,
-                (flags | CLONE_PIDFD as u64 | SIGCHLD as u64) as usize,
-                0,
-                &mut pidfd as *mut i32 as usize,
-                0,
-                0,
-            )
-        };
+        let pidfd = &mut pidfd as *mut i32 as usize;
+        ret = call(raw::SYS_CLONE, (flags | SIGCHLD as u64) as usize, 0, pidfd);
     }
-    match ret {
-        0 => Ok(Fork::Child),
-        r if r < 0 => Err(Errno::from_raw_os_error(-r as i32)),
-        pid => Ok(Fork::Parent {
+    Ok((raw::check(ret)?, pidfd))
+}
+
+/// `clone3(2)` with fork semantics (no new stack, no shared memory), as
+/// [`clone3_or_clone`] makes it.
+///
+/// hull is single-threaded, so the child's copy of memory is consistent.
+pub fn clone(flags: u64, cgroup: Option<BorrowedFd<'_>>) -> Result<Fork> {
+    // SAFETY: the arguments are a valid clone_args (or clone's), whose
+    // pidfd pointer outlives the call. Without CLONE_VM and with no stack
+    // given, the child runs on a copy of our memory and returns here with
+    // 0, like fork.
+    let call = |n, a1, a2, a3| unsafe { raw::syscall5(n, a1, a2, a3, 0, 0) };
+    // SAFETY: `call` makes the syscall it is given, a fork-style clone.
+    match unsafe { clone3_or_clone(flags, cgroup, call) }? {
+        (0, _) => Ok(Fork::Child),
+        (pid, pidfd) => Ok(Fork::Parent {
             pid: pid as i32,
             // SAFETY: the kernel just created this fd for us; nothing else owns it.
             pidfd: unsafe { OwnedFd::from_raw_fd(pidfd) },
@@ -246,17 +257,14 @@ extern "C" fn spawn_entry<T>(a: &SpawnArgs<'_, T>) -> ! {
     (a.f)(a.data, give)
 }
 
-/// `clone3(2)` the way posix_spawn does it: `CLONE_VM | CLONE_VFORK`, plus
-/// the namespace bits in `flags`, exit signal SIGCHLD, `CLONE_PIDFD`, and
-/// with `cgroup`, `CLONE_INTO_CGROUP`. The child runs `f(data, give)` in our
+/// `clone3(2)` the way posix_spawn does it: `CLONE_VM | CLONE_VFORK` added
+/// to what [`clone3_or_clone`] makes. The child runs `f(data, give)` in our
 /// memory (after closing its copy of `shut`) and must leave by `execve` or
 /// `exit`; we are suspended until it has, and then get its pid and pidfd.
 ///
 /// Sharing the memory spares the copy of our page tables at the clone, the
 /// copy-on-write faults after it, and tearing the copy down (with a TLB
 /// shootdown to every CPU it ran on) at the child's execve.
-///
-/// Falls back to `clone(2)` like [`clone`].
 pub fn spawn<T>(
     flags: u64,
     cgroup: Option<BorrowedFd<'_>>,
@@ -265,70 +273,28 @@ pub fn spawn<T>(
     give: BorrowedFd<'_>,
     shut: BorrowedFd<'_>,
 ) -> Result<(i32, OwnedFd)> {
-    use linux_raw_sys::general::{CLONE_INTO_CGROUP, CLONE_PIDFD, CLONE_VFORK, CLONE_VM, SIGCHLD};
+    use linux_raw_sys::general::{CLONE_VFORK, CLONE_VM};
     let a = SpawnArgs {
         f,
         data,
         give: give.as_raw_fd(),
         shut: shut.as_raw_fd(),
     };
-    let flags = flags | (CLONE_VM | CLONE_VFORK | CLONE_PIDFD) as u64;
-    let mut pidfd: i32 = -1;
-    let mut args = linux_raw_sys::general::clone_args {
-        flags,
-        pidfd: &mut pidfd as *mut i32 as u64,
-        child_tid: 0,
-        parent_tid: 0,
-        exit_signal: SIGCHLD as u64,
-        stack: 0,
-        stack_size: 0,
-        tls: 0,
-        set_tid: 0,
-        set_tid_size: 0,
-        cgroup: 0,
-    };
-    let mut size = 64;
-    if let Some(fd) = cgroup {
-        args.flags |= CLONE_INTO_CGROUP;
-        args.cgroup = fd.as_raw_fd() as u64;
-        size = core::mem::size_of::<linux_raw_sys::general::clone_args>();
-    }
     let entry = spawn_entry::<T> as extern "C" fn(&SpawnArgs<'_, T>) -> ! as usize;
     let arg = &a as *const SpawnArgs<'_, T> as usize;
-    // SAFETY: `args` is a valid clone_args of `size` bytes and `pidfd`
-    // outlives the call. With no stack given, the child starts on our stack
-    // pointer; the asm is not `nostack`, so nothing of ours lives below it
-    // (no red zone), and the child's frames grow down from there, into stack
-    // we are not using: CLONE_VFORK keeps us inside this syscall until the
-    // child has exec'd or exited, so `a`, `data` and everything else it reads
-    // stay as they are, and none of our frames is touched. The child calls
-    // `spawn_entry`, which never returns. The registers r12/r13 survive the
-    // syscall in both processes.
-    let mut ret = unsafe {
-        raw::spawn(
-            raw::SYS_CLONE3,
-            &args as *const _ as usize,
-            size,
-            0,
-            entry,
-            arg,
-        )
-    };
-    if ret == -(Errno::NOSYS.raw_os_error() as isize) && cgroup.is_none() {
-        // SAFETY: as above, with clone(2); on x86_64 the pidfd comes back
-        // through the parent_tid argument.
-        ret = unsafe {
-            raw::spawn(
-                raw::SYS_CLONE,
-                (flags | SIGCHLD as u64) as usize,
-                0,
-                &mut pidfd as *mut i32 as usize,
-                entry,
-                arg,
-            )
-        };
-    }
-    let pid = raw::check(ret)?;
+    // SAFETY: the arguments are a valid clone_args (or clone's), whose
+    // pidfd pointer outlives the call. With no stack given, the child starts
+    // on our stack pointer; the asm is not `nostack`, so nothing of ours
+    // lives below it (no red zone), and the child's frames grow down from
+    // there, into stack we are not using: CLONE_VFORK keeps us inside this
+    // syscall until the child has exec'd or exited, so `a`, `data` and
+    // everything else it reads stay as they are, and none of our frames is
+    // touched. The child calls `spawn_entry`, which never returns. The
+    // registers r12/r13 survive the syscall in both processes.
+    let call = |n, a1, a2, a3| unsafe { raw::spawn(n, a1, a2, a3, entry, arg) };
+    let flags = flags | (CLONE_VM | CLONE_VFORK) as u64;
+    // SAFETY: `call` makes the syscall it is given, a vfork-style clone.
+    let (pid, pidfd) = unsafe { clone3_or_clone(flags, cgroup, call) }?;
     // SAFETY: the kernel just created this fd for us; nothing else owns it.
     Ok((pid as i32, unsafe { OwnedFd::from_raw_fd(pidfd) }))
 }
