@@ -2,14 +2,15 @@
 //!
 //! The plan is built once; every start goes through [`run::launch`] and
 //! [`run::wait_exit`], the code path of `hull run`, timed with
-//! CLOCK_MONOTONIC from just before clone3 until the child is reaped. The
+//! CLOCK_MONOTONIC from just before its cgroup is made (just before clone3
+//! for the baselines, which have none) until the cgroup is removed. The
 //! child stamps its own steps into a page it shares with us ([`Trace`]), so
 //! each start also splits into phases without the child allocating.
 //!
 //! Everything is integer nanoseconds: no floats, no core::fmt.
 
 use crate::cgroup::Cgroup;
-use crate::child::{T_CHILD, T_CLONE, T_EXITED, T_REAPED};
+use crate::child::{T_CGROUP, T_CHILD, T_CLONE, T_EXITED, T_REAPED, T_REMOVED};
 use crate::cli::tok;
 use crate::error::{EXIT_RUNTIME, Error};
 use crate::out::{Buf, eprint, print};
@@ -57,6 +58,7 @@ impl Default for Options {
 // Out of line: inlined into hull::main it would be copied there whole.
 #[inline(never)]
 pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
+    run::close_inherited(&o.spec, env);
     let mut plan = Plan::build(&mut o.spec, env)?;
     if o.spec.dry_run {
         print(&plan.describe().0);
@@ -64,12 +66,9 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
     }
     let trace = Trace::new().map_err(|e| Error::sys("mmap", b"trace page", e))?;
     plan.trace = Some(trace);
-    // With limits, one cgroup as hull run makes it, which every start of
-    // hull's container joins in turn (each leaves it empty when reaped).
-    let mut cgroup = match o.spec.limits.any() {
-        true => Some(Cgroup::find(&o.spec.limits, o.spec.debug)?),
-        false => None,
-    };
+    // The container's own cgroup, made and removed at each start of
+    // hull's, as hull run does (and timed with it).
+    let mut cgroup = run::find_cgroup(&o.spec)?;
     if cgroup.as_ref().is_some_and(Cgroup::has_v1) {
         plan.join_cgroups_after_clone();
     }
@@ -119,12 +118,14 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
     let mut spans = Vec::new();
     let ops = &vars[0].ops;
     let m = ops.len();
-    for i in 0..m + 3 {
-        let (name, a, z) = match i.checked_sub(1).and_then(|i| ops.get(i)) {
-            Some(op) => (op.step().0, T_CHILD + i - 1, T_CHILD + i),
-            None if i == 0 => ("clone3", T_CLONE, T_CHILD),
-            None if i == m + 1 => ("execve to exit", T_CHILD + m, T_EXITED),
-            None => ("reap", T_EXITED, T_REAPED),
+    for i in 0..m + 5 {
+        let (name, a, z) = match i.checked_sub(2).and_then(|i| ops.get(i)) {
+            Some(op) => (op.step().0, T_CHILD + i - 2, T_CHILD + i - 1),
+            None if i == 0 => ("cgroup", T_CGROUP, T_CLONE),
+            None if i == 1 => ("clone3", T_CLONE, T_CHILD),
+            None if i == m + 2 => ("execve to exit", T_CHILD + m, T_EXITED),
+            None if i == m + 3 => ("reap", T_EXITED, T_REAPED),
+            None => ("cgroup removal", T_REAPED, T_REMOVED),
         };
         let name = name.split(':').next().unwrap_or(name);
         let c = match names[k..].iter().position(|&x| x == name) {
@@ -148,9 +149,6 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
         let fd = rustix::fs::open(p.as_c_str(), flags, Mode::from(0o644));
         svg = Some(fd.map_err(|e| Error::sys("open", p.to_bytes(), e))?);
     }
-    if let Some(cg) = &mut cgroup {
-        cg.create(&o.spec.limits)?;
-    }
     // The commands get /dev/null for stdin and stdout (as with hyperfine):
     // no terminal is timed and `--json` stays alone on our stdout. stderr is
     // kept, so a failing command can say why.
@@ -168,11 +166,19 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
         // Interleaved, rotating who goes first, so drift hits all alike.
         for j in 0..k {
             let v = (r + j) % k;
+            trace.stamp(T_CGROUP);
+            if v == 0 {
+                run::create_cgroup(&mut cgroup, &o.spec)?;
+            }
             let cg = if v == 0 { cgroup.as_ref() } else { None };
             once(&mut vars[v], cg, o.spec.debug)?;
+            if let Some(cg) = cgroup.as_mut().filter(|_| v == 0) {
+                cg.remove();
+            }
+            trace.stamp(T_REMOVED);
             let Some(i) = r.checked_sub(w) else { continue };
             let t = |a, z| sat(trace.get(z).saturating_sub(trace.get(a)));
-            data[v * n + i] = t(T_CLONE, T_REAPED);
+            data[v * n + i] = t(T_CGROUP, T_REMOVED);
             for &[c, a, z] in &spans[..spans.len() * (v == 0) as usize] {
                 data[c * n + i] += t(a, z);
             }

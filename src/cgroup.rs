@@ -18,7 +18,6 @@
 use crate::cli::tok;
 use crate::error::{EXIT_RUNTIME, Error};
 use crate::out::{Buf, eprint, parse_u64};
-use crate::plan::{cpath, join};
 use crate::rootfs::{open_file, read_file, write_file};
 use crate::run::debug;
 use crate::spec::{CPU_PERIOD, CPU_QUOTA, CPU_WEIGHT, Limits, MEMORY, MEMORY_SWAP, PIDS};
@@ -64,11 +63,13 @@ pub fn value(k: usize, v: u64, l: &Limits, v2: bool) -> Buf {
 /// lives in, plus the cgroup2 one. Removed on drop, on every path.
 #[derive(Debug)]
 pub struct Cgroup {
-    /// Each hierarchy's mount point, which [`Cgroup::create`] extends to the
-    /// group's directory.
+    /// Each hierarchy's mount point ([`Cgroup::parse`]), then ([`Cgroup::find`])
+    /// the group's directory under it: `<mount><parent>/hull-<pid>`.
     /// Never dropped, as the paths: no drop code (the groups are removed
     /// by `drop`, which needs them to the end).
     pub dirs: ManuallyDrop<Vec<Vec<u8>>>,
+    /// Where each mount point ends in `dirs`: what follows is made.
+    base: ManuallyDrop<Vec<usize>>,
     /// The index in `dirs` of the cgroup2 hierarchy.
     pub v2: Option<usize>,
     /// For each controller, the index in `dirs` of its hierarchy.
@@ -83,21 +84,51 @@ pub struct Cgroup {
     debug: bool,
 }
 
+/// Room for a cgroup file's path, built without allocating (a start may
+/// repeat thousands of times under `hull bench`).
+type PathBuf = [u8; 512];
+
+/// `dir/name` in `buf`; an empty path (which fails with ENOENT) if it does
+/// not fit.
+fn path<'b>(buf: &'b mut PathBuf, dir: &[u8], name: &[u8]) -> &'b [u8] {
+    let n = dir.len() + 1 + name.len();
+    if n > buf.len() {
+        return &[];
+    }
+    buf[..dir.len()].copy_from_slice(dir);
+    buf[dir.len()] = b'/';
+    buf[dir.len() + 1..n].copy_from_slice(name);
+    &buf[..n]
+}
+
 impl Cgroup {
-    /// Reads /proc/self/mountinfo and places the controllers `l` needs.
-    /// Creates nothing.
+    /// Reads /proc/self/mountinfo, places the controllers `l` needs and
+    /// names the groups. Creates nothing.
     pub fn find(l: &Limits, debug: bool) -> Result<Cgroup, Error> {
         let mi = read_file(b"/proc/self/mountinfo")
             .map_err(|e| Error::sys("read", b"/proc/self/mountinfo", e))?
             .leak(); // as the paths
-        Cgroup::parse(mi, l, debug).map_err(|c| {
+        let mut cg = Cgroup::parse(mi, l, debug).map_err(|c| {
             // Error::new copies it; not dropped, as the paths.
             let mut m = ManuallyDrop::new(Buf::new());
             Error::new(
                 EXIT_RUNTIME,
                 m.s("cgroup controller ").b(c).s(" is not mounted"),
             )
-        })
+        })?;
+        let pid = rustix::process::getpid().as_raw_nonzero().get();
+        for d in cg.dirs.iter_mut() {
+            cg.base.push(d.len());
+            // The parent's empty components (`//a/b/`) are skipped.
+            for part in l.parent.split(|&c| c == b'/').filter(|p| !p.is_empty()) {
+                d.push(b'/');
+                d.extend_from_slice(part);
+            }
+            d.extend_from_slice(b"/hull-");
+            let mut tmp = [0; 20];
+            d.extend_from_slice(crate::out::dec(pid as u64, &mut tmp));
+        }
+        Ok(cg)
     }
 
     /// Places each controller `l` needs in the v1 hierarchy whose mount
@@ -111,6 +142,7 @@ impl Cgroup {
     pub fn parse(mountinfo: &[u8], l: &Limits, debug: bool) -> Result<Cgroup, &'static [u8]> {
         let mut cg = Cgroup {
             dirs: ManuallyDrop::new(Vec::new()),
+            base: ManuallyDrop::new(Vec::new()),
             v2: None,
             at: [None; 3],
             made: 0,
@@ -168,15 +200,13 @@ impl Cgroup {
         self.dirs.len() > self.v2.is_some() as usize
     }
 
-    /// Creates `<mount><parent>/hull-<pid>` in each hierarchy (missing
-    /// parents too, which are left in place afterwards), enabling the
-    /// cgroup2 controllers on the way down, and writes the limits.
+    /// Creates the group in each hierarchy (missing parents too, which are
+    /// left in place afterwards), enabling the cgroup2 controllers on the
+    /// way down, and writes the limits. A group left by a hull that was
+    /// killed (its pid is ours now) is removed first if it is empty.
+    /// Allocates nothing that outlives it: `hull bench` calls it per start.
     pub fn create(&mut self, l: &Limits) -> Result<(), Error> {
-        let pid = rustix::process::getpid().as_raw_nonzero().get();
-        let mut tail = Buf::new();
-        tail.b(&l.parent).s("/hull-").u(pid as u64);
-        // Leaked, as the paths (see [`join`]): no drop code on any path.
-        let tail = tail.0.leak();
+        let mut buf: PathBuf = [0; 512];
         for i in 0..self.dirs.len() {
             // On cgroup2 a controller works in a group only when every
             // ancestor enables it for its children ("+memory +pids" in
@@ -184,47 +214,52 @@ impl Cgroup {
             // may do so while it holds processes (an initramfs shell);
             // other groups may not, which is why the default place is the
             // root, not hull's own group.
-            let mut enable = Buf::new();
-            // An index loop: a zip over both arrays costs 120 more bytes.
+            let mut enable = [0u8; 24];
+            let mut n = 0;
+            // An index loop: a zip over both arrays costs more bytes.
             #[allow(clippy::needless_range_loop)]
             for c in 0..3 {
                 if self.v2 == Some(i) && self.at[c] == Some(i) {
-                    enable.s(" +").b(CONTROLLERS[c]);
+                    for &b in b" +".iter().chain(CONTROLLERS[c]) {
+                        enable[n] = b;
+                        n += 1;
+                    }
                 }
             }
-            let enable = enable.0.leak();
-            let mut rest = &tail[..];
-            while !rest.is_empty() {
-                let part = tok(&mut rest, b'/');
-                if part.is_empty() {
-                    continue;
+            let dir = &self.dirs[i][..];
+            let mut p = self.base[i];
+            while p < dir.len() {
+                let next = dir[p + 1..]
+                    .iter()
+                    .position(|&c| c == b'/')
+                    .map_or(dir.len(), |k| p + 1 + k);
+                if n > 0 {
+                    let file = path(&mut buf, &dir[..p], b"cgroup.subtree_control");
+                    write_file(file, &enable[..n]).map_err(|e| Error::sys("write", file, e))?;
                 }
-                if !enable.is_empty() {
-                    self.write(i, "cgroup.subtree_control", enable)?;
-                }
-                self.dirs[i].push(b'/');
-                self.dirs[i].extend_from_slice(part);
-                let path = cpath(&self.dirs[i]);
-                match rustix::fs::mkdir(path, 0o755.into()) {
-                    Err(Errno::EXIST) if !rest.is_empty() => {}
-                    Err(e) => return Err(Error::sys("mkdir", path.to_bytes(), e)),
-                    Ok(()) => {}
-                }
+                let made = match rustix::fs::mkdir(&dir[..next], 0o755.into()) {
+                    Err(Errno::EXIST) if next == dir.len() => {
+                        // A stale group: gone if nothing is left in it.
+                        let _ = rustix::fs::rmdir(dir);
+                        rustix::fs::mkdir(dir, 0o755.into())
+                    }
+                    Err(Errno::EXIST) => Ok(()),
+                    r => r,
+                };
+                made.map_err(|e| Error::sys("mkdir", &dir[..next], e))?;
+                p = next;
             }
             self.made = i + 1;
             if self.v2 == Some(i) {
-                let dir = &self.dirs[i];
                 let fd = open_file(dir, OFlags::PATH | OFlags::DIRECTORY);
-                let fd = fd.map_err(|e| Error::sys("open", dir, e))?;
-                // Replaces None (one cgroup2 group): no drop code for it.
-                core::mem::forget(self.fd.replace(fd));
+                self.fd = Some(fd.map_err(|e| Error::sys("open", dir, e))?);
             }
         }
         for (k, (&(c, f2, f1), &v)) in KNOBS.iter().zip(&l.value).enumerate() {
             if let (1.., Some(i)) = (v, self.at[c]) {
                 let v2 = self.v2 == Some(i);
                 let file = if v2 { f2 } else { f1 };
-                self.write(i, file, value(k, v, l, v2).0.leak())?;
+                self.write(i, file, &value(k, v, l, v2).0)?;
             }
         }
         Ok(())
@@ -232,26 +267,24 @@ impl Cgroup {
 
     /// Writes `data` to the file `name` of group `i`. A failure names the file.
     fn write(&self, i: usize, name: &str, data: &[u8]) -> Result<(), Error> {
-        let path = join(&self.dirs[i], name);
-        write_file(path, data).map_err(|e| Error::sys("write", path, e))
+        let mut buf: PathBuf = [0; 512];
+        let file = path(&mut buf, &self.dirs[i], name.as_bytes());
+        write_file(file, data).map_err(|e| Error::sys("write", file, e))
     }
 
     /// The text of the file `name` of group `i`; empty when it cannot be
-    /// read (only counters and pids are read: nothing to report). Leaked,
-    /// as [`join`]'s paths.
-    fn read(&self, i: usize, name: &str) -> &'static [u8] {
-        read_file(join(&self.dirs[i], name))
-            .unwrap_or_default()
-            .leak()
+    /// read (only counters and pids are read: nothing to report).
+    fn read(&self, i: usize, name: &str) -> Vec<u8> {
+        let mut buf: PathBuf = [0; 512];
+        read_file(path(&mut buf, &self.dirs[i], name.as_bytes())).unwrap_or_default()
     }
 
     /// Puts the waiting child into the groups the clone did not: the v1
     /// ones, and the cgroup2 one too when `also_v2` (CLONE_INTO_CGROUP was
     /// refused). Called before the child is released.
     pub fn join(&self, pid: i32, also_v2: bool) -> Result<(), Error> {
-        let mut text = Buf::new();
-        text.u(pid as u64);
-        let text = text.0.leak(); // as the paths
+        let mut tmp = [0; 20];
+        let text = crate::out::dec(pid as u64, &mut tmp);
         for i in 0..self.made {
             if self.v2 != Some(i) || also_v2 {
                 self.write(i, "cgroup.procs", text)?;
@@ -266,7 +299,7 @@ impl Cgroup {
         let Some(i) = self.at[c] else { return 0 };
         let name = if self.v2 == Some(i) { v2file } else { v1file };
         let text = self.read(i, name);
-        let mut lines = text;
+        let mut lines = &text[..];
         while !lines.is_empty() {
             let mut line = tok(&mut lines, b'\n');
             if tok(&mut line, b' ') == key {
@@ -298,25 +331,26 @@ impl Cgroup {
             debug(m.s("cgroup: pids.events max ").u(n).s("\n"));
         }
     }
-}
 
-impl Drop for Cgroup {
-    /// Removes the groups. Processes still inside (when hull fails or is
-    /// done before them) are killed first: through cgroup.kill where the
+    /// Removes the groups made. Processes still inside (when hull fails or
+    /// is done before them) are killed first: through cgroup.kill where the
     /// kernel has it, else by pid from cgroup.procs. The wait for them to go
-    /// is bounded (about a second per group).
-    fn drop(&mut self) {
-        for i in 0..self.made {
-            let path = cpath(&self.dirs[i]);
+    /// is bounded (about a second per group). Allocates nothing that
+    /// outlives it, as `create`.
+    pub fn remove(&mut self) {
+        self.fd = None;
+        for i in 0..core::mem::take(&mut self.made) {
+            let dir = &self.dirs[i][..];
             let mut tries = 0;
             let err = loop {
-                match rustix::fs::rmdir(path) {
+                match rustix::fs::rmdir(dir) {
                     Ok(()) => break None,
                     Err(Errno::BUSY) if tries < 100 => {
                         tries += 1;
-                        if write_file(join(&self.dirs[i], "cgroup.kill"), b"1").is_err() {
+                        let mut buf: PathBuf = [0; 512];
+                        if write_file(path(&mut buf, dir, b"cgroup.kill"), b"1").is_err() {
                             let procs = self.read(i, "cgroup.procs");
-                            let mut procs = procs;
+                            let mut procs = &procs[..];
                             while !procs.is_empty() {
                                 let pid = parse_u64(tok(&mut procs, b'\n')).unwrap_or(0) as i32;
                                 if let Some(pid) = rustix::process::Pid::from_raw(pid) {
@@ -337,12 +371,15 @@ impl Drop for Cgroup {
                 }
             };
             if let Some(e) = err {
-                // Leaked, as the paths: no drop code.
-                let err =
-                    core::mem::ManuallyDrop::new(Error::sys("remove cgroup", path.to_bytes(), e));
-                eprint(err.render("").leak());
+                eprint(&Error::sys("remove cgroup", dir, e).render(""));
             }
         }
+    }
+}
+
+impl Drop for Cgroup {
+    fn drop(&mut self) {
+        self.remove();
     }
 }
 

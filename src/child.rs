@@ -8,56 +8,139 @@
 
 use crate::error::EXIT_RUNTIME;
 use crate::init::{self, BLOCKED};
-use crate::plan::{Op, Plan};
+use crate::plan::{Kind, Mount, Op, Plan, Slot, Source};
 use crate::sys::{self, AsFd, BorrowedFd, Errno, OwnedFd};
+use core::ffi::CStr;
+use linux_raw_sys::general as g;
 use rustix::event::{PollFd, PollFlags, Timespec};
-use rustix::fs::{Mode, OFlags};
-use rustix::mount::{MountFlags, MountPropagationFlags, UnmountFlags};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, ResolveFlags};
+use rustix::mount::{MountPropagationFlags, UnmountFlags};
 use rustix::process::Signal;
 use rustix::thread::{CapabilitySet, CapabilitySets};
 
 /// The step number that stands for execve itself in a [`Report`].
-pub const EXEC_STEP: u32 = u32::MAX;
+pub const EXEC_STEP: u32 = 0xffff;
 
 /// The "step" of a [`Report`] that is no failure: it carries the master of
 /// the pty that [`Op::Terminal`] opened, as SCM_RIGHTS.
-pub const PTY_STEP: u32 = u32::MAX - 1;
+pub const PTY_STEP: u32 = 0xfffe;
 
 /// What the child tells the parent when a step fails: which step (an index
-/// into `Plan::ops`, or [`EXEC_STEP`]) and the errno.
+/// into `Plan::ops`, or [`EXEC_STEP`]), which of its calls (a [`SUBCALLS`]
+/// number; 0: the step's own, single call) and the errno (0: no call
+/// failed, a check did; the sub-call then says which).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Report {
     pub step: u32,
+    pub sub: u32,
     pub errno: i32,
 }
 
 impl Report {
     pub const SIZE: usize = 8;
 
-    // As one u64 (step in the low half): no slicing, no bounds checks.
+    // As one u64 (step, then sub-call, in the low half): no slicing, no
+    // bounds checks.
     pub fn to_bytes(self) -> [u8; Report::SIZE] {
-        (self.step as u64 | (self.errno as u32 as u64) << 32).to_ne_bytes()
+        ((self.step & 0xffff) as u64
+            | ((self.sub & 0xffff) as u64) << 16
+            | (self.errno as u32 as u64) << 32)
+            .to_ne_bytes()
     }
 
     pub fn from_bytes(b: [u8; Report::SIZE]) -> Report {
         let v = u64::from_ne_bytes(b);
         Report {
-            step: v as u32,
+            step: v as u32 & 0xffff,
+            sub: (v >> 16) as u32 & 0xffff,
             errno: (v >> 32) as i32,
         }
     }
 }
 
-// Slots of a [`sys::Trace`] (`hull bench`): the parent stamps T_CLONE just
-// before clone3, T_EXITED when the pidfd turns readable and T_REAPED after
-// waitid; the child stamps T_CHILD when it starts (the end of clone3: the
-// parent's own return from it may come only after the child's execve, see
-// `sys::spawn`) and T_CHILD + 1 + i after op i, so the last stamp is taken
-// just before execve.
+/// The calls inside a step that a [`Report`] can name, numbered from 1 in
+/// this order: the message says which one failed (as crun's do).
+pub const SUBCALLS: &str = "openat2 of the mount point|mkdirat of the mount point|\
+mknodat|fsopen|fsconfig|fsmount|openat2 of the source|open_tree|mount_setattr|move_mount|\
+fchmodat|fchdir|pivot_root|umount2|mount MS_MOVE|chroot|chdir|setgroups|setresgid|setresuid|\
+the rootfs is no longer the directory hull examined (replaced meanwhile)|openat2|write";
+
+pub const S_TARGET: u32 = 1;
+const S_MKDIR: u32 = 2;
+const S_MKNOD: u32 = 3;
+const S_FSOPEN: u32 = 4;
+const S_SOURCE: u32 = 7;
+const S_OPEN_TREE: u32 = 8;
+const S_SETATTR: u32 = 9;
+const S_MOVE: u32 = 10;
+const S_CHMOD: u32 = 11;
+const S_FCHDIR: u32 = 12;
+const S_PIVOT: u32 = 13;
+const S_UMOUNT: u32 = 14;
+const S_MOVE_ROOT: u32 = 15;
+const S_CHROOT: u32 = 16;
+const S_CHDIR: u32 = 17;
+const S_SETGROUPS: u32 = 18;
+const S_SETRESGID: u32 = 19;
+const S_SETRESUID: u32 = 20;
+/// Not a call: the check that the rootfs is the directory the parent saw.
+pub const S_REPLACED: u32 = 21;
+const S_OPEN: u32 = 22;
+const S_WRITE: u32 = 23;
+
+/// A failed step: the sub-call (see [`SUBCALLS`]) and its errno.
+pub type Fail = (u32, Errno);
+
+/// Tags a syscall's error with the sub-call that made it.
+trait On<T> {
+    fn on(self, sub: u32) -> Result<T, Fail>;
+}
+
+impl<T> On<T> for sys::Result<T> {
+    fn on(self, sub: u32) -> Result<T, Fail> {
+        self.map_err(|e| (sub, e))
+    }
+}
+
+/// The fds of the container's root and its /proc, /sys and /dev, in the
+/// order of [`Slot`] after `Host`: the paths of later steps are resolved
+/// from them. Closed once the root is switched (or at the init's fork).
+#[derive(Default)]
+struct Slots([Option<OwnedFd>; 4]);
+
+impl Slots {
+    /// The fd a path of `slot` is resolved from (the current directory for
+    /// an absolute host path).
+    fn fd(&self, slot: Slot) -> Result<BorrowedFd<'_>, Fail> {
+        match slot {
+            Slot::Host => Ok(rustix::fs::CWD),
+            s => self.0[s as usize - 1]
+                .as_ref()
+                .map(|f| f.as_fd())
+                .ok_or((S_TARGET, Errno::BADF)),
+        }
+    }
+
+    fn set(&mut self, slot: Slot, fd: OwnedFd) {
+        if let Some(s) = self.0.get_mut((slot as usize).wrapping_sub(1)) {
+            *s = Some(fd);
+        }
+    }
+}
+
+// Slots of a [`sys::Trace`] (`hull bench`): the parent stamps T_CGROUP
+// before it makes the container's cgroup, T_CLONE just before clone3,
+// T_EXITED when the pidfd turns readable, T_REAPED after waitid and
+// T_REMOVED once the cgroup is removed; the child stamps T_CHILD when it
+// starts (the end of clone3: the parent's own return from it may come only
+// after the child's execve, see `sys::spawn`) and T_CHILD + 1 + i after op
+// i, so the last stamp is taken just before execve.
 pub const T_CLONE: usize = 0;
 pub const T_EXITED: usize = 1;
 pub const T_REAPED: usize = 2;
-pub const T_CHILD: usize = 3;
+pub const T_CGROUP: usize = 3;
+pub const T_REMOVED: usize = 4;
+pub const T_CHILD: usize = 5;
 
 /// Runs in the cloned process: every step of the plan, then execve.
 pub fn run(plan: &Plan, report: OwnedFd) -> ! {
@@ -65,19 +148,26 @@ pub fn run(plan: &Plan, report: OwnedFd) -> ! {
     // syscall each, and nothing at all but a branch when not benchmarking.
     let trace = plan.trace;
     sys::stamp(trace, T_CHILD);
+    let mut slots = Slots::default();
     for (i, op) in plan.ops.iter().enumerate() {
         let r = match op {
             // The init never comes back from here; the command's process does.
-            Op::Init => match init::fork() {
-                Ok(Some((command, signals))) => init::serve(command, signals, report),
-                r => r.map(drop),
-            },
-            _ => apply(op, report.as_fd()),
+            Op::Init => {
+                // Neither the init nor the command keeps an fd of hull's or
+                // its caller's (the init never execs, so close-on-exec does
+                // not apply to it) but the channel and those passed on
+                // purpose; none into the container's mounts either.
+                slots = Slots::default();
+                sys::close_inherited_fds(3 + plan.keep_fds, report.as_fd());
+                match init::fork() {
+                    Ok(Some((command, signals))) => init::serve(command, signals, report),
+                    r => r.map(drop).on(0),
+                }
+            }
+            _ => apply(op, report.as_fd(), &mut slots),
         };
-        match r {
-            Err(Errno::NOENT) if op.optional() => {}
-            Err(e) => fail(report.as_fd(), i as u32, e),
-            Ok(()) => {}
+        if let Err((sub, e)) = r {
+            fail(report.as_fd(), i as u32, sub, e);
         }
         sys::stamp(trace, T_CHILD + 1 + i);
     }
@@ -88,16 +178,16 @@ pub fn run(plan: &Plan, report: OwnedFd) -> ! {
     sys::default_signals(BLOCKED);
     let _ = sys::set_signal_mask(plan.sigmask);
     let e = sys::execve(&plan.exe, &plan.argv, &plan.envp);
-    fail(report.as_fd(), EXEC_STEP, e)
+    fail(report.as_fd(), EXEC_STEP, 0, e)
 }
 
 /// One operation: a few syscalls, nothing else. (Op::Init is `run`'s.)
 // Out of line: 40 bytes smaller than inlined into `run`'s loop.
 #[inline(never)]
-fn apply(op: &Op, channel: BorrowedFd<'_>) -> sys::Result<()> {
+fn apply(op: &Op, channel: BorrowedFd<'_>, slots: &mut Slots) -> Result<(), Fail> {
     match op {
         Op::DieWithParent => {
-            rustix::process::set_parent_process_death_signal(Some(Signal::KILL))?;
+            rustix::process::set_parent_process_death_signal(Some(Signal::KILL)).on(0)?;
             // If hull died before the prctl, no signal will come: its end of
             // the channel is closed then, which poll reports as a hang-up
             // (a socket) or an error (the write end of a pipe).
@@ -108,69 +198,112 @@ fn apply(op: &Op, channel: BorrowedFd<'_>) -> sys::Result<()> {
             }
             Ok(())
         }
-        Op::NewSession => rustix::process::setsid().map(drop),
+        Op::NewSession => rustix::process::setsid().map(drop).on(0),
         Op::LeaveTerminal => match sys::leave_terminal() {
-            Ok(()) => rustix::process::setpgid(None, None),
+            Ok(()) => rustix::process::setpgid(None, None).on(0),
             // /dev/tty is not what it should be (a volume over /dev, a host
             // without it): a session of its own leaves the terminal too.
-            Err(_) => rustix::process::setsid().map(drop),
+            Err(_) => rustix::process::setsid().map(drop).on(0),
         },
         Op::Terminal(size) => {
-            let (master, slave) = sys::open_pty()?;
+            let (master, slave) = sys::open_pty().on(0)?;
             // Sized before the command starts, so it never sees 0x0.
             let _ = sys::set_winsize(master.as_fd(), *size);
             let r = Report {
                 step: PTY_STEP,
+                sub: 0,
                 errno: 0,
             };
-            sys::send_with_fd(channel, &r.to_bytes(), master.as_fd())?;
+            sys::send_with_fd(channel, &r.to_bytes(), master.as_fd()).on(0)?;
             // Our copies of both close here; 0, 1 and 2 stay.
-            sys::set_controlling_terminal(slave.as_fd())?;
-            sys::dup_stdio(slave.as_fd())
+            sys::set_controlling_terminal(slave.as_fd()).on(0)?;
+            sys::dup_stdio(slave.as_fd()).on(0)
         }
         Op::Init => Ok(()), // see `run`
         Op::OwnGroup { foreground } => {
-            rustix::process::setpgid(None, None)?;
+            rustix::process::setpgid(None, None).on(0)?;
             if *foreground {
                 // We are not in the foreground yet, so tcsetpgrp would stop us
                 // with SIGTTOU unless it is blocked (the mask is restored
                 // before execve).
-                sys::block_signals(sys::sig_bit(Signal::TTOU.as_raw() as u32))?;
-                sys::set_foreground(sys::stdin())?;
+                sys::block_signals(sys::sig_bit(Signal::TTOU.as_raw() as u32)).on(0)?;
+                sys::set_foreground(sys::stdin()).on(0)?;
             }
             Ok(())
         }
         Op::PrivateMounts => rustix::mount::mount_change(
             c"/",
             MountPropagationFlags::REC | MountPropagationFlags::PRIVATE,
-        ),
-        Op::Hostname(name) => rustix::system::sethostname(name),
-        Op::LoopbackUp => sys::loopback_up(),
-        Op::Chdir(dir) => rustix::process::chdir(dir.as_c_str()),
-        Op::Mount(m) => rustix::mount::mount(
-            m.src.as_c_str(),
-            m.target.as_c_str(),
-            m.fstype,
-            MountFlags::from_bits_retain(m.flags),
-            m.data.as_deref(),
-        ),
-        Op::Mkdir(p) => rustix::fs::mkdir(p.as_c_str(), Mode::from_raw_mode(0o755)),
-        Op::Touch(p) => rustix::fs::open(
-            p.as_c_str(),
-            OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::CLOEXEC,
-            Mode::from_raw_mode(0o644),
         )
-        .map(drop),
-        Op::Symlink(target, p) => rustix::fs::symlink(*target, p.as_c_str()),
-        Op::ReadOnly {
-            path, recursive, ..
-        } => sys::make_read_only(path, *recursive),
-        Op::PivotRoot(root) => {
-            rustix::process::chdir(root.as_c_str())?;
+        .on(0),
+        Op::Hostname(name) => rustix::system::sethostname(name).on(0),
+        Op::LoopbackUp => sys::loopback_up().on(0),
+        Op::JoinNetns(fd) => sys::join_netns(*fd).on(0),
+        Op::NewKeyring => match sys::new_session_keyring() {
+            // A kernel without keyrings has no keys to share.
+            Err(Errno::NOSYS) => Ok(()),
+            r => r.on(0),
+        },
+        Op::Chdir(dir) => rustix::process::chdir(dir.as_c_str()).on(0),
+        Op::Root(path, id) => {
+            let root = match path {
+                None => open(
+                    rustix::fs::CWD,
+                    c"/",
+                    OFlags::DIRECTORY,
+                    ResolveFlags::empty(),
+                )
+                .on(S_OPEN)?,
+                Some(p) => {
+                    // The canonical path the parent found: no symlink may
+                    // appear on it now, and it must be the same directory.
+                    let dir = open(rustix::fs::CWD, p, OFlags::DIRECTORY, STRICT).on(S_OPEN)?;
+                    let st = rustix::fs::fstat(&dir).on(S_OPEN)?;
+                    if (st.st_dev, st.st_ino) != *id {
+                        return Err((S_REPLACED, Errno::from_raw_os_error(0)));
+                    }
+                    // A mount of its own (pivot_root needs one), whose fd is
+                    // the root from now on; recursive, to keep the image's
+                    // own submounts.
+                    let tree = sys::clone_tree(dir.as_fd(), true).on(S_OPEN_TREE)?;
+                    sys::attach(tree.as_fd(), dir.as_fd()).on(S_MOVE)?;
+                    tree
+                }
+            };
+            slots.set(Slot::Root, root);
+            Ok(())
+        }
+        Op::Mount(m) => mount(m, slots),
+        Op::Node(name, mode, rdev) => {
+            let dev = slots.fd(Slot::Dev)?;
+            let perm = Mode::from_raw_mode(mode & 0o7777);
+            let kind = FileType::from_raw_mode(*mode);
+            rustix::fs::mknodat(dev, name.as_c_str(), kind, perm, *rdev).on(S_MKNOD)?;
+            // The umask took some bits away.
+            rustix::fs::chmodat(dev, name.as_c_str(), perm, AtFlags::empty()).on(S_CHMOD)
+        }
+        Op::DevDir(name) => {
+            match rustix::fs::mkdirat(slots.fd(Slot::Dev)?, name.as_c_str(), DIR_MODE) {
+                Err(Errno::EXIST) => Ok(()),
+                r => r.on(0),
+            }
+        }
+        Op::Symlink(target, name) => {
+            rustix::fs::symlinkat(*target, slots.fd(Slot::Dev)?, name.as_c_str()).on(0)
+        }
+        Op::Sysctl(at, value) => {
+            let f = open(slots.fd(at.slot)?, at.rel(), OFlags::WRONLY, STRICT).on(S_OPEN)?;
+            sys::write_all(f.as_fd(), value).on(S_WRITE)
+        }
+        Op::ReadOnlyRoot => {
+            sys::set_mount_attrs(slots.fd(Slot::Root)?, g::MOUNT_ATTR_RDONLY, false).on(0)
+        }
+        Op::PivotRoot(_) => {
+            rustix::process::fchdir(slots.fd(Slot::Root)?).on(S_FCHDIR)?;
             match rustix::process::pivot_root(c".", c".") {
                 // The old root is now stacked under the new one, at "/":
                 // detach it, so no path of the host stays reachable.
-                Ok(()) => rustix::mount::unmount(c".", UnmountFlags::DETACH)?,
+                Ok(()) => rustix::mount::unmount(c".", UnmountFlags::DETACH).on(S_UMOUNT)?,
                 // EINVAL: "/" is the initramfs (rootfs), which cannot be
                 // pivoted away nor unmounted. Do what switch_root does: move
                 // the new root over "/" and chroot into it. That is safe
@@ -179,12 +312,15 @@ fn apply(op: &Op, channel: BorrowedFd<'_>) -> sys::Result<()> {
                 // into the topmost mount, and we keep no fd or cwd below it,
                 // so nothing of the old root stays reachable.
                 Err(Errno::INVAL) => {
-                    rustix::mount::mount_move(c".", c"/")?;
-                    rustix::process::chroot(c".")?;
+                    rustix::mount::mount_move(c".", c"/").on(S_MOVE_ROOT)?;
+                    rustix::process::chroot(c".").on(S_CHROOT)?;
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err((S_PIVOT, e)),
             }
-            rustix::process::chdir(c"/")
+            // Nothing later is resolved through them, and no fd into the
+            // container's mounts may outlive the setup.
+            *slots = Slots::default();
+            rustix::process::chdir(c"/").on(S_CHDIR)
         }
         Op::DropBounding(keep) => {
             for cap in 0..64 {
@@ -194,7 +330,7 @@ fn apply(op: &Op, channel: BorrowedFd<'_>) -> sys::Result<()> {
                     ) {
                         // Past the last capability this kernel knows.
                         Err(Errno::INVAL) => break,
-                        r => r?,
+                        r => r.on(0)?,
                     }
                 }
             }
@@ -208,10 +344,10 @@ fn apply(op: &Op, channel: BorrowedFd<'_>) -> sys::Result<()> {
                 // the groups stay as the kernel fixed them; dropping them
                 // is exactly what the kernel forbids there.
                 Err(Errno::PERM) => {}
-                r => r?,
+                r => r.on(S_SETGROUPS)?,
             }
-            rustix::thread::set_thread_res_gid(g, g, g)?;
-            rustix::thread::set_thread_res_uid(u, u, u)
+            rustix::thread::set_thread_res_gid(g, g, g).on(S_SETRESGID)?;
+            rustix::thread::set_thread_res_uid(u, u, u).on(S_SETRESUID)
         }
         Op::Caps(mask) => {
             // Only what we hold can be kept: a process cannot raise a
@@ -231,13 +367,16 @@ fn apply(op: &Op, channel: BorrowedFd<'_>) -> sys::Result<()> {
             };
             let m = CapabilitySet::from_bits_retain(*mask);
             match set(m) {
-                Err(Errno::PERM) => set(m & rustix::thread::capabilities(None)?.permitted)?,
-                r => r?,
+                Err(Errno::PERM) => {
+                    let held = rustix::thread::capabilities(None).on(0)?.permitted;
+                    set(m & held).on(0)?
+                }
+                r => r.on(0)?,
             }
-            rustix::thread::clear_ambient_capability_set()
+            rustix::thread::clear_ambient_capability_set().on(0)
         }
-        Op::NoNewPrivs => rustix::thread::set_no_new_privs(true),
-        Op::UnshareCgroupNs => sys::unshare_cgroupns(),
+        Op::NoNewPrivs => rustix::thread::set_no_new_privs(true).on(0),
+        Op::UnshareCgroupNs => sys::unshare_cgroupns().on(0),
         Op::AwaitParent => {
             // One byte means "go". End of file means the parent gave up (it
             // has already reported why), so leave without a report.
@@ -251,11 +390,165 @@ fn apply(op: &Op, channel: BorrowedFd<'_>) -> sys::Result<()> {
     }
 }
 
+/// Directories made as mount points: rwxr-xr-x.
+const DIR_MODE: Mode = Mode::from_raw_mode(0o755);
+
+/// No symlink anywhere on the way, and no escape from the directory the
+/// lookup starts in (absolute paths are the host's, with no root to stay
+/// beneath: `strict` drops BENEATH for those).
+const STRICT: ResolveFlags = ResolveFlags::NO_SYMLINKS.union(ResolveFlags::NO_MAGICLINKS);
+
+/// `openat2(dir, path, O_PATH|O_CLOEXEC|flags, how)`; BENEATH added for a
+/// relative path, so `..` cannot climb out of `dir`.
+fn open(
+    dir: BorrowedFd<'_>,
+    path: &CStr,
+    flags: OFlags,
+    how: ResolveFlags,
+) -> sys::Result<OwnedFd> {
+    let mut how = how;
+    let mut flags = flags;
+    if path.to_bytes().first() != Some(&b'/') && !how.contains(ResolveFlags::IN_ROOT) {
+        how |= ResolveFlags::BENEATH;
+    }
+    if !flags.intersects(OFlags::WRONLY | OFlags::RDWR) {
+        flags |= OFlags::PATH;
+    }
+    rustix::fs::openat2(dir, path, flags | OFlags::CLOEXEC, Mode::empty(), how)
+}
+
+/// How a mount point of `kind` is looked up: open flags and resolve flags.
+fn lookup(kind: Kind) -> (OFlags, ResolveFlags) {
+    let inside = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS;
+    match kind {
+        Kind::System => (OFlags::DIRECTORY | OFlags::NOFOLLOW, STRICT),
+        Kind::Mask => (OFlags::NOFOLLOW, STRICT),
+        Kind::Dir => (OFlags::DIRECTORY, inside),
+        Kind::File => (OFlags::empty(), inside),
+    }
+}
+
+/// Opens the mount point of `m`, creating what is missing of it when the
+/// step may (`m.create`).
+fn point(m: &Mount, slots: &Slots) -> Result<OwnedFd, Fail> {
+    let base = slots.fd(m.target.slot)?;
+    let rel = m.target.rel();
+    let (flags, how) = lookup(m.kind);
+    match open(base, rel, flags, how) {
+        Err(Errno::NOENT) if m.create => create(base, rel.to_bytes(), m.kind),
+        r => r.on(S_TARGET),
+    }
+}
+
+/// Makes the missing part of mount point `rel` under `base`: finds its
+/// deepest existing ancestor (looked up as the whole path is), then makes
+/// each missing component relative to its parent's fd (a directory, and
+/// for `Kind::File` a file last) and opens it with no symlink allowed. A
+/// component made meanwhile by someone else (EEXIST) is taken as it is,
+/// if it is what it should be.
+fn create(base: BorrowedFd<'_>, rel: &[u8], kind: Kind) -> Result<OwnedFd, Fail> {
+    let mut buf = [0u8; 4096];
+    let n = rel.len();
+    let Some(dst) = buf.get_mut(..n) else {
+        return Err((S_TARGET, Errno::NAMETOOLONG));
+    };
+    dst.copy_from_slice(rel);
+    let (_, how) = lookup(kind);
+    let mut dir: Option<OwnedFd> = None;
+    // The deepest ancestor that exists: `start` is where the missing part begins.
+    let mut end = n;
+    let start = loop {
+        end = buf[..end].iter().rposition(|&c| c == b'/').unwrap_or(0);
+        if end == 0 {
+            break 0;
+        }
+        buf[end] = 0;
+        let r = CStr::from_bytes_with_nul(&buf[..=end]).map_err(|_| (S_TARGET, Errno::INVAL));
+        let r = r.and_then(|p| open(base, p, OFlags::DIRECTORY, how).on(S_TARGET));
+        buf[end] = b'/';
+        match r {
+            Ok(fd) => {
+                dir = Some(fd);
+                break end + 1;
+            }
+            Err((_, Errno::NOENT)) => {}
+            Err(e) => return Err(e),
+        }
+    };
+    let mut at = start;
+    loop {
+        let stop = buf[at..n]
+            .iter()
+            .position(|&c| c == b'/')
+            .map_or(n, |i| at + i);
+        let last = stop == n;
+        let file = last && kind == Kind::File;
+        buf[stop] = 0;
+        let name =
+            CStr::from_bytes_with_nul(&buf[at..=stop]).map_err(|_| (S_TARGET, Errno::INVAL))?;
+        let d = dir.as_ref().map_or(base, |f| f.as_fd());
+        let made = if file {
+            let reg = FileType::RegularFile;
+            rustix::fs::mknodat(d, name, reg, Mode::from_raw_mode(0o644), 0)
+        } else {
+            rustix::fs::mkdirat(d, name, DIR_MODE)
+        };
+        match made {
+            Ok(()) | Err(Errno::EXIST) => {}
+            Err(e) => return Err((S_MKDIR, e)),
+        }
+        let flags = if file {
+            OFlags::NOFOLLOW
+        } else {
+            OFlags::DIRECTORY | OFlags::NOFOLLOW
+        };
+        let fd = open(d, name, flags, STRICT).on(S_TARGET)?;
+        if last {
+            return Ok(fd);
+        }
+        dir = Some(fd);
+        at = stop + 1;
+    }
+}
+
+/// One [`Mount`]: the target resolved once, the mount made detached (a new
+/// filesystem, or a copy of a tree), its attributes set while nobody can
+/// see it, then attached onto the target's fd.
+fn mount(m: &Mount, slots: &mut Slots) -> Result<(), Fail> {
+    let target = match point(m, slots) {
+        // A mask of a path this kernel does not have.
+        Err((_, Errno::NOENT)) if m.kind == Kind::Mask => return Ok(()),
+        r => r?,
+    };
+    let tree = match &m.src {
+        Source::Fs(fstype, opts) => {
+            sys::new_mount(fstype, opts, m.attrs).map_err(|(i, e)| (S_FSOPEN + i as u32, e))?
+        }
+        Source::Bind(from, recursive) => {
+            let src = match open(slots.fd(from.slot)?, from.rel(), OFlags::NOFOLLOW, STRICT) {
+                Err(Errno::NOENT) if m.optional => return Ok(()),
+                r => r.on(S_SOURCE)?,
+            };
+            let tree = sys::clone_tree(src.as_fd(), *recursive).on(S_OPEN_TREE)?;
+            if m.attrs != 0 {
+                sys::set_mount_attrs(tree.as_fd(), m.attrs, *recursive).on(S_SETATTR)?;
+            }
+            tree
+        }
+    };
+    sys::attach(tree.as_fd(), target.as_fd()).on(S_MOVE)?;
+    if let Some(s) = m.save {
+        slots.set(s, tree);
+    }
+    Ok(())
+}
+
 /// Reports the failed step and exits. The parent formats the message; the
 /// status here is only a fallback in case the report cannot be written.
-fn fail(report: BorrowedFd<'_>, step: u32, e: Errno) -> ! {
+fn fail(report: BorrowedFd<'_>, step: u32, sub: u32, e: Errno) -> ! {
     let r = Report {
         step,
+        sub,
         errno: e.raw_os_error(),
     };
     let _ = sys::write_all(report, &r.to_bytes());
@@ -268,10 +561,19 @@ mod tests {
 
     #[test]
     fn report_round_trips() {
-        let r = Report {
-            step: EXEC_STEP,
-            errno: 13,
-        };
-        assert_eq!(Report::from_bytes(r.to_bytes()), r);
+        for r in [
+            Report {
+                step: EXEC_STEP,
+                sub: 0,
+                errno: 13,
+            },
+            Report {
+                step: 7,
+                sub: S_MOVE,
+                errno: -1,
+            },
+        ] {
+            assert_eq!(Report::from_bytes(r.to_bytes()), r);
+        }
     }
 }

@@ -3,7 +3,10 @@
 use crate::bench;
 use crate::error::Error;
 use crate::out::{Buf, parse_u64};
-use crate::spec::{CAP_NAMES, CPU_PERIOD, Env, HOSTNAME_MAX, MEMORY, MEMORY_SWAP, Spec, Volume};
+use crate::spec::{
+    CAP_NAMES, CPU_PERIOD, DEV_MKNOD, DEV_READ, DEV_WRITE, Device, Env, HOSTNAME_MAX, MEMORY,
+    MEMORY_SWAP, Share, Spec, Volume,
+};
 use crate::userns;
 use alloc::vec::Vec;
 
@@ -223,23 +226,44 @@ pub fn run_option<'a>(spec: &mut Spec, opt: &Opt<'a>, a: &mut Args<'a>) -> Resul
     let Some(i) = find(RUN_OPTIONS, opt.name) else {
         return Ok(false);
     };
+    if i < SHARES {
+        // --net, --ipc, --cgroupns: alone, a namespace of the container's
+        // own; `=host` shares the host's; `--net=shared` is the default.
+        let v = opt.inline.unwrap_or(b"private");
+        let share = match find("private|none host shared", v) {
+            Some(0) => Share::Private,
+            Some(1) => Share::Host,
+            Some(_) if i == 0 => Share::Shared,
+            _ => {
+                return Err(bad(
+                    opt,
+                    v,
+                    if i == 0 {
+                        "none, host or shared"
+                    } else {
+                        "private or host"
+                    },
+                ));
+            }
+        };
+        *[&mut spec.net, &mut spec.ipc, &mut spec.cgroupns][i] = share;
+        return Ok(true);
+    }
     if i < RUN_FLAGS {
         a.flag(opt)?;
-        *match i {
-            0 => &mut spec.net,
-            1 => &mut spec.ipc,
-            2 => &mut spec.cgroupns,
-            3 => &mut spec.debug,
-            4 => &mut spec.dry_run,
-            5 => &mut spec.read_only,
-            6 => &mut spec.env_host,
-            7 => &mut spec.privileged,
-            8 => &mut spec.no_new_privs,
-            9 => &mut spec.init,
-            10 => &mut spec.tty,
-            11 => &mut spec.interactive,
-            _ => &mut spec.userns,
-        } = true;
+        *match i - SHARES {
+            0 => &mut spec.debug,
+            1 => &mut spec.dry_run,
+            2 => &mut spec.read_only,
+            3 => &mut spec.env_host,
+            4 => &mut spec.privileged,
+            5 => &mut spec.no_new_privs,
+            6 => &mut spec.init,
+            7 => &mut spec.tty,
+            8 => &mut spec.interactive,
+            9 => &mut spec.userns,
+            _ => &mut spec.new_keyring,
+        } = i - SHARES < 10;
         return Ok(true);
     }
     let v = a.value(opt)?;
@@ -268,13 +292,19 @@ pub fn run_option<'a>(spec: &mut Spec, opt: &Opt<'a>, a: &mut Args<'a>) -> Resul
                 }
             }
         }
+        11 => {
+            spec.preserve_fds =
+                range(v, 0, MAX_PRESERVE).ok_or_else(|| bad(opt, v, "0 to 65536"))? as u32
+        }
+        12 => spec.devices.push(device(opt, v)?),
+        13 => spec.sysctls.push(sysctl(opt, v)?),
         // --uid-map --gid-map --map-user --map-group
-        17.. => userns::option(spec, opt, v)?,
+        20.. => userns::option(spec, opt, v)?,
         i => {
             // A resource limit (or --cgroup-parent, the last).
-            let (parse, want) = LIMITS[i - 11];
+            let (parse, want) = LIMITS[i - 14];
             let n = parse(v).ok_or_else(|| bad(opt, v, want))?;
-            match spec.limits.value.get_mut(i - 11) {
+            match spec.limits.value.get_mut(i - 14) {
                 Some(slot) => *slot = n,
                 None => spec.limits.parent = v.to_vec(),
             }
@@ -283,18 +313,103 @@ pub fn run_option<'a>(spec: &mut Spec, opt: &Opt<'a>, a: &mut Args<'a>) -> Resul
     Ok(true)
 }
 
-/// How many of [`RUN_OPTIONS`] (the first ones) are flags, taking no value.
-const RUN_FLAGS: usize = 13;
+/// How many of [`RUN_OPTIONS`] (the first ones) choose how a namespace is
+/// shared, taking an optional `=MODE`.
+const SHARES: usize = 3;
 
-/// The options of `hull run`, `|` between two spellings of one: flags
-/// first, in the order `run_option` sets them, then those that take a
-/// value. One string, not an array of slices: each slice would cost 16
-/// bytes of pointers.
+/// How many of [`RUN_OPTIONS`] (the first ones) take no value (or an
+/// optional `=MODE`).
+const RUN_FLAGS: usize = 14;
+
+/// The most fds `--preserve-fds` may pass.
+const MAX_PRESERVE: u64 = 65536;
+
+/// The options of `hull run`, `|` between two spellings of one: the
+/// namespace modes, the flags in the order `run_option` sets them, then
+/// those that take a value. One string, not an array of slices: each slice
+/// would cost 16 bytes of pointers.
 const RUN_OPTIONS: &str = "--net --ipc --cgroupns --debug --dry-run --read-only --env-host \
---privileged --no-new-privs --init -t|--tty -i|--interactive -U|--userns --hostname -w|--workdir \
---rootfs -v|--volume --tmpfs -e|--env --env-file -u|--user --cap-add --cap-drop --stop-timeout \
---memory --memory-swap --pids --cpus --cpu-weight --cgroup-parent --uid-map --gid-map --map-user \
---map-group";
+--privileged --no-new-privs --init -t|--tty -i|--interactive -U|--userns --no-new-keyring \
+--hostname -w|--workdir --rootfs -v|--volume --tmpfs -e|--env --env-file -u|--user --cap-add \
+--cap-drop --stop-timeout --preserve-fds --device --sysctl --memory --memory-swap --pids --cpus \
+--cpu-weight --cgroup-parent --uid-map --gid-map --map-user --map-group";
+
+/// `--device HOST[:CONTAINER][:rwm]`, as docker: the container's path is
+/// the host's unless given, and must be a plain path under /dev; the access
+/// is `rwm` unless given (letters r, w and m, each at most once).
+fn device(opt: &Opt<'_>, v: &[u8]) -> Result<Device, Error> {
+    let mut rest = v;
+    let host = tok(&mut rest, b':');
+    let mut path = tok(&mut rest, b':');
+    let mut perms = rest;
+    if !path.is_empty() && path[0] != b'/' && rest.is_empty() {
+        // HOST:rwm
+        (perms, path) = (path, b"");
+    }
+    if path.is_empty() {
+        path = host;
+    }
+    let perms: &[u8] = if perms.is_empty() { b"rwm" } else { perms };
+    let mut access = 0;
+    for &c in perms {
+        let bit = match c {
+            b'r' => DEV_READ,
+            b'w' => DEV_WRITE,
+            b'm' => DEV_MKNOD,
+            _ => 0xff,
+        };
+        // A letter twice, or another one, is refused below.
+        access |= if access & bit == 0 { bit } else { 0xff };
+    }
+    let plain = path.len() > 5
+        && path.starts_with(b"/dev/")
+        && !path[5..]
+            .split(|&c| c == b'/')
+            .any(|c| c.is_empty() || c == b"." || c == b"..");
+    if host.first() != Some(&b'/') || !plain || access == 0 || access > 7 || v.contains(&0) {
+        return Err(bad(opt, v, "HOST[:CONTAINER][:rwm], CONTAINER under /dev"));
+    }
+    Ok(Device {
+        host: host.to_vec(),
+        path: path.to_vec(),
+        access,
+    })
+}
+
+/// `--sysctl KEY=VALUE` for a sysctl the container's own namespaces hold,
+/// as docker allows them: `net.*` (its network namespace), and the IPC
+/// ones, `kernel.msg*`, `kernel.sem`, `kernel.shm*` and `fs.mqueue.*`.
+fn sysctl(opt: &Opt<'_>, v: &[u8]) -> Result<Vec<u8>, Error> {
+    let mut val = v;
+    let key = tok(&mut val, b'=');
+    let ok_key = !key.is_empty()
+        && key
+            .iter()
+            .all(|&c| c.is_ascii_alphanumeric() || b"._-".contains(&c))
+        && !key.split(|&c| c == b'.').any(|p| p.is_empty())
+        && sysctl_ns(key).is_some();
+    if !ok_key || !v.contains(&b'=') || v.contains(&0) {
+        return Err(bad(
+            opt,
+            v,
+            "KEY=VALUE, KEY one of net.*, kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*",
+        ));
+    }
+    Ok(v.to_vec())
+}
+
+/// The namespace a sysctl belongs to: 0 network, 1 IPC; None for one hull
+/// does not allow (a host-wide setting).
+pub fn sysctl_ns(key: &[u8]) -> Option<usize> {
+    if key.starts_with(b"net.") {
+        return Some(0);
+    }
+    let ipc = key.starts_with(b"fs.mqueue.")
+        || key.starts_with(b"kernel.shm")
+        || key.starts_with(b"kernel.msg")
+        || key == b"kernel.sem";
+    ipc.then_some(1)
+}
 
 /// Takes the command from what is left and validates the whole spec, so that
 /// nothing is created for a command line that cannot work.
@@ -321,6 +436,25 @@ pub fn finish(spec: &mut Spec, a: &Args<'_>) -> Result<(), Error> {
         && (w.is_empty() || w.contains(&0))
     {
         return Err(Error::usage_text("--workdir: not a usable path"));
+    }
+    for kv in &spec.sysctls {
+        let ns = sysctl_ns(kv).unwrap_or(0);
+        if [spec.net, spec.ipc][ns] == Share::Host {
+            return Err(Error::usage_of(
+                "--sysctl ",
+                kv,
+                if ns == 0 {
+                    ": needs a network namespace of the container's own (not --net=host)"
+                } else {
+                    ": needs an IPC namespace of the container's own (not --ipc=host)"
+                },
+            ));
+        }
+        if ns == 0 {
+            // Not in the shared namespace, where it would change every
+            // default container's network: one of its own.
+            spec.net = Share::Private;
+        }
     }
     Ok(())
 }
@@ -659,13 +793,23 @@ mod tests {
             vec![b"sh".to_vec(), b"-c".to_vec(), b"echo hi".to_vec()]
         );
         assert_eq!(s.hostname, b"container");
-        assert!(!s.net && !s.ipc && !s.cgroupns && !s.debug && s.workdir.is_none());
+        // Isolated by default, as podman: hull's shared empty network
+        // namespace, private IPC and cgroup namespaces, a new keyring.
+        assert_eq!(
+            (s.net, s.ipc, s.cgroupns),
+            (Share::Shared, Share::Private, Share::Private)
+        );
+        assert!(s.new_keyring && !s.debug && s.workdir.is_none());
+        assert_eq!(
+            (s.preserve_fds, s.devices.len(), s.sysctls.len()),
+            (0, 0, 0)
+        );
     }
 
     #[test]
     fn options_stop_at_the_command() {
         let s = run(&["--net", "--hostname=box", "-w", "/tmp", "ls", "--net", "-w"]).unwrap();
-        assert!(s.net);
+        assert_eq!(s.net, Share::Private);
         assert_eq!(s.hostname, b"box");
         assert_eq!(s.workdir.as_deref(), Some(&b"/tmp"[..]));
         assert_eq!(s.command.len(), 3);
@@ -674,16 +818,16 @@ mod tests {
 
     #[test]
     fn double_dash_ends_options() {
-        let s = run(&["--ipc", "--", "--weird-name", "x"]).unwrap();
-        assert!(s.ipc);
+        let s = run(&["--ipc=host", "--", "--weird-name", "x"]).unwrap();
+        assert_eq!(s.ipc, Share::Host);
         assert_eq!(s.command[0], b"--weird-name");
     }
 
     #[test]
     fn value_in_next_argument() {
-        let s = run(&["--hostname", "h1", "--cgroupns", "true"]).unwrap();
+        let s = run(&["--hostname", "h1", "--cgroupns=host", "true"]).unwrap();
         assert_eq!(s.hostname, b"h1");
-        assert!(s.cgroupns);
+        assert_eq!(s.cgroupns, Share::Host);
     }
 
     #[test]
@@ -698,10 +842,135 @@ mod tests {
             "option '--hostname' needs a value"
         );
         assert_eq!(
-            msg(run(&["--net=1", "sh"]).unwrap_err()),
-            "option '--net' takes no value"
+            msg(run(&["--debug=1", "sh"]).unwrap_err()),
+            "option '--debug' takes no value"
         );
         assert_eq!(msg(run(&["-x", "sh"]).unwrap_err()), "unknown option '-x'");
+    }
+
+    #[test]
+    fn namespace_modes() {
+        let s = run(&["--net=none", "--ipc", "--cgroupns=private", "sh"]).unwrap();
+        assert_eq!(
+            (s.net, s.ipc, s.cgroupns),
+            (Share::Private, Share::Private, Share::Private)
+        );
+        let s = run(&["--net=host", "--ipc=host", "--cgroupns=host", "sh"]).unwrap();
+        assert_eq!(
+            (s.net, s.ipc, s.cgroupns),
+            (Share::Host, Share::Host, Share::Host)
+        );
+        assert_eq!(run(&["--net=shared", "sh"]).unwrap().net, Share::Shared);
+        for (opt, want) in [
+            ("--net=bridge", "none, host or shared"),
+            ("--ipc=shared", "private or host"),
+            ("--cgroupns=x", "private or host"),
+        ] {
+            let e = run(&[opt, "sh"]).unwrap_err();
+            assert_eq!((e.code, e.usage), (125, true));
+            let v = opt.split_once('=').unwrap();
+            assert_eq!(
+                msg(e),
+                format!("{}: invalid value '{}' (expected {want})", v.0, v.1)
+            );
+        }
+        assert!(!run(&["--no-new-keyring", "sh"]).unwrap().new_keyring);
+        assert_eq!(
+            msg(run(&["--no-new-keyring=1", "sh"]).unwrap_err()),
+            "option '--no-new-keyring' takes no value"
+        );
+    }
+
+    #[test]
+    fn preserve_fds_devices_and_sysctls() {
+        let s = run(&[
+            "--preserve-fds",
+            "2",
+            "--device",
+            "/dev/fuse",
+            "--device=/dev/net/tun:/dev/net/tun0:rw",
+            "--device",
+            "/dev/kvm:m",
+            "--sysctl",
+            "net.ipv4.ip_forward=1",
+            "--sysctl",
+            "kernel.shmmax=65536",
+            "sh",
+        ])
+        .unwrap();
+        assert_eq!(s.preserve_fds, 2);
+        let d: Vec<_> = s
+            .devices
+            .iter()
+            .map(|d| (d.host.clone(), d.path.clone(), d.access))
+            .collect();
+        assert_eq!(
+            d,
+            [
+                (b"/dev/fuse".to_vec(), b"/dev/fuse".to_vec(), 7),
+                (
+                    b"/dev/net/tun".to_vec(),
+                    b"/dev/net/tun0".to_vec(),
+                    DEV_READ | DEV_WRITE
+                ),
+                (b"/dev/kvm".to_vec(), b"/dev/kvm".to_vec(), DEV_MKNOD),
+            ]
+        );
+        assert_eq!(
+            s.sysctls,
+            [
+                b"net.ipv4.ip_forward=1".to_vec(),
+                b"kernel.shmmax=65536".to_vec()
+            ]
+        );
+        // A net.* sysctl needs a network namespace of the container's own:
+        // never the shared one, whose setting every container would see.
+        assert_eq!(s.net, Share::Private);
+        let e = |args: &[&str]| {
+            let mut v = args.to_vec();
+            v.push("sh");
+            msg(run(&v).unwrap_err())
+        };
+        assert_eq!(
+            e(&["--preserve-fds", "65537"]),
+            "--preserve-fds: invalid value '65537' (expected 0 to 65536)"
+        );
+        for bad in [
+            "dev/fuse",
+            "/dev/fuse:/etc/x",
+            "/dev/fuse:/dev/../x",
+            "/dev/fuse:rwx",
+            "/dev/fuse:rr",
+            "/dev/fuse:/dev/",
+            "/dev/fuse:/dev//x",
+        ] {
+            assert_eq!(
+                e(&["--device", bad]),
+                format!(
+                    "--device: invalid value '{bad}' (expected HOST[:CONTAINER][:rwm], CONTAINER under /dev)"
+                )
+            );
+        }
+        for bad in [
+            "kernel.hostname=x",
+            "vm.swappiness=1",
+            "net.ipv4",
+            "net..x=1",
+            "net/x=1",
+        ] {
+            assert!(
+                e(&["--sysctl", bad]).starts_with(&format!("--sysctl: invalid value '{bad}'")),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            e(&["--net=host", "--sysctl", "net.ipv4.ip_forward=1"]),
+            "--sysctl net.ipv4.ip_forward=1: needs a network namespace of the container's own (not --net=host)"
+        );
+        assert_eq!(
+            e(&["--ipc=host", "--sysctl", "fs.mqueue.msg_max=20"]),
+            "--sysctl fs.mqueue.msg_max=20: needs an IPC namespace of the container's own (not --ipc=host)"
+        );
     }
 
     #[test]
@@ -917,7 +1186,7 @@ mod tests {
         };
         assert_eq!((o.n, o.warmup, o.json, o.compare), (20, 0, true, true));
         assert_eq!(o.svg.as_deref(), Some(&b"o.svg"[..]));
-        assert!(o.spec.net);
+        assert_eq!(o.spec.net, Share::Private);
         assert_eq!(o.spec.hostname, b"b");
         assert_eq!(o.spec.command, vec![b"/bin/true".to_vec(), b"-n".to_vec()]);
         let Command::Bench(o) = bench_options(&[b"true"]).unwrap() else {

@@ -31,6 +31,23 @@ pub fn build(spec: &Spec, host: &[&CStr]) -> Result<Vec<Vec<u8>>, Error> {
             env.push(e);
         }
     }
+    // Socket activation passes on, as podman does: the sockets stay open
+    // across the execve (see `run::close_inherited`), and the variables
+    // say so to the command, whose pid in its namespace is 1 (2 under
+    // hull's init).
+    let n = listen_fds(host);
+    if n > 0 {
+        let mut tmp = [0; 20];
+        env.push([b"LISTEN_FDS=", crate::out::dec(n as u64, &mut tmp)].concat());
+        env.push(if spec.init {
+            b"LISTEN_PID=2".to_vec()
+        } else {
+            b"LISTEN_PID=1".to_vec()
+        });
+        if let Some(names) = host_value(host, b"LISTEN_FDNAMES") {
+            env.push([b"LISTEN_FDNAMES=", names].concat());
+        }
+    }
     for item in &spec.env {
         match item {
             Env::Var(v) => var(&mut env, host, v),
@@ -48,6 +65,18 @@ pub fn build(spec: &Spec, host: &[&CStr]) -> Result<Vec<Vec<u8>>, Error> {
         }
     }
     Ok(env)
+}
+
+/// How many sockets systemd's socket activation passed hull (fds 3 to
+/// 3+N-1): `LISTEN_FDS=N`, when `LISTEN_PID` is hull's own pid (else they
+/// were meant for another process); 0 when none.
+pub fn listen_fds(host: &[&CStr]) -> u32 {
+    let pid = rustix::process::getpid().as_raw_nonzero().get() as u64;
+    let n = host_value(host, b"LISTEN_FDS").and_then(crate::out::parse_u64);
+    match host_value(host, b"LISTEN_PID").and_then(crate::out::parse_u64) {
+        Some(p) if p == pid => n.unwrap_or(0).min(65536) as u32,
+        _ => 0,
+    }
 }
 
 /// The value of `key` in a `KEY=VALUE` list.

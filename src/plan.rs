@@ -5,14 +5,15 @@
 //! parent, so the child only makes syscalls. Plans can be printed
 //! (`--dry-run`, `--debug`) and are unit-tested without root.
 
-use crate::error::{EXIT_RUNTIME, Error};
+use crate::error::Error;
 use crate::out::Buf;
 use crate::resolve;
-use crate::rootfs::{self, Target};
-use crate::spec::Spec;
+use crate::rootfs;
+use crate::spec::{Share, Spec};
 use crate::sys::{CStrArray, SigSet, Trace};
 use crate::userns::{self, Maps};
 use alloc::ffi::CString;
+use alloc::vec;
 use alloc::vec::Vec;
 use core::ffi::CStr;
 use core::mem::ManuallyDrop;
@@ -23,7 +24,8 @@ use linux_raw_sys::general as g;
 pub enum Op {
     /// `prctl(PR_SET_PDEATHSIG, SIGKILL)`, then a check that the parent has
     /// not already died (the report channel hung up): the container dies with
-    /// hull, and killing PID 1 takes down the whole PID namespace.
+    /// hull, and killing PID 1 takes down the whole PID namespace. First, and
+    /// again after the last change of credentials, which clears it.
     DieWithParent,
     /// `mount(NULL, "/", NULL, MS_REC|MS_PRIVATE)`: nothing mounted later leaks out.
     PrivateMounts,
@@ -31,25 +33,38 @@ pub enum Op {
     Hostname(Vec<u8>),
     /// Bring the new network namespace's `lo` up.
     LoopbackUp,
+    /// `setns(fd, CLONE_NEWNET)`: join hull's shared, empty network
+    /// namespace (the fd the parent opened).
+    JoinNetns(i32),
+    /// `keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL)`: a new, empty session
+    /// keyring, so the caller's keys stay out of reach.
+    NewKeyring,
     /// `chdir(dir)`.
     Chdir(CString),
-    /// `mount(2)`, any kind: proc, tmpfs, devpts, sysfs, a bind.
+    /// The container's root, kept as an fd that every later path inside it
+    /// is resolved from (slot [`Slot::Root`]). With a rootfs (its canonical
+    /// host path): opened with no symlink on the way, checked to be the
+    /// directory the parent examined (device and inode), and bound onto
+    /// itself as a mount of its own (for pivot_root); else the host's `/`.
+    Root(Option<CString>, (u64, u64)),
+    /// A mount, made detached and attached onto its resolved target.
     Mount(Mount),
-    /// `mkdir(path, 0755)`: a missing mount point (never one that exists).
-    Mkdir(CString),
-    /// `open(path, O_CREAT|O_EXCL)`: a missing mount point for a file.
-    Touch(CString),
-    /// `symlink(target, path)`.
+    /// `mknodat(/dev, name, mode, rdev)` and `fchmodat(mode)` (past the
+    /// umask): a device node in the container's own /dev tmpfs.
+    Node(CString, u32, u64),
+    /// `mkdirat(/dev, name)`: a directory for a `--device` node.
+    DevDir(CString),
+    /// `symlinkat(target, /dev, name)`.
     Symlink(&'static CStr, CString),
-    /// `mount_setattr(MOUNT_ATTR_RDONLY)` on the mount at `path` (and below
-    /// it when recursive), then `statvfs` to check that it took.
-    ReadOnly {
-        path: CString,
-        recursive: bool,
-        optional: bool,
-    },
-    /// Switch to the new root: `chdir(root)`, `pivot_root(".", ".")`,
-    /// `umount2(".", MNT_DETACH)`, `chdir("/")` (MS_MOVE + chroot in an initramfs).
+    /// Write `value` to the sysctl file `path` (under `/proc/sys`, resolved
+    /// in the container's own /proc with no symlink).
+    Sysctl(Place, Vec<u8>),
+    /// `--read-only`: `mount_setattr(MOUNT_ATTR_RDONLY)` on the root's own
+    /// mount (not those on it), through its fd.
+    ReadOnlyRoot,
+    /// Switch to the new root: `fchdir(root)`, `pivot_root(".", ".")`,
+    /// `umount2(".", MNT_DETACH)`, `chdir("/")` (MS_MOVE + chroot in an
+    /// initramfs). The path is the rootfs's, for messages.
     PivotRoot(CString),
     /// `prctl(PR_CAPBSET_DROP)` for each capability not in the mask.
     DropBounding(u64),
@@ -85,24 +100,92 @@ pub enum Op {
     /// In PID 2: `setpgid(0, 0)` (the init signals the whole group), and with
     /// a terminal, `tcsetpgrp` to make that group the foreground one.
     OwnGroup { foreground: bool },
-    /// `unshare(CLONE_NEWCGROUP)`, after cgroups joined from outside, so the
-    /// namespace's root is the container's own cgroup.
+    /// `unshare(CLONE_NEWCGROUP)`, once the child is in its own cgroup
+    /// (born there, or joined from outside), so the namespace's root is the
+    /// container's own group and not hull's.
     UnshareCgroupNs,
 }
 
-/// One `mount(2)`, everything prepared.
+/// The fds the child keeps while it sets up mounts: paths of a step are
+/// resolved from one of them, never from a string looked up twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    /// Not an fd: an absolute host path (a volume's source, `/sys`).
+    Host,
+    /// The container's root (see [`Op::Root`]).
+    Root,
+    /// The container's own /proc, /sys and /dev mounts, once made.
+    Proc,
+    Sys,
+    Dev,
+}
+
+/// What a mount point must be, and how it is looked up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// /proc, /sys, /dev and its submounts: a directory reached with no
+    /// symlink on the way, created when missing (runc and crun refuse a
+    /// /proc that is a symlink too: the masks would land elsewhere).
+    System,
+    /// A path of the fresh proc or sysfs to hide: no symlink; a path this
+    /// kernel does not have (ENOENT) is skipped, nothing is created.
+    Mask,
+    /// A volume's mount point: symlinks are followed, but only inside the
+    /// root (`RESOLVE_IN_ROOT`); what is missing is created, a directory,
+    /// or for a file source a file (`Kind::File`).
+    Dir,
+    File,
+}
+
+/// A path resolved by the child from one of its [`Slot`]s.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Place {
+    pub slot: Slot,
+    /// The path as the user knows it (the container's, or the host's for
+    /// [`Slot::Host`]), which messages name.
+    pub path: CString,
+    /// How many leading bytes of `path` name the slot itself: what follows
+    /// is looked up from its fd.
+    pub skip: usize,
+}
+
+impl Place {
+    /// The part of the path looked up from the slot's fd.
+    pub fn rel(&self) -> &CStr {
+        let b = self.path.to_bytes_with_nul();
+        CStr::from_bytes_with_nul(b.get(self.skip..).unwrap_or(b)).unwrap_or(c".")
+    }
+}
+
+/// Where a mount comes from.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Source {
+    /// A new filesystem of this type, with `fsconfig` options
+    /// (`key=value`, or a bare key).
+    Fs(&'static CStr, Vec<(CString, Option<CString>)>),
+    /// A copy of the mount tree at a place (no symlink on the way), the
+    /// mounts below it too when `recursive`.
+    Bind(Place, bool),
+}
+
+/// One mount, everything prepared: `src` is made as a detached mount, its
+/// attributes set, and attached onto `target`, resolved once.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Mount {
     /// How errors name this step: "mount proc on", "bind-mount volume on"...
     pub step: &'static str,
-    pub src: CString,
-    pub target: CString,
-    /// Empty for a bind mount.
-    pub fstype: &'static CStr,
-    /// `MS_*` flags.
-    pub flags: u32,
-    pub data: Option<CString>,
-    /// A missing target (ENOENT) is skipped: masks of paths some kernels lack.
+    pub src: Source,
+    pub target: Place,
+    pub kind: Kind,
+    /// Whether a missing mount point may be created (not in the host's
+    /// tree, nor in a read-only root).
+    pub create: bool,
+    /// `MOUNT_ATTR_*` set on the new mount (and below it, for a recursive bind).
+    pub attrs: u32,
+    /// Keep the new mount's fd in this slot, for the steps inside it.
+    pub save: Option<Slot>,
+    /// A source that does not exist is skipped (a /dev node a bare
+    /// initramfs lacks).
     pub optional: bool,
 }
 
@@ -126,12 +209,20 @@ impl Op {
             Op::PrivateMounts => ("make mounts private: mount --make-rprivate", b"/"),
             Op::Hostname(h) => ("sethostname", h),
             Op::LoopbackUp => ("bring up loopback: ioctl SIOCSIFFLAGS", b"lo"),
+            Op::JoinNetns(_) => ("join the shared network namespace: setns", NETNS),
+            Op::NewKeyring => (
+                "new session keyring: keyctl",
+                b"KEYCTL_JOIN_SESSION_KEYRING",
+            ),
             Op::Chdir(d) => ("chdir", d.to_bytes()),
-            Op::Mount(m) => (m.step, m.target.to_bytes()),
-            Op::Mkdir(p) => ("create mount point: mkdir", p.to_bytes()),
-            Op::Touch(p) => ("create mount point: open O_CREAT", p.to_bytes()),
-            Op::Symlink(_, p) => ("symlink", p.to_bytes()),
-            Op::ReadOnly { path, .. } => ("make read-only: mount_setattr", path.to_bytes()),
+            Op::Root(Some(r), _) => ("bind the rootfs onto itself", r.to_bytes()),
+            Op::Root(None, _) => ("open the root", b"/"),
+            Op::Mount(m) => (m.step, m.target.path.to_bytes()),
+            Op::Node(n, ..) => ("create device node: mknodat /dev/", n.to_bytes()),
+            Op::DevDir(n) => ("create device directory: mkdirat /dev/", n.to_bytes()),
+            Op::Symlink(_, p) => ("symlink /dev/", p.to_bytes()),
+            Op::Sysctl(p, _) => ("write sysctl", p.path.to_bytes()),
+            Op::ReadOnlyRoot => ("make the root read-only: mount_setattr", b"/"),
             Op::PivotRoot(r) => ("switch root: pivot_root", r.to_bytes()),
             Op::DropBounding(_) => ("drop capabilities: prctl PR_CAPBSET_DROP", b""),
             Op::User(..) => ("set user: setgroups, setresgid, setresuid", b""),
@@ -141,122 +232,180 @@ impl Op {
             Op::UnshareCgroupNs => ("unshare", b"CLONE_NEWCGROUP"),
         }
     }
-
-    /// Whether ENOENT from this step means "skip it", not failure.
-    pub fn optional(&self) -> bool {
-        match self {
-            Op::Mount(m) => m.optional,
-            Op::ReadOnly { optional, .. } => *optional,
-            _ => false,
-        }
-    }
 }
 
-/// What `/dev` holds in a container with its own root: these nodes,
-/// bind-mounted from the host's `/dev` (never created with mknod, which a
-/// user namespace cannot do), ...
-const DEV_NODES: &str = "null zero full random urandom tty";
+/// Where hull keeps its shared, empty network namespace (see `netns.rs`).
+pub const NETNS: &[u8] = b"/run/hull/netns";
+
+/// What `/dev` holds in a container with its own root: these nodes
+/// (name, major, minor), made with mknod in its own tmpfs when hull is root
+/// outside any user namespace, else bound from the host's `/dev` (a user
+/// namespace may not mknod, and a bind there cannot change the host's
+/// inode: the container's root is not the host's) ...
+const DEV_NODES: [(&CStr, u32, u32); 6] = [
+    (c"null", 1, 3),
+    (c"zero", 1, 5),
+    (c"full", 1, 7),
+    (c"random", 1, 8),
+    (c"urandom", 1, 9),
+    (c"tty", 5, 0),
+];
 /// ... and these symlinks (name, target).
-const DEV_LINKS: [(&str, &CStr); 5] = [
-    ("ptmx", c"pts/ptmx"),
-    ("fd", c"/proc/self/fd"),
-    ("stdin", c"/proc/self/fd/0"),
-    ("stdout", c"/proc/self/fd/1"),
-    ("stderr", c"/proc/self/fd/2"),
+const DEV_LINKS: [(&CStr, &CStr); 5] = [
+    (c"ptmx", c"pts/ptmx"),
+    (c"fd", c"/proc/self/fd"),
+    (c"stdin", c"/proc/self/fd/0"),
+    (c"stdout", c"/proc/self/fd/1"),
+    (c"stderr", c"/proc/self/fd/2"),
 ];
 
 /// Kernel interfaces hidden from the container, as docker and the OCI
 /// runtimes do by default. `D`: a directory covered with an empty read-only
-/// tmpfs; `N`: a file covered with /dev/null; `R`: made read-only. Paths
-/// this kernel lacks are skipped (the child tolerates ENOENT there only).
+/// tmpfs; `N`: a file covered with /dev/null; `R`: made read-only. Each is
+/// looked up in the container's fresh proc or sysfs with no symlink; one
+/// this kernel lacks is skipped, any other failure stops the start.
 pub const MASKS: &str = "D/proc/asound D/proc/acpi D/proc/scsi D/sys/firmware \
 D/sys/devices/virtual/powercap N/proc/kcore N/proc/keys N/proc/latency_stats \
 N/proc/timer_list N/proc/timer_stats N/proc/sched_debug \
 R/proc/bus R/proc/fs R/proc/irq R/proc/sys R/proc/sysrq-trigger";
 
-const MS_RDONLY: u32 = g::MS_RDONLY;
-const MS_BIND: u32 = g::MS_BIND;
-const MS_REC: u32 = g::MS_REC;
-const MS_NOSUID: u32 = g::MS_NOSUID;
-const MS_NODEV: u32 = g::MS_NODEV;
-const MS_NOEXEC: u32 = g::MS_NOEXEC;
-const MS_SAFE: u32 = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+const RDONLY: u32 = g::MOUNT_ATTR_RDONLY;
+const NOSUID: u32 = g::MOUNT_ATTR_NOSUID;
+const NODEV: u32 = g::MOUNT_ATTR_NODEV;
+const NOEXEC: u32 = g::MOUNT_ATTR_NOEXEC;
+const SAFE: u32 = NOSUID | NODEV | NOEXEC;
 
-/// Finds a mount point: `dst` inside the container, to a host path.
-pub type Locate<'a> = dyn FnMut(&[u8]) -> Result<Target, Error> + 'a;
-
-/// Builds the op list, appending to a plan under construction.
-struct Ops<'a, 'b> {
-    /// Never dropped, as the plan's (on an error too: no drop code).
-    ops: ManuallyDrop<Vec<Op>>,
-    locate: &'a mut Locate<'b>,
-    /// The root is read-only (--read-only): mount points cannot be created.
-    ro: bool,
-    /// The steps pushed now may be skipped when their target is missing.
-    optional: bool,
+/// What the parent learnt of the host for the plan: the facts that
+/// [`Plan::with_exe`] would otherwise have to look up itself.
+#[derive(Debug, Default)]
+pub struct Facts {
+    /// The rootfs directory's (device, inode), which the child checks.
+    pub root_id: (u64, u64),
+    /// The shared network namespace's fd, when the container joins it.
+    pub netns: Option<i32>,
+    /// Each `--device`'s host node: its file type bits and device number.
+    pub devices: Vec<(u32, u64)>,
+    /// How many fds from 3 up pass into the container open.
+    pub keep_fds: u32,
 }
 
-impl Ops<'_, '_> {
+/// Builds the op list, appending to a plan under construction.
+struct Ops {
+    /// Never dropped, as the plan's (on an error too: no drop code).
+    ops: ManuallyDrop<Vec<Op>>,
+    /// Mount points may be created (a rootfs that is not read-only).
+    create: bool,
+}
+
+impl Ops {
     fn push(&mut self, op: Op) {
         self.ops.push(op);
     }
 
+    /// A mount of `src` onto `target`, with attributes `attrs`.
     fn mount(
         &mut self,
         step: &'static str,
-        src: &[u8],
-        target: &[u8],
-        fstype: &'static CStr,
-        flags: u32,
-        data: &[u8],
+        src: Source,
+        target: Place,
+        kind: Kind,
+        attrs: u32,
+        save: Option<Slot>,
     ) {
+        // Inside our own /dev tmpfs a point may always be made; elsewhere
+        // only in a writable rootfs; a mask never makes anything.
+        let create = (self.create || target.slot == Slot::Dev) && kind != Kind::Mask;
         self.push(Op::Mount(Mount {
             step,
-            src: cstr(src),
-            target: cstr(target),
-            fstype,
-            flags,
-            data: (!data.is_empty()).then(|| cstr(data)),
-            optional: self.optional,
+            src,
+            target,
+            kind,
+            create,
+            attrs,
+            save,
+            optional: false,
         }));
     }
+}
 
-    fn read_only(&mut self, path: &[u8], recursive: bool) {
-        self.push(Op::ReadOnly {
-            path: cstr(path),
-            recursive,
-            optional: self.optional,
-        });
-    }
-
-    /// The host path of mount point `dst`, with ops to create what is
-    /// missing of it (a directory, or a file when `file`) when the root is
-    /// writable; an error naming it when it is not.
-    fn point(&mut self, dst: &[u8], file: bool) -> Result<&'static [u8], Error> {
-        let t = (self.locate)(dst)?;
-        if t.missing > 0 && self.ro {
-            // Error::new copies it; not dropped, as the paths.
-            let mut m = ManuallyDrop::new(Buf::new());
-            m.s("mount point ")
-                .b(dst)
-                .s(" is missing, and the root is read-only (--read-only)");
-            return Err(Error::new(EXIT_RUNTIME, &m));
+impl Ops {
+    /// The device node `rel` (a path under /dev): made with mknod when hull
+    /// is root outside a user namespace, else the host's node `host` bound
+    /// (`optional`: skipped when the host lacks it).
+    fn node(
+        &mut self,
+        userns: bool,
+        host: &[u8],
+        rel: &[u8],
+        mode: u32,
+        rdev: u64,
+        optional: bool,
+    ) {
+        if !userns {
+            return self.push(Op::Node(cstr(rel), mode, rdev));
         }
-        // Outermost first: each missing component, the last one perhaps a file.
-        for i in (0..t.missing).rev() {
-            let mut p = t.host;
-            for _ in 0..i {
-                p = &p[..p.iter().rposition(|&c| c == b'/').unwrap_or(0)];
+        self.mount(
+            "bind-mount device on",
+            Source::Bind(place(Slot::Host, host, 0), false),
+            place(Slot::Dev, &[b"/dev/", rel].concat(), 5),
+            Kind::File,
+            0,
+            None,
+        );
+        if let Some(Op::Mount(m)) = self.ops.last_mut() {
+            m.optional = optional;
+        }
+    }
+}
+
+/// A `--tmpfs` mount's options, split: the mount flags (`ro`, `noexec`,
+/// `nosuid`, `nodev`, ...) become attributes of the mount, the rest
+/// (`size=64m`, `mode=1777`) go to tmpfs. nosuid and nodev unless `suid`
+/// or `dev` say otherwise.
+fn tmpfs(opts: &[u8]) -> (Source, u32) {
+    let mut attrs = NOSUID | NODEV;
+    let mut rest = Vec::new();
+    for o in opts.split(|&c| c == b',') {
+        match crate::cli::find("ro rw noexec exec nosuid suid nodev dev", o) {
+            Some(i) => {
+                let bit = [RDONLY, NOEXEC, NOSUID, NODEV][i / 2];
+                if i % 2 == 0 {
+                    attrs |= bit;
+                } else {
+                    attrs &= !bit;
+                }
             }
-            let p = cstr(p);
-            self.push(if i == 0 && file {
-                Op::Touch(p)
-            } else {
-                Op::Mkdir(p)
-            });
+            None => {
+                rest.extend_from_slice(o);
+                rest.push(b',');
+            }
         }
-        Ok(t.host)
     }
+    (fs(c"tmpfs", &rest), attrs)
+}
+
+/// A [`Place`]: `path` (a C string is made of it), of which the first
+/// `skip` bytes name `slot`.
+fn place(slot: Slot, path: &[u8], skip: usize) -> Place {
+    Place {
+        slot,
+        path: cstr(path),
+        skip,
+    }
+}
+
+/// A new filesystem of type `fstype` with options `opts` (`key=value` or
+/// `key`, comma-separated, as mount(8) takes them).
+fn fs(fstype: &'static CStr, opts: &[u8]) -> Source {
+    // The source mount(8) and /proc/mounts show: the type, as docker's.
+    let mut v = vec![(cstr(b"source"), Some(fstype.into()))];
+    for o in opts.split(|&c| c == b',').filter(|o| !o.is_empty()) {
+        let mut val = o;
+        let key = crate::cli::tok(&mut val, b'=');
+        let has = o.contains(&b'=');
+        v.push((cstr(key), has.then(|| cstr(val))));
+    }
+    Source::Fs(fstype, v)
 }
 
 /// Everything the child needs, prepared. The steps, the executable and its
@@ -279,6 +428,9 @@ pub struct Plan {
     /// Where `hull bench` wants timestamps (see [`crate::child::T_CHILD`]);
     /// None for `hull run`.
     pub trace: Option<Trace>,
+    /// How many fds from 3 up pass into the container open (see
+    /// `run::close_inherited`).
+    pub keep_fds: u32,
 }
 
 impl Plan {
@@ -293,11 +445,13 @@ impl Plan {
         let gid = rustix::process::getegid().as_raw();
         let maps = userns::maps(spec, uid, gid)?;
         spec.userns |= maps.is_some();
+        let mut facts = Facts::default();
         let root = match &spec.rootfs {
             Some(r) => Some(rootfs::open(r, "rootfs", true)?),
             None => None,
         };
         if let Some(r) = &root {
+            facts.root_id = r.id;
             // The old value leaked, as the paths: no drop code.
             core::mem::forget(spec.rootfs.replace(r.path.to_vec()));
         }
@@ -310,6 +464,15 @@ impl Plan {
                 core::mem::forget(v.src.replace(s.path.to_vec()));
             }
         }
+        for d in &spec.devices {
+            facts.devices.push(rootfs::device(&d.host)?);
+        }
+        facts.keep_fds = spec.preserve_fds.max(crate::env::listen_fds(env));
+        // The shared network namespace is the host's root's: a user
+        // namespace cannot join it (it gets one of its own instead).
+        if spec.net == Share::Shared && !spec.userns {
+            facts.netns = crate::netns::open(!spec.dry_run);
+        }
         // Leaked: it lives until exit, as the paths (48 bytes of drop code).
         let envv = crate::env::build(spec, env)?.leak();
         let path_var = crate::env::lookup(envv.iter().map(|e| &e[..]), b"PATH");
@@ -320,48 +483,50 @@ impl Plan {
             spec.workdir.as_deref(),
         )?;
         let envc = cstrs(envv);
-        let mut locate = |dst: &[u8]| rootfs::locate(root.as_ref(), dst);
-        let mut plan = Plan::with_exe(spec, exe, envc, &mut locate)?;
+        let mut plan = Plan::with_exe(spec, &facts, exe, envc)?;
         // Replaces None: nothing to drop, and no drop code for it.
         core::mem::forget(core::mem::replace(&mut plan.userns, maps));
         Ok(plan)
     }
 
-    /// Builds the plan for an already resolved executable and environment.
-    /// Pure but for `locate` (where a mount point is), which tests fake.
+    /// Builds the plan for an already resolved executable and environment,
+    /// with what the parent learnt of the host in `facts`. Pure.
     // Out of line: measured smaller than inlined into its one caller.
     #[inline(never)]
     pub fn with_exe(
         spec: &Spec,
+        facts: &Facts,
         exe: CString,
         env: Vec<CString>,
-        locate: &mut Locate<'_>,
     ) -> Result<Plan, Error> {
         // Not dropped on an error below, as the paths: no drop code.
         let (exe, env) = (ManuallyDrop::new(exe), ManuallyDrop::new(env));
         let mut flags = (g::CLONE_NEWNS | g::CLONE_NEWUTS | g::CLONE_NEWPID) as u64;
-        if spec.net {
+        // hull's shared network namespace when it could be had, else one of
+        // the container's own.
+        let shared = match spec.net {
+            Share::Shared => facts.netns,
+            _ => None,
+        };
+        let own_net = spec.net == Share::Private || spec.net == Share::Shared && shared.is_none();
+        if own_net {
             flags |= g::CLONE_NEWNET as u64;
         }
-        if spec.ipc {
+        if spec.ipc == Share::Private {
             flags |= g::CLONE_NEWIPC as u64;
-        }
-        if spec.cgroupns {
-            flags |= g::CLONE_NEWCGROUP as u64;
         }
         if spec.userns {
             flags |= g::CLONE_NEWUSER as u64;
         }
-
+        let root: &[u8] = spec.rootfs.as_deref().unwrap_or_default();
         let mut o = Ops {
             ops: ManuallyDrop::new(Vec::new()),
-            locate,
-            ro: spec.read_only,
-            optional: false,
+            create: !root.is_empty() && !spec.read_only,
         };
         // Before anything else: a step that blocks or fails must not leave a
         // container behind a hull that was killed meanwhile.
         o.push(Op::DieWithParent);
+        let mut switched = false;
         if spec.userns {
             // Then: until the parent has written the id maps, the
             // child is nobody in its user namespace, and every later step
@@ -371,101 +536,127 @@ impl Plan {
                 // Right after: root's own ids are not in the maps, so it must
                 // become the container's ids before it creates any file.
                 o.push(Op::User(uid, gid));
+                switched = true;
             }
         }
         // First, before any mount: with a shared `/` (systemd's default) every
         // mount below would propagate back to the host's mount table.
         o.push(Op::PrivateMounts);
+        if spec.cgroupns == Share::Private {
+            // Now that the child is in its own cgroup (born there, or joined
+            // while it waited): the namespace's root is that group. A
+            // CLONE_NEWCGROUP at the clone would root it at hull's.
+            o.push(Op::UnshareCgroupNs);
+        }
+        if let Some(fd) = shared {
+            o.push(Op::JoinNetns(fd));
+        }
         o.push(Op::Hostname(spec.hostname.clone()));
-        if spec.net {
+        if own_net {
             // A new network namespace starts with lo down; programs expect it up.
             o.push(Op::LoopbackUp);
         }
-        let root: &[u8] = spec.rootfs.as_deref().unwrap_or_default();
-        if !root.is_empty() {
-            // A bind of the rootfs onto itself makes it a mount point, which
-            // pivot_root needs; recursive, to keep the image's own submounts.
-            o.mount(
-                "bind the rootfs onto itself",
-                root,
-                root,
-                c"",
-                MS_BIND | MS_REC,
-                b"",
-            );
-        }
+        // Every later path inside the container is resolved from this fd.
+        o.push(Op::Root(
+            (!root.is_empty()).then(|| cstr(root)),
+            facts.root_id,
+        ));
         // After the private step (or it would leak) and from inside the new
         // PID namespace (we are its PID 1), so it shows only our processes.
-        let proc = o.point(b"/proc", false)?;
-        o.mount("mount proc on", b"proc", proc, c"proc", MS_SAFE, b"");
+        o.mount(
+            "mount proc on",
+            fs(c"proc", b""),
+            place(Slot::Root, b"/proc", 1),
+            Kind::System,
+            SAFE,
+            Some(Slot::Proc),
+        );
+        // In the container's own /proc/sys, before it is made read-only.
+        if own_net && userns::maps_gid(spec, 0) {
+            // podman's default: ping (ICMP datagram sockets) for root inside,
+            // without NET_RAW. (The kernel refuses a group that has no id
+            // outside the user namespace.)
+            o.push(Op::Sysctl(
+                place(Slot::Proc, b"/proc/sys/net/ipv4/ping_group_range", 6),
+                b"0 0".to_vec(),
+            ));
+        }
+        for kv in &spec.sysctls {
+            let mut v = &kv[..];
+            let key = crate::cli::tok(&mut v, b'=');
+            let mut path = b"/proc/sys/".to_vec();
+            path.extend(key.iter().map(|&c| if c == b'.' { b'/' } else { c }));
+            o.push(Op::Sysctl(place(Slot::Proc, &path, 6), v.to_vec()));
+        }
         if !root.is_empty() {
-            // A small /dev of our own: the harmless nodes bound from the host
-            // (never its disks), a private devpts, shm, and the usual links.
-            let dev = o.point(b"/dev", false)?;
+            // A small /dev of our own: the harmless nodes, a private devpts,
+            // shm, and the usual links.
             o.mount(
                 "mount tmpfs on",
-                b"tmpfs",
-                dev,
-                c"tmpfs",
-                MS_NOSUID | MS_NOEXEC,
-                b"mode=755,size=65536k",
+                fs(c"tmpfs", b"mode=755,size=65536k"),
+                place(Slot::Root, b"/dev", 1),
+                Kind::System,
+                NOSUID | NOEXEC,
+                Some(Slot::Dev),
             );
-            // A node the host lacks (a bare initramfs) is left out.
-            o.optional = true;
-            for n in DEV_NODES.split(' ') {
-                let (host, t) = (join(b"/dev", n), join(dev, n));
-                o.push(Op::Touch(cstr(t)));
-                o.mount("bind-mount device on", host, t, c"", MS_BIND, b"");
+            for (n, major, minor) in DEV_NODES {
+                let rdev = rustix::fs::makedev(major, minor);
+                let host = &[b"/dev/", n.to_bytes()].concat();
+                o.node(
+                    spec.userns,
+                    host,
+                    n.to_bytes(),
+                    g::S_IFCHR | 0o666,
+                    rdev,
+                    true,
+                );
             }
-            o.optional = false;
+            for (d, &(mode, rdev)) in spec.devices.iter().zip(&facts.devices) {
+                let rel = &d.path[5..];
+                // Its directories first (/dev/net for /dev/net/tun).
+                for (i, &c) in rel.iter().enumerate() {
+                    if c == b'/' && !spec.userns {
+                        o.push(Op::DevDir(cstr(&rel[..i])));
+                    }
+                }
+                o.node(spec.userns, &d.host, rel, mode, rdev, false);
+            }
             // No gid=5 (tty): a user namespace may not map that group.
-            let pts = join(dev, "pts");
-            o.push(Op::Mkdir(cstr(pts)));
             o.mount(
                 "mount devpts on",
-                b"devpts",
-                pts,
-                c"devpts",
-                MS_NOSUID | MS_NOEXEC,
-                b"newinstance,ptmxmode=0666,mode=0620",
+                fs(c"devpts", b"newinstance,ptmxmode=0666,mode=0620"),
+                place(Slot::Dev, b"/dev/pts", 5),
+                Kind::System,
+                NOSUID | NOEXEC,
+                None,
             );
-            let shm = join(dev, "shm");
-            o.push(Op::Mkdir(cstr(shm)));
             o.mount(
                 "mount tmpfs on",
-                b"shm",
-                shm,
-                c"tmpfs",
-                MS_SAFE,
-                b"mode=1777,size=65536k",
+                fs(c"tmpfs", b"mode=1777,size=65536k"),
+                place(Slot::Dev, b"/dev/shm", 5),
+                Kind::System,
+                SAFE,
+                None,
             );
             for (n, target) in DEV_LINKS {
-                o.push(Op::Symlink(target, cstr(join(dev, n))));
+                o.push(Op::Symlink(target, cstr(n.to_bytes())));
             }
-            // /sys read-only: a new network namespace may mount its own sysfs
-            // (which then shows its own interfaces); otherwise the host's,
-            // bound and made read-only with everything below it.
-            let sys = o.point(b"/sys", false)?;
-            if spec.net {
-                o.mount(
-                    "mount sysfs on",
-                    b"sysfs",
-                    sys,
-                    c"sysfs",
-                    MS_SAFE | MS_RDONLY,
-                    b"",
-                );
-            } else {
-                o.mount(
-                    "bind-mount /sys on",
-                    b"/sys",
-                    sys,
-                    c"",
-                    MS_BIND | MS_REC,
-                    b"",
-                );
-                o.read_only(sys, true);
-            }
+            // /sys read-only: outside the host's network namespace, a sysfs
+            // of its own (which shows that namespace's interfaces);
+            // otherwise the host's, bound read-only with everything below it.
+            let sys = place(Slot::Root, b"/sys", 1);
+            let src = match spec.net {
+                Share::Host => Source::Bind(place(Slot::Host, b"/sys", 0), true),
+                _ => fs(c"sysfs", b""),
+            };
+            o.mount(
+                "mount sysfs on",
+                src,
+                sys,
+                Kind::System,
+                SAFE | RDONLY,
+                Some(Slot::Sys),
+            );
         }
         // Only a container with a root of its own gets the masks: without
         // --rootfs it shares the host's tree (its /sys, /dev and files, which
@@ -473,56 +664,72 @@ impl Plan {
         // cost a tenth of a millisecond per start.
         if !spec.privileged && !root.is_empty() {
             // After /proc and /sys are mounted, before the volumes (which may
-            // deliberately cover these paths).
-            o.optional = true;
+            // deliberately cover these paths). Each is looked up in the fresh
+            // proc or sysfs itself, never through the root.
             for m in MASKS.split(' ') {
                 let (letter, path) = m.as_bytes().split_first().unwrap_or((&b'R', b""));
-                let t = [root, path].concat().leak(); // as join's
+                let slot = if path.starts_with(b"/proc/") {
+                    Slot::Proc
+                } else {
+                    Slot::Sys
+                };
+                let skip = if slot == Slot::Proc { 6 } else { 5 };
+                let at = place(slot, path, skip);
                 match letter {
-                    b'N' => o.mount("mask with /dev/null", b"/dev/null", t, c"", MS_BIND, b""),
+                    b'N' => o.mount(
+                        "mask with /dev/null",
+                        Source::Bind(place(Slot::Dev, b"/dev/null", 5), false),
+                        at,
+                        Kind::Mask,
+                        0,
+                        None,
+                    ),
                     b'D' => o.mount(
                         "mask with tmpfs",
-                        b"tmpfs",
-                        t,
-                        c"tmpfs",
-                        MS_SAFE | MS_RDONLY,
-                        b"size=0",
+                        fs(c"tmpfs", b"size=0"),
+                        at,
+                        Kind::Mask,
+                        SAFE | RDONLY,
+                        None,
                     ),
-                    _ => {
-                        o.mount("bind-mount on itself", t, t, c"", MS_BIND | MS_REC, b"");
-                        o.read_only(t, true);
-                    }
+                    _ => o.mount(
+                        "make read-only",
+                        Source::Bind(place(slot, path, skip), true),
+                        at,
+                        Kind::Mask,
+                        RDONLY,
+                        None,
+                    ),
                 }
             }
-            o.optional = false;
         }
         // Volumes and tmpfs mounts in the order given, after the system
         // mounts (so they may cover them) and before the switch of root
-        // (while their host sources are still reachable).
+        // (while their host sources are still reachable). A read-only
+        // volume is made so before it is attached: never writable, not
+        // even for an instant, and the flag is on the very mount bound.
         for v in &spec.volumes {
-            let t = o.point(&v.dst, !v.dir)?;
+            let at = place(Slot::Root, &v.dst, 1);
             match &v.src {
-                Some(src) => {
-                    o.mount("bind-mount volume on", src, t, c"", MS_BIND | MS_REC, b"");
-                    if v.ro {
-                        o.read_only(t, true);
-                    }
-                }
-                None => o.mount(
-                    "mount tmpfs on",
-                    b"tmpfs",
-                    t,
-                    c"tmpfs",
-                    MS_NOSUID | MS_NODEV,
-                    &v.opts,
+                Some(src) => o.mount(
+                    "bind-mount volume on",
+                    Source::Bind(place(Slot::Host, src, 0), true),
+                    at,
+                    if v.dir { Kind::Dir } else { Kind::File },
+                    if v.ro { RDONLY } else { 0 },
+                    None,
                 ),
+                None => {
+                    let (src, attrs) = tmpfs(&v.opts);
+                    o.mount("mount tmpfs on", src, at, Kind::Dir, attrs, None)
+                }
             }
         }
         if spec.read_only {
             // Last of the mounts inside it, which needed their points created
             // first; only the root's own mount, not those on it. Without
             // --rootfs, the host's root as this mount namespace sees it.
-            o.read_only(if root.is_empty() { b"/" } else { root }, false);
+            o.push(Op::ReadOnlyRoot);
         }
         if !root.is_empty() {
             o.push(Op::PivotRoot(cstr(root)));
@@ -530,6 +737,9 @@ impl Plan {
         // After the switch of root: the workdir is a path inside the container.
         let dir: &[u8] = spec.workdir.as_deref().unwrap_or(b"/");
         o.push(Op::Chdir(cstr(dir)));
+        if spec.new_keyring {
+            o.push(Op::NewKeyring);
+        }
         // Always: the container must not keep the host's terminal.
         if spec.tty {
             // After setsid: only a session leader with no terminal can take
@@ -549,11 +759,17 @@ impl Plan {
             // After every mount and privileged step; before capset, since
             // changing to a non-root uid clears the effective and permitted sets.
             o.push(Op::User(uid, gid));
+            switched = true;
         }
         if !spec.privileged {
             // docker: a non-root user keeps no effective or permitted capability.
             let nonroot = spec.user.is_some_and(|(u, _)| u != 0);
             o.push(Op::Caps(if nonroot { 0 } else { spec.caps }));
+        }
+        if switched {
+            // A change of uid or gid cleared the death signal: arm it again,
+            // after the last one, or the container would outlive hull.
+            o.push(Op::DieWithParent);
         }
         if spec.no_new_privs {
             o.push(Op::NoNewPrivs);
@@ -579,6 +795,7 @@ impl Plan {
             sigmask: 0,
             userns: None,
             trace: None,
+            keep_fds: facts.keep_fds,
         })
     }
 
@@ -716,7 +933,7 @@ pub fn cstring(mut v: Vec<u8>) -> CString {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{DEFAULT_CAPS, Volume};
+    use crate::spec::{DEFAULT_CAPS, Device, Volume};
 
     fn spec(cmd: &[&str]) -> Spec {
         Spec {
@@ -725,63 +942,119 @@ mod tests {
         }
     }
 
-    /// A fake filesystem: the rootfs is at /R; `/missing...` paths lack
-    /// their last component; other paths exist as given.
-    fn plan(s: &Spec) -> Result<Plan, Error> {
-        let mut locate = |dst: &[u8]| {
-            let root: &[u8] = if s.rootfs.is_some() { b"/R" } else { b"" };
-            Ok(Target {
-                host: [root, dst].concat().leak(),
-                missing: dst.starts_with(b"/missing") as usize,
-            })
+    fn plan(s: &Spec) -> Plan {
+        let facts = Facts {
+            root_id: (7, 9),
+            netns: Some(42),
+            devices: vec![(g::S_IFCHR | 0o660, rustix::fs::makedev(10, 200)); s.devices.len()],
+            keep_fds: 0,
         };
-        Plan::with_exe(s, c"/bin/sh".into(), vec![c"A=1".into()], &mut locate)
+        Plan::with_exe(s, &facts, c"/bin/sh".into(), vec![c"A=1".into()]).unwrap()
     }
 
-    fn mount_of(op: &Op) -> (&str, &[u8], &[u8]) {
+    /// The plan's steps as `--dry-run` prints them, without the numbers.
+    fn steps(p: &Plan) -> Vec<String> {
+        String::from_utf8(p.describe().0)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.split_once(". ").unwrap().1.to_string())
+            .collect()
+    }
+
+    fn mount_of(op: &Op) -> &Mount {
         match op {
-            Op::Mount(m) => (m.step, m.src.to_bytes(), m.target.to_bytes()),
+            Op::Mount(m) => m,
             other => panic!("not a mount: {other:?}"),
         }
     }
 
     #[test]
     fn default_plan_order() {
-        let p = plan(&spec(&["sh"])).unwrap();
-        let ops = &p.ops;
-        assert_eq!(ops[0], Op::DieWithParent);
-        assert_eq!(ops[1], Op::PrivateMounts);
-        assert_eq!(ops[2], Op::Hostname(b"container".to_vec()));
+        let p = plan(&spec(&["sh"]));
         assert_eq!(
-            mount_of(&ops[3]),
-            ("mount proc on", &b"proc"[..], &b"/proc"[..])
+            steps(&p),
+            [
+                "prctl PR_SET_PDEATHSIG SIGKILL",
+                "make mounts private: mount --make-rprivate /",
+                "unshare CLONE_NEWCGROUP",
+                "join the shared network namespace: setns /run/hull/netns",
+                "sethostname container",
+                "open the root /",
+                "mount proc on /proc",
+                "chdir /",
+                "new session keyring: keyctl KEYCTL_JOIN_SESSION_KEYRING",
+                "leave the terminal: ioctl TIOCNOTTY /dev/tty",
+                "drop capabilities: prctl PR_CAPBSET_DROP ",
+                "set capabilities: capset ",
+                "execve /bin/sh sh",
+            ]
         );
-        // No masks without a root of its own: the host's tree is shared.
-        assert!(!ops.iter().any(|o| o.optional()), "{ops:?}");
-        let n = 4;
-        assert!(!ops[n].optional());
-        assert_eq!(ops[n], Op::Chdir(c"/".into()));
-        assert_eq!(ops[n + 1], Op::LeaveTerminal);
-        assert_eq!(ops[n + 2], Op::DropBounding(DEFAULT_CAPS));
-        assert_eq!(ops[n + 3], Op::Caps(DEFAULT_CAPS));
-        assert_eq!(ops.len(), n + 4);
-        let ns = (g::CLONE_NEWNS | g::CLONE_NEWUTS | g::CLONE_NEWPID) as u64;
+        assert_eq!(p.ops[3], Op::JoinNetns(42));
+        assert_eq!(p.ops[5], Op::Root(None, (7, 9)));
+        let proc = mount_of(&p.ops[6]);
+        assert_eq!(
+            (proc.target.slot, proc.target.rel(), proc.kind, proc.create),
+            (Slot::Root, c"proc", Kind::System, false)
+        );
+        assert_eq!((proc.attrs, proc.save), (SAFE, Some(Slot::Proc)));
+        assert_eq!(p.ops[10], Op::DropBounding(DEFAULT_CAPS));
+        assert_eq!(p.ops[11], Op::Caps(DEFAULT_CAPS));
+        let ns = (g::CLONE_NEWNS | g::CLONE_NEWUTS | g::CLONE_NEWPID | g::CLONE_NEWIPC) as u64;
         assert_eq!(p.clone_flags, ns);
         assert_eq!(p.argv.strings(), &[CString::from(c"sh")]);
         assert_eq!(p.envp.strings(), &[CString::from(c"A=1")]);
     }
 
     #[test]
+    fn namespaces_as_asked() {
+        let mut s = spec(&["sh"]);
+        // The shared network namespace could not be had: one of its own.
+        let facts = Facts::default();
+        let p = Plan::with_exe(&s, &facts, c"/bin/sh".into(), vec![]).unwrap();
+        assert_ne!(p.clone_flags & g::CLONE_NEWNET as u64, 0);
+        let st = steps(&p);
+        assert!(
+            st.contains(&"bring up loopback: ioctl SIOCSIFFLAGS lo".into()),
+            "{st:?}"
+        );
+        assert!(st.contains(&"write sysctl /proc/sys/net/ipv4/ping_group_range".into()));
+        s.net = Share::Host;
+        s.ipc = Share::Host;
+        s.cgroupns = Share::Host;
+        s.new_keyring = false;
+        let p = plan(&s);
+        let ns = (g::CLONE_NEWNS | g::CLONE_NEWUTS | g::CLONE_NEWPID) as u64;
+        assert_eq!(p.clone_flags, ns);
+        assert!(!p.ops.iter().any(|o| matches!(
+            o,
+            Op::JoinNetns(_) | Op::LoopbackUp | Op::UnshareCgroupNs | Op::NewKeyring
+        )));
+        s.net = Share::Private;
+        s.sysctls = vec![
+            b"net.ipv4.ip_forward=1".to_vec(),
+            b"kernel.sem=1 2 3 4".to_vec(),
+        ];
+        let p = plan(&s);
+        assert_ne!(p.clone_flags & g::CLONE_NEWNET as u64, 0);
+        let at = |op: &Op| p.ops.iter().position(|o| o == op).unwrap();
+        let sysctl = |path: &[u8], v: &[u8]| Op::Sysctl(place(Slot::Proc, path, 6), v.to_vec());
+        let fwd = at(&sysctl(b"/proc/sys/net/ipv4/ip_forward", b"1"));
+        // In the container's own /proc, mounted just before.
+        assert!(matches!(&p.ops[fwd - 2], Op::Mount(m) if m.save == Some(Slot::Proc)));
+        assert_eq!(at(&sysctl(b"/proc/sys/kernel/sem", b"1 2 3 4")), fwd + 1);
+    }
+
+    #[test]
     fn rootfs_plan_order() {
         let mut s = spec(&["sh"]);
         s.rootfs = Some(b"/R".to_vec());
-        s.read_only = false;
         s.user = Some((1000, 100));
         s.no_new_privs = true;
         s.volumes = vec![
             Volume {
                 src: Some(b"/host/a".to_vec()),
-                dst: b"/missing".to_vec(),
+                dst: b"/data/a".to_vec(),
                 ro: true,
                 dir: false,
                 opts: vec![],
@@ -791,85 +1064,175 @@ mod tests {
                 dst: b"/tmp".to_vec(),
                 ro: false,
                 dir: true,
-                opts: b"size=1m".to_vec(),
+                opts: b"size=1m,noexec".to_vec(),
             },
         ];
         s.workdir = Some(b"/tmp".to_vec());
-        let p = plan(&s).unwrap();
-        let text = String::from_utf8(p.describe().0).unwrap();
-        let steps: Vec<&str> = text
-            .lines()
-            .skip(1)
-            .map(|l| l.split_once(". ").unwrap().1)
-            .collect();
+        let p = plan(&s);
+        let st = steps(&p);
         let at = |needle: &str| {
-            steps
-                .iter()
+            st.iter()
                 .position(|l| *l == needle)
-                .unwrap_or_else(|| panic!("{needle} not in {text}"))
-        };
-        assert_eq!(at("bind the rootfs onto itself /R"), 3);
-        assert!(at("mount proc on /R/proc") < at("mount tmpfs on /R/dev"));
-        assert!(at("mount tmpfs on /R/dev") < at("bind-mount device on /R/dev/null"));
-        assert!(at("mount devpts on /R/dev/pts") < at("symlink /R/dev/ptmx"));
-        assert!(
-            at("make read-only: mount_setattr /R/sys") < at("mask with /dev/null /R/proc/kcore")
-        );
-        // Each mask is skipped where the kernel lacks the path.
-        let masks = at("mask with tmpfs /R/proc/asound")
-            ..=at("make read-only: mount_setattr /R/proc/sysrq-trigger");
-        assert_eq!(masks.clone().count(), 16 + 5);
-        assert!(p.ops[masks].iter().all(|o| o.optional()));
-        // Volumes in order, after the masks; a missing point for a file is created.
-        let v = at("create mount point: open O_CREAT /R/missing");
-        assert!(at("make read-only: mount_setattr /R/proc/sys") < v);
-        assert_eq!(at("bind-mount volume on /R/missing"), v + 1);
-        assert_eq!(at("make read-only: mount_setattr /R/missing"), v + 2);
-        assert_eq!(at("mount tmpfs on /R/tmp"), v + 3);
-        let pivot = at("switch root: pivot_root /R");
-        assert_eq!(pivot, v + 4);
-        assert_eq!(at("chdir /tmp"), pivot + 1);
-        assert_eq!(p.ops[pivot + 2], Op::LeaveTerminal);
-        assert_eq!(p.ops[pivot + 3], Op::DropBounding(DEFAULT_CAPS));
-        assert_eq!(p.ops[pivot + 4], Op::User(1000, 100));
-        // A non-root user keeps no effective capability.
-        assert_eq!(p.ops[pivot + 5], Op::Caps(0));
-        assert_eq!(p.ops[pivot + 6], Op::NoNewPrivs);
-        assert!(text.ends_with(". execve /bin/sh sh\n"), "{text}");
-
-        // Read-only: the root is made so right before the switch, and a
-        // missing mount point is an error naming it.
-        s.read_only = true;
-        let Err(e) = plan(&s) else {
-            panic!("must fail")
+                .unwrap_or_else(|| panic!("{needle} not in {st:?}"))
         };
         assert_eq!(
-            e.msg,
-            b"mount point /missing is missing, and the root is read-only (--read-only)"
+            p.ops[at("bind the rootfs onto itself /R")],
+            Op::Root(Some(c"/R".into()), (7, 9))
         );
-        s.volumes.remove(0);
-        let p = plan(&s).unwrap();
+        assert!(at("bind the rootfs onto itself /R") < at("mount proc on /proc"));
+        assert!(at("mount proc on /proc") < at("mount tmpfs on /dev"));
+        // The nodes are made in the container's own /dev, not bound.
+        let null = at("create device node: mknodat /dev/ null");
+        assert!(at("mount tmpfs on /dev") < null);
+        assert_eq!(
+            p.ops[null],
+            Op::Node(
+                c"null".into(),
+                g::S_IFCHR | 0o666,
+                rustix::fs::makedev(1, 3)
+            )
+        );
+        assert!(at("mount devpts on /dev/pts") < at("symlink /dev/ ptmx"));
+        let sys = mount_of(&p.ops[at("mount sysfs on /sys")]);
+        assert!(matches!(sys.src, Source::Fs(t, _) if t == c"sysfs"));
+        assert_eq!(sys.attrs & RDONLY, RDONLY);
+        assert!(at("mount sysfs on /sys") < at("mask with tmpfs /proc/acpi"));
+        // Each mask is looked up in the fresh proc or sysfs, with no symlink.
+        let masks = at("mask with tmpfs /proc/asound")..=at("make read-only /proc/sysrq-trigger");
+        assert_eq!(masks.clone().count(), 16);
+        for op in &p.ops[masks] {
+            let m = mount_of(op);
+            assert_eq!((m.kind, m.create), (Kind::Mask, false));
+            assert_ne!(m.target.slot, Slot::Root);
+        }
+        let kcore = mount_of(&p.ops[at("mask with /dev/null /proc/kcore")]);
+        assert_eq!(
+            (kcore.target.slot, kcore.target.rel()),
+            (Slot::Proc, c"kcore")
+        );
+        assert_eq!(
+            kcore.src,
+            Source::Bind(place(Slot::Dev, b"/dev/null", 5), false)
+        );
+        let ro = mount_of(&p.ops[at("make read-only /proc/sys")]);
+        assert_eq!(
+            ro.src,
+            Source::Bind(place(Slot::Proc, b"/proc/sys", 6), true)
+        );
+        assert_eq!(ro.attrs, RDONLY);
+        // Volumes in order, after the masks, read-only before attached.
+        let v = at("bind-mount volume on /data/a");
+        assert!(at("make read-only /proc/sys") < v);
+        let vol = mount_of(&p.ops[v]);
+        assert_eq!(
+            vol.src,
+            Source::Bind(place(Slot::Host, b"/host/a", 0), true)
+        );
+        assert_eq!(
+            (vol.kind, vol.create, vol.attrs),
+            (Kind::File, true, RDONLY)
+        );
+        assert_eq!(vol.target.rel(), c"data/a");
+        let t = mount_of(&p.ops[v + 1]);
+        assert_eq!(t.target.path.to_bytes(), b"/tmp");
+        let want = vec![
+            (c"source".into(), Some(c"tmpfs".into())),
+            (c"size".into(), Some(c"1m".into())),
+        ];
+        assert_eq!(
+            (&t.src, t.attrs),
+            (&Source::Fs(c"tmpfs", want), NOSUID | NODEV | NOEXEC)
+        );
+        let pivot = at("switch root: pivot_root /R");
+        assert_eq!(pivot, v + 2);
+        assert_eq!(at("chdir /tmp"), pivot + 1);
+        assert_eq!(p.ops[pivot + 2], Op::NewKeyring);
+        assert_eq!(p.ops[pivot + 3], Op::LeaveTerminal);
+        assert_eq!(p.ops[pivot + 4], Op::DropBounding(DEFAULT_CAPS));
+        assert_eq!(p.ops[pivot + 5], Op::User(1000, 100));
+        // A non-root user keeps no effective capability.
+        assert_eq!(p.ops[pivot + 6], Op::Caps(0));
+        // The uid change cleared the death signal: armed again, after it.
+        assert_eq!(p.ops[pivot + 7], Op::DieWithParent);
+        assert_eq!(p.ops[pivot + 8], Op::NoNewPrivs);
+        assert_eq!(st.last().unwrap(), "execve /bin/sh sh");
+
+        // Read-only: nothing is made in the image, and the root's own
+        // mount is made read-only right before the switch.
+        s.read_only = true;
+        let p = plan(&s);
+        assert!(!mount_of(&p.ops[at("bind-mount volume on /data/a")]).create);
+        // ... but inside its own /dev tmpfs points are still made.
+        let st2 = steps(&p);
+        let pts = st2
+            .iter()
+            .position(|l| l == "mount devpts on /dev/pts")
+            .unwrap();
+        assert!(mount_of(&p.ops[pts]).create);
         let i = p
             .ops
             .iter()
             .position(|o| matches!(o, Op::PivotRoot(_)))
             .unwrap();
+        assert_eq!(p.ops[i - 1], Op::ReadOnlyRoot);
+    }
+
+    #[test]
+    fn devices_in_a_user_namespace_are_bound_not_made() {
+        let mut s = spec(&["sh"]);
+        s.rootfs = Some(b"/R".to_vec());
+        s.devices = vec![Device {
+            host: b"/dev/net/tun".to_vec(),
+            path: b"/dev/net/tun".to_vec(),
+            access: 7,
+        }];
+        let p = plan(&s);
+        let st = steps(&p);
+        let dir = st
+            .iter()
+            .position(|l| l == "create device directory: mkdirat /dev/ net")
+            .unwrap();
         assert_eq!(
-            p.ops[i - 1],
-            Op::ReadOnly {
-                path: c"/R".into(),
-                recursive: false,
-                optional: false
-            }
+            p.ops[dir + 1],
+            Op::Node(
+                c"net/tun".into(),
+                g::S_IFCHR | 0o660,
+                rustix::fs::makedev(10, 200)
+            )
         );
+        s.userns = true;
+        let p = plan(&s);
+        assert!(
+            !p.ops
+                .iter()
+                .any(|o| matches!(o, Op::Node(..) | Op::DevDir(_)))
+        );
+        let st = steps(&p);
+        let null = st
+            .iter()
+            .position(|l| l == "bind-mount device on /dev/null")
+            .unwrap();
+        let m = mount_of(&p.ops[null]);
+        assert_eq!(
+            m.src,
+            Source::Bind(place(Slot::Host, b"/dev/null", 0), false)
+        );
+        assert!(m.optional, "a node the host lacks is left out");
+        let tun = st
+            .iter()
+            .position(|l| l == "bind-mount device on /dev/net/tun")
+            .unwrap();
+        let m = mount_of(&p.ops[tun]);
+        assert_eq!((m.kind, m.create, m.optional), (Kind::File, true, false));
+        assert_eq!(m.target.rel(), c"net/tun");
     }
 
     #[test]
     fn user_namespace_waits_for_the_maps_first() {
         let mut s = spec(&["id"]);
-        assert!(!plan(&s).unwrap().awaits_parent());
+        assert!(!plan(&s).awaits_parent());
         s.userns = true;
-        let p = plan(&s).unwrap();
+        let p = plan(&s);
         assert_eq!(
             p.ops[..3],
             [Op::DieWithParent, Op::AwaitParent, Op::PrivateMounts]
@@ -879,26 +1242,28 @@ mod tests {
         let text = String::from_utf8(p.describe().0).unwrap();
         assert!(text.contains("|CLONE_NEWUSER|CLONE_PIDFD"), "{text}");
         assert!(text.contains("  2. wait for the parent \n"), "{text}");
-        // Root with ranges: it becomes the container's ids right away.
+        // No re-arm without a change of ids.
+        assert_eq!(p.ops.iter().filter(|o| **o == Op::DieWithParent).count(), 1);
+        // Root with ranges: it becomes the container's ids right away, and
+        // the death signal is armed again after the last change.
         let opt = |name| crate::cli::Opt { name, inline: None };
         userns::option(&mut s, &opt(b"--uid-map"), b"0:100000:65536").unwrap();
         userns::option(&mut s, &opt(b"--map-group"), b"7").unwrap();
-        let p = plan(&s).unwrap();
+        let p = plan(&s);
         assert_eq!(p.ops[1..3], [Op::AwaitParent, Op::User(0, 7)]);
+        let caps = p.ops.iter().position(|o| matches!(o, Op::Caps(_))).unwrap();
+        assert_eq!(p.ops[caps + 1], Op::DieWithParent);
     }
 
     #[test]
-    fn privileged_keeps_everything_and_net_gets_its_sysfs() {
+    fn privileged_keeps_everything_and_host_net_binds_sysfs() {
         let mut s = spec(&["ip", "link"]);
-        s.net = true;
-        s.ipc = true;
-        s.cgroupns = true;
+        s.net = Share::Host;
         s.privileged = true;
         s.rootfs = Some(b"/R".to_vec());
         s.hostname = b"box".to_vec();
-        let p = plan(&s).unwrap();
-        assert_eq!(p.ops[2], Op::Hostname(b"box".to_vec()));
-        assert_eq!(p.ops[3], Op::LoopbackUp);
+        let p = plan(&s);
+        assert_eq!(p.ops[3], Op::Hostname(b"box".to_vec()));
         assert!(
             !p.ops
                 .iter()
@@ -907,18 +1272,21 @@ mod tests {
         assert!(
             !p.ops
                 .iter()
-                .any(|o| matches!(o, Op::Mount(m) if m.step.starts_with("mask")))
+                .any(|o| matches!(o, Op::Mount(m) if m.kind == Kind::Mask))
         );
-        assert!(p.ops.iter().any(
-            |o| matches!(o, Op::Mount(m) if m.step == "mount sysfs on" && m.flags & MS_RDONLY != 0)
-        ));
-        assert_ne!(p.clone_flags & g::CLONE_NEWNET as u64, 0);
-        assert_ne!(p.clone_flags & g::CLONE_NEWIPC as u64, 0);
-        assert_ne!(p.clone_flags & g::CLONE_NEWCGROUP as u64, 0);
+        let sys = p.ops.iter().find_map(|o| match o {
+            Op::Mount(m) if m.step == "mount sysfs on" => Some(m),
+            _ => None,
+        });
+        let sys = sys.unwrap();
+        assert_eq!(sys.src, Source::Bind(place(Slot::Host, b"/sys", 0), true));
+        assert_eq!(sys.attrs & RDONLY, RDONLY);
+        assert_eq!(p.clone_flags & g::CLONE_NEWNET as u64, 0);
         let text = String::from_utf8(p.describe().0).unwrap();
-        assert!(text.starts_with("clone3 flags: CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWPID|CLONE_NEWNET|CLONE_NEWIPC|CLONE_NEWCGROUP|CLONE_PIDFD"), "{text}");
         assert!(
-            text.contains("  4. bring up loopback: ioctl SIOCSIFFLAGS lo\n"),
+            text.starts_with(
+                "clone3 flags: CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWPID|CLONE_NEWIPC|CLONE_PIDFD"
+            ),
             "{text}"
         );
     }
@@ -928,12 +1296,12 @@ mod tests {
         let mut s = spec(&["sh"]);
         s.tty = true;
         s.init = true;
-        let mut p = plan(&s).unwrap();
+        let mut p = plan(&s);
         p.set_terminal([1; 4]);
         let n = p.ops.len();
         assert_eq!(p.ops[0], Op::DieWithParent);
         let at = |op: &Op| p.ops.iter().position(|o| o == op).unwrap();
-        assert_eq!(at(&Op::NewSession), at(&Op::Chdir(c"/".into())) + 1);
+        assert_eq!(at(&Op::NewSession), at(&Op::NewKeyring) + 1);
         assert_eq!(at(&Op::Terminal([1; 4])), at(&Op::NewSession) + 1);
         // The init and the command keep no more privilege than asked.
         assert!(at(&Op::Caps(DEFAULT_CAPS)) < at(&Op::Init));
@@ -942,7 +1310,7 @@ mod tests {
             [Op::Init, Op::OwnGroup { foreground: true }]
         );
         s.tty = false;
-        let p = plan(&s).unwrap();
+        let p = plan(&s);
         assert!(!p.ops.iter().any(|o| matches!(o, Op::Terminal(_))));
         // Without a terminal of its own, it leaves the host's (no setsid).
         assert!(!p.ops.contains(&Op::NewSession));
@@ -953,7 +1321,7 @@ mod tests {
         // opened once the root is switched.
         s.tty = true;
         s.rootfs = Some(b"/R".to_vec());
-        let mut p = plan(&s).unwrap();
+        let mut p = plan(&s);
         p.set_terminal([24, 80, 0, 0]);
         let at = |op: &Op| p.ops.iter().position(|o| o == op).unwrap();
         let t = at(&Op::Terminal([24, 80, 0, 0]));
@@ -964,45 +1332,73 @@ mod tests {
     #[test]
     fn only_a_child_that_execs_without_waiting_shares_memory() {
         let mut s = spec(&["sh"]);
-        let p = plan(&s).unwrap();
+        let p = plan(&s);
         assert!(p.shares_memory() && p.pipe_channel());
         // The pty's master goes over a socket pair.
         s.tty = true;
-        let p = plan(&s).unwrap();
+        let p = plan(&s);
         assert!(p.shares_memory() && !p.pipe_channel());
         s.tty = false;
         // The parent writes the maps, or joins the cgroup, while it waits.
         s.userns = true;
-        assert!(!plan(&s).unwrap().shares_memory());
+        assert!(!plan(&s).shares_memory());
         s.userns = false;
-        let mut p = plan(&s).unwrap();
+        let mut p = plan(&s);
         p.join_cgroups_after_clone();
         assert!(!p.shares_memory() && !p.pipe_channel());
         // An init never execs.
         s.init = true;
-        assert!(!plan(&s).unwrap().shares_memory());
+        assert!(!plan(&s).shares_memory());
     }
 
     #[test]
-    fn cgroup_join_comes_first_and_moves_the_cgroupns() {
-        let mut s = spec(&["sh"]);
-        let mut p = plan(&s).unwrap();
-        let before = plan(&s).unwrap().ops;
+    fn cgroup_join_comes_first_and_the_cgroupns_after_it() {
+        let s = spec(&["sh"]);
+        let mut p = plan(&s);
+        let before = plan(&s).ops;
         p.join_cgroups_after_clone();
-        // First, before anything else: nothing runs unlimited.
+        // First, before anything else: nothing runs unlimited, and the
+        // cgroup namespace is made once the group is joined.
         assert_eq!(p.ops[0], Op::AwaitParent);
         assert_eq!(p.ops[1..], before[..]);
         assert!(p.awaits_parent());
-        s.cgroupns = true;
-        let mut p = plan(&s).unwrap();
-        let before = plan(&s).unwrap().ops;
-        p.ops.push(Op::AwaitParent);
+        assert!(
+            p.ops
+                .iter()
+                .position(|o| *o == Op::UnshareCgroupNs)
+                .unwrap()
+                > 0
+        );
         p.join_cgroups_after_clone();
-        assert_eq!(p.ops[..2], [Op::AwaitParent, Op::UnshareCgroupNs]);
-        assert_eq!(p.ops[2..], before[..]);
-        assert_eq!(p.ops.iter().filter(|o| **o == Op::AwaitParent).count(), 1);
+        assert_eq!(p.ops.len(), before.len() + 1);
         assert_eq!(p.clone_flags & g::CLONE_NEWCGROUP as u64, 0);
-        p.join_cgroups_after_clone();
-        assert_eq!(p.ops.len(), before.len() + 2);
+    }
+
+    #[test]
+    fn tmpfs_options_split_into_flags_and_data() {
+        let (src, attrs) = tmpfs(b"ro,size=64m,exec,mode=1777,dev,nosuid");
+        assert_eq!(attrs, RDONLY | NOSUID);
+        let Source::Fs(t, opts) = src else { panic!() };
+        assert_eq!(t, c"tmpfs");
+        let keys: Vec<_> = opts.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        assert_eq!(
+            keys,
+            [
+                (c"source".into(), Some(c"tmpfs".into())),
+                (c"size".into(), Some(c"64m".into())),
+                (c"mode".into(), Some(c"1777".into())),
+            ]
+        );
+        assert_eq!(tmpfs(b"").1, NOSUID | NODEV);
+    }
+
+    #[test]
+    fn a_place_is_looked_up_past_its_slot() {
+        assert_eq!(
+            place(Slot::Proc, b"/proc/sys/kernel", 6).rel(),
+            c"sys/kernel"
+        );
+        assert_eq!(place(Slot::Root, b"/proc", 1).rel(), c"proc");
+        assert_eq!(place(Slot::Host, b"/sys", 0).rel(), c"/sys");
     }
 }

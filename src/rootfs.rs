@@ -21,6 +21,8 @@ pub struct Root {
     pub path: &'static [u8],
     /// Whether it is a directory.
     pub dir: bool,
+    /// Its (device, inode): the child checks it opens this same directory.
+    pub id: (u64, u64),
 }
 
 /// Opens `path` (on the host) as an `O_PATH` fd and returns it with its
@@ -29,8 +31,8 @@ pub struct Root {
 pub fn open(path: &[u8], what: &str, dir: bool) -> Result<Root, Error> {
     let fd = open_file(path, OFlags::PATH).map_err(|e| Error::sys(what, path, e))?;
     let real = real_path(fd.as_fd(), path)?;
-    let is_dir = rustix::fs::fstat(&fd)
-        .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_dir());
+    let st = rustix::fs::fstat(&fd).map_err(|e| Error::sys(what, path, e))?;
+    let is_dir = rustix::fs::FileType::from_raw_mode(st.st_mode).is_dir();
     if dir && !is_dir {
         return Err(Error::sys(what, path, Errno::NOTDIR));
     }
@@ -38,6 +40,7 @@ pub fn open(path: &[u8], what: &str, dir: bool) -> Result<Root, Error> {
         fd,
         path: real.leak(),
         dir: is_dir,
+        id: (st.st_dev, st.st_ino),
     })
 }
 
@@ -90,63 +93,28 @@ pub fn mode_in(root: Option<&Root>, path: &[u8]) -> sys::Result<u32> {
     Ok(st.st_mode)
 }
 
-/// Where a mount point is on the host.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Target {
-    /// Host path of the mount point, free of symlinks.
-    /// Leaked, as the plan's paths: no drop code for it on any path.
-    pub host: &'static [u8],
-    /// How many of its last components do not exist yet.
-    pub missing: usize,
-}
-
-/// Locates the container path `dst` (absolute, no `.`/`..`/empty
-/// components: the command line checks) on the host: inside `root` when
-/// there is one, else the host's own path, which must exist (hull never
-/// creates directories on the host's tree).
-pub fn locate(root: Option<&Root>, dst: &[u8]) -> Result<Target, Error> {
-    let mut end = dst.len();
-    let mut missing = 0;
-    loop {
-        // The deepest ancestor that exists, its real path, then the rest.
-        let p = if end == 0 { b"/" } else { &dst[..end] };
-        let found = match root {
-            Some(_) => open_in(root, p).map(Some),
-            None => mode_in(None, p).map(|_| None),
-        };
-        match found {
-            // On the host's own tree, the path as given.
-            Ok(None) => {
-                return Ok(Target {
-                    host: dst.to_vec().leak(),
-                    missing: 0,
-                });
-            }
-            Ok(Some(fd)) => {
-                let mut host = real_path(fd.as_fd(), dst)?;
-                // "/" (the path is absolute): the rest brings its own slash.
-                if host.len() == 1 {
-                    host.clear();
-                }
-                host.extend_from_slice(&dst[end..]);
-                return Ok(Target {
-                    host: host.leak(),
-                    missing,
-                });
-            }
-            Err(Errno::NOENT) if end > 0 && root.is_some() => {
-                end = dst[..end].iter().rposition(|&c| c == b'/').unwrap_or(0);
-                missing += 1;
-            }
-            Err(e) => return Err(Error::sys("mount point", dst, e)),
-        }
+/// A `--device` host node: its type and permission bits and its device
+/// number. Anything but a character or block device is refused.
+pub fn device(path: &[u8]) -> Result<(u32, u64), Error> {
+    let st = rustix::fs::stat(cpath(path)).map_err(|e| Error::sys("--device", path, e))?;
+    let kind = st.st_mode & linux_raw_sys::general::S_IFMT;
+    if kind != linux_raw_sys::general::S_IFCHR && kind != linux_raw_sys::general::S_IFBLK {
+        let mut m = core::mem::ManuallyDrop::new(Buf::new()); // as the paths
+        m.s("--device ").b(path).s(": not a device node");
+        return Err(Error::new(crate::error::EXIT_RUNTIME, &m));
     }
+    Ok((
+        st.st_mode & (linux_raw_sys::general::S_IFMT | 0o777),
+        st.st_rdev,
+    ))
 }
 
 /// Opens the host's `path` with `flags`, close-on-exec. One call site for
-/// the opens by path: smaller than each with its own C string.
+/// the opens by path.
 pub fn open_file(path: &[u8], flags: OFlags) -> sys::Result<OwnedFd> {
-    rustix::fs::open(cpath(path), flags | OFlags::CLOEXEC, Mode::empty())
+    // rustix makes the C string on its stack for a short path: nothing is
+    // allocated (a start may repeat thousands of times under hull bench).
+    rustix::fs::open(path, flags | OFlags::CLOEXEC, Mode::empty())
 }
 
 /// Writes all of `data` to the existing file `path` (a cgroup or /proc
@@ -167,46 +135,5 @@ pub fn read_file(path: &[u8]) -> sys::Result<Vec<u8>> {
             0 => return Ok(core::mem::ManuallyDrop::into_inner(out)),
             n => out.extend_from_slice(&buf[..n]),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn locates_inside_the_root_through_absolute_symlinks() {
-        let d = std::env::temp_dir().join(format!("hull-locate-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(d.join("real/sub")).unwrap();
-        std::os::unix::fs::symlink("/real", d.join("link")).unwrap();
-        std::os::unix::fs::symlink("/etc", d.join("hostetc")).unwrap();
-        let root = open(d.to_str().unwrap().as_bytes(), "rootfs", true).unwrap();
-        let base = d.to_str().unwrap();
-        let got = |p: &str| {
-            let t = locate(Some(&root), p.as_bytes()).unwrap();
-            (String::from_utf8(t.host.to_vec()).unwrap(), t.missing)
-        };
-        assert_eq!(got("/link/sub"), (format!("{base}/real/sub"), 0));
-        assert_eq!(
-            got("/link/new/deeper"),
-            (format!("{base}/real/new/deeper"), 2)
-        );
-        // An absolute link to a host path resolves in the root, not on the host.
-        assert_eq!(got("/hostetc/x"), (format!("{base}/hostetc/x"), 2));
-        assert_eq!(got(""), (base.to_string(), 0));
-        let e = locate(None, b"/nonexistent-hull-dir").unwrap_err();
-        assert_eq!(
-            e.msg,
-            b"mount point /nonexistent-hull-dir: No such file or directory"
-        );
-        assert_eq!(
-            locate(None, b"/tmp").unwrap(),
-            Target {
-                host: b"/tmp",
-                missing: 0
-            }
-        );
-        std::fs::remove_dir_all(&d).unwrap();
     }
 }

@@ -6,7 +6,7 @@ use crate::child::{self, EXEC_STEP, PTY_STEP, Report};
 use crate::error::{EXIT_CANNOT_EXEC, EXIT_NOT_FOUND, Error};
 use crate::init::{BLOCKED, FORWARDED};
 use crate::out::{Buf, eprint, print};
-use crate::plan::{Op, Plan};
+use crate::plan::{Op, Plan, Slot};
 use crate::spec::Spec;
 use crate::sys::{self, AsFd, BorrowedFd, Errno, Fork, OwnedFd, Termios};
 use crate::userns;
@@ -20,14 +20,12 @@ use rustix::process::{WaitId, WaitIdOptions};
 /// `hull run`: the whole life of one container. Returns hull's exit status.
 #[inline(never)]
 pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
+    // First, before hull opens anything of its own.
+    close_inherited(spec, env);
     // Plan::build turns it on when hull is not root.
     let asked_userns = spec.userns;
     let mut plan = Plan::build(spec, env)?;
-    // Only with a limit: the default path reads no cgroup file at all.
-    let mut cgroup = match spec.limits.any() {
-        true => Some(Cgroup::find(&spec.limits, spec.debug)?),
-        false => None,
-    };
+    let mut cgroup = find_cgroup(spec)?;
     if cgroup.as_ref().is_some_and(Cgroup::has_v1) {
         plan.join_cgroups_after_clone();
     }
@@ -56,9 +54,7 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
     }
     // Created once everything checkable without it passed (the command
     // lookup, the layout); from here on, its drop removes it, on every path.
-    if let Some(cg) = &mut cgroup {
-        cg.create(&spec.limits)?;
-    }
+    create_cgroup(&mut cgroup, spec)?;
     let (child, master) = launch(&mut plan, cgroup.as_ref(), spec.debug)?;
     // Raw only when a person types into the container through it: then every
     // key, Ctrl-C included, goes to the container's terminal as a byte.
@@ -81,6 +77,84 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
         }
     }
     status
+}
+
+/// Every fd above 2 that hull's caller left open closes at the container's
+/// execve (close-on-exec, set now, before hull opens any of its own: those
+/// are close-on-exec already), but for the first N: `--preserve-fds N`,
+/// or the sockets of systemd socket activation (`LISTEN_FDS`, when
+/// `LISTEN_PID` is hull's pid), which stay open across it.
+pub fn close_inherited(spec: &Spec, env: &[&CStr]) {
+    // (The same count as the plan's `keep_fds`.)
+    let keep = spec.preserve_fds.max(crate::env::listen_fds(env));
+    for fd in 3..3 + keep {
+        // (EBADF for a number that is not open: nothing to pass.)
+        let _ = sys::set_cloexec(fd as i32, false);
+    }
+    if sys::cloexec_from(3 + keep).is_ok() {
+        return;
+    }
+    // Before Linux 5.11: each fd /proc lists, or else every number up to
+    // the limit on open files.
+    let mut done = false;
+    if let Ok(dir) = crate::rootfs::open_file(b"/proc/self/fd", rustix::fs::OFlags::DIRECTORY) {
+        let mut buf = [core::mem::MaybeUninit::uninit(); 2048];
+        let mut d = rustix::fs::RawDir::new(&dir, &mut buf);
+        while let Some(Ok(e)) = d.next() {
+            if let Some(n) = crate::out::parse_u64(e.file_name().to_bytes())
+                && n >= 3 + keep as u64
+            {
+                let _ = sys::set_cloexec(n as i32, true);
+            }
+        }
+        done = true;
+    }
+    if !done {
+        let max = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+            .current
+            .unwrap_or(1 << 20)
+            .min(1 << 20);
+        for fd in 3 + keep as u64..max {
+            let _ = sys::set_cloexec(fd as i32, true);
+        }
+    }
+}
+
+/// The container's own cgroup (found, nothing made yet): every container
+/// gets one, for its device policy, its cgroup namespace and its limits.
+/// With a limit asked for, not finding one is an error; without, a host
+/// with no cgroup filesystem (early boot) runs it without one.
+pub fn find_cgroup(spec: &Spec) -> Result<Option<Cgroup>, Error> {
+    match Cgroup::find(&spec.limits, spec.debug) {
+        Ok(cg) if cg.dirs.is_empty() => Ok(None),
+        Ok(cg) => Ok(Some(cg)),
+        Err(e) if spec.limits.any() => Err(e),
+        Err(e) => {
+            if spec.debug {
+                note(&e.msg, None);
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// Creates the container's groups. Without a limit asked for, a refusal
+/// (rootless hull, which may not write the cgroup tree) leaves the
+/// container in hull's own group, said with `--debug`.
+pub fn create_cgroup(cgroup: &mut Option<Cgroup>, spec: &Spec) -> Result<(), Error> {
+    if let Some(cg) = cgroup
+        && let Err(e) = cg.create(&spec.limits)
+    {
+        if spec.limits.any() {
+            return Err(e);
+        }
+        if spec.debug {
+            note(&e.msg, None);
+            note(b"no cgroup of its own: the container stays in hull's", None);
+        }
+        *cgroup = None;
+    }
+    Ok(())
 }
 
 /// Starts the container and sees it through to execve: the clone (into the
@@ -422,7 +496,8 @@ pub fn wait_exec(plan: &Plan, child: &Child) -> Result<Option<OwnedFd>, Error> {
     }
 }
 
-/// Turns the child's report into the message and status the user sees.
+/// Turns the child's report into the message and status the user sees:
+/// the step, its object, the call inside it that failed, and the errno.
 pub fn explain(plan: &Plan, r: Report) -> Error {
     let e = Errno::from_raw_os_error(r.errno);
     if r.step == EXEC_STEP {
@@ -436,13 +511,48 @@ pub fn explain(plan: &Plan, r: Report) -> Error {
     }
     let op = plan.ops.get(r.step as usize);
     let (step, obj) = op.map_or(("container setup", &b""[..]), Op::step);
-    let mut err = Error::sys(step, obj, e);
-    if let Some(op) = op
-        && plan.userns.is_some()
-    {
-        err.msg.extend_from_slice(userns::hint(op, e).as_bytes());
+    let mut m = Buf::new();
+    m.s(step);
+    if !obj.is_empty() {
+        m.s(" ").b(obj);
     }
-    err
+    let sub = (r.sub as usize).checked_sub(1);
+    let sub = sub.and_then(|i| crate::child::SUBCALLS.split('|').nth(i));
+    let mount = match op {
+        Some(Op::Mount(m)) if r.sub == crate::child::S_TARGET => Some(m),
+        _ => None,
+    };
+    if let Some(mt) =
+        mount.filter(|m| e == Errno::NOENT && !m.create && m.target.slot == Slot::Root)
+    {
+        // Not made: hull creates no mount point in the host's tree, nor in
+        // a read-only root.
+        m = Buf::new();
+        m.s("mount point ").b(mt.target.path.to_bytes());
+        m.s(if plan.ops.iter().any(|o| matches!(o, Op::PivotRoot(_))) {
+            " is missing, and the root is read-only (--read-only)"
+        } else {
+            ": No such file or directory (hull makes no mount point in the host's tree)"
+        });
+    } else if mount.is_some() && (e == Errno::LOOP || e == Errno::NOTDIR || e == Errno::XDEV) {
+        // A symlink, or not a directory, where a mount point must be a
+        // plain one: an image may not redirect its mounts (runc and crun
+        // refuse it too).
+        m.s(": not a plain directory inside the container (a symbolic link, or not a directory): refused");
+    } else {
+        if let Some(sub) = sub {
+            m.s(": ").s(sub);
+        }
+        if r.errno != 0 {
+            m.s(": ").s(crate::error::strerror(e));
+        }
+        if let Some(op) = op
+            && plan.userns.is_some()
+        {
+            m.s(userns::hint(op, e));
+        }
+    }
+    Error::new(crate::error::EXIT_RUNTIME, &m)
 }
 
 /// Waits on the pidfd for the child to exit and maps its end to hull's

@@ -5,10 +5,12 @@ use alloc::vec::Vec;
 /// Longest hostname the kernel accepts (`__NEW_UTS_LEN`).
 pub const HOSTNAME_MAX: usize = 64;
 
-/// docker's default capability set: CHOWN, DAC_OVERRIDE, FOWNER, FSETID,
-/// KILL, SETGID, SETUID, SETPCAP, NET_BIND_SERVICE, NET_RAW, SYS_CHROOT,
-/// MKNOD, AUDIT_WRITE and SETFCAP (bits 0 1 3 4 5 6 7 8 10 13 18 27 29 31).
-pub const DEFAULT_CAPS: u64 = 0xa804_25fb;
+/// podman's default capability set: CHOWN, DAC_OVERRIDE, FOWNER, FSETID,
+/// KILL, SETGID, SETUID, SETPCAP, NET_BIND_SERVICE, SYS_CHROOT and SETFCAP
+/// (bits 0 1 3 4 5 6 7 8 10 18 31). docker's also has NET_RAW (packet
+/// sockets: sniffing the network namespace), MKNOD (device nodes) and
+/// AUDIT_WRITE; `--cap-add` gives them back.
+pub const DEFAULT_CAPS: u64 = 0x8004_05fb;
 
 /// The capability names, in bit order (`CAP_` dropped), space-separated.
 pub const CAP_NAMES: &str = "CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID \
@@ -40,6 +42,37 @@ pub enum Env {
     /// `--env-file FILE`: KEY=VALUE lines (or KEY, as `-e KEY`).
     File(Vec<u8>),
 }
+/// One `--device HOST[:CONTAINER][:rwm]`: a host device node the container
+/// may use, made at `path` in its /dev and allowed in its device policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    /// The host's node (a path; its type and numbers are read at run time).
+    pub host: Vec<u8>,
+    /// Where it appears in the container: an absolute path under /dev.
+    pub path: Vec<u8>,
+    /// What the container may do with it: bits of [`DEV_READ`],
+    /// [`DEV_WRITE`] and [`DEV_MKNOD`].
+    pub access: u8,
+}
+
+/// Device access bits, as the device cgroup names them (`r`, `w`, `m`).
+pub const DEV_READ: u8 = 2;
+pub const DEV_WRITE: u8 = 4;
+pub const DEV_MKNOD: u8 = 1;
+
+/// How the container gets a namespace of one kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Share {
+    /// A new one of its own (`--net=none`, `--ipc`, `--cgroupns`).
+    Private,
+    /// The host's (`--net=host`, `--ipc=host`, `--cgroupns=host`).
+    Host,
+    /// hull's shared, empty network namespace (the default for the
+    /// network): no route to the host, joined with `setns` instead of
+    /// built per start (see `netns.rs`). A private one when it cannot be had.
+    Shared,
+}
+
 /// `--stop-timeout` when not given, as `docker stop`.
 pub const DEFAULT_STOP_TIMEOUT: u32 = 10;
 
@@ -51,10 +84,11 @@ pub struct Spec {
     pub hostname: Vec<u8>,
     /// Directory to start in (inside the new root); `/` when not given.
     pub workdir: Option<Vec<u8>>,
-    /// Extra namespaces beyond the default UTS + PID + mount.
-    pub net: bool,
-    pub ipc: bool,
-    pub cgroupns: bool,
+    /// The network namespace: hull's shared empty one by default.
+    pub net: Share,
+    /// The IPC and cgroup namespaces: private by default.
+    pub ipc: Share,
+    pub cgroupns: Share,
     /// A new user namespace (`-U`). Also on when any id map option is given,
     /// and (decided at run time, see `userns::maps`) whenever hull is not root.
     pub userns: bool,
@@ -89,13 +123,25 @@ pub struct Spec {
     pub interactive: bool,
     /// Seconds between a forwarded SIGTERM/SIGINT and SIGKILL.
     pub stop_timeout: u32,
-    /// Resource limits; a cgroup is created only when one is set.
+    /// Resource limits, written to the container's own cgroup.
     pub limits: Limits,
+    /// `--preserve-fds N`: fds 3 to 3+N-1 pass into the container open; every
+    /// other fd above 2 is closed at its execve.
+    pub preserve_fds: u32,
+    /// Join a new anonymous session keyring (`--no-new-keyring`: keep the
+    /// caller's, which then shares its keys with the container).
+    pub new_keyring: bool,
+    /// `--device`: host devices the container may use, beyond the defaults.
+    pub devices: Vec<Device>,
+    /// `--sysctl KEY=VALUE`, in order: namespaced kernel settings written in
+    /// the container's own /proc/sys before the command starts.
+    pub sysctls: Vec<Vec<u8>>,
 }
 
 /// Resource limits, already validated: one number per kind, indexed by
 /// [`MEMORY`]..[`CPU_WEIGHT`], as the cgroup files take it (converted per
 /// cgroup version in `cgroup.rs`). 0 is "not asked": no limit can be 0.
+/// Every container gets a cgroup of its own, limits or not.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Limits {
     pub value: [u64; 5],
@@ -131,9 +177,9 @@ impl Default for Spec {
             command: Vec::new(),
             hostname: b"container".to_vec(),
             workdir: None,
-            net: false,
-            ipc: false,
-            cgroupns: false,
+            net: Share::Shared,
+            ipc: Share::Private,
+            cgroupns: Share::Private,
             userns: false,
             id_maps: [Vec::new(), Vec::new()],
             debug: false,
@@ -152,6 +198,10 @@ impl Default for Spec {
             interactive: false,
             stop_timeout: DEFAULT_STOP_TIMEOUT,
             limits: Limits::default(),
+            preserve_fds: 0,
+            new_keyring: true,
+            devices: Vec::new(),
+            sysctls: Vec::new(),
         }
     }
 }

@@ -113,6 +113,16 @@ fn lines(spec: &Spec, i: usize) -> &[IdMap] {
     }
 }
 
+/// Whether group `gid` of the container has an id outside: in its user
+/// namespace's gid map when it has one (the default map makes the
+/// invoker 0), else always.
+pub fn maps_gid(spec: &Spec, gid: u32) -> bool {
+    !spec.userns
+        || lines(spec, 0)
+            .iter()
+            .any(|m| (m.inside..=m.inside.saturating_add(m.count - 1)).contains(&gid))
+}
+
 /// The ids (uid, gid) the child must switch to right after the maps are
 /// written, if any: with explicit ranges (root only), root's own ids may
 /// not be mapped; it then becomes the `--map-user`/`--map-group` ids, or 0.

@@ -200,8 +200,8 @@ fn limits_are_written_and_the_group_removed_after_sigkill() {
 }
 
 #[test]
-fn proc_self_cgroup_shows_the_own_group_or_root_with_cgroupns() {
-    if !need_root("proc_self_cgroup_shows_the_own_group_or_root_with_cgroupns") {
+fn proc_self_cgroup_shows_root_or_the_own_group_with_cgroupns_host() {
+    if !need_root("proc_self_cgroup_shows_root_or_the_own_group_with_cgroupns_host") {
         return;
     }
     let args = [
@@ -212,7 +212,8 @@ fn proc_self_cgroup_shows_the_own_group_or_root_with_cgroupns() {
         "cat",
         "/proc/self/cgroup",
     ];
-    let (pid, o) = run_pid(&[&["run"][..], &args].concat());
+    // With --cgroupns=host, the container sees where its groups are.
+    let (pid, o) = run_pid(&[&["run", "--cgroupns=host"][..], &args].concat());
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     let own = format!("/hull-{pid}");
@@ -236,8 +237,9 @@ fn proc_self_cgroup_shows_the_own_group_or_root_with_cgroupns() {
     }
     assert_no_leftovers(pid);
 
-    // With --cgroupns, the container's own groups are its root.
-    let (pid, o) = run_pid(&[&["run", "--cgroupns"][..], &args].concat());
+    // By default (as with --cgroupns), the container's own groups are its
+    // root: it cannot see, nor mount, the host's cgroup tree above them.
+    let (pid, o) = run_pid(&[&["run"][..], &args].concat());
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     for c in ["memory", "pids"] {
@@ -258,7 +260,7 @@ fn clone_into_cgroup_refused_falls_back_to_cgroup_procs() {
     // strace makes the first clone3 (the one with CLONE_INTO_CGROUP) fail as
     // a kernel before 5.7 would; hull must join through cgroup.procs.
     let log = std::env::temp_dir().join(format!("hull-strace-{}", std::process::id()));
-    for (extra, want) in [("--memory=16m", None), ("--cgroupns", Some("0::/"))] {
+    for (extra, want) in [("--cgroupns=host", None), ("--cgroupns", Some("0::/"))] {
         let child = Command::new("strace")
             .args(["-f", "-e", "trace=clone3", "-o"])
             .arg(&log)
@@ -269,6 +271,7 @@ fn clone_into_cgroup_refused_falls_back_to_cgroup_procs() {
                 "--debug",
                 "--pids",
                 "30",
+                "--memory=16m",
                 extra,
                 "cat",
                 "/proc/self/cgroup",
@@ -398,14 +401,17 @@ fn bad_limit_values_are_125_before_anything() {
 }
 
 #[test]
-fn no_limit_means_no_cgroup_work() {
-    if !need_root("no_limit_means_no_cgroup_work") || !need_tool("no_cgroup_work", "strace") {
+fn every_container_gets_its_own_group_and_dry_run_makes_none() {
+    if !need_root("every_container_gets_its_own_group") || !need_tool("own_group", "strace") {
         return;
     }
+    let Some(v2) = hierarchies().into_iter().find(|h| h.2) else {
+        panic!("every_container_gets_its_own_group: no cgroup2 mount on this host");
+    };
     let trace = |args: &[&str]| {
         let o = Command::new("strace")
             // Not -f: hull's own calls, not the command's.
-            .args(["-e", "trace=openat,open,mkdir,rmdir"])
+            .args(["-e", "trace=openat,open,mkdir,mkdirat,rmdir,unlinkat"])
             .arg(env!("CARGO_BIN_EXE_hull"))
             .args(args)
             .stdin(Stdio::null())
@@ -414,15 +420,18 @@ fn no_limit_means_no_cgroup_work() {
         assert!(o.status.success(), "{}", stderr(&o));
         stderr(&o)
     };
+    // No limit asked for: still a group of its own, in cgroup2 only (no v1
+    // hierarchy is joined: that would cost a cgroup.procs write), made
+    // before the clone and removed after the exit.
     let t = trace(&["run", "true"]);
-    assert!(
-        !t.contains("mountinfo") && !t.contains("/sys/fs/cgroup"),
-        "{t}"
-    );
-    // --dry-run with a limit reads mountinfo but creates nothing.
+    let dir = format!("{}/hull-", v2.0.display());
+    assert!(t.contains(&format!("mkdirat(AT_FDCWD, \"{dir}")), "{t}");
+    assert!(t.contains(&format!("unlinkat(AT_FDCWD, \"{dir}")), "{t}");
+    assert_eq!(t.matches("mkdir").count(), 1, "{t}");
+    // --dry-run, with a limit, reads mountinfo but creates nothing.
     let t = trace(&["run", "--dry-run", "--memory", "1g", "true"]);
     assert!(t.contains("/proc/self/mountinfo"), "{t}");
-    assert!(!t.contains("mkdir("), "{t}");
+    assert!(!t.contains("mkdir"), "{t}");
 }
 
 #[test]

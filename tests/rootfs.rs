@@ -4,8 +4,9 @@
 mod common;
 use common::*;
 
-/// docker's default capability set, as /proc/self/status prints it.
-const DEFAULT_CAPS: &str = "00000000a80425fb";
+/// podman's default capability set, as /proc/self/status prints it:
+/// docker's without MKNOD, NET_RAW and AUDIT_WRITE.
+const DEFAULT_CAPS: &str = "00000000800405fb";
 
 fn rootfs(test: &str) -> Option<Rootfs> {
     if !need_root(test) {
@@ -265,7 +266,7 @@ fn env_user_and_workdir() {
 }
 
 #[test]
-fn capabilities_are_dockers_default_set() {
+fn capabilities_are_podmans_default_set() {
     let Some(r) = rootfs("capabilities") else {
         return;
     };
@@ -282,7 +283,20 @@ fn capabilities_are_dockers_default_set() {
     assert_eq!(status_field(&st, "NoNewPrivs"), "0");
     // SYS_ADMIN is bit 21, NET_RAW bit 13.
     let st = caps(&["--cap-add", "sys_admin", "--cap-drop", "CAP_NET_RAW"]);
-    let want = format!("{:016x}", (0xa80425fbu64 | 1 << 21) & !(1 << 13));
+    let want = format!("{:016x}", (0x800405fbu64 | 1 << 21) & !(1 << 13));
+    assert_eq!(status_field(&st, "CapBnd"), want);
+    // docker's three extra ones, given back on purpose: NET_RAW (13),
+    // MKNOD (27) and AUDIT_WRITE (29).
+    let st = caps(&[
+        "--cap-add",
+        "NET_RAW",
+        "--cap-add",
+        "MKNOD",
+        "--cap-add",
+        "AUDIT_WRITE",
+    ]);
+    let want = format!("{:016x}", 0x800405fbu64 | 1 << 13 | 1 << 27 | 1 << 29);
+    assert_eq!(want, "00000000a80425fb", "docker's default set");
     assert_eq!(status_field(&st, "CapBnd"), want);
     assert_eq!(status_field(&st, "CapEff"), want);
     let st = caps(&["--cap-drop", "ALL", "--no-new-privs"]);

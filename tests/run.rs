@@ -60,26 +60,33 @@ fn namespaces_differ_from_the_host_as_asked() {
         assert!(o.status.success(), "{}", stderr(&o));
         stdout(&o).trim().to_string()
     };
-    for name in ["uts", "pid", "mnt"] {
+    // Isolated by default, as podman: every namespace but the user one.
+    for name in ["uts", "pid", "mnt", "ipc", "cgroup", "net"] {
         assert_ne!(
             inside(&[], name),
             ns(name).to_str().unwrap(),
             "{name} must be new"
         );
     }
-    for name in ["net", "ipc", "cgroup"] {
-        assert_eq!(
-            inside(&[], name),
-            ns(name).to_str().unwrap(),
-            "{name} shared by default"
-        );
-    }
-    assert_ne!(inside(&["--net"], "net"), ns("net").to_str().unwrap());
-    assert_ne!(inside(&["--ipc"], "ipc"), ns("ipc").to_str().unwrap());
-    assert_ne!(
-        inside(&["--cgroupns"], "cgroup"),
-        ns("cgroup").to_str().unwrap()
+    // The default network namespace is hull's shared, empty one; --net
+    // (--net=none) gives one of the container's own.
+    let shared = std::fs::metadata("/run/hull/netns").expect("the shared netns exists");
+    let default_net = inside(&[], "net");
+    assert_eq!(
+        default_net,
+        format!("net:[{}]", std::os::unix::fs::MetadataExt::ino(&shared))
     );
+    assert_eq!(inside(&["--net=shared"], "net"), default_net);
+    let own = inside(&["--net"], "net");
+    assert!(own != default_net && own != ns("net").to_str().unwrap());
+    // Shared with the host only when asked.
+    for (opt, name) in [
+        ("--net=host", "net"),
+        ("--ipc=host", "ipc"),
+        ("--cgroupns=host", "cgroup"),
+    ] {
+        assert_eq!(inside(&[opt], name), ns(name).to_str().unwrap(), "{opt}");
+    }
 }
 
 #[test]
@@ -352,9 +359,19 @@ fn one_clone3_and_no_reexec() {
             .count()
     };
     assert_eq!(count("clone3"), 1, "{trace}");
-    for call in ["clone", "fork", "vfork", "unshare", "execveat"] {
+    for call in ["clone", "fork", "vfork", "execveat"] {
         assert_eq!(count(call), 0, "{call} in {trace}");
     }
+    // The one unshare is the child's cgroup namespace, made once it is in
+    // its own group (a CLONE_NEWCGROUP at the clone would be rooted at hull's).
+    let unshares: Vec<&str> = trace.lines().filter(|l| l.contains(" unshare(")).collect();
+    assert_eq!(unshares.len(), 1, "{trace}");
+    assert!(unshares[0].contains("unshare(CLONE_NEWCGROUP)"), "{trace}");
+    let hull_pid = trace.split(' ').next().unwrap();
+    assert!(
+        !unshares[0].starts_with(hull_pid),
+        "the child's, not hull's: {trace}"
+    );
     let execs: Vec<&str> = trace.lines().filter(|l| l.contains(" execve(")).collect();
     assert_eq!(
         execs.len(),
@@ -366,10 +383,17 @@ fn one_clone3_and_no_reexec() {
         !execs[1].contains("hull") && execs[1].contains("/true\""),
         "{trace}"
     );
-    assert!(
-        trace.contains("CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWPID") || trace.contains("CLONE_NEWPID"),
-        "{trace}"
-    );
+    // Every namespace in that one clone3 (strace orders the flags its own way).
+    let clone = trace.lines().find(|l| l.contains(" clone3(")).unwrap();
+    for flag in [
+        "CLONE_NEWNS",
+        "CLONE_NEWUTS",
+        "CLONE_NEWPID",
+        "CLONE_NEWIPC",
+        "CLONE_INTO_CGROUP",
+    ] {
+        assert!(clone.contains(flag), "{flag} not in {clone}");
+    }
 }
 
 #[test]
@@ -461,5 +485,5 @@ fn dry_run_prints_the_plan_and_runs_nothing() {
         out.starts_with("clone3 flags: CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWPID|CLONE_NEWNET"),
         "{out}"
     );
-    assert!(out.contains("5. mount proc on /proc\n"), "{out}");
+    assert!(out.contains("  7. mount proc on /proc\n"), "{out}");
 }

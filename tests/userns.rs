@@ -564,7 +564,7 @@ fn unprivileged_rootfs_with_volumes() {
     assert_eq!(o.status.code(), Some(125));
     assert_eq!(
         stderr(&o),
-        "hull: set user: setgroups, setresgid, setresuid: Invalid argument (an id not in the user namespace's maps)\n"
+        "hull: set user: setgroups, setresgid, setresuid: setresuid: Invalid argument (an id not in the user namespace's maps)\n"
     );
     // -u with an id that is mapped works (setgroups is denied, and skipped).
     let o = n.run(&[

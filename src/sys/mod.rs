@@ -14,13 +14,15 @@ use alloc::vec::Vec;
 use core::ffi::{CStr, c_char};
 use core::sync::atomic::{AtomicU64, Ordering};
 
-pub use rustix::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+pub use rustix::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd};
 pub use rustix::io::Errno;
 
 pub type Result<T> = core::result::Result<T, Errno>;
 
+mod mount;
 mod raw;
 use linux_raw_sys::ioctl as ioc;
+pub use mount::*;
 
 /// `exit_group(2)`: ends the process with `code`. Nothing is unwound or flushed.
 pub fn exit(code: i32) -> ! {
@@ -365,42 +367,6 @@ pub fn loopback_up() -> Result<()> {
     // SAFETY: as above.
     let r = unsafe { raw::syscall3(raw::SYS_IOCTL, fd, raw::SIOCSIFFLAGS, p) };
     raw::check(r)?;
-    Ok(())
-}
-
-/// `mount_setattr(2)` setting `MOUNT_ATTR_RDONLY` on the mount at `path`
-/// (and every mount below it when `recursive`), then `statvfs(2)` to check
-/// that the mount really is read-only.
-///
-/// Unlike `MS_REMOUNT|MS_BIND|MS_RDONLY`, it changes only that one flag:
-/// the "locked" flags of a mount from a more privileged namespace (nosuid,
-/// nodev...) need not be repeated, and a recursive bind is covered whole.
-pub fn make_read_only(path: &CStr, recursive: bool) -> Result<()> {
-    use linux_raw_sys::general::{AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_RDONLY, mount_attr};
-    let attr = mount_attr {
-        attr_set: MOUNT_ATTR_RDONLY as u64,
-        attr_clr: 0,
-        propagation: 0,
-        userns_fd: 0,
-    };
-    let flags = if recursive { AT_RECURSIVE } else { 0 };
-    // SAFETY: `path` is NUL-terminated, `attr` is a valid struct mount_attr
-    // of the size given; both outlive the call.
-    let r = unsafe {
-        raw::syscall5(
-            raw::SYS_MOUNT_SETATTR,
-            AT_FDCWD as usize,
-            path.as_ptr() as usize,
-            flags as usize,
-            &attr as *const mount_attr as usize,
-            core::mem::size_of::<mount_attr>(),
-        )
-    };
-    raw::check(r)?;
-    let st = rustix::fs::statvfs(path)?;
-    if !st.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY) {
-        return Err(Errno::NOTRECOVERABLE);
-    }
     Ok(())
 }
 

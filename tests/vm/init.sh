@@ -85,7 +85,7 @@ expect check "clone3: yes|/proc: mounted|namespaces: mnt uts pid ipc net user cg
 # (this project's only v2 test bed: the CI host is hybrid). The container is
 # born in its cgroup by CLONE_INTO_CGROUP: --debug traces the clone, and would
 # say "joining through cgroup.procs" had hull fallen back to moving it after.
-hull run --debug --memory 32m --pids 16 sh -c \
+hull run --debug --cgroupns=host --memory 32m --pids 16 sh -c \
     'g=/sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup); echo $g; cat $g/memory.max $g/pids.max' \
     >/tmp/cg 2>/tmp/dbg
 expect clone-into-cgroup "/sys/fs/cgroup/hull-N|33554432|16|1|0" \
