@@ -16,6 +16,7 @@ pub mod cgroup;
 pub mod check;
 pub mod child;
 pub mod cli;
+pub mod devices;
 pub mod env;
 pub mod error;
 pub mod init;
