@@ -68,7 +68,7 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
     plan.trace = Some(trace);
     // The container's own cgroup, made and removed at each start of
     // hull's, as hull run does (and timed with it).
-    let mut cgroup = run::find_cgroup(&o.spec)?;
+    let mut cgroup = run::find_cgroup(&o.spec, &plan)?;
     if cgroup.as_ref().is_some_and(Cgroup::has_v1) {
         plan.join_cgroups_after_clone();
     }
@@ -168,7 +168,7 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
             let v = (r + j) % k;
             trace.stamp(T_CGROUP);
             if v == 0 {
-                run::create_cgroup(&mut cgroup, &o.spec)?;
+                run::create_cgroup(&mut cgroup, &o.spec, &vars[0])?;
             }
             let cg = if v == 0 { cgroup.as_ref() } else { None };
             once(&mut vars[v], cg, o.spec.debug)?;

@@ -349,7 +349,12 @@ fn device(opt: &Opt<'_>, v: &[u8]) -> Result<Device, Error> {
     if path.is_empty() {
         path = host;
     }
-    let perms: &[u8] = if perms.is_empty() { b"rwm" } else { perms };
+    // An empty third field (`HOST:CONTAINER:`) is refused below.
+    let perms: &[u8] = match perms {
+        b"" if v.ends_with(b":") => b"?",
+        b"" => b"rwm",
+        p => p,
+    };
     let mut access = 0;
     for &c in perms {
         let bit = match c {
@@ -935,7 +940,25 @@ mod tests {
             e(&["--preserve-fds", "65537"]),
             "--preserve-fds: invalid value '65537' (expected 0 to 65536)"
         );
+        let dev = |v: &str| {
+            let d = &run(&["--device", v, "sh"]).unwrap().devices[0];
+            (d.host.clone(), d.path.clone(), d.access)
+        };
+        assert_eq!(dev("/dev/sdc:r"), (b"/dev/sdc".to_vec(), b"/dev/sdc".to_vec(), DEV_READ));
+        assert_eq!(
+            dev("/dev/sdc:mw"),
+            (b"/dev/sdc".to_vec(), b"/dev/sdc".to_vec(), DEV_MKNOD | DEV_WRITE)
+        );
+        assert_eq!(
+            dev("/dev/sdc:/dev/xvdc"),
+            (b"/dev/sdc".to_vec(), b"/dev/xvdc".to_vec(), 7)
+        );
         for bad in [
+            "/dev/sdc:/dev/xvdc:",
+            "/dev/sdc:xvdc",
+            ":/dev/x",
+            "",
+            "/a:/dev/b:r:w",
             "dev/fuse",
             "/dev/fuse:/etc/x",
             "/dev/fuse:/dev/../x",

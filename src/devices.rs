@@ -28,7 +28,7 @@
 use crate::error::Error;
 use crate::out::Buf;
 use crate::sys::bpf::{self, Insn};
-use crate::sys::{AsFd, BorrowedFd};
+use crate::sys::{self, AsFd, BorrowedFd, Errno, OwnedFd};
 use alloc::vec::Vec;
 
 /// Access bit: create the node with `mknod(2)` (`BPF_DEVCG_ACC_MKNOD`).
@@ -285,96 +285,41 @@ pub fn v1_lines(rules: &[Rule], out: &mut Buf) {
 /// parses one rule per write and ignores what follows it). Done before any
 /// process joins the group.
 pub fn v1_apply(group: &[u8], rules: &[Rule]) -> Result<(), Error> {
-    use crate::plan::join;
-    use crate::rootfs::{open_file, write_file};
+    use crate::rootfs::open_file;
     let mut lines = Buf::new();
     v1_lines(rules, &mut lines);
-    let r = write_file(join(group, "devices.deny"), b"a").and_then(|()| {
-        let fd = open_file(join(group, "devices.allow"), rustix::fs::OFlags::WRONLY)?;
-        for line in lines.0.split_inclusive(|&c| c == b'\n') {
-            rustix::io::write(fd.as_fd(), line)?;
-        }
-        Ok(())
-    });
+    // The paths on the stack: nothing allocated outlives a start.
+    let mut buf = [0u8; 512];
+    let mut file = |name: &[u8]| -> sys::Result<OwnedFd> {
+        let n = group.len() + name.len();
+        let p = buf.get_mut(..n).ok_or(Errno::NAMETOOLONG)?;
+        p[..group.len()].copy_from_slice(group);
+        p[group.len()..].copy_from_slice(name);
+        open_file(p, rustix::fs::OFlags::WRONLY)
+    };
+    let r = file(b"/devices.deny")
+        .and_then(|fd| sys::write_all(fd.as_fd(), b"a"))
+        .and_then(|()| {
+            let fd = file(b"/devices.allow")?;
+            for line in lines.0.split_inclusive(|&c| c == b'\n') {
+                rustix::io::write(fd.as_fd(), line)?;
+            }
+            Ok(())
+        });
     // One message for the three steps: smaller, and as clear.
     r.map_err(|e| Error::sys("write devices list of", group, e))
 }
 
-/// docker's `--device HOST[:CONTAINER][:rwm]`, parsed.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Device<'a> {
-    /// The device on the host.
-    pub host: &'a [u8],
-    /// Where it appears in the container (by default the host path).
-    pub container: &'a [u8],
-    /// The access allowed ([`R`], [`W`], [`M`] bits; by default all).
-    pub access: u8,
-}
-
-/// The access bits of "rwm" letters: each at most once, at least one.
-fn access(s: &[u8]) -> Option<u8> {
-    let mut a = 0;
-    for &c in s {
-        let bit = match c {
-            b'r' => R,
-            b'w' => W,
-            b'm' => M,
-            _ => return None,
-        };
-        if a & bit != 0 {
-            return None;
-        }
-        a |= bit;
-    }
-    (a != 0).then_some(a)
-}
-
-/// Parses `--device`'s value as docker does: `HOST`, `HOST:CONTAINER`,
-/// `HOST:rwm` (a second field that is a valid access is one) or
-/// `HOST:CONTAINER:rwm`. The container path must be absolute.
-pub fn parse_device_option(v: &[u8]) -> Result<Device<'_>, Error> {
-    let colons = v.iter().filter(|&&c| c == b':').count();
-    let mut rest = v;
-    let [host, second, third] = [(); 3].map(|()| crate::cli::tok(&mut rest, b':'));
-    let (container, mode) = match colons {
-        0 => (host, &b"rwm"[..]),
-        1 if access(second).is_some() => (host, second),
-        1 => (second, &b"rwm"[..]),
-        _ => (second, third),
-    };
-    match access(mode) {
-        Some(access) if colons < 3 && !host.is_empty() && container.first() == Some(&b'/') => {
-            Ok(Device {
-                host,
-                container,
-                access,
-            })
-        }
-        _ => Err(Error::usage_of(
-            "--device '",
-            v,
-            "': expected HOST[:CONTAINER][:rwm], CONTAINER an absolute path",
-        )),
-    }
-}
-
-/// The rule that allows `access` to the device node `path` on the host
-/// (its type and numbers from `stat`). Fails when it is not a device node
-/// (a usage error, as a bad `--device`).
-pub fn host_rule(path: &[u8], access: u8) -> Result<Rule, Error> {
-    use rustix::fs::FileType;
-    let st = rustix::fs::stat(crate::plan::cpath(path)).map_err(|e| Error::sys("stat", path, e))?;
-    let kind = match FileType::from_raw_mode(st.st_mode) {
-        FileType::CharacterDevice => b'c',
-        FileType::BlockDevice => b'b',
-        _ => return Err(Error::usage_of("--device ", path, ": not a device node")),
-    };
-    Ok(Rule {
-        kind,
-        major: Some(rustix::fs::major(st.st_rdev)),
-        minor: Some(rustix::fs::minor(st.st_rdev)),
+/// The rule that allows `access` to a device of the host whose file type
+/// bits are `mode` and whose number is `rdev` (as `--device` found it).
+pub fn host_rule(mode: u32, rdev: u64, access: u8) -> Rule {
+    let block = mode & linux_raw_sys::general::S_IFMT == linux_raw_sys::general::S_IFBLK;
+    Rule {
+        kind: if block { b'b' } else { b'c' },
+        major: Some(rustix::fs::major(rdev)),
+        minor: Some(rustix::fs::minor(rdev)),
         access,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -591,55 +536,19 @@ mod tests {
     }
 
     #[test]
-    fn device_options() {
-        let ok = |v: &str| {
-            let d = parse_device_option(v.as_bytes()).unwrap();
-            (
-                String::from_utf8(d.host.to_vec()).unwrap(),
-                String::from_utf8(d.container.to_vec()).unwrap(),
-                d.access,
-            )
-        };
-        let s = |a: &str, b: &str, c| (a.to_string(), b.to_string(), c);
-        assert_eq!(ok("/dev/fuse"), s("/dev/fuse", "/dev/fuse", RWM));
-        assert_eq!(ok("/dev/sdc:/dev/xvdc"), s("/dev/sdc", "/dev/xvdc", RWM));
-        assert_eq!(ok("/dev/sdc:r"), s("/dev/sdc", "/dev/sdc", R));
-        assert_eq!(ok("/dev/sdc:mw"), s("/dev/sdc", "/dev/sdc", M | W));
-        assert_eq!(
-            ok("/dev/sdc:/dev/xvdc:rw"),
-            s("/dev/sdc", "/dev/xvdc", R | W)
-        );
-        for bad in [
-            "/dev/sdc:/dev/xvdc:rwx",
-            "/dev/sdc:/dev/xvdc:rr",
-            "/dev/sdc:/dev/xvdc:",
-            "/dev/sdc:xvdc",
-            "/dev/sdc:rwx",
-            ":/dev/x",
-            "",
-            "/a:/b:r:w",
-        ] {
-            let e = parse_device_option(bad.as_bytes()).unwrap_err();
-            assert!(e.usage, "{bad}");
-        }
-    }
-
-    #[test]
     fn host_rules() {
-        let r = host_rule(b"/dev/null", R).unwrap();
-        assert_eq!(
-            r,
-            Rule {
-                kind: b'c',
-                major: Some(1),
-                minor: Some(3),
-                access: R
-            }
-        );
-        let e = host_rule(b"/", RWM).unwrap_err();
-        assert_eq!(e.msg, b"--device /: not a device node");
-        let e = host_rule(b"/nonexistent-device", RWM).unwrap_err();
-        assert!(String::from_utf8_lossy(&e.msg).starts_with("stat /nonexistent-device: "));
+        let null = rustix::fs::makedev(1, 3);
+        let r = host_rule(linux_raw_sys::general::S_IFCHR | 0o666, null, R);
+        let want = Rule {
+            kind: b'c',
+            major: Some(1),
+            minor: Some(3),
+            access: R,
+        };
+        assert_eq!(r, want);
+        let sda = rustix::fs::makedev(8, 0);
+        let r = host_rule(linux_raw_sys::general::S_IFBLK | 0o660, sda, RWM);
+        assert_eq!((r.kind, r.major, r.minor), (b'b', Some(8), Some(0)));
     }
 }
 

@@ -5,6 +5,7 @@
 //! parent, so the child only makes syscalls. Plans can be printed
 //! (`--dry-run`, `--debug`) and are unit-tested without root.
 
+use crate::devices::{self, Rule};
 use crate::error::Error;
 use crate::out::Buf;
 use crate::resolve;
@@ -431,6 +432,11 @@ pub struct Plan {
     /// How many fds from 3 up pass into the container open (see
     /// `run::close_inherited`).
     pub keep_fds: u32,
+    /// The device allow list the parent gives the container's cgroup
+    /// (docker's, and each `--device`); None where none applies: with
+    /// `--privileged`, and in a user namespace, where device nodes are
+    /// only the host's own, bound, and no new one can be made.
+    pub devices: Option<Vec<Rule>>,
 }
 
 impl Plan {
@@ -796,6 +802,13 @@ impl Plan {
             userns: None,
             trace: None,
             keep_fds: facts.keep_fds,
+            devices: (!spec.privileged && !spec.userns).then(|| {
+                let mut v = devices::DEFAULT.to_vec();
+                for (d, &(mode, rdev)) in spec.devices.iter().zip(&facts.devices) {
+                    v.push(devices::host_rule(mode, rdev, d.access));
+                }
+                v
+            }),
         })
     }
 

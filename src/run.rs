@@ -25,7 +25,7 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
     // Plan::build turns it on when hull is not root.
     let asked_userns = spec.userns;
     let mut plan = Plan::build(spec, env)?;
-    let mut cgroup = find_cgroup(spec)?;
+    let mut cgroup = find_cgroup(spec, &plan)?;
     if cgroup.as_ref().is_some_and(Cgroup::has_v1) {
         plan.join_cgroups_after_clone();
     }
@@ -54,7 +54,7 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
     }
     // Created once everything checkable without it passed (the command
     // lookup, the layout); from here on, its drop removes it, on every path.
-    create_cgroup(&mut cgroup, spec)?;
+    create_cgroup(&mut cgroup, spec, &plan)?;
     let (child, master) = launch(&mut plan, cgroup.as_ref(), spec.debug)?;
     // Raw only when a person types into the container through it: then every
     // key, Ctrl-C included, goes to the container's terminal as a byte.
@@ -124,8 +124,8 @@ pub fn close_inherited(spec: &Spec, env: &[&CStr]) {
 /// gets one, for its device policy, its cgroup namespace and its limits.
 /// With a limit asked for, not finding one is an error; without, a host
 /// with no cgroup filesystem (early boot) runs it without one.
-pub fn find_cgroup(spec: &Spec) -> Result<Option<Cgroup>, Error> {
-    match Cgroup::find(&spec.limits, spec.debug) {
+pub fn find_cgroup(spec: &Spec, plan: &Plan) -> Result<Option<Cgroup>, Error> {
+    match Cgroup::find(&spec.limits, plan.devices.as_deref(), spec.debug) {
         Ok(cg) if cg.dirs.is_empty() => Ok(None),
         Ok(cg) => Ok(Some(cg)),
         Err(e) if spec.limits.any() => Err(e),
@@ -141,10 +141,16 @@ pub fn find_cgroup(spec: &Spec) -> Result<Option<Cgroup>, Error> {
 /// Creates the container's groups. Without a limit asked for, a refusal
 /// (rootless hull, which may not write the cgroup tree) leaves the
 /// container in hull's own group, said with `--debug`.
-pub fn create_cgroup(cgroup: &mut Option<Cgroup>, spec: &Spec) -> Result<(), Error> {
-    if let Some(cg) = cgroup
-        && let Err(e) = cg.create(&spec.limits)
-    {
+pub fn create_cgroup(
+    cgroup: &mut Option<Cgroup>,
+    spec: &Spec,
+    plan: &Plan,
+) -> Result<(), Error> {
+    let Some(cg) = cgroup else {
+        no_device_list(spec, plan, b"no cgroup filesystem");
+        return Ok(());
+    };
+    if let Err(e) = cg.create(&spec.limits, plan.devices.as_deref()) {
         if spec.limits.any() {
             return Err(e);
         }
@@ -152,9 +158,23 @@ pub fn create_cgroup(cgroup: &mut Option<Cgroup>, spec: &Spec) -> Result<(), Err
             note(&e.msg, None);
             note(b"no cgroup of its own: the container stays in hull's", None);
         }
+        no_device_list(spec, plan, &e.msg);
         *cgroup = None;
     }
     Ok(())
+}
+
+/// Says so when a container that keeps CAP_MKNOD gets no device allow list
+/// (no cgroup could be had): it could then make and open any device node.
+/// Without MKNOD (the default) it can make none, and its /dev holds only
+/// the harmless nodes.
+fn no_device_list(spec: &Spec, plan: &Plan, why: &[u8]) {
+    if plan.devices.is_some() && spec.caps & 1 << 27 != 0 {
+        let mut m = Buf::new();
+        m.s("hull: warning: no device allow list (").b(why);
+        m.s("): with CAP_MKNOD the container can use any device node it makes\n");
+        eprint(&m.0);
+    }
 }
 
 /// Starts the container and sees it through to execve: the clone (into the
