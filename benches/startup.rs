@@ -2,8 +2,13 @@
 //! know, interleaved in one process so that machine drift hits all alike.
 //!
 //! Every peer launches the same `/bin/true` (crun and runc: busybox's, from
-//! the bundle this harness builds) with new UTS, PID and mount namespaces and
-//! a fresh /proc. Each sample times a batch of starts (whole-process times
+//! the bundle this harness builds) with the isolation of hull's default as
+//! far as each tool can give it: new UTS, PID, mount, IPC and cgroup
+//! namespaces and a fresh /proc; crun and runc also join hull's shared
+//! network namespace (as hull does) and make a cgroup with a device list
+//! (as hull does). unshare(1) and bwrap cannot join a network namespace
+//! and make no cgroup: they stay in the host's network, doing less work
+//! than hull (the comparison errs in their favour). Each sample times a batch of starts (whole-process times
 //! under a millisecond are noisy) and divides. A peer that is not installed
 //! is skipped, and the report says so.
 //!
@@ -112,6 +117,8 @@ fn main() {
             "--pid",
             "--uts",
             "--mount",
+            "--ipc",
+            "--cgroup",
             "--mount-proc",
             "/bin/true",
         ],
@@ -127,6 +134,8 @@ fn main() {
             "bwrap",
             "--unshare-pid",
             "--unshare-uts",
+            "--unshare-ipc",
+            "--unshare-cgroup",
             "--hostname",
             "container",
             "--dev-bind",
@@ -358,7 +367,8 @@ fn is_mountpoint(p: &Path) -> bool {
 }
 
 /// An OCI bundle: a busybox-static rootfs with /bin/true, and a config with
-/// the same namespaces as hull's default (PID, UTS, mount) and a fresh /proc.
+/// the same namespaces as hull's default (PID, UTS, mount, IPC, cgroup, and
+/// hull's shared network namespace, joined) and a fresh /proc.
 fn make_bundle(dir: &Path) -> Result<(), String> {
     let busybox = ["/bin/busybox", "/usr/bin/busybox"]
         .into_iter()
@@ -381,7 +391,8 @@ fn make_bundle(dir: &Path) -> Result<(), String> {
  "root":{"path":"rootfs"},
  "hostname":"container",
  "mounts":[{"destination":"/proc","type":"proc","source":"proc"}],
- "linux":{"namespaces":[{"type":"pid"},{"type":"uts"},{"type":"mount"}]}}
+ "linux":{"namespaces":[{"type":"pid"},{"type":"uts"},{"type":"mount"},{"type":"ipc"},
+   {"type":"cgroup"},{"type":"network","path":"/run/hull/netns"}]}}
 "#;
     std::fs::write(dir.join("config.json"), config).map_err(|e| e.to_string())
 }
