@@ -33,11 +33,19 @@ fn hierarchy_of(controller: &str) -> (PathBuf, bool) {
 }
 
 /// Every `hull-<pid>` directory left under any hierarchy (at its root, or
-/// under `parent`).
+/// under `parent`, or under hull's shared parents `hull.devices.*`).
 fn leftovers(pid: u32, parent: &str) -> Vec<PathBuf> {
-    hierarchies()
-        .into_iter()
-        .map(|h| h.0.join(parent).join(format!("hull-{pid}")))
+    let mut dirs = Vec::new();
+    for h in hierarchies() {
+        dirs.push(h.0.join(parent));
+        for e in std::fs::read_dir(&h.0).unwrap().flatten() {
+            if e.file_name().to_string_lossy().starts_with("hull.devices.") {
+                dirs.push(e.path());
+            }
+        }
+    }
+    dirs.into_iter()
+        .map(|d| d.join(format!("hull-{pid}")))
         .filter(|p| p.exists())
         .collect()
 }
@@ -229,11 +237,13 @@ fn proc_self_cgroup_shows_root_or_the_own_group_with_cgroupns_host() {
             .unwrap()
             .to_string()
     };
+    // (In cgroup2, under hull's shared parent for the device list.)
     for c in ["memory", "pids"] {
-        assert_eq!(line(&out, c), own, "{c} in {out}");
+        assert!(line(&out, c).ends_with(&own), "{c} in {out}");
     }
     if let Some(l) = out.lines().find(|l| l.starts_with("0::")) {
-        assert_eq!(l, format!("0::{own}"));
+        assert!(l.ends_with(&own), "{l}");
+        assert!(l.starts_with("0::/hull.devices.") || l == format!("0::{own}"), "{l}");
     }
     assert_no_leftovers(pid);
 
@@ -295,7 +305,7 @@ fn clone_into_cgroup_refused_falls_back_to_cgroup_procs() {
             .to_string();
         match want {
             Some(w) => assert_eq!(v2, w),
-            None => assert!(v2.starts_with("0::/hull-"), "{v2}"),
+            None => assert!(v2.starts_with("0::/") && v2.contains("/hull-"), "{v2}"),
         }
         // hull's pid, which names its groups, leads strace's first line.
         let trace = std::fs::read_to_string(&log).unwrap();
@@ -424,10 +434,17 @@ fn every_container_gets_its_own_group_and_dry_run_makes_none() {
     // hierarchy is joined: that would cost a cgroup.procs write), made
     // before the clone and removed after the exit.
     let t = trace(&["run", "true"]);
-    let dir = format!("{}/hull-", v2.0.display());
-    assert!(t.contains(&format!("mkdirat(AT_FDCWD, \"{dir}")), "{t}");
-    assert!(t.contains(&format!("unlinkat(AT_FDCWD, \"{dir}")), "{t}");
-    assert_eq!(t.matches("mkdir").count(), 1, "{t}");
+    let root = format!("mkdirat(AT_FDCWD, \"{}/", v2.0.display());
+    let made: Vec<&str> = t.lines().filter(|l| l.starts_with(&root)).collect();
+    // The shared parent (made once, EEXIST after), then the container's.
+    assert_eq!(made.len(), 2, "{t}");
+    assert!(made[0].contains("/hull.devices."), "{t}");
+    let own = made[1].split('"').nth(1).unwrap();
+    assert!(own.contains("/hull.devices.") && own.contains("/hull-"), "{t}");
+    assert!(made[1].ends_with("= 0"), "{t}");
+    assert!(t.contains(&format!("unlinkat(AT_FDCWD, \"{own}\", AT_REMOVEDIR) = 0")), "{t}");
+    // No v1 hierarchy: nothing needs one without a limit.
+    assert_eq!(t.matches("mkdirat(").count(), 2, "{t}");
     // --dry-run, with a limit, reads mountinfo but creates nothing.
     let t = trace(&["run", "--dry-run", "--memory", "1g", "true"]);
     assert!(t.contains("/proc/self/mountinfo"), "{t}");

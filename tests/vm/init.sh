@@ -88,8 +88,11 @@ expect check "clone3: yes|/proc: mounted|namespaces: mnt uts pid ipc net user cg
 hull run --debug --cgroupns=host --memory 32m --pids 16 sh -c \
     'g=/sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup); echo $g; cat $g/memory.max $g/pids.max' \
     >/tmp/cg 2>/tmp/dbg
-expect clone-into-cgroup "/sys/fs/cgroup/hull-N|33554432|16|1|0" \
-    "$(sed '1s/[0-9]*$/N/' /tmp/cg | tr '\n' '|')$(grep -c 'clone3: child pid' /tmp/dbg)|$(grep -c joining /tmp/dbg)"
+# (Under hull's shared parent, which holds the device allow list.)
+expect clone-into-cgroup "/sys/fs/cgroup/hull.devices.H/hull-N|33554432|16|1|0" \
+    "$(sed '1s/[0-9]*$/N/; 1s/devices\.[0-9]*/devices.H/' /tmp/cg | tr '\n' '|')$(grep -c 'clone3: child pid' /tmp/dbg)|$(grep -c joining /tmp/dbg)"
+# The default: a cgroup namespace rooted at the container's own group.
+expect cgroupns-default "0::/|rc=0" "$(out hull run cat /proc/self/cgroup)"
 like memory-oom "*out of memory*rc=137" "$(out hull run --memory 32m sh -c 'tail /dev/zero')"
 expect memory-ok "small|rc=0" "$(out hull run --memory 32m sh -c 'echo small')"
 # At most 4 tasks: sh and three sleeps fill the cgroup, the fourth fork fails.
@@ -98,7 +101,7 @@ like pids-limit "*can't fork*" \
 expect pids-ok "done|rc=0" \
     "$(out hull run --pids 8 sh -c 'for i in 1 2 3 4 5 6; do sleep 1 & done; wait; echo done')"
 # Each container's cgroup is removed when it ends.
-expect cgroup-cleanup "" "$(ls -d /sys/fs/cgroup/hull-* 2>/dev/null)"
+expect cgroup-cleanup "" "$(ls -d /sys/fs/cgroup/hull-* /sys/fs/cgroup/hull.devices.*/hull-* 2>/dev/null)"
 
 # --rootfs where / is the initramfs: pivot_root fails with EINVAL there, so
 # hull moves the new root over / and chroots into it. The host's root
@@ -111,6 +114,13 @@ expect rootfs-initramfs "inside|2|rc=0" "$(out hull run --rootfs /tmp/r sh -c '
     B=/bin/busybox; $B cat /marker
     $B ls /.. /proc/1/root/ | $B grep -c marker
     for p in /init /../init /proc/1/root/init; do $B test -e $p && echo HOST-VISIBLE $p; done; true')"
+
+# The device allow list on a pure cgroup2 host: a BPF program. A node can
+# be made (with MKNOD) but not opened; /dev/null can.
+expect devices-v2 "sh: can't create /tmp/kmsg: Operation not permitted|refused|null|rc=0" \
+    "$(out hull run --rootfs /tmp/r --cap-add MKNOD /bin/busybox sh -c '
+    B=/bin/busybox; $B mknod /tmp/kmsg c 1 11 && { echo x > /tmp/kmsg || echo refused; }
+    echo x > /dev/null && echo null')"
 
 # Rootless: uid 1000, with no capability, starts a container; hull makes a
 # user namespace of its own (it is root inside, nobody outside), in the same
