@@ -6,8 +6,8 @@
 //! behind unstable APIs (execve and exit_group (rustix keeps them in its
 //! unstable runtime module), clone3 with fork or vfork semantics, clone,
 //! clock_gettime without the vDSO's auxv lookup, the SIOCSIFFLAGS ioctl, rt_sigprocmask and
-//! signalfd4, fork for the init, dup2, and TCGETS/TCSETS without rustix's
-//! speed decoding).
+//! signalfd4, fork for the init, dup2, TCGETS/TCSETS without rustix's
+//! speed decoding, and seccomp).
 
 use alloc::ffi::CString;
 use alloc::vec::Vec;
@@ -20,7 +20,9 @@ pub use rustix::io::Errno;
 pub type Result<T> = core::result::Result<T, Errno>;
 
 mod raw;
+mod seccomp;
 use linux_raw_sys::ioctl as ioc;
+pub use seccomp::set_filter;
 
 /// `exit_group(2)`: ends the process with `code`. Nothing is unwound or flushed.
 pub fn exit(code: i32) -> ! {

@@ -18,6 +18,7 @@ pub const SYS_RT_SIGPROCMASK: usize = g::__NR_rt_sigprocmask as usize;
 pub const SYS_SIGNALFD4: usize = g::__NR_signalfd4 as usize;
 pub const SYS_CLOCK_GETTIME: usize = g::__NR_clock_gettime as usize;
 pub const SYS_GETCWD: usize = g::__NR_getcwd as usize;
+pub const SYS_SECCOMP: usize = g::__NR_seccomp as usize;
 pub const SIOCGIFFLAGS: usize = linux_raw_sys::ioctl::SIOCGIFFLAGS as usize;
 pub const SIOCSIFFLAGS: usize = linux_raw_sys::ioctl::SIOCSIFFLAGS as usize;
 /// `IFF_UP` from <linux/if.h> (an enum there, so not a constant in linux-raw-sys).
