@@ -36,43 +36,50 @@ const ARGS: u32 = 16;
 ///
 /// Fails if a rule names a number above [`MAX_NR`] or an argument above 5,
 /// or if the program would exceed the kernel's 4096 instructions.
+// Out of line: inlined into its one caller it took more bytes (measured).
+#[inline(never)]
 pub fn compile(profile: &Profile) -> Result<Vec<SockFilter>, Error> {
-    let top = MAX_NR as usize;
-    // The first plain rule's action of each number, and which have argument rules.
-    let mut plain: Vec<Option<Action>> = Vec::new();
-    plain.resize(top + 1, None);
-    let mut has_args: Vec<bool> = Vec::new();
-    has_args.resize(top + 1, false);
+    // What each number leads to: a return value, or (with BLOCK) the block
+    // deciding it on its arguments. Argument rules make a block; otherwise
+    // the first plain rule decides.
+    let mut leads = Vec::new();
+    leads.resize(MAX_NR as usize + 1, UNSET);
     for r in &profile.rules {
-        let nr = r.nr as usize;
-        if nr > top {
-            return Err(invalid("a rule for syscall number ", r.nr as u64));
-        }
-        if let Some(a) = r.args.iter().find(|a| a.index > 5) {
-            return Err(invalid("a rule on argument ", a.index as u64));
-        }
-        if r.args.is_empty() {
-            plain[nr].get_or_insert(r.action);
-        } else {
-            has_args[nr] = true;
-        }
-    }
-
-    // The ranges of numbers with one verdict, by their lowest number: a
-    // number with argument rules is a range of its own.
-    let mut ranges: Vec<(u32, Target)> = Vec::new();
-    for nr in 0..=top {
-        let t = match has_args[nr] {
-            true => Target::Block(nr as u32),
-            false => Target::Ret(plain[nr].unwrap_or(profile.default).ret()),
+        let lead = leads.get_mut(r.nr as usize);
+        let Some(lead) = lead else {
+            return Err(invalid(
+                "a rule for syscall number ",
+                r.nr,
+                " is out of range",
+            ));
         };
-        if ranges.last().is_none_or(|&(_, last)| last != t) {
-            ranges.push((nr as u32, t));
+        if let Some(a) = r.args.iter().find(|a| a.index > 5) {
+            return Err(invalid(
+                "a rule on argument ",
+                a.index as u32,
+                " is out of range",
+            ));
+        }
+        if !r.args.is_empty() {
+            *lead = BLOCK | r.nr as u64;
+        } else if *lead == UNSET {
+            *lead = r.action.ret() as u64;
         }
     }
-    let above = Target::Ret(profile.above_max().ret());
-    if ranges.last().is_some_and(|&(_, last)| last != above) {
-        ranges.push((MAX_NR + 1, above));
+    leads.push(profile.above_max().ret() as u64);
+
+    // The ranges of numbers with one lead, by their lowest number (a block
+    // is a range of its own); the last one runs past MAX_NR.
+    let mut ranges: Vec<(u32, u64)> = Vec::new();
+    for (nr, &lead) in leads.iter().enumerate() {
+        let lead = if lead == UNSET {
+            profile.default.ret() as u64
+        } else {
+            lead
+        };
+        if ranges.last().is_none_or(|&(_, last)| last != lead) {
+            ranges.push((nr as u32, lead));
+        }
     }
 
     // Built backwards, from the last instruction to the first, so every
@@ -95,28 +102,27 @@ pub fn compile(profile: &Profile) -> Result<Vec<SockFilter>, Error> {
 
     let n = asm.rev.len();
     if n > p::BPF_MAXINSNS as usize {
-        let mut m = Buf::new();
-        m.s("seccomp: the filter takes ").u(n as u64);
-        m.s(" instructions, more than the kernel's 4096");
-        return Err(Error::new(EXIT_RUNTIME, &m));
+        return Err(invalid(
+            "the filter takes ",
+            n as u32,
+            " instructions, over the kernel's 4096",
+        ));
     }
     asm.rev.reverse();
     Ok(asm.rev)
 }
 
-/// "seccomp: <what><n> is out of range".
-fn invalid(what: &str, n: u64) -> Error {
-    let mut m = Buf::new();
-    m.s("seccomp: ").s(what).u(n).s(" is out of range");
-    Error::new(EXIT_RUNTIME, &m)
-}
+/// A number's lead before any rule: the default action.
+const UNSET: u64 = u64::MAX;
+/// A lead with this bit is the block deciding that number on its arguments.
+const BLOCK: u64 = 1 << 32;
 
-/// Where a range of numbers goes: a return value, or the argument block of
-/// one syscall.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Target {
-    Ret(u32),
-    Block(u32),
+/// "seccomp: <pre><n><post>".
+#[inline(never)]
+fn invalid(pre: &str, n: u32, post: &str) -> Error {
+    let mut m = Buf::new();
+    m.s("seccomp: ").s(pre).u(n as u64).s(post);
+    Error::new(EXIT_RUNTIME, &m)
 }
 
 /// A place in the program being built, counted from its end.
@@ -185,11 +191,11 @@ impl Asm<'_> {
     /// The binary search over `ranges` (sorted, each given by its lowest
     /// number): `A >= lowest of the upper half` splits them in two until
     /// one is left, whose target is the leaf.
-    fn tree(&mut self, ranges: &[(u32, Target)]) -> Label {
-        if let [(_, t)] = ranges {
-            return match *t {
-                Target::Ret(v) => self.ret(v),
-                Target::Block(nr) => self.block(nr),
+    fn tree(&mut self, ranges: &[(u32, u64)]) -> Label {
+        if let [(_, lead)] = *ranges {
+            return match lead & BLOCK {
+                0 => self.ret(lead as u32),
+                _ => self.block(lead as u32),
             };
         }
         let mid = ranges.len() / 2;

@@ -7,11 +7,13 @@
 //!
 //! The words: the default errno, then per statement a header
 //! (bits 0-1 condition: always, cap kept, cap not kept, kernel at least;
-//! bits 2-4 argument count; bit 5 errno action, else allow; bits 6-15 the
-//! count of numbers), the condition's operand (a capability number, or
-//! major << 8 | minor), the errno, each argument (index | op << 3, then the
-//! value as two words, low first, and for `masked` the compared value
-//! too), then the syscall numbers.
+//! bits 2-4 argument count; bit 5 errno action, else allow; bit 6 numbers
+//! as a bitmap; bits 7-15 the count of numbers in a list), the condition's
+//! operand (a capability number, or major << 8 | minor), the errno, each
+//! argument (index | op << 3, then the value as two words, low first, and
+//! for `masked` the compared value too), then the syscall numbers: a list,
+//! or, when that would be longer, a bitmap of every number (bit n % 16 of
+//! word n / 16), as for the big allow list (30 words instead of 300).
 
 use super::names::const_syscall_number;
 use super::{Action, Arg, Cmp, Profile, Rule};
@@ -34,6 +36,9 @@ const COND_CAP: u16 = 1;
 const COND_NOCAP: u16 = 2;
 const COND_KERNEL: u16 = 3;
 const ERRNO: u16 = 1 << 5;
+const BITMAP: u16 = 1 << 6;
+/// The words of a bitmap of every number up to [`super::MAX_NR`].
+const BITMAP_WORDS: usize = super::MAX_NR as usize / 16 + 1;
 /// The argument operators, in the order of their codes.
 const OPS: [&[u8]; 7] = [b"ne", b"lt", b"le", b"eq", b"ge", b"gt", b"masked"];
 const MASKED: u16 = 6;
@@ -44,12 +49,20 @@ const MASKED: u16 = 6;
 /// when its capability is kept, an `excludes` one (clone's namespace-flag
 /// rule, clone3's ENOSYS) only when it is not, and the `minKernel` one only
 /// from that version. Refused calls get EPERM.
+// Out of line: inlined into its one caller it took more bytes (measured).
+#[inline(never)]
 pub fn default_profile(caps: u64, kernel: (u32, u32)) -> Profile {
     let t = &TABLE[..];
     let mut rules = Vec::new();
     let mut i = 1;
     while let Some(&h) = t.get(i) {
-        let (cond, nargs, count) = (h & 3, (h >> 2) & 7, (h >> 6) as usize);
+        let (cond, nargs) = (h & 3, (h >> 2) & 7);
+        let bitmap = h & BITMAP != 0;
+        let count = if bitmap {
+            BITMAP_WORDS
+        } else {
+            (h >> 7) as usize
+        };
         i += 1;
         let mut on = true;
         if cond != 0 {
@@ -93,12 +106,20 @@ pub fn default_profile(caps: u64, kernel: (u32, u32)) -> Profile {
             });
         }
         if on {
-            for &nr in &t[i..i + count] {
-                rules.push(Rule {
-                    nr: nr as u32,
-                    action,
-                    args: args.clone(),
-                });
+            for (w, &word) in t[i..i + count].iter().enumerate() {
+                // A bitmap word holds up to 16 numbers, a list word one.
+                for bit in 0..16 {
+                    let nr = match bitmap {
+                        true if word >> bit & 1 != 0 => w as u32 * 16 + bit,
+                        false if bit == 0 => word as u32,
+                        _ => continue,
+                    };
+                    rules.push(Rule {
+                        nr,
+                        action,
+                        args: args.clone(),
+                    });
+                }
             }
         }
         i += count;
@@ -182,24 +203,49 @@ const fn build(src: &[u8], out: &mut [u16]) -> usize {
             nargs < 8 && is(src, tok, b":"),
             "expected ':' before the names"
         );
+        // Count the names first: a list or a bitmap, whichever is shorter.
+        let names = pos;
         let mut count = 0;
-        loop {
-            let name = token(src, &mut pos);
-            assert!(name.0 < name.1, "a statement ends with ';'");
-            if is(src, name, b";") {
-                break;
+        while next_number(src, &mut pos).is_some() {
+            count += 1;
+        }
+        let base = n;
+        if count > BITMAP_WORDS {
+            h |= BITMAP;
+            while n < base + BITMAP_WORDS {
+                put(out, &mut n, 0);
             }
-            let (_, bytes) = src.split_at(name.0);
-            let (bytes, _) = bytes.split_at(name.1 - name.0);
-            // A name x86_64 lacks is skipped, as libseccomp does.
-            if let Some(nr) = const_syscall_number(bytes) {
+        } else {
+            h |= (count as u16) << 7;
+        }
+        pos = names;
+        while let Some(nr) = next_number(src, &mut pos) {
+            let at = base + nr as usize / 16;
+            if h & BITMAP == 0 {
                 put(out, &mut n, nr as u16);
-                count += 1;
+            } else if at < out.len() {
+                out[at] |= 1 << (nr % 16);
             }
         }
-        assert!(count < 1024, "too many names in one statement");
         if head < out.len() {
-            out[head] = h | (nargs as u16) << 2 | (count as u16) << 6;
+            out[head] = h | (nargs as u16) << 2;
+        }
+    }
+}
+
+/// The number of the next name in a statement's list, None at its `;`. A
+/// name x86_64 lacks is skipped, as libseccomp does.
+const fn next_number(src: &[u8], pos: &mut usize) -> Option<u32> {
+    loop {
+        let name = token(src, pos);
+        assert!(name.0 < name.1, "a statement ends with ';'");
+        if is(src, name, b";") {
+            return None;
+        }
+        let (_, bytes) = src.split_at(name.0);
+        let (bytes, _) = bytes.split_at(name.1 - name.0);
+        if let Some(nr) = const_syscall_number(bytes) {
+            return Some(nr);
         }
     }
 }

@@ -820,7 +820,10 @@ fn too_long_or_invalid_profiles_are_refused() {
     .unwrap_err();
     let msg = std::string::String::from_utf8(e.msg).unwrap();
     assert!(msg.starts_with("seccomp: the filter takes "), "{msg}");
-    assert!(msg.ends_with("more than the kernel's 4096"), "{msg}");
+    assert!(
+        msg.ends_with(" instructions, over the kernel's 4096"),
+        "{msg}"
+    );
     let bad_nr = Rule {
         nr: MAX_NR + 1,
         action: Action::Allow,
