@@ -462,7 +462,7 @@ impl Report<'_> {
         for (i, a) in self.command.iter().enumerate() {
             if json {
                 sep(&mut b, i);
-                json_str(&mut b, a.to_bytes());
+                crate::json::write_str(&mut b, a.to_bytes());
             } else {
                 b.s(" ").b(a.to_bytes());
             }
@@ -624,23 +624,6 @@ impl Report<'_> {
     }
 }
 
-/// A JSON string: quotes, backslashes and control bytes escaped.
-pub fn json_str(b: &mut Buf, s: &[u8]) {
-    b.s("\"");
-    for &c in s {
-        if c == b'"' || c == b'\\' {
-            b.s("\\");
-        }
-        if c < 0x20 {
-            b.s("\\u00").u(c as u64 >> 4);
-            b.0.push(b"0123456789abcdef"[c as usize & 15]);
-        } else {
-            b.0.push(c);
-        }
-    }
-    b.s("\"");
-}
-
 /// Text for an XML element: `&`, `<` and `>` as entities.
 pub fn xml_text(b: &mut Buf, s: &[u8]) {
     for &c in s {
@@ -724,7 +707,7 @@ mod tests {
         );
         assert_eq!(b.as_bytes(), b"a7 b1.234 c1.138 dnull");
         let mut b = Buf::new();
-        json_str(&mut b, b"a\"b\\c\n\x1f");
+        crate::json::write_str(&mut b, b"a\"b\\c\n\x1f");
         assert_eq!(b.as_bytes(), br#""a\"b\\c\u000a\u001f""#);
         let mut b = Buf::new();
         xml_text(&mut b, b"a<b>&c");

@@ -19,6 +19,7 @@ pub mod cli;
 pub mod env;
 pub mod error;
 pub mod init;
+pub mod json;
 pub mod out;
 pub mod plan;
 pub mod resolve;
