@@ -7,13 +7,13 @@ use std::collections::BTreeSet;
 use std::vec;
 use std::vec::Vec;
 
-const EPERM: Action = Action::Errno(1);
-const ENOSYS: Action = Action::Errno(38);
-const DOCKER_CAPS: u64 = 0xa804_25fb;
-const PODMAN_CAPS: u64 = 0x8004_05fb;
-const CAP_SYS_ADMIN: u64 = 1 << 21;
-const CAP_SYS_PTRACE: u64 = 1 << 19;
-const KERNELS: [(u32, u32); 3] = [(4, 4), (5, 15), (6, 18)];
+pub(super) const EPERM: Action = Action::Errno(1);
+pub(super) const ENOSYS: Action = Action::Errno(38);
+pub(super) const DOCKER_CAPS: u64 = 0xa804_25fb;
+pub(super) const PODMAN_CAPS: u64 = 0x8004_05fb;
+pub(super) const CAP_SYS_ADMIN: u64 = 1 << 21;
+pub(super) const CAP_SYS_PTRACE: u64 = 1 << 19;
+pub(super) const KERNELS: [(u32, u32); 3] = [(4, 4), (5, 15), (6, 18)];
 const X86_64: u32 = p::AUDIT_ARCH_X86_64;
 
 /// One run of a program: its return value, the instructions executed, and
@@ -105,7 +105,7 @@ const RET: u16 = (p::BPF_RET | p::BPF_K) as u16;
 /// Arguments that cross every boundary of docker's rules: clone's flags
 /// (with and without namespace flags, in either half), personality's
 /// values, socket's families, and values differing only in the high half.
-fn sample_args() -> Vec<[u64; 6]> {
+pub(super) fn sample_args() -> Vec<[u64; 6]> {
     let firsts = [
         0,
         1,
@@ -151,7 +151,7 @@ fn action(ret: u32) -> Action {
 }
 
 /// Numbers beyond the table: x32 ones, -1, and others above the top.
-fn odd_numbers() -> Vec<u32> {
+pub(super) fn odd_numbers() -> Vec<u32> {
     let x = X32_BIT;
     vec![
         x,
@@ -910,5 +910,5 @@ fn verdict_of_the_default_profile() {
     assert_eq!(v("personality", a0(0x800_0008)), EPERM);
     assert_eq!(profile.verdict(MAX_NR + 1, &[0; 6]), ENOSYS);
     assert_eq!(profile.verdict(X32_BIT | 1, &[0; 6]), Action::KillProcess);
-    assert_eq!(syscall_name(nr("personality")), Some(&b"personality"[..]));
+    assert_eq!(syscall_name(nr("personality")).unwrap(), b"personality");
 }
