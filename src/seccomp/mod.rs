@@ -6,7 +6,7 @@
 //! `seccomp(SECCOMP_SET_MODE_FILTER)` takes, and [`Profile::verdict`] says
 //! what that program answers for a call, without BPF, for tests and for
 //! hull's check that its own last steps are allowed. [`default_profile`] is
-//! docker's default profile; `json_profile` reads docker's JSON format.
+//! docker's default profile; [`from_json`] reads docker's (and OCI's) JSON format.
 //! Nothing here knows the command line.
 //!
 //! The program, x86_64 only (see [`compile`] for its shape):
@@ -23,10 +23,12 @@
 //! - every other number gets the profile's verdict.
 
 mod bpf;
+mod json_profile;
 mod names;
 mod table;
 
 pub use bpf::compile;
+pub use json_profile::from_json;
 pub use names::{MAX_NR, syscall_name, syscall_number};
 pub use table::default_profile;
 
