@@ -27,6 +27,7 @@ pub mod plan;
 pub mod resolve;
 pub mod rootfs;
 pub mod run;
+pub mod seccomp;
 pub mod spec;
 pub mod sys;
 pub mod userns;

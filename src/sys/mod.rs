@@ -7,7 +7,7 @@
 //! unstable runtime module), clone3 with fork or vfork semantics, clone,
 //! clock_gettime without the vDSO's auxv lookup, the SIOCSIFFLAGS ioctl, rt_sigprocmask and
 //! signalfd4, fork for the init, dup2, TCGETS/TCSETS without rustix's
-//! speed decoding, and bpf(2) for device programs in [`bpf`]).
+//! speed decoding, bpf(2) for device programs in [`bpf`], and seccomp).
 
 use alloc::ffi::CString;
 use alloc::vec::Vec;
@@ -22,8 +22,10 @@ pub type Result<T> = core::result::Result<T, Errno>;
 pub mod bpf;
 mod mount;
 mod raw;
+mod seccomp;
 use linux_raw_sys::ioctl as ioc;
 pub use mount::*;
+pub use seccomp::set_filter;
 
 /// `exit_group(2)`: ends the process with `code`. Nothing is unwound or flushed.
 pub fn exit(code: i32) -> ! {
