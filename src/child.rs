@@ -376,6 +376,7 @@ fn apply(op: &Op, channel: BorrowedFd<'_>, slots: &mut Slots) -> Result<(), Fail
             rustix::thread::clear_ambient_capability_set().on(0)
         }
         Op::NoNewPrivs => rustix::thread::set_no_new_privs(true).on(0),
+        Op::Seccomp(prog, _) => sys::set_filter(&prog.0).on(0),
         Op::UnshareCgroupNs => sys::unshare_cgroupns().on(0),
         Op::AwaitParent => {
             // One byte means "go". End of file means the parent gave up (it

@@ -5,7 +5,7 @@ use crate::error::Error;
 use crate::out::{Buf, parse_u64};
 use crate::spec::{
     CAP_NAMES, CPU_PERIOD, DEV_MKNOD, DEV_READ, DEV_WRITE, Device, Env, HOSTNAME_MAX, MEMORY,
-    MEMORY_SWAP, Share, Spec, Volume,
+    MEMORY_SWAP, Seccomp, Share, Spec, Volume,
 };
 use crate::userns;
 use alloc::vec::Vec;
@@ -298,13 +298,14 @@ pub fn run_option<'a>(spec: &mut Spec, opt: &Opt<'a>, a: &mut Args<'a>) -> Resul
         }
         12 => spec.devices.push(device(opt, v)?),
         13 => spec.sysctls.push(sysctl(opt, v)?),
+        14 => security_opt(spec, opt, v)?,
         // --uid-map --gid-map --map-user --map-group
-        20.. => userns::option(spec, opt, v)?,
+        21.. => userns::option(spec, opt, v)?,
         i => {
             // A resource limit (or --cgroup-parent, the last).
-            let (parse, want) = LIMITS[i - 14];
+            let (parse, want) = LIMITS[i - 15];
             let n = parse(v).ok_or_else(|| bad(opt, v, want))?;
-            match spec.limits.value.get_mut(i - 14) {
+            match spec.limits.value.get_mut(i - 15) {
                 Some(slot) => *slot = n,
                 None => spec.limits.parent = v.to_vec(),
             }
@@ -331,7 +332,8 @@ const MAX_PRESERVE: u64 = 65536;
 const RUN_OPTIONS: &str = "--net --ipc --cgroupns --debug --dry-run --read-only --env-host \
 --privileged --no-new-privs --init -t|--tty -i|--interactive -U|--userns --no-new-keyring \
 --hostname -w|--workdir --rootfs -v|--volume --tmpfs -e|--env --env-file -u|--user --cap-add \
---cap-drop --stop-timeout --preserve-fds --device --sysctl --memory --memory-swap --pids --cpus \
+--cap-drop --stop-timeout --preserve-fds --device --sysctl --security-opt --memory --memory-swap \
+--pids --cpus \
 --cpu-weight --cgroup-parent --uid-map --gid-map --map-user --map-group";
 
 /// `--device HOST[:CONTAINER][:rwm]`, as docker: the container's path is
@@ -379,6 +381,28 @@ fn device(opt: &Opt<'_>, v: &[u8]) -> Result<Device, Error> {
         path: path.to_vec(),
         access,
     })
+}
+
+/// `--security-opt`, as docker's: `seccomp=unconfined`, `seccomp=PROFILE.json`
+/// (docker's JSON format), or `no-new-privileges` (`=true`).
+fn security_opt(spec: &mut Spec, opt: &Opt<'_>, v: &[u8]) -> Result<(), Error> {
+    let mut val = v;
+    let key = tok(&mut val, if v.contains(&b'=') { b'=' } else { b':' });
+    match (find("seccomp no-new-privileges", key), val) {
+        (Some(0), b"unconfined") => spec.seccomp = Seccomp::Unconfined,
+        (Some(0), f) if !f.is_empty() && !f.contains(&0) => {
+            spec.seccomp = Seccomp::File(f.to_vec())
+        }
+        (Some(1), b"" | b"true") => spec.no_new_privs = true,
+        _ => {
+            return Err(bad(
+                opt,
+                v,
+                "seccomp=unconfined, seccomp=PROFILE.json or no-new-privileges",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `--sysctl KEY=VALUE` for a sysctl the container's own namespaces hold,
@@ -944,10 +968,17 @@ mod tests {
             let d = &run(&["--device", v, "sh"]).unwrap().devices[0];
             (d.host.clone(), d.path.clone(), d.access)
         };
-        assert_eq!(dev("/dev/sdc:r"), (b"/dev/sdc".to_vec(), b"/dev/sdc".to_vec(), DEV_READ));
+        assert_eq!(
+            dev("/dev/sdc:r"),
+            (b"/dev/sdc".to_vec(), b"/dev/sdc".to_vec(), DEV_READ)
+        );
         assert_eq!(
             dev("/dev/sdc:mw"),
-            (b"/dev/sdc".to_vec(), b"/dev/sdc".to_vec(), DEV_MKNOD | DEV_WRITE)
+            (
+                b"/dev/sdc".to_vec(),
+                b"/dev/sdc".to_vec(),
+                DEV_MKNOD | DEV_WRITE
+            )
         );
         assert_eq!(
             dev("/dev/sdc:/dev/xvdc"),

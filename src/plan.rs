@@ -5,11 +5,14 @@
 //! parent, so the child only makes syscalls. Plans can be printed
 //! (`--dry-run`, `--debug`) and are unit-tested without root.
 
+mod filter;
+
 use crate::devices::{self, Rule};
 use crate::error::Error;
 use crate::out::Buf;
 use crate::resolve;
 use crate::rootfs;
+use crate::seccomp::SockFilter;
 use crate::spec::{Share, Spec};
 use crate::sys::{CStrArray, SigSet, Trace};
 use crate::userns::{self, Maps};
@@ -76,6 +79,9 @@ pub enum Op {
     Caps(u64),
     /// `prctl(PR_SET_NO_NEW_PRIVS, 1)`.
     NoNewPrivs,
+    /// `seccomp(SECCOMP_SET_MODE_FILTER)` with the program compiled by the
+    /// parent; the text says which profile, for messages and `--dry-run`.
+    Seccomp(Program, Vec<u8>),
     /// Block until the parent has done its part of the setup from outside
     /// (id maps, a cgroup join) and sent one byte on the channel. A plan
     /// holds at most one, placed before the first step that depends on it.
@@ -229,11 +235,28 @@ impl Op {
             Op::User(..) => ("set user: setgroups, setresgid, setresuid", b""),
             Op::Caps(_) => ("set capabilities: capset", b""),
             Op::NoNewPrivs => ("prctl PR_SET_NO_NEW_PRIVS", b""),
+            Op::Seccomp(_, what) => (
+                "install the seccomp filter: seccomp SECCOMP_SET_MODE_FILTER",
+                what,
+            ),
             Op::AwaitParent => ("wait for the parent", b""),
             Op::UnshareCgroupNs => ("unshare", b"CLONE_NEWCGROUP"),
         }
     }
 }
+
+/// A compiled seccomp filter (the kernel's `struct sock_filter` array).
+#[derive(Debug)]
+pub struct Program(pub Vec<SockFilter>);
+
+impl PartialEq for Program {
+    fn eq(&self, o: &Program) -> bool {
+        let key = |f: &SockFilter| (f.code, f.jt, f.jf, f.k);
+        self.0.len() == o.0.len() && self.0.iter().zip(&o.0).all(|(a, b)| key(a) == key(b))
+    }
+}
+
+impl Eq for Program {}
 
 /// Where hull keeps its shared, empty network namespace (see `netns.rs`).
 pub const NETNS: &[u8] = b"/run/hull/netns";
@@ -288,6 +311,8 @@ pub struct Facts {
     pub devices: Vec<(u32, u64)>,
     /// How many fds from 3 up pass into the container open.
     pub keep_fds: u32,
+    /// The seccomp program and what to call it, when there is a filter.
+    pub seccomp: Option<(Vec<SockFilter>, Vec<u8>)>,
 }
 
 /// Builds the op list, appending to a plan under construction.
@@ -474,6 +499,13 @@ impl Plan {
             facts.devices.push(rootfs::device(&d.host)?);
         }
         facts.keep_fds = spec.preserve_fds.max(crate::env::listen_fds(env));
+        let profile = filter::profile(spec)?;
+        if let Some((p, what)) = &profile {
+            let prog = crate::seccomp::compile(p)?;
+            let mut w = Buf::new();
+            w.b(what).s(", ").u(prog.len() as u64).s(" instructions");
+            facts.seccomp = Some((prog, w.0));
+        }
         // The shared network namespace is the host's root's: a user
         // namespace cannot join it (it gets one of its own instead).
         if spec.net == Share::Shared && !spec.userns {
@@ -490,6 +522,9 @@ impl Plan {
         )?;
         let envc = cstrs(envv);
         let mut plan = Plan::with_exe(spec, &facts, exe, envc)?;
+        if let Some((p, what)) = &profile {
+            filter::check(p, what, &plan.ops)?;
+        }
         // Replaces None: nothing to drop, and no drop code for it.
         core::mem::forget(core::mem::replace(&mut plan.userns, maps));
         Ok(plan)
@@ -757,6 +792,22 @@ impl Plan {
             // also a new scheduler group, built and torn down per start.
             o.push(Op::LeaveTerminal);
         }
+        let filter = facts
+            .seccomp
+            .as_ref()
+            .map(|(p, w)| Op::Seccomp(Program(p.clone()), w.clone()));
+        let (early, late) = match spec.no_new_privs {
+            false => (filter, None),
+            true => (None, filter),
+        };
+        if let Some(f) = early {
+            // Without no_new_privs the kernel wants CAP_SYS_ADMIN for it,
+            // which the changes of ids and capabilities below take away:
+            // so before them, and every call of hull's after it, up to and
+            // including execve, must be one the filter allows (checked by
+            // the parent when the profile is the user's).
+            o.push(f);
+        }
         if !spec.privileged {
             // While we still hold CAP_SETPCAP (a non-root uid loses it).
             o.push(Op::DropBounding(spec.caps));
@@ -779,6 +830,11 @@ impl Plan {
         }
         if spec.no_new_privs {
             o.push(Op::NoNewPrivs);
+        }
+        if let Some(f) = late {
+            // With no_new_privs no capability is needed: as late as can be,
+            // so that fewer of hull's own calls run under the filter.
+            o.push(f);
         }
         if spec.init {
             // Last, so the init keeps no more privilege than the command:
@@ -961,6 +1017,7 @@ mod tests {
             netns: Some(42),
             devices: vec![(g::S_IFCHR | 0o660, rustix::fs::makedev(10, 200)); s.devices.len()],
             keep_fds: 0,
+            seccomp: None,
         };
         Plan::with_exe(s, &facts, c"/bin/sh".into(), vec![c"A=1".into()]).unwrap()
     }

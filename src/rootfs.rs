@@ -124,6 +124,36 @@ pub fn write_file(path: &[u8], data: &[u8]) -> sys::Result<()> {
     sys::write_all(fd.as_fd(), data)
 }
 
+/// Reads a whole regular file of at most `max` bytes, refusing anything
+/// else (a FIFO would block, /dev/zero never end) with one line naming it.
+pub fn read_regular(path: &[u8], max: u64) -> Result<Vec<u8>, Error> {
+    let fd = open_file(path, OFlags::RDONLY | OFlags::NONBLOCK)
+        .map_err(|e| Error::sys("open", path, e))?;
+    let st = rustix::fs::fstat(&fd).map_err(|e| Error::sys("stat", path, e))?;
+    let mut m = Buf::new();
+    if !rustix::fs::FileType::from_raw_mode(st.st_mode).is_file() {
+        m.s("not a regular file");
+    } else if st.st_size as u64 > max {
+        m.s("larger than ").u(max).s(" bytes");
+    } else {
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            match sys::read_full(fd.as_fd(), &mut buf) {
+                Ok(0) => return Ok(out),
+                // (It grew since the fstat: still bounded.)
+                Ok(n) if (out.len() + n) as u64 <= max => out.extend_from_slice(&buf[..n]),
+                Ok(_) => break,
+                Err(e) => return Err(Error::sys("read", path, e)),
+            }
+        }
+        m.s("larger than ").u(max).s(" bytes");
+    }
+    let mut e = Buf::new();
+    e.b(path).s(": ").b(&m.0);
+    Err(Error::new(crate::error::EXIT_RUNTIME, &e))
+}
+
 /// Reads a whole (small) file.
 pub fn read_file(path: &[u8]) -> sys::Result<Vec<u8>> {
     let fd = open_file(path, OFlags::RDONLY)?;

@@ -73,6 +73,17 @@ pub enum Share {
     Shared,
 }
 
+/// The container's seccomp filter (`--security-opt seccomp=...`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seccomp {
+    /// docker's default profile, compiled into hull.
+    Default,
+    /// No filter (`seccomp=unconfined`; `--privileged` too).
+    Unconfined,
+    /// A profile in docker's JSON format, read from this file.
+    File(Vec<u8>),
+}
+
 /// `--stop-timeout` when not given, as `docker stop`.
 pub const DEFAULT_STOP_TIMEOUT: u32 = 10;
 
@@ -136,6 +147,8 @@ pub struct Spec {
     /// `--sysctl KEY=VALUE`, in order: namespaced kernel settings written in
     /// the container's own /proc/sys before the command starts.
     pub sysctls: Vec<Vec<u8>>,
+    /// The syscall filter: docker's default profile unless told otherwise.
+    pub seccomp: Seccomp,
 }
 
 /// Resource limits, already validated: one number per kind, indexed by
@@ -202,6 +215,7 @@ impl Default for Spec {
             new_keyring: true,
             devices: Vec::new(),
             sysctls: Vec::new(),
+            seccomp: Seccomp::Default,
         }
     }
 }
