@@ -160,6 +160,15 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
         }
     }
 
+    // As hull run: signals blocked before the clones (an init waits for its
+    // command's SIGCHLD on a signalfd, which needs it blocked), each child
+    // restoring the mask hull started with. A signal that would end hull
+    // (SIGINT, SIGTERM...) ends the benchmark between two starts instead,
+    // so that nothing is left behind.
+    let (mask, signals, forwarded) = run::block()?;
+    for p in vars.iter_mut() {
+        p.sigmask = mask;
+    }
     let (n, w) = (o.n as usize, o.warmup as usize);
     let data = vec![0u32; names.len() * n].leak();
     for r in 0..w + n {
@@ -176,6 +185,7 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
                 cg.remove();
             }
             trace.stamp(T_REMOVED);
+            stopped(signals.as_fd(), forwarded)?;
             let Some(i) = r.checked_sub(w) else { continue };
             let t = |a, z| sat(trace.get(z).saturating_sub(trace.get(a)));
             data[v * n + i] = t(T_CGROUP, T_REMOVED);
@@ -207,6 +217,27 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
         let _ = sys::write_all(fd.as_fd(), &b.0);
     }
     Ok(0)
+}
+
+/// Fails with status 128+N when a signal N that hull would pass on to a
+/// container is pending (SIGCHLD, every start's, is not one).
+fn stopped(signals: sys::BorrowedFd<'_>, forwarded: sys::SigSet) -> Result<(), Error> {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    let mut fds = [PollFd::from_borrowed_fd(signals, PollFlags::IN)];
+    while poll(&mut fds, Some(&Timespec::default())).is_ok_and(|n| n > 0) {
+        let Ok(sig) = sys::read_signal(signals) else {
+            break;
+        };
+        let n = sig.as_raw() as u32;
+        if forwarded & sys::sig_bit(n) != 0 {
+            let mut m = Buf::new();
+            m.s("bench: stopped by signal ")
+                .u(n as u64)
+                .s(": nothing is left behind");
+            return Err(Error::new(128 + n as i32, &m));
+        }
+    }
+    Ok(())
 }
 
 /// Names of the things started: hull's container and the baselines.

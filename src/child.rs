@@ -7,7 +7,7 @@
 //! close-on-exec channel; end of file on that channel means execve succeeded.
 
 use crate::error::EXIT_RUNTIME;
-use crate::init::{self, BLOCKED};
+use crate::init::{self, RESET};
 use crate::plan::{Kind, Mount, Op, Plan, Slot, Source};
 use crate::sys::{self, AsFd, BorrowedFd, Errno, OwnedFd};
 use core::ffi::CStr;
@@ -144,6 +144,8 @@ pub const T_CHILD: usize = 5;
 
 /// Runs in the cloned process: every step of the plan, then execve.
 pub fn run(plan: &Plan, report: OwnedFd) -> ! {
+    #[cfg(debug_assertions)]
+    sys::IN_CHILD.store(true, core::sync::atomic::Ordering::Relaxed);
     // Timestamps go to a page shared with the parent: no allocation, one
     // syscall each, and nothing at all but a branch when not benchmarking.
     let trace = plan.trace;
@@ -175,7 +177,7 @@ pub fn run(plan: &Plan, report: OwnedFd) -> ! {
     // the default actions for those hull handles, whatever hull's own parent
     // left (SIG_IGN for SIGINT in a background job, say), and the mask hull
     // started with.
-    sys::default_signals(BLOCKED);
+    sys::default_signals(RESET);
     let _ = sys::set_signal_mask(plan.sigmask);
     let e = sys::execve(&plan.exe, &plan.argv, &plan.envp);
     fail(report.as_fd(), EXEC_STEP, 0, e)

@@ -109,7 +109,7 @@ pub enum Command {
 /// Parses the arguments after argv[0].
 pub fn parse(args: &[&[u8]]) -> Result<Command, Error> {
     let Some((&sub, rest)) = args.split_first() else {
-        return Err(Error::usage_text("missing subcommand"));
+        return Err(Error::usage_text("missing subcommand").with_usage());
     };
     // A table and a jump on the index, as for the options.
     match find("-h|--help|help -V|--version|version check run bench", sub) {
@@ -126,7 +126,7 @@ pub fn parse(args: &[&[u8]]) -> Result<Command, Error> {
             crate::error::EXIT_RUNTIME,
             Buf::new().s("bench: not built in (cargo build --release --features bench)"),
         )),
-        None => Err(Error::usage_of("unknown subcommand '", sub, "'")),
+        None => Err(Error::usage_of("unknown subcommand '", sub, "'").with_usage()),
     }
 }
 
@@ -448,7 +448,7 @@ pub fn finish(spec: &mut Spec, a: &Args<'_>) -> Result<(), Error> {
         spec.command.push(s.to_vec());
     }
     if spec.command.is_empty() {
-        return Err(Error::usage_text("missing command"));
+        return Err(Error::usage_text("missing command").with_usage());
     }
     validate_hostname(&spec.hostname)?;
     let l = &spec.limits;
@@ -530,10 +530,7 @@ fn volume(v: &[u8], tmpfs: bool) -> Result<Volume, Error> {
             "': expected SRC:DST[:ro|rw] with an absolute DST",
         )
     };
-    Err(Error {
-        usage: false,
-        ..Error::usage_of(pre, v, post)
-    })
+    Err(Error::usage_of(pre, v, post))
 }
 
 /// `UID[:GID]`, numeric; the group is 0 when not given, as docker does for
@@ -593,14 +590,23 @@ fn validate_hostname(h: &[u8]) -> Result<(), Error> {
 /// (None for a bad value) and what a good value looks like.
 type Parser = fn(&[u8]) -> Option<u64>;
 const LIMITS: [(Parser, &str); 6] = [
-    (size, SIZE),
-    (size, SIZE),
+    (memory, MEMORY_SIZE),
+    (memory, MEMORY_SIZE),
     (pids, "1 to 4194304"),
     (cpus, "0.01 to 999999"),
     (weight, "1 to 10000"),
     (path, "a path without . or .."),
 ];
-const SIZE: &str = "a size: bytes, or with k, m or g";
+const MEMORY_SIZE: &str = "a size of at least 6m: bytes, or with k, m or g";
+
+/// The smallest memory limit hull takes, as docker: below it a container
+/// dies before its command starts.
+pub const MEMORY_MIN: u64 = 6 << 20;
+
+/// A memory limit: a [`size`] of at least [`MEMORY_MIN`].
+fn memory(v: &[u8]) -> Option<u64> {
+    size(v).filter(|&n| n >= MEMORY_MIN)
+}
 
 pub fn bad(opt: &Opt<'_>, v: &[u8], want: &str) -> Error {
     // Begun by usage_of, then appended to: smaller than six appends here.
@@ -679,7 +685,7 @@ pub fn is_help(opt: &Opt<'_>) -> bool {
 }
 
 pub fn unknown(opt: &Opt<'_>) -> Error {
-    Error::usage_of("unknown option '", opt.name, "'")
+    Error::usage_of("unknown option '", opt.name, "'").with_usage()
 }
 
 /// One option as written: `--name`, `--name=value` or a single-letter `-x`.
@@ -736,6 +742,14 @@ impl<'a> Args<'a> {
                 },
             }));
         }
+        // Not a letter hull knows (`-é`): the option as typed, which no
+        // table holds, so that an error names it.
+        if !arg[1].is_ascii() {
+            return Ok(Some(Opt {
+                name: arg,
+                inline: None,
+            }));
+        }
         // `-abc` is `-a -b -c`; only the last letter may take a value.
         self.bundle = &arg[2..];
         Ok(Some(short(arg[1])))
@@ -780,7 +794,7 @@ fn short(c: u8) -> Opt<'static> {
         }
         t
     };
-    let c = if c < 128 { c } else { b'?' };
+    let c = c & 127;
     Opt {
         name: &LETTERS[c as usize],
         inline: None,
@@ -875,6 +889,10 @@ mod tests {
             "option '--debug' takes no value"
         );
         assert_eq!(msg(run(&["-x", "sh"]).unwrap_err()), "unknown option '-x'");
+        // As typed, not mangled: a letter outside ASCII.
+        let e = run(&["-é", "sh"]).unwrap_err();
+        assert!(e.usage, "an unknown option gets the usage line");
+        assert_eq!(msg(e), "unknown option '-é'");
     }
 
     #[test]
@@ -896,7 +914,7 @@ mod tests {
             ("--cgroupns=x", "private or host"),
         ] {
             let e = run(&[opt, "sh"]).unwrap_err();
-            assert_eq!((e.code, e.usage), (125, true));
+            assert_eq!((e.code, e.usage), (125, false));
             let v = opt.split_once('=').unwrap();
             assert_eq!(
                 msg(e),
@@ -1114,12 +1132,17 @@ mod tests {
             let mut v = args.to_vec();
             v.push("true");
             let e = run(&v).unwrap_err();
-            assert_eq!((e.code, e.usage), (125, true));
+            assert_eq!((e.code, e.usage), (125, false));
             msg(e)
         };
         assert_eq!(
             e(&["--memory", "-1"]),
-            "--memory: invalid value '-1' (expected a size: bytes, or with k, m or g)"
+            "--memory: invalid value '-1' (expected a size of at least 6m: bytes, or with k, m or g)"
+        );
+        // docker's minimum: a container below it dies before its command.
+        assert_eq!(
+            e(&["--memory", "6291455"]),
+            "--memory: invalid value '6291455' (expected a size of at least 6m: bytes, or with k, m or g)"
         );
         assert!(e(&["--memory", "12q"]).starts_with("--memory: invalid value '12q'"));
         assert!(e(&["--memory-swap", "0"]).starts_with("--memory-swap: invalid value '0'"));
@@ -1134,8 +1157,8 @@ mod tests {
             e(&["--cgroup-parent", "a/../b", "--pids", "1"])
                 .starts_with("--cgroup-parent: invalid value 'a/../b'")
         );
-        assert!(e(&["--memory-swap", "1m"]).starts_with("--memory-swap: needs --memory"));
-        assert!(e(&["--memory", "2m", "--memory-swap", "1m"]).starts_with("--memory-swap: needs"));
+        assert!(e(&["--memory-swap", "8m"]).starts_with("--memory-swap: needs --memory"));
+        assert!(e(&["--memory", "9m", "--memory-swap", "8m"]).starts_with("--memory-swap: needs"));
         assert!(e(&["--cgroup-parent", "x"]).starts_with("--cgroup-parent: needs a limit"));
         assert_eq!(
             msg(run(&["--memory"]).unwrap_err()),
@@ -1162,7 +1185,7 @@ mod tests {
         assert_eq!(s.id_maps[1].len(), 1);
         assert_eq!(s.id_maps[0].len(), 2);
         let e = run(&["--uid-map", "0:1", "id"]).unwrap_err();
-        assert_eq!((e.code, e.usage), (125, true));
+        assert_eq!((e.code, e.usage), (125, false));
         assert_eq!(
             msg(e),
             "--uid-map: invalid value '0:1' (expected CONTAINER:HOST:COUNT)"
@@ -1208,7 +1231,7 @@ mod tests {
         assert_eq!(run(&["sh"]).unwrap().stop_timeout, 10);
         for bad in ["", "x", "-1", "1.5", "1000001"] {
             let e = run(&["--stop-timeout", bad, "sh"]).unwrap_err();
-            assert!(e.usage);
+            assert!(!e.usage, "a bad value is one line, no usage");
             assert_eq!(msg(e), "--stop-timeout: expected seconds, at most 1000000");
         }
         assert_eq!(
@@ -1374,7 +1397,7 @@ mod tests {
             );
         }
         let e = run(&["--cap-add", "CAP_NOPE", "sh"]).unwrap_err();
-        assert_eq!((e.code, e.usage), (125, true));
+        assert_eq!((e.code, e.usage), (125, false));
         assert_eq!(msg(e), "unknown capability 'CAP_NOPE'");
         assert_eq!(
             msg(run(&["--rootfs"]).unwrap_err()),

@@ -46,14 +46,6 @@ impl Error {
         }
     }
 
-    /// A bad command line, rejected before anything is created.
-    pub fn usage(msg: &Buf) -> Error {
-        Error {
-            usage: true,
-            ..Error::new(EXIT_RUNTIME, msg)
-        }
-    }
-
     /// A bad command line, said in fixed words (through usage_of: one
     /// out-of-line function is smaller than two).
     pub fn usage_text(msg: &str) -> Error {
@@ -69,7 +61,17 @@ impl Error {
         Error {
             code: EXIT_RUNTIME,
             msg: m.0,
+            usage: false,
+        }
+    }
+
+    /// The same error, followed by the usage line: for a command line hull
+    /// cannot make sense of (an unknown option or subcommand, no command),
+    /// not for a bad value, which its one line says all about.
+    pub fn with_usage(self) -> Error {
+        Error {
             usage: true,
+            ..self
         }
     }
 
@@ -193,12 +195,14 @@ mod tests {
     }
 
     #[test]
-    fn usage_errors_add_the_usage_line() {
-        let e = Error::usage(Buf::new().s("unknown option --x"));
-        assert_eq!(e.code, 125);
+    fn only_errors_with_usage_add_the_usage_line() {
+        let e = Error::usage_of("unknown option '", b"--x", "'");
+        assert_eq!((e.code, e.usage), (125, false));
+        assert_eq!(e.render("usage: x\n"), b"hull: unknown option '--x'\n");
+        let e = e.with_usage();
         assert_eq!(
             e.render("usage: x\n"),
-            b"hull: unknown option --x\nusage: x\n"
+            b"hull: unknown option '--x'\nusage: x\n"
         );
     }
 }

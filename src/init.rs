@@ -16,19 +16,51 @@ use crate::sys::{self, AsFd, OwnedFd, SigSet, sig_bit};
 use linux_raw_sys::general as g;
 use rustix::process::{DumpableBehavior, Pid, Signal, WaitOptions};
 
-/// The signals hull passes on to the container, and the init to the command.
-pub const FORWARDED: SigSet = sig_bit(g::SIGINT)
-    | sig_bit(g::SIGTERM)
-    | sig_bit(g::SIGHUP)
-    | sig_bit(g::SIGQUIT)
-    | sig_bit(g::SIGUSR1)
-    | sig_bit(g::SIGUSR2)
-    | sig_bit(g::SIGWINCH);
+/// The signals hull passes on to the container, and the init to the command:
+/// every signal a process can catch, real-time ones included, but for
+///
+/// - SIGCHLD and SIGPIPE, which are hull's own business (its children, its
+///   writes), and which it blocks too;
+/// - SIGTSTP, SIGTTIN and SIGTTOU, which are about hull's own terminal:
+///   Ctrl-Z on it stops hull, as it stops `docker run` (without `-t` the
+///   container is not in the terminal's foreground group; with `-t` the
+///   terminal is raw and Ctrl-Z reaches the container as a byte);
+/// - the faults (SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV, SIGSYS), which
+///   end hull itself (and with it the container) rather than be passed on;
+/// - SIGKILL and SIGSTOP, which no process can catch.
+pub const FORWARDED: SigSet = !(sig_bit(g::SIGCHLD)
+    | sig_bit(g::SIGPIPE)
+    | sig_bit(g::SIGTSTP)
+    | sig_bit(g::SIGTTIN)
+    | sig_bit(g::SIGTTOU)
+    | sig_bit(g::SIGILL)
+    | sig_bit(g::SIGTRAP)
+    | sig_bit(g::SIGBUS)
+    | sig_bit(g::SIGFPE)
+    | sig_bit(g::SIGSEGV)
+    | sig_bit(g::SIGSYS)
+    | sig_bit(g::SIGKILL)
+    | sig_bit(g::SIGSTOP));
 
 /// What hull blocks before the clone, so that none is lost and none kills
 /// hull with the terminal still raw: the forwarded ones, SIGCHLD (which the
 /// init waits for) and SIGPIPE (a closed stdout becomes an EPIPE).
 pub const BLOCKED: SigSet = FORWARDED | sig_bit(g::SIGCHLD) | sig_bit(g::SIGPIPE);
+
+/// The signals whose disposition the child resets to the default right
+/// before execve: a caller's SIG_IGN survives execve, and these are the
+/// ones callers ignore (a shell's background job, `nohup`, a supervisor
+/// ignoring SIGPIPE or SIGCHLD). One rt_sigaction each: all 64 would cost
+/// a syscall per signal per start.
+pub const RESET: SigSet = sig_bit(g::SIGHUP)
+    | sig_bit(g::SIGINT)
+    | sig_bit(g::SIGQUIT)
+    | sig_bit(g::SIGUSR1)
+    | sig_bit(g::SIGUSR2)
+    | sig_bit(g::SIGPIPE)
+    | sig_bit(g::SIGTERM)
+    | sig_bit(g::SIGCHLD)
+    | sig_bit(g::SIGWINCH);
 
 /// At `Op::Init`, in PID 1: forks the command. Returns None in the command's
 /// process (which goes on with the plan), and in the init the command's pid
@@ -50,6 +82,9 @@ pub fn serve(pid: Pid, signals: OwnedFd, report: OwnedFd) -> ! {
     // Only the command's copy of the channel is left open: end of file there
     // now means that its execve succeeded.
     drop(report);
+    // The container sees this process as its PID 1: not hull's host path
+    // and options in /proc/1/cmdline, but what it is.
+    sys::set_cmdline(c"hull-init");
     loop {
         // Blocks: the init uses no CPU until a signal comes.
         let Ok(sig) = sys::read_signal(signals.as_fd()) else {
@@ -95,8 +130,27 @@ mod tests {
     #[test]
     fn signal_sets() {
         assert_eq!(sig_bit(1), 1);
-        assert_eq!(FORWARDED & sig_bit(g::SIGKILL), 0);
-        assert_ne!(FORWARDED & sig_bit(g::SIGWINCH), 0);
-        assert_eq!(BLOCKED & FORWARDED, FORWARDED);
+        assert_eq!(sig_bit(64), 1 << 63);
+        for sig in [g::SIGKILL, g::SIGSTOP, g::SIGCHLD, g::SIGTSTP, g::SIGSEGV] {
+            assert_eq!(FORWARDED & sig_bit(sig), 0, "{sig}");
+        }
+        // The ones a review found killing hull, and the real-time ones.
+        for sig in [
+            g::SIGALRM,
+            g::SIGPWR,
+            g::SIGIO,
+            g::SIGVTALRM,
+            g::SIGWINCH,
+            34,
+            64,
+        ] {
+            assert_ne!(FORWARDED & sig_bit(sig), 0, "{sig}");
+        }
+        assert_eq!(FORWARDED.count_ones(), 64 - 13);
+        assert_eq!(
+            BLOCKED & !FORWARDED,
+            sig_bit(g::SIGCHLD) | sig_bit(g::SIGPIPE)
+        );
+        assert_eq!(RESET & !BLOCKED, 0);
     }
 }

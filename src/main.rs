@@ -47,6 +47,13 @@ unsafe extern "C" fn entry(sp: *const usize) -> ! {
         let argv = sp.add(1) as *const *const c_char;
         (strings(argv), strings(argv.add(argc + 1)))
     };
+    // Where the kernel shows /proc/PID/cmdline from: hull's init overwrites
+    // it (see `sys::set_cmdline`).
+    if let (Some(first), Some(last)) = (args.first(), args.last()) {
+        let start = first.as_ptr() as usize;
+        let end = last.as_ptr() as usize + last.to_bytes().len() + 1;
+        hull::sys::note_cmdline(start, end);
+    }
     let code = hull::main(&args, &env);
     hull::sys::exit(code)
 }
@@ -69,6 +76,13 @@ unsafe fn strings(mut p: *const *const c_char) -> Vec<&'static CStr> {
         }
     }
     v
+}
+
+/// Allocation failed: says so and exits 125.
+#[cold]
+fn out_of_memory() -> ! {
+    hull::out::eprint(b"hull: out of memory\n");
+    hull::sys::exit(125)
 }
 
 #[panic_handler]
@@ -125,6 +139,12 @@ static ALLOC: Bump = Bump {
 
 unsafe impl GlobalAlloc for Bump {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // Debug builds (those the tests run): the child must never allocate.
+        #[cfg(debug_assertions)]
+        if hull::sys::IN_CHILD.load(core::sync::atomic::Ordering::Relaxed) {
+            hull::out::eprint(b"hull: the child allocated memory (a bug in hull)\n");
+            hull::sys::exit(125)
+        }
         // SAFETY: single-threaded (see `impl Sync`), and no reference into the
         // cell outlives this call.
         let st = unsafe { &mut *self.state.get() };
@@ -140,7 +160,11 @@ unsafe impl GlobalAlloc for Bump {
             } else {
                 match hull::sys::map_anonymous(if large { size } else { CHUNK }) {
                     Ok(p) => p,
-                    Err(_) => return core::ptr::null_mut(),
+                    // No more memory (a ulimit -v, a memory cgroup): one
+                    // line and hull's failure status, not a panic's "bug"
+                    // message. (The child never allocates, so this is
+                    // always hull's own process, before or after the clone.)
+                    Err(_) => out_of_memory(),
                 }
             };
             if large {

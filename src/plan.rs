@@ -315,6 +315,10 @@ pub struct Facts {
     pub seccomp: Option<(Vec<SockFilter>, Vec<u8>)>,
 }
 
+/// Paths of the rootfs's that a start would make as mount points (see
+/// `rootfs::missing`), removed again when the start fails.
+pub type Made = Vec<Vec<u8>>;
+
 /// Builds the op list, appending to a plan under construction.
 struct Ops {
     /// Never dropped, as the plan's (on an error too: no drop code).
@@ -457,6 +461,9 @@ pub struct Plan {
     /// How many fds from 3 up pass into the container open (see
     /// `run::close_inherited`).
     pub keep_fds: u32,
+    /// The mount points this start will make in the rootfs, for a failed
+    /// start to remove (see [`Plan::unmake`]).
+    pub made: Made,
     /// The device allow list the parent gives the container's cgroup
     /// (docker's, and each `--device`); None where none applies: with
     /// `--privileged`, and in a user namespace, where device nodes are
@@ -482,6 +489,14 @@ impl Plan {
             None => None,
         };
         if let Some(r) = &root {
+            if r.path == b"/" {
+                // It cannot be switched to (pivot_root: EBUSY), and it
+                // would isolate nothing: the container would be the host.
+                return Err(Error::new(
+                    crate::error::EXIT_RUNTIME,
+                    Buf::new().s("--rootfs /: that is the host's root; leave --rootfs out to run in the host's tree"),
+                ));
+            }
             facts.root_id = r.id;
             // The old value leaked, as the paths: no drop code.
             core::mem::forget(spec.rootfs.replace(r.path.to_vec()));
@@ -522,6 +537,13 @@ impl Plan {
         )?;
         let envc = cstrs(envv);
         let mut plan = Plan::with_exe(spec, &facts, exe, envc)?;
+        if let Some(r) = root.as_ref().filter(|_| !spec.read_only) {
+            // What the child will make (volumes' mount points, and /proc,
+            // /sys, /dev where the image lacks them).
+            let mut dsts: Vec<&[u8]> = alloc::vec![b"/proc", b"/sys", b"/dev"];
+            dsts.extend(spec.volumes.iter().map(|v| &v.dst[..]));
+            plan.made = rootfs::missing(r, &dsts);
+        }
         if let Some((p, what)) = &profile {
             filter::check(p, what, &plan.ops)?;
         }
@@ -858,6 +880,7 @@ impl Plan {
             userns: None,
             trace: None,
             keep_fds: facts.keep_fds,
+            made: Vec::new(),
             devices: (!spec.privileged && !spec.userns).then(|| {
                 let mut v = devices::DEFAULT.to_vec();
                 for (d, &(mode, rdev)) in spec.devices.iter().zip(&facts.devices) {
@@ -866,6 +889,14 @@ impl Plan {
                 v
             }),
         })
+    }
+
+    /// After a failed start: removes the mount points it made in the rootfs
+    /// (empty ones only), so that a failure leaves the image as it was.
+    pub fn unmake(&self) {
+        if let Some(Op::Root(Some(root), _)) = self.ops.iter().find(|o| matches!(o, Op::Root(..))) {
+            rootfs::unmake(root.to_bytes(), &self.made);
+        }
     }
 
     /// The size the child gives the pty it opens (see [`Op::Terminal`]).

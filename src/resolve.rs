@@ -21,13 +21,20 @@ enum Probe {
     /// It exists but cannot be run (no x bit, or a directory).
     NotExecutable(Errno),
     Missing(Errno),
+    /// The lookup itself failed (EMFILE, ENOMEM, EIO...): hull's failure,
+    /// not the command's absence.
+    Failed(Errno),
 }
 
 /// Looks at `path`, inside `root` when there is one (so that the image's
 /// absolute symlinks resolve in the image, not on the host).
 fn probe(root: Option<&Root>, path: &[u8]) -> Probe {
     match mode_in(root, path) {
-        Err(e) => Probe::Missing(e),
+        // What execvp takes for "not here": go on with the search.
+        Err(
+            e @ (Errno::NOENT | Errno::NOTDIR | Errno::LOOP | Errno::NAMETOOLONG | Errno::ACCESS),
+        ) => Probe::Missing(e),
+        Err(e) => Probe::Failed(e),
         Ok(m) if FileType::from_raw_mode(m) == FileType::Directory => {
             Probe::NotExecutable(Errno::ISDIR)
         }
@@ -64,6 +71,7 @@ pub fn command(
             Probe::Executable => Ok(cstr(name)),
             Probe::NotExecutable(e) => Err(fail(EXIT_CANNOT_EXEC, name, strerror(e))),
             Probe::Missing(e) => Err(fail(EXIT_NOT_FOUND, name, strerror(e))),
+            Probe::Failed(e) => Err(Error::sys("look up the command", name, e)),
         };
     }
     let mut refused = None;
@@ -75,6 +83,7 @@ pub fn command(
             Probe::Executable => return Ok(cstr(cand)),
             Probe::NotExecutable(e) => refused = refused.or(Some(e)),
             Probe::Missing(_) => {}
+            Probe::Failed(e) => return Err(Error::sys("look up the command", name, e)),
         }
     }
     Err(match refused {

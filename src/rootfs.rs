@@ -93,6 +93,56 @@ pub fn mode_in(root: Option<&Root>, path: &[u8]) -> sys::Result<u32> {
     Ok(st.st_mode)
 }
 
+/// The mount points the child would have to create inside `root`: for
+/// each container path in `dsts`, its missing components, outermost first
+/// (`/a`, `/a/b` for a missing `/a/b`). A failed start removes them again
+/// ([`unmake`]). Looked up as the child looks them up, inside the root.
+pub fn missing(root: &Root, dsts: &[&[u8]]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for dst in dsts {
+        let mut miss = Vec::new();
+        let mut end = dst.len();
+        while end > 0 && matches!(open_in(Some(root), &dst[..end]), Err(Errno::NOENT)) {
+            miss.push(dst[..end].to_vec());
+            end = dst[..end].iter().rposition(|&c| c == b'/').unwrap_or(0);
+        }
+        out.extend(
+            miss.into_iter()
+                .rev()
+                .filter(|m| !out.contains(m))
+                .collect::<Vec<_>>(),
+        );
+    }
+    out
+}
+
+/// Removes, innermost first, what [`missing`] listed and a failed start
+/// made of it: an empty directory, or an empty regular file (a file
+/// volume's mount point). Each is looked up inside the root and removed
+/// relative to its parent's fd; anything else is left as it is.
+pub fn unmake(root: &[u8], made: &[Vec<u8>]) {
+    let Ok(r) = open(root, "rootfs", true) else {
+        return;
+    };
+    for m in made.iter().rev() {
+        let cut = m.iter().rposition(|&c| c == b'/').unwrap_or(0);
+        let (dir, name) = (&m[..cut.max(1)], &m[cut + 1..]);
+        let Ok(d) = open_in(Some(&r), dir) else {
+            continue;
+        };
+        let st = rustix::fs::statat(&d, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW);
+        let Ok(st) = st else { continue };
+        let kind = rustix::fs::FileType::from_raw_mode(st.st_mode);
+        let flags = match kind {
+            rustix::fs::FileType::Directory => rustix::fs::AtFlags::REMOVEDIR,
+            rustix::fs::FileType::RegularFile if st.st_size == 0 => rustix::fs::AtFlags::empty(),
+            _ => continue,
+        };
+        // (An O_PATH fd is enough for the *at calls.)
+        let _ = rustix::fs::unlinkat(&d, name, flags);
+    }
+}
+
 /// A `--device` host node: its type and permission bits and its device
 /// number. Anything but a character or block device is refused.
 pub fn device(path: &[u8]) -> Result<(u32, u64), Error> {
@@ -125,33 +175,30 @@ pub fn write_file(path: &[u8], data: &[u8]) -> sys::Result<()> {
 }
 
 /// Reads a whole regular file of at most `max` bytes, refusing anything
-/// else (a FIFO would block, /dev/zero never end) with one line naming it.
+/// else (a FIFO would block, /dev/zero never end). The error says what
+/// went wrong, for the caller to prefix with what the file is.
 pub fn read_regular(path: &[u8], max: u64) -> Result<Vec<u8>, Error> {
-    let fd = open_file(path, OFlags::RDONLY | OFlags::NONBLOCK)
-        .map_err(|e| Error::sys("open", path, e))?;
-    let st = rustix::fs::fstat(&fd).map_err(|e| Error::sys("stat", path, e))?;
-    let mut m = Buf::new();
+    let why = |m: &str| Error::new(crate::error::EXIT_RUNTIME, Buf::new().s(m));
+    let fail = |e| why(crate::error::strerror(e));
+    let fd = open_file(path, OFlags::RDONLY | OFlags::NONBLOCK).map_err(fail)?;
+    let st = rustix::fs::fstat(&fd).map_err(fail)?;
     if !rustix::fs::FileType::from_raw_mode(st.st_mode).is_file() {
-        m.s("not a regular file");
-    } else if st.st_size as u64 > max {
-        m.s("larger than ").u(max).s(" bytes");
-    } else {
-        let mut out = Vec::new();
-        let mut buf = [0u8; 4096];
-        loop {
-            match sys::read_full(fd.as_fd(), &mut buf) {
-                Ok(0) => return Ok(out),
-                // (It grew since the fstat: still bounded.)
-                Ok(n) if (out.len() + n) as u64 <= max => out.extend_from_slice(&buf[..n]),
-                Ok(_) => break,
-                Err(e) => return Err(Error::sys("read", path, e)),
+        return Err(why("not a regular file"));
+    }
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match sys::read_full(fd.as_fd(), &mut buf).map_err(fail)? {
+            0 => return Ok(out),
+            // (Checked as it is read: it may grow after the fstat.)
+            n if (out.len() + n) as u64 <= max => out.extend_from_slice(&buf[..n]),
+            _ => {
+                let mut m = Buf::new();
+                m.s("larger than ").u(max).s(" bytes");
+                return Err(Error::new(crate::error::EXIT_RUNTIME, &m));
             }
         }
-        m.s("larger than ").u(max).s(" bytes");
     }
-    let mut e = Buf::new();
-    e.b(path).s(": ").b(&m.0);
-    Err(Error::new(crate::error::EXIT_RUNTIME, &e))
 }
 
 /// Reads a whole (small) file.

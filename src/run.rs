@@ -43,9 +43,7 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
     // Before the clone, so that no signal is lost between now and the wait
     // loop: they queue on the signalfd. The child inherits the blocked mask
     // and restores this original one just before execve.
-    let (mask, signals) = sys::block_signals(BLOCKED)
-        .and_then(|m| Ok((m, sys::signalfd(BLOCKED)?)))
-        .map_err(|e| Error::sys("signalfd", b"", e))?;
+    let (mask, signals, forwarded) = block()?;
     plan.sigmask = mask;
     // The child opens the pty (in the container's devpts, with a rootfs)
     // and sends us the master; it sizes it like our terminal.
@@ -55,18 +53,25 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
     // Created once everything checkable without it passed (the command
     // lookup, the layout); from here on, its drop removes it, on every path.
     create_cgroup(&mut cgroup, spec, &plan)?;
-    let (child, master) = launch(&mut plan, cgroup.as_ref(), spec.debug)?;
+    let (child, master) = match launch(&mut plan, cgroup.as_ref(), spec.debug) {
+        Ok(r) => r,
+        Err(e) => {
+            // A failure leaves the image as it was.
+            plan.unmake();
+            return Err(e);
+        }
+    };
     // Raw only when a person types into the container through it: then every
     // key, Ctrl-C included, goes to the container's terminal as a byte.
     let saved = raw_mode(master.is_some() && spec.interactive);
-    let status = supervise(spec, &child, signals.as_fd(), master.as_ref());
+    let status = supervise(spec, &child, signals.as_fd(), forwarded, master);
     // Every way out of the loop comes through here, errors included.
     if let Some(t) = saved {
         let _ = sys::tcsets(sys::stdin(), &t);
     }
     // hull exits right after: the kernel closes these with the rest, one
     // close(2) each saved.
-    core::mem::forget((child, signals, master));
+    core::mem::forget((child, signals));
     // One way out, for errors too: one copy of the drops (112 bytes smaller).
     if let Ok(status) = status {
         if let Some(cg) = &cgroup {
@@ -77,6 +82,28 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
         }
     }
     status
+}
+
+/// Sets up hull's signals before the clone: SIGCHLD back to its default
+/// action (a caller that ignores it would have hull's children reaped by
+/// the kernel: waitid fails, and an init never hears of its command's
+/// exit), then every signal hull handles blocked and queued on a signalfd.
+/// A signal the caller ignores (`nohup`: SIGHUP; a shell's background job:
+/// SIGINT, SIGQUIT) is not passed on: it stays ignored. Returns the mask
+/// hull started with, the signalfd and the signals to pass on.
+pub fn block() -> Result<(sys::SigSet, OwnedFd, sys::SigSet), Error> {
+    use linux_raw_sys::general as g;
+    sys::default_signals(sys::sig_bit(g::SIGCHLD));
+    let mut forwarded = FORWARDED;
+    for sig in [g::SIGHUP, g::SIGINT, g::SIGQUIT] {
+        if sys::is_ignored(sig) {
+            forwarded &= !sys::sig_bit(sig);
+        }
+    }
+    let set = BLOCKED & (forwarded | !FORWARDED);
+    let mask = sys::block_signals(set).map_err(|e| Error::sys("rt_sigprocmask", b"", e))?;
+    let fd = sys::signalfd(set).map_err(|e| Error::sys("signalfd", b"", e))?;
+    Ok((mask, fd, forwarded))
 }
 
 /// Every fd above 2 that hull's caller left open closes at the container's
@@ -186,7 +213,7 @@ pub fn launch(
     let mut fd = cgroup.and_then(|c| c.fd.as_ref()).map(|f| f.as_fd());
     let child = loop {
         match start(plan, fd) {
-            Err(mut e) if fd.is_some() => {
+            Err(mut e) if fd.is_some() && e.msg.starts_with(b"clone3") => {
                 // A kernel before 5.7 (or a seccomp filter) refuses
                 // CLONE_INTO_CGROUP: the parent joins the child instead,
                 // while it waits at its first step.
@@ -265,22 +292,51 @@ pub fn make_raw(t: &mut Termios) {
 /// The parent's wait, once the command runs: until the container exits, pass
 /// signals on, relay the pty both ways, and enforce `--stop-timeout`.
 /// Blocks in poll; wakes only for signals, bytes, the exit or the deadline.
+///
+/// The relay never blocks: the pty master and (reopened, see [`Pipe::new`])
+/// hull's stdin and stdout are non-blocking, each direction has a bounded
+/// buffer, and a side is polled for reading only while its buffer has
+/// room. So a container that does not read its terminal, or a reader of
+/// hull's output that does not read, stalls only that direction: signals,
+/// the stop timeout and the exit are still seen. When hull's stdout goes
+/// away (EPIPE: `hull run -t yes | head`), hull hangs the terminal up, as a
+/// closed terminal would: the container gets SIGHUP (and EIO), and the stop
+/// timeout runs. Once the container has exited, its last output is passed
+/// on, for as long as the reader takes; a SIGINT or SIGTERM ends that.
 #[inline(never)]
 fn supervise(
     spec: &Spec,
     child: &Child,
     signals: BorrowedFd<'_>,
-    master: Option<&OwnedFd>,
+    forwarded: sys::SigSet,
+    pty: Option<OwnedFd>,
 ) -> Result<i32, Error> {
     // When the stop timeout runs out, in monotonic ns; 0 while none runs.
     let mut deadline = 0u64;
-    let mut output = master.is_some();
-    let mut input = output && spec.interactive;
-    let m = master.map_or(signals, |m| m.as_fd());
-    let mut buf = [0u8; 4096];
+    let mut pty = pty;
+    if let Some(m) = &pty {
+        let _ = rustix::io::ioctl_fionbio(m, true);
+    }
+    // The container's output to our stdout; our stdin (with -i) to it.
+    let mut out = Pipe::new(pty.is_some(), 1, PIPE_OUT);
+    let mut inp = Pipe::new(pty.is_some() && spec.interactive, 0, PIPE_IN);
+    let mut status = None;
+    let stop_in = spec.stop_timeout as u64 * 1_000_000_000;
+    let when = |on: bool, f: PollFlags| if on { f } else { PollFlags::empty() };
+    let mut stopping = false;
     loop {
+        let master = pty.as_ref().map(|m| m.as_fd());
+        // Done: the container is gone and its last output is out (or can
+        // never be: the pty is drained, or our stdout is gone).
+        // (After a stop was asked for, the container's last output is not
+        // waited for: whoever asked is not reading it.)
+        if let Some(st) = status
+            && (master.is_none() || out.len == 0 && out.eof || stopping)
+        {
+            return Ok(st);
+        }
         let mut timeout = None;
-        if deadline != 0 {
+        if deadline != 0 && status.is_none() {
             let left = deadline.saturating_sub(sys::monotonic_ns());
             if left == 0 {
                 // docker stop: the container had its chance. Killing PID 1
@@ -294,79 +350,219 @@ fn supervise(
                 tv_nsec: (left % 1_000_000_000) as i64,
             });
         }
+        // The pty: readable while our output buffer has room, writable
+        // while our input buffer holds something. A side with nothing to
+        // do is not polled at all (the signalfd stands in, asking for
+        // nothing): a hung-up pipe or pty would report POLLHUP for ever.
+        let m_flags =
+            when(!out.eof && out.len < out.cap, PollFlags::IN) | when(inp.len > 0, PollFlags::OUT);
         let mut fds = [
-            PollFd::new(&child.pidfd, PollFlags::IN),
+            PollFd::new(&child.pidfd, when(status.is_none(), PollFlags::IN)),
             PollFd::from_borrowed_fd(signals, PollFlags::IN),
-            PollFd::from_borrowed_fd(m, PollFlags::IN),
-            PollFd::from_borrowed_fd(sys::stdin(), PollFlags::IN),
+            entry(master, m_flags, signals),
+            entry(
+                Some(out.fd()),
+                when(master.is_some() && out.len > 0, PollFlags::OUT),
+                signals,
+            ),
+            entry(
+                Some(inp.fd()),
+                when(inp.on && inp.len == 0, PollFlags::IN),
+                signals,
+            ),
         ];
-        let n = 2 + output as usize + input as usize;
-        match rustix::event::poll(&mut fds[..n], timeout.as_ref()) {
+        match rustix::event::poll(&mut fds, timeout.as_ref()) {
             Ok(_) | Err(Errno::INTR) => {}
             Err(e) => return Err(Error::sys("poll", b"", e)),
         }
-        let ready = |i: usize| !fds[i].revents().is_empty();
-        if ready(0) {
-            break;
+        let r: [bool; 5] = core::array::from_fn(|i| !fds[i].revents().is_empty());
+        let ready = |i: usize| r[i];
+        if ready(0) && status.is_none() {
+            // The container's PID 1 exited: the whole container is gone
+            // (its other processes died with it), but its last output may
+            // still sit in the pty, to be passed on below.
+            status = Some(wait_exit(child)?);
         }
         // (A signalfd read that fails, which it cannot here, is no signal.)
         if ready(1)
             && let Ok(sig) = sys::read_signal(signals)
         {
-            if sig == Signal::WINCH && master.is_some() {
+            let stop = sig == Signal::TERM
+                || sig == Signal::INT
+                || (sig == Signal::HUP && master.is_some());
+            if let Some(st) = status {
+                // Passing the last output on, and told to stop: stop.
+                if stop {
+                    return Ok(st);
+                }
+            } else if let (Signal::WINCH, Some(m)) = (sig, master) {
                 // The kernel signals the pty's foreground group itself.
                 copy_size(m);
-            } else if FORWARDED & sys::sig_bit(sig.as_raw() as u32) != 0 {
+            } else if forwarded & sys::sig_bit(sig.as_raw() as u32) != 0 {
                 let _ = rustix::process::pidfd_send_signal(&child.pidfd, sig);
                 // A stop request; so is a hang-up of the terminal of an
                 // interactive container (without -t, SIGHUP may mean "reload").
-                let stop = sig == Signal::TERM
-                    || sig == Signal::INT
-                    || (sig == Signal::HUP && master.is_some());
                 if stop && deadline == 0 {
-                    deadline = sys::monotonic_ns() + spec.stop_timeout as u64 * 1_000_000_000;
+                    deadline = sys::monotonic_ns() + stop_in;
+                    stopping = true;
                 }
             }
         }
-        if output && ready(2) {
-            output = copy(m, sys::stdout(), &mut buf);
+        let Some(ptm) = master else { continue };
+        if ready(2) {
             // No one has the pty's other side open any more (EIO): nothing
-            // to relay stdin to either, and a hung-up master polled again
-            // would wake us forever.
-            input &= output;
+            // more to relay to it either.
+            if !out.eof && !out.fill(Some(ptm)) {
+                inp.on = false;
+                inp.len = 0;
+            }
+            if inp.len > 0 && !inp.flush(Some(ptm)) {
+                inp.on = false;
+                inp.len = 0;
+            }
         }
-        // (Input implies output, so stdin was polled; an unpolled entry
-        // has no revents anyway.)
-        if input && ready(3) {
-            input = copy(sys::stdin(), m, &mut buf);
-            if !input {
-                // End of our input: an end-of-file for a reader in the
-                // container too (^D, for a terminal in canonical mode).
-                let _ = sys::write_all(m, b"\x04");
+        if ready(3) && !out.flush(None) {
+            // Our stdout is gone (EPIPE): hang the terminal up, as a closed
+            // terminal would, and give the container the stop timeout.
+            pty = None;
+            if status.is_none() && deadline == 0 {
+                deadline = sys::monotonic_ns() + stop_in;
+            }
+            continue;
+        }
+        if ready(4) && !inp.fill(None) {
+            // End of our input: an end-of-file for a reader in the
+            // container too (^D, for a terminal in canonical mode).
+            inp.on = false;
+            inp.buf[0] = 4;
+            inp.at = 0;
+            inp.len = 1;
+        }
+    }
+}
+
+/// A poll entry for `fd` asking for `f`; with nothing to ask, `idle`
+/// asking for nothing, which reports nothing.
+fn entry<'a>(fd: Option<BorrowedFd<'a>>, f: PollFlags, idle: BorrowedFd<'a>) -> PollFd<'a> {
+    match fd {
+        Some(fd) if !f.is_empty() => PollFd::from_borrowed_fd(fd, f),
+        _ => PollFd::from_borrowed_fd(idle, PollFlags::empty()),
+    }
+}
+
+/// Room for the container's output on its way to our stdout, and for our
+/// input on its way to the container: bounded, so a side that does not
+/// read stalls its direction, not hull.
+const PIPE_OUT: usize = 16384;
+const PIPE_IN: usize = 4096;
+
+/// One direction of the relay: a buffer of pending bytes and the fd of
+/// ours it is read from or written to (0 or 1), reopened non-blocking.
+struct Pipe {
+    /// Whether this direction is still relayed.
+    on: bool,
+    /// End of file (or EIO) from the source: nothing more will come.
+    eof: bool,
+    buf: [u8; PIPE_OUT],
+    /// Bytes pending: `buf[at..at + len]`.
+    at: usize,
+    len: usize,
+    /// How much of `buf` this direction uses.
+    cap: usize,
+    /// Our own non-blocking open of fd `std`, when it could be had.
+    own: Option<OwnedFd>,
+    std: i32,
+}
+
+impl Pipe {
+    /// A direction for our fd `std` (0 or 1), with `cap` bytes of buffer.
+    /// A pipe or a terminal is reopened through /proc/self/fd, which gives
+    /// hull a file description of its own that can be non-blocking without
+    /// changing the one it shares with its caller (a shell's terminal must
+    /// not be left non-blocking). A regular file never blocks and is used
+    /// as it is (reopening would lose its offset); so is anything that
+    /// cannot be reopened (a socket, no /proc), with short writes only.
+    fn new(on: bool, std: i32, cap: usize) -> Pipe {
+        let own = if on {
+            sys::reopen_nonblocking(std)
+        } else {
+            None
+        };
+        Pipe {
+            on,
+            eof: !on,
+            buf: [0; PIPE_OUT],
+            at: 0,
+            len: 0,
+            cap,
+            own,
+            std,
+        }
+    }
+
+    fn fd(&self) -> BorrowedFd<'_> {
+        match &self.own {
+            Some(f) => f.as_fd(),
+            None if self.std == 0 => sys::stdin(),
+            None => sys::stdout(),
+        }
+    }
+
+    /// Reads what `from` (or, without one, our own fd) has, as much as
+    /// fits. False at end of file or on an error (EIO: the pty's other side
+    /// is closed), which ends it.
+    fn fill(&mut self, from: Option<BorrowedFd<'_>>) -> bool {
+        if self.len == 0 {
+            self.at = 0;
+        }
+        let from = match (from, &self.own) {
+            (Some(f), _) => f,
+            (None, Some(o)) => o.as_fd(),
+            (None, None) => sys::stdin(),
+        };
+        let end = self.at + self.len;
+        let room = self.buf.get_mut(end..self.cap).unwrap_or_default();
+        match rustix::io::read(from, room) {
+            Ok(0) => {
+                self.eof = true;
+                false
+            }
+            Ok(n) => {
+                self.len += n;
+                true
+            }
+            Err(Errno::INTR | Errno::AGAIN) => true,
+            Err(_) => {
+                self.eof = true;
+                false
             }
         }
     }
-    let status = wait_exit(child)?;
-    // The container is gone, all of it (PID 1's exit killed the rest), but
-    // its last output may still sit in the pty: pass it on before exiting.
-    if let Some(m) = master {
-        let _ = rustix::io::ioctl_fionbio(m, true);
-        while copy(m.as_fd(), sys::stdout(), &mut buf) {}
-    }
-    Ok(status)
-}
 
-/// Moves what one read gives from `from` to `to`. False at end of file or
-/// on an error (EIO: the pty's other side is closed).
-fn copy(from: BorrowedFd<'_>, to: BorrowedFd<'_>, buf: &mut [u8]) -> bool {
-    match rustix::io::read(from, &mut *buf) {
-        Ok(0) => false,
-        Ok(n) => {
-            // A reader that went away must not stop the container: drop it.
-            let _ = sys::write_all(to, &buf[..n]);
-            true
+    /// Writes what it can of the pending bytes to `to` (or, without one,
+    /// our own fd). False when that is gone (EPIPE, or any error but EAGAIN).
+    fn flush(&mut self, to: Option<BorrowedFd<'_>>) -> bool {
+        let to = match (to, &self.own) {
+            (Some(t), _) => t,
+            (None, Some(o)) => o.as_fd(),
+            (None, None) => sys::stdout(),
+        };
+        // Where `to` might block (our stdout, not reopened), short writes:
+        // a pipe that polled writable takes that much at once.
+        let n = if self.own.is_none() && self.std == 1 {
+            self.len.min(512)
+        } else {
+            self.len
+        };
+        match rustix::io::write(to, &self.buf[self.at..self.at + n]) {
+            Ok(n) => {
+                self.at += n;
+                self.len -= n;
+                true
+            }
+            Err(Errno::INTR | Errno::AGAIN) => true,
+            Err(_) => false,
         }
-        Err(e) => e == Errno::INTR,
     }
 }
 
@@ -447,6 +643,9 @@ pub fn start(plan: &Plan, cgroup: Option<BorrowedFd<'_>>) -> Result<Child, Error
             Err(e) => Err(e),
         }
     };
+    // Back in the parent (a vfork-style child has exec'd or died by now).
+    #[cfg(debug_assertions)]
+    sys::IN_CHILD.store(false, core::sync::atomic::Ordering::Relaxed);
     match r {
         Ok((pid, pidfd)) => Ok(Child {
             pid,

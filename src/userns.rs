@@ -304,7 +304,7 @@ mod tests {
             "0:0:4294967296",
         ] {
             let e = opts(&[("--gid-map", bad)]).unwrap_err();
-            assert_eq!((e.code, e.usage), (125, true), "{bad}");
+            assert_eq!((e.code, e.usage), (125, false), "{bad}");
             assert_eq!(
                 msg(e),
                 format!("--gid-map: invalid value '{bad}' (expected CONTAINER:HOST:COUNT)")

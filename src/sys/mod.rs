@@ -459,6 +459,103 @@ pub fn default_signals(set: SigSet) {
     }
 }
 
+/// A file description of our own for our fd `n` (0 or 1), opened again
+/// through `/proc/self/fd/N` with `O_NONBLOCK`, when `n` is a pipe or a
+/// terminal (a character device); None otherwise (a regular file, which
+/// never blocks and whose offset a new open would lose; a socket, which
+/// cannot be opened so; or no /proc).
+pub fn reopen_nonblocking(n: i32) -> Option<OwnedFd> {
+    use rustix::fs::{FileType, Mode, OFlags};
+    // SAFETY: fd 0 or 1, borrowed for the fstat only.
+    let fd = unsafe { BorrowedFd::borrow_raw(n) };
+    let kind = FileType::from_raw_mode(rustix::fs::fstat(fd).ok()?.st_mode);
+    if kind != FileType::Fifo && kind != FileType::CharacterDevice {
+        return None;
+    }
+    let path: &CStr = if n == 0 {
+        c"/proc/self/fd/0"
+    } else {
+        c"/proc/self/fd/1"
+    };
+    let access = if n == 0 {
+        OFlags::RDONLY
+    } else {
+        OFlags::WRONLY
+    };
+    let flags = access | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+    rustix::fs::open(path, flags, Mode::empty()).ok()
+}
+
+/// Set by the child when it starts, in debug builds: the allocator aborts
+/// if the child ever allocates (it runs in hull's memory, and anything it
+/// allocated there would be hull's bump arena moving under hull's feet).
+/// The parent clears it once it runs again (the vfork-style child shares
+/// this flag; a fork-style one has its own copy).
+#[cfg(debug_assertions)]
+pub static IN_CHILD: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Where hull's command line lies in its memory (start, end), as the
+/// entry point found it; 0 until noted.
+static CMDLINE: [core::sync::atomic::AtomicUsize; 2] = [
+    core::sync::atomic::AtomicUsize::new(0),
+    core::sync::atomic::AtomicUsize::new(0),
+];
+
+/// Notes where the command line lies (the entry point calls it once).
+pub fn note_cmdline(start: usize, end: usize) {
+    CMDLINE[0].store(start, Ordering::Relaxed);
+    CMDLINE[1].store(end, Ordering::Relaxed);
+}
+
+/// Makes `/proc/self/cmdline` read `name`, and the process name (comm) too:
+/// the bytes of the command line are overwritten (zero-filled past
+/// `name`), which is what the kernel shows, and `PR_SET_NAME` renames it.
+/// For hull's init, which the container sees as its PID 1: it should not
+/// show hull's host path and options.
+///
+/// Only for a process that never reads its arguments again (the init,
+/// which serves until it exits): the `&CStr`s the entry point made of them
+/// are never used after this.
+pub fn set_cmdline(name: &CStr) {
+    let (start, end) = (
+        CMDLINE[0].load(Ordering::Relaxed),
+        CMDLINE[1].load(Ordering::Relaxed),
+    );
+    let bytes = name.to_bytes();
+    if start != 0 && end > start + bytes.len() {
+        // SAFETY: [start, end) is the process's argument strings, which the
+        // kernel put in writable memory on the stack and which, per the
+        // contract above, nothing reads any more; `name` fits, with room
+        // for a NUL.
+        unsafe {
+            let p = start as *mut u8;
+            core::ptr::write_bytes(p, 0, end - start);
+            core::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len());
+        }
+    }
+    let _ = rustix::thread::set_name(name);
+}
+
+/// Whether signal `sig`'s disposition is SIG_IGN (`rt_sigaction` asking
+/// only for the old action).
+pub fn is_ignored(sig: u32) -> bool {
+    // struct sigaction: handler, flags, restorer, mask.
+    let mut old = [0u64; 4];
+    // SAFETY: no new action; the kernel writes one struct sigaction (8-byte
+    // mask) into `old`, which is live and large enough.
+    let r = unsafe {
+        raw::syscall4(
+            raw::SYS_RT_SIGACTION,
+            sig as usize,
+            0,
+            old.as_mut_ptr() as usize,
+            8,
+        )
+    };
+    // SIG_IGN is the handler value 1.
+    r == 0 && old[0] == 1
+}
+
 fn sigprocmask(how: u32, set: SigSet) -> Result<SigSet> {
     let mut old: SigSet = 0;
     // SAFETY: both pointers are to live 8-byte sigsets, the size passed.
