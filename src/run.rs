@@ -512,9 +512,10 @@ impl Pipe {
     /// fits. False at end of file or on an error (EIO: the pty's other side
     /// is closed), which ends it.
     fn fill(&mut self, from: Option<BorrowedFd<'_>>) -> bool {
-        if self.len == 0 {
-            self.at = 0;
-        }
+        // The pending bytes to the front: the room is all after them (an
+        // empty read would look like the end of the file).
+        self.buf.copy_within(self.at..self.at + self.len, 0);
+        self.at = 0;
         let from = match (from, &self.own) {
             (Some(f), _) => f,
             (None, Some(o)) => o.as_fd(),

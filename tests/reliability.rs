@@ -7,27 +7,55 @@ use std::io::Write;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// Waits for `c` at most `secs`; kills it, and its process group (which
-/// is its own when it was spawned with [`group`]: a shell's pipeline holds
-/// the output pipes open), and fails naming `what`, if it is still running
-/// then.
+/// Waits for `c` and the end of its output at most `secs`; past that,
+/// kills it and its process group (its own when spawned with
+/// `process_group(0)`: a shell's pipeline) and fails naming `what`, with
+/// what it printed. Output is read by threads, so a process that escaped
+/// the group holding a pipe cannot hold the test either.
 fn bounded(mut c: Child, secs: u64, what: &str) -> Output {
-    let t = Instant::now();
-    loop {
-        if c.try_wait().unwrap().is_some() {
-            return c.wait_with_output().unwrap();
+    use std::io::Read;
+    let reader = |p: Option<Box<dyn Read + Send>>| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            if let Some(mut p) = p {
+                let _ = p.read_to_end(&mut v);
+            }
+            let _ = tx.send(v);
+        });
+        rx
+    };
+    let out = reader(c.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let err = reader(c.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let left = || deadline.saturating_duration_since(Instant::now());
+    let status = loop {
+        if let Some(st) = c.try_wait().unwrap() {
+            break Some(st);
         }
-        if t.elapsed() > Duration::from_secs(secs) {
-            let _ = Command::new("kill").args(["-KILL", &format!("-{}", c.id())]).status();
-            let _ = c.kill();
-            let o = c.wait_with_output().unwrap();
-            panic!(
-                "{what}: still running after {secs} s (stdout {:?}, stderr {:?})",
-                stdout(&o),
-                stderr(&o)
-            );
+        if left().is_zero() {
+            break None;
         }
         std::thread::sleep(Duration::from_millis(10));
+    };
+    let (o, e) = (out.recv_timeout(left()), err.recv_timeout(left()));
+    match (status, o, e) {
+        (Some(status), Ok(stdout), Ok(stderr)) => Output {
+            status,
+            stdout,
+            stderr,
+        },
+        (status, o, e) => {
+            let _ = Command::new("kill")
+                .args(["-KILL", &format!("-{}", c.id())])
+                .status();
+            let _ = c.kill();
+            panic!(
+                "{what}: not done after {secs} s (exited: {status:?}; stdout {:?}, stderr {:?})",
+                String::from_utf8_lossy(&o.unwrap_or_default()),
+                String::from_utf8_lossy(&e.unwrap_or_default())
+            );
+        }
     }
 }
 
@@ -92,7 +120,13 @@ fn every_catchable_signal_is_passed_on() {
     if !need_root("signals_passed_on") || !need_tool("signals_passed_on", "python3") {
         return;
     }
-    for (sig, n) in [("ALRM", 14), ("PWR", 30), ("IO", 29), ("VTALRM", 26), ("40", 40)] {
+    for (sig, n) in [
+        ("ALRM", 14),
+        ("PWR", 30),
+        ("IO", 29),
+        ("VTALRM", 26),
+        ("40", 40),
+    ] {
         // The command (PID 2 under --init) says which signal came, and
         // exits 7; hull must live to pass it on and exit with it.
         let script = format!(
@@ -102,7 +136,9 @@ fn every_catchable_signal_is_passed_on() {
              time.sleep(30)"
         );
         let mut c = hull()
-            .args(["run", "--init", "--memory", "64m", "--pids", "64", "python3", "-c", &script])
+            .args([
+                "run", "--init", "--memory", "64m", "--pids", "64", "python3", "-c", &script,
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .spawn()
@@ -176,7 +212,9 @@ fn bench_with_init_ends_and_a_sigterm_leaves_nothing() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     // Stopped mid-run: status 128+15, and no group left.
     let c = hull()
-        .args(["bench", "-n", "1000000", "--memory", "64m", "--pids", "64", "true"])
+        .args([
+            "bench", "-n", "1000000", "--memory", "64m", "--pids", "64", "true",
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -209,7 +247,9 @@ fn bench_memory_does_not_grow_with_the_starts() {
     // (a few u32 per start) may grow.
     let peak = |n: &str| -> u64 {
         let c = hull()
-            .args(["bench", "-n", n, "--warmup", "0", "--json", "--userns", "--pids", "64", "true"])
+            .args([
+                "bench", "-n", n, "--warmup", "0", "--json", "--userns", "--pids", "64", "true",
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -219,20 +259,35 @@ fn bench_memory_does_not_grow_with_the_starts() {
         assert!(o.status.success(), "{}", stderr(&o));
         let j = stdout(&o);
         let k = j.find("\"peak_kib\":").expect("peak_kib") + 11;
-        j[k..].split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
+        j[k..]
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
     };
     let (small, big) = (peak("200"), peak("4000"));
     // 3800 more starts, each with about 25 columns of 4-byte samples: under
     // 400 KiB. A leak of 100 bytes per start would add 370 KiB more.
-    assert!(big <= small + 420, "peak {small} KiB after 200 starts, {big} KiB after 4000");
-    assert!(big <= small + 3800 * 25 * 4 / 1024 + 48, "{small} -> {big} KiB");
+    assert!(
+        big <= small + 420,
+        "peak {small} KiB after 200 starts, {big} KiB after 4000"
+    );
+    assert!(
+        big <= small + 3800 * 25 * 4 / 1024 + 48,
+        "{small} -> {big} KiB"
+    );
 }
 
 // 4. The terminal relay.
 
 #[test]
 fn the_terminal_relay_never_deadlocks() {
-    let Some(r) = (if need_root("relay") { Rootfs::new("relay") } else { None }) else {
+    let Some(r) = (if need_root("relay") {
+        Rootfs::new("relay")
+    } else {
+        None
+    }) else {
         return;
     };
     let tmp = TempDir::new("relay");
@@ -274,16 +329,21 @@ fn the_terminal_relay_never_deadlocks() {
         .into_iter()
         .chain([h])
         .find(|p| {
-            std::fs::read_to_string(format!("/proc/{p}/cmdline")).is_ok_and(|s| s.contains("--stop-timeout"))
+            std::fs::read_to_string(format!("/proc/{p}/cmdline"))
+                .is_ok_and(|s| s.contains("--stop-timeout"))
         })
         .expect("hull");
     std::thread::sleep(Duration::from_millis(500));
     kill(hull_pid, "TERM");
     let t = Instant::now();
     while std::path::Path::new(&format!("/proc/{hull_pid}")).exists()
-        && !std::fs::read_to_string(format!("/proc/{hull_pid}/stat")).is_ok_and(|s| s.contains(") Z "))
+        && !std::fs::read_to_string(format!("/proc/{hull_pid}/stat"))
+            .is_ok_and(|s| s.contains(") Z "))
     {
-        assert!(t.elapsed() < Duration::from_secs(20), "hull still runs 20 s after SIGTERM");
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "hull still runs 20 s after SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let _ = c.kill();
@@ -299,7 +359,13 @@ fn env_files_are_bounded() {
     }
     let tmp = TempDir::new("envfile");
     let fifo = tmp.0.join("fifo");
-    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
     let big = tmp.0.join("big");
     std::fs::write(&big, vec![b'a'; (1 << 20) + 1]).unwrap();
     for (f, why) in [
@@ -342,8 +408,11 @@ fn env_files_are_bounded() {
 
 #[test]
 fn mount_points_race_nest_and_go_away_on_failure() {
-    let Some(r) = (if need_root("mount_points") { Rootfs::new("mount_points") } else { None })
-    else {
+    let Some(r) = (if need_root("mount_points") {
+        Rootfs::new("mount_points")
+    } else {
+        None
+    }) else {
         return;
     };
     let src = TempDir::new("mp-src");
@@ -363,7 +432,12 @@ fn mount_points_race_nest_and_go_away_on_failure() {
         .collect();
     for k in kids {
         let o = bounded(k, 60, "parallel -v");
-        assert_eq!((o.status.code(), stdout(&o)), (Some(0), "file\n".into()), "{}", stderr(&o));
+        assert_eq!(
+            (o.status.code(), stdout(&o)),
+            (Some(0), "file\n".into()),
+            "{}",
+            stderr(&o)
+        );
     }
     // Two new points under one new directory; one inside a new volume;
     // the system mounts covered on purpose, as docker allows.
@@ -393,7 +467,11 @@ fn mount_points_race_nest_and_go_away_on_failure() {
         "true",
     ]);
     assert_eq!(o.status.code(), Some(125));
-    assert!(stderr(&o).starts_with("hull: mount tmpfs on /yy/t: fsconfig: "), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("hull: mount tmpfs on /yy/t: fsconfig: "),
+        "{}",
+        stderr(&o)
+    );
     assert!(!r.0.join("zz").exists() && !r.0.join("yy").exists());
 }
 
@@ -407,7 +485,6 @@ fn a_stale_group_does_not_stop_the_next_start() {
     // Make sure the shared parent exists, then leave a group where the
     // next hull (whose pid is that of the shell that execs it) will want
     // its own, and one of a pid that is gone.
-    assert!(run(&["run", "true"]).status.success());
     let parent = hull_groups_parent();
     let o = sh(
         &format!(
@@ -417,21 +494,36 @@ fn a_stale_group_does_not_stop_the_next_start() {
         30,
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(!parent.join("hull-4194303").exists(), "the dead pid's group was swept");
+    assert!(
+        !parent.join("hull-4194303").exists(),
+        "the dead pid's group was swept"
+    );
 }
 
-/// hull's shared cgroup2 parent (made by a default start).
+/// hull's shared cgroup2 parent, as this hull makes it (its group's
+/// parent, seen from the host's cgroup namespace).
 fn hull_groups_parent() -> std::path::PathBuf {
-    for p in ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"] {
-        if let Ok(d) = std::fs::read_dir(p) {
-            for e in d.flatten() {
-                if e.file_name().to_string_lossy().starts_with("hull.devices.") {
-                    return e.path();
-                }
-            }
+    let o = run(&["run", "--cgroupns=host", "cat", "/proc/self/cgroup"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let own = out
+        .lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .expect("a cgroup2 line");
+    let parent = std::path::Path::new(own)
+        .parent()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(parent.starts_with("/hull.devices."), "{out}");
+    for m in ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"] {
+        let p = std::path::PathBuf::from(format!("{m}{parent}"));
+        if p.is_dir() {
+            return p;
         }
     }
-    panic!("no hull.devices.* group under the cgroup2 mount");
+    panic!("{parent} under no cgroup2 mount");
 }
 
 // 8. Resource exhaustion.
@@ -448,7 +540,10 @@ fn exhaustion_gives_the_right_message() {
             Some(0) => {}
             Some(125) => {
                 let e = stderr(&o);
-                assert!(e.contains("Too many open files") && e.lines().count() == 1, "{n}: {e}");
+                assert!(
+                    e.contains("Too many open files") && e.lines().count() == 1,
+                    "{n}: {e}"
+                );
             }
             s => panic!("ulimit -n {n}: status {s:?}: {}", stderr(&o)),
         }
@@ -462,7 +557,10 @@ fn exhaustion_gives_the_right_message() {
     }
     std::fs::write(&env, text).unwrap();
     let o = sh(
-        &format!("ulimit -v 4000; exec \"$HULL\" run --env-file {} true", env.display()),
+        &format!(
+            "ulimit -v 4000; exec \"$HULL\" run --env-file {} true",
+            env.display()
+        ),
         30,
     );
     assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
@@ -470,7 +568,9 @@ fn exhaustion_gives_the_right_message() {
     // Limits that cannot work, and a root that is the host's.
     let o = run(&["run", "--memory", "1", "true"]);
     assert_eq!(o.status.code(), Some(125));
-    assert!(stderr(&o).starts_with("hull: --memory: invalid value '1' (expected a size of at least 6m"));
+    assert!(
+        stderr(&o).starts_with("hull: --memory: invalid value '1' (expected a size of at least 6m")
+    );
     let o = run(&["run", "--rootfs", "/", "true"]);
     assert_eq!(o.status.code(), Some(125));
     assert_eq!(
@@ -486,10 +586,19 @@ fn the_init_shows_its_name_and_errors_are_one_line() {
     if !need_root("init_name") {
         return;
     }
-    let o = run(&["run", "--init", "sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline; echo; cat /proc/1/comm"]);
+    let o = run(&[
+        "run",
+        "--init",
+        "sh",
+        "-c",
+        "tr '\\0' ' ' < /proc/1/cmdline; echo; cat /proc/1/comm",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    assert_eq!(out.split_whitespace().collect::<Vec<_>>(), ["hull-init", "hull-init"]);
+    assert_eq!(
+        out.split_whitespace().collect::<Vec<_>>(),
+        ["hull-init", "hull-init"]
+    );
     assert!(!out.contains(env!("CARGO_BIN_EXE_hull")));
     // A bad value: one line. An unknown option: the line and the usage.
     let o = run(&["run", "--memory", "x", "true"]);
@@ -505,7 +614,11 @@ fn the_init_shows_its_name_and_errors_are_one_line() {
 
 #[test]
 fn soak_leaves_nothing_behind() {
-    let Some(r) = (if need_root("soak") { Rootfs::new("soak") } else { None }) else {
+    let Some(r) = (if need_root("soak") {
+        Rootfs::new("soak")
+    } else {
+        None
+    }) else {
         return;
     };
     let mounts = host_mountinfo().lines().count();
@@ -534,11 +647,18 @@ fn soak_leaves_nothing_behind() {
     let mut n = 0;
     for i in 0..2000 {
         let o = bounded(start(&modes[i % modes.len()]), 30, "soak start");
-        assert!(o.status.success(), "start {i} ({:?}): {}", modes[i % modes.len()], stderr(&o));
+        assert!(
+            o.status.success(),
+            "start {i} ({:?}): {}",
+            modes[i % modes.len()],
+            stderr(&o)
+        );
         n += 1;
     }
     for batch in 0..10 {
-        let kids: Vec<Child> = (0..20).map(|i| start(&modes[(batch + i) % modes.len()])).collect();
+        let kids: Vec<Child> = (0..20)
+            .map(|i| start(&modes[(batch + i) % modes.len()]))
+            .collect();
         for k in kids {
             let o = bounded(k, 60, "parallel soak start");
             assert!(o.status.success(), "{}", stderr(&o));
@@ -549,11 +669,20 @@ fn soak_leaves_nothing_behind() {
     // No zombie of ours, no new mount on the host, no hull group, no state.
     let zombies: Vec<u32> = children(std::process::id())
         .into_iter()
-        .filter(|p| std::fs::read_to_string(format!("/proc/{p}/stat")).is_ok_and(|s| s.contains(") Z ")))
+        .filter(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/stat")).is_ok_and(|s| s.contains(") Z "))
+        })
         .collect();
     assert!(zombies.is_empty(), "{zombies:?}");
-    assert_eq!(host_mountinfo().lines().count(), mounts, "mounts left on the host");
-    let now: Vec<String> = hull_groups().into_iter().filter(|g| !groups.contains(g)).collect();
+    assert_eq!(
+        host_mountinfo().lines().count(),
+        mounts,
+        "mounts left on the host"
+    );
+    let now: Vec<String> = hull_groups()
+        .into_iter()
+        .filter(|g| !groups.contains(g))
+        .collect();
     assert!(now.is_empty(), "groups left: {now:?}");
     let mut o = std::io::stderr();
     let _ = writeln!(o, "soak: {n} starts in {took:?}, nothing left behind");
