@@ -5,6 +5,8 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+pub mod clients;
+
 /// The hull binary cargo built for these tests.
 pub fn hull() -> Command {
     Command::new(env!("CARGO_BIN_EXE_hull"))
