@@ -12,6 +12,7 @@
 //! container spec that `hull run` also builds, and run it.
 
 pub mod config;
+pub mod log;
 
 /// The version of the runtime spec hull implements: written into the
 /// config of `hull spec`, the state it reports and the `features` document.
