@@ -13,6 +13,7 @@
 
 pub mod config;
 pub mod log;
+pub mod state;
 
 /// The version of the runtime spec hull implements: written into the
 /// config of `hull spec`, the state it reports and the `features` document.
