@@ -13,6 +13,7 @@
 
 pub mod config;
 pub mod log;
+pub mod spec;
 pub mod state;
 
 /// The version of the runtime spec hull implements: written into the
