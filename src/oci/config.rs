@@ -24,10 +24,12 @@
 
 use super::find;
 use crate::error::{EXIT_RUNTIME, Error};
-use crate::json::{self, Value};
+use crate::json::{self, Num, Value};
 use crate::out::Buf;
 use crate::spec::{CAP_NAMES, DEV_MKNOD, DEV_READ, DEV_WRITE, HOSTNAME_MAX, IdMap};
 use alloc::vec::Vec;
+use core::cell::Cell;
+use core::mem::ManuallyDrop;
 use linux_raw_sys::general as g;
 
 /// A container's configuration, as `config.json` gave it.
@@ -299,161 +301,216 @@ const PER_LINUX32: u32 = 8;
 /// Marks an [`At`] that names an object member, not an array element.
 const KEY: usize = usize::MAX;
 
-/// A place in the document: its value (None when absent or null) and the
-/// way up, to name it in an error (`linux.devices[3].path`). Children live
-/// on the stack of the code reading them: nothing is allocated unless an
-/// error is built.
+/// A place in the document: its value (None when absent or null), the way
+/// up, to name it in an error (`linux.devices[3].path`), and where the
+/// first error goes. Children live on the stack of the code reading them.
+///
+/// A reader never stops at an error: it records the first one and reads
+/// on with a neutral value (0, empty), and [`Config::parse`] returns that
+/// error at the end. Reading has no early exits, so no half-built value
+/// is dropped at each of them: a fraction of the code of `?` everywhere.
 #[derive(Clone, Copy)]
 struct At<'a> {
     v: Option<&'a Value>,
     up: Option<&'a At<'a>>,
     key: &'a [u8],
     idx: usize,
+    err: &'a Cell<Option<Error>>,
 }
 
-type R<T> = Result<T, Error>;
+/// The largest i64 as the upper bound of [`At::num`].
+const I64: u64 = i64::MAX as u64;
+/// The largest u32, likewise.
+const U32: u64 = u32::MAX as u64;
 
 impl<'a> At<'a> {
     /// The member `key` (absent unless this is an object that has it, not null).
+    #[inline(never)]
     fn get<'b>(&'b self, key: &'static str) -> At<'b> {
         let v = self.v.and_then(|v| v.get(key.as_bytes()));
         self.child(v, key.as_bytes(), KEY)
     }
 
     /// A child: element `idx` of an array, or the member `key` of an object.
+    #[inline(never)]
     fn child<'b>(&'b self, v: Option<&'b Value>, key: &'b [u8], idx: usize) -> At<'b> {
         At {
             v: v.filter(|v| !v.is_null()),
             up: Some(self),
             key,
             idx,
+            err: self.err,
         }
     }
 
-    /// The elements of an array (none when absent).
-    fn items(&self) -> R<&'a [Value]> {
-        match self.v {
-            None => Ok(&[]),
-            Some(v) => v
-                .arr()
-                .ok_or_else(|| self.bad("expected an array", b"", "")),
+    /// The elements of an array (none when absent, or not an array).
+    #[inline(never)]
+    fn items(&self) -> &'a [Value] {
+        match self.v.map(Value::arr) {
+            None => &[],
+            Some(Some(a)) => a,
+            Some(None) => {
+                self.bad("expected an array", b"", "");
+                &[]
+            }
         }
     }
 
-    /// The members of an object (none when absent).
-    fn members(&self) -> R<&'a [(Vec<u8>, Value)]> {
-        match self.v {
-            None => Ok(&[]),
-            Some(v) => v
-                .obj()
-                .ok_or_else(|| self.bad("expected an object", b"", "")),
+    /// Calls `f` on each element of an array (none when absent).
+    #[inline(never)]
+    fn each(&self, f: &mut dyn FnMut(&At)) {
+        for (i, v) in self.items().iter().enumerate() {
+            f(&self.child(Some(v), b"", i));
         }
     }
 
-    /// Whether this is present, failing if it is present and not an object.
-    fn object(&self) -> R<bool> {
-        self.members()?;
-        Ok(self.v.is_some())
+    /// The members of an object (none when absent, or not an object).
+    #[inline(never)]
+    fn members(&self) -> &'a [(Vec<u8>, Value)] {
+        match self.v.map(Value::obj) {
+            None => &[],
+            Some(Some(m)) => m,
+            Some(None) => {
+                self.bad("expected an object", b"", "");
+                &[]
+            }
+        }
+    }
+
+    /// Whether this is present (and an object: anything else is an error).
+    fn object(&self) -> bool {
+        self.members();
+        self.v.is_some()
     }
 
     /// A string, if present.
-    fn str(&self) -> R<Option<&'a [u8]>> {
-        match self.v {
-            None => Ok(None),
-            Some(v) => v
-                .str()
-                .map(Some)
-                .ok_or_else(|| self.bad("expected a string", b"", "")),
+    #[inline(never)]
+    fn str(&self) -> Option<&'a [u8]> {
+        let s = self.v.map(Value::str)?;
+        if s.is_none() {
+            self.bad("expected a string", b"", "");
         }
-    }
-
-    /// A string, if present, copied.
-    fn string(&self) -> R<Option<Vec<u8>>> {
-        Ok(self.str()?.map(<[u8]>::to_vec))
+        s
     }
 
     /// A required string.
-    fn need_str(&self) -> R<&'a [u8]> {
-        self.need(self.str()?)
+    #[inline(never)]
+    fn need_str(&self) -> &'a [u8] {
+        let s = self.str();
+        self.need(s.is_some());
+        s.unwrap_or_default()
     }
 
     /// A required absolute path.
-    fn abs(&self) -> R<Vec<u8>> {
-        let s = self.need_str()?;
-        if s.first() != Some(&b'/') {
-            return Err(self.bad("'", s, "' is not an absolute path"));
+    #[inline(never)]
+    fn path(&self) -> Vec<u8> {
+        let s = self.need_str();
+        if s.first() != Some(&b'/') && self.v.is_some() {
+            self.bad("'", s, "' is not an absolute path");
         }
-        Ok(s.to_vec())
+        s.to_vec()
     }
 
-    /// An array of strings (empty when absent).
-    fn strings(&self) -> R<Vec<Vec<u8>>> {
-        let mut out = Vec::new();
-        for (i, v) in self.items()?.iter().enumerate() {
-            out.push(self.child(Some(v), b"", i).need_str()?.to_vec());
+    /// An integer from `lo` to `hi`, if present (a negative one as its
+    /// two's complement: the caller casts it to its type).
+    #[inline(never)]
+    fn num(&self, lo: i64, hi: u64) -> Option<u64> {
+        let n = match self.v? {
+            Value::Num(Num::U(n)) if *n <= hi && (lo <= 0 || *n >= lo as u64) => Some(*n),
+            Value::Num(Num::I(n)) if *n >= lo => Some(*n as u64),
+            _ => None,
+        };
+        if n.is_none() {
+            self.bad(
+                "expected an integer from ",
+                Buf::new().i(lo).s(" to ").u(hi).as_bytes(),
+                "",
+            );
         }
-        Ok(out)
+        n
     }
 
-    /// `true` or `false`; false when absent.
-    fn flag(&self) -> R<bool> {
-        match self.v {
-            None => Ok(false),
-            Some(v) => v
-                .bool()
-                .ok_or_else(|| self.bad("expected true or false", b"", "")),
-        }
+    /// A required integer from `lo` to `hi`.
+    #[inline(never)]
+    fn need_num(&self, lo: i64, hi: u64) -> u64 {
+        let n = self.num(lo, hi);
+        self.need(n.is_some());
+        n.unwrap_or_default()
     }
 
-    /// An integer from 0 to `max`, if present.
-    fn uint(&self, max: u64) -> R<Option<u64>> {
-        match self.v {
-            None => Ok(None),
-            Some(v) => match v.u64() {
-                Some(n) if n <= max => Ok(Some(n)),
-                _ => Err(self.range(0, max)),
-            },
-        }
-    }
-
-    /// A u32, if present.
-    fn u32(&self) -> R<Option<u32>> {
-        Ok(self.uint(u32::MAX as u64)?.map(|n| n as u32))
-    }
-
-    /// A required u32.
-    fn need_u32(&self) -> R<u32> {
-        self.need(self.u32()?)
-    }
-
-    /// An integer from `lo` to `hi`, if present.
-    fn int(&self, lo: i64, hi: i64) -> R<Option<i64>> {
-        match self.v {
-            None => Ok(None),
-            Some(v) => match v.i64() {
-                Some(n) if (lo..=hi).contains(&n) => Ok(Some(n)),
-                _ => Err(self.range(lo, hi as u64)),
-            },
+    /// Records that this required value is missing, unless `present`.
+    fn need(&self, present: bool) {
+        if !present && self.v.is_none() {
+            self.bad("missing", b"", "");
         }
     }
 
-    /// `x`, or the error that this required value is missing.
-    fn need<T>(&self, x: Option<T>) -> R<T> {
-        x.ok_or_else(|| self.bad("missing", b"", ""))
+    /// The index in `table` (see [`find`]) of this required string; 0,
+    /// with an error naming it as an unknown `what`, when it is not there.
+    #[inline(never)]
+    fn pick(&self, table: &str, what: &str) -> usize {
+        let s = self.need_str();
+        find(table, s).unwrap_or_else(|| {
+            if self.v.is_some() {
+                self.unknown(what, s);
+            }
+            0
+        })
     }
 
-    /// The index in `table` (see [`find`]) of this required string; an
-    /// error naming it as an unknown `what` otherwise.
-    fn pick(&self, table: &str, what: &str) -> R<usize> {
-        let s = self.need_str()?;
-        find(table, s).ok_or_else(|| self.unknown(what, s))
+    /// Member `key`: a string, copied, if present.
+    #[inline(never)]
+    fn text(&self, key: &'static str) -> Option<Vec<u8>> {
+        self.get(key).str().map(<[u8]>::to_vec)
     }
 
-    /// Fails if present: a field hull knows it cannot honour.
-    fn refuse(&self) -> R<()> {
-        match self.v {
-            Some(_) => Err(self.bad("not supported by hull", b"", "")),
-            None => Ok(()),
+    /// Member `key`: a required absolute path.
+    #[inline(never)]
+    fn path_of(&self, key: &'static str) -> Vec<u8> {
+        self.get(key).path()
+    }
+
+    /// Member `key`: an array of strings (empty when absent).
+    #[inline(never)]
+    fn strings(&self, key: &'static str) -> Vec<Vec<u8>> {
+        let at = self.get(key);
+        let items = at.items();
+        let mut out = Vec::with_capacity(items.len());
+        for (i, v) in items.iter().enumerate() {
+            out.push(at.child(Some(v), b"", i).need_str().to_vec());
+        }
+        out
+    }
+
+    /// Member `key`: `true` or `false`; false when absent.
+    #[inline(never)]
+    fn flag(&self, key: &'static str) -> bool {
+        let at = self.get(key);
+        let b = at.v.map(Value::bool);
+        if b == Some(None) {
+            at.bad("expected true or false", b"", "");
+        }
+        b == Some(Some(true))
+    }
+
+    /// Member `key`: an integer from `lo` to `hi`, if present.
+    #[inline(never)]
+    fn num_of(&self, key: &'static str, lo: i64, hi: u64) -> Option<u64> {
+        self.get(key).num(lo, hi)
+    }
+
+    /// Member `key`: a required integer from `lo` to `hi`.
+    #[inline(never)]
+    fn need_of(&self, key: &'static str, lo: i64, hi: u64) -> u64 {
+        self.get(key).need_num(lo, hi)
+    }
+
+    /// Member `key`: an error if present, a field hull cannot honour.
+    #[inline(never)]
+    fn refuse(&self, key: &'static str) {
+        let at = self.get(key);
+        if at.v.is_some() {
+            at.bad("not supported by hull", b"", "");
         }
     }
 
@@ -472,34 +529,28 @@ impl<'a> At<'a> {
         }
     }
 
-    /// "config.json: PATH: PRE WHAT POST".
+    /// Records "config.json: PATH: PRE WHAT POST", unless an error came first.
     #[inline(never)]
-    fn bad(&self, pre: &str, what: &[u8], post: &str) -> Error {
+    fn bad(&self, pre: &str, what: &[u8], post: &str) {
+        let first = self.err.take();
+        if first.is_some() {
+            return self.err.set(first);
+        }
         let mut m = Buf::new();
         m.s("config.json: ");
         self.name(&mut m);
         m.s(": ").s(pre).b(what).s(post);
-        Error {
-            code: EXIT_RUNTIME,
-            msg: m.0,
-            usage: false,
-        }
+        self.err.set(Some(Error::new(EXIT_RUNTIME, &m)));
     }
 
     /// "unknown WHAT 'NAME'".
     #[inline(never)]
-    fn unknown(&self, what: &str, name: &[u8]) -> Error {
-        let mut m = Buf::new();
-        m.s("unknown ").s(what).s(" '").b(name).s("'");
-        self.bad("", &m.0, "")
-    }
-
-    /// "expected an integer from LO to HI".
-    #[inline(never)]
-    fn range(&self, lo: i64, hi: u64) -> Error {
-        let mut m = Buf::new();
-        m.i(lo).s(" to ").u(hi);
-        self.bad("expected an integer from ", &m.0, "")
+    fn unknown(&self, what: &str, name: &[u8]) {
+        self.bad(
+            "unknown ",
+            Buf::new().s(what).s(" '").b(name).s("'").as_bytes(),
+            "",
+        )
     }
 }
 
@@ -522,142 +573,94 @@ fn join(dir: &[u8], path: &[u8]) -> Vec<u8> {
     p
 }
 
-/// Whether a cgroup path would climb out of its hierarchy (or is not clean).
-fn escapes(path: &[u8]) -> bool {
-    path.split(|&c| c == b'/').any(|p| p == b"." || p == b"..")
+/// The propagation flags of word `n` of [`PROPAGATION`].
+fn propagation(n: usize) -> u32 {
+    PROPAGATION_FLAGS[n / 2 % 4] | if n % 2 == 1 { g::MS_REC } else { 0 }
+}
+
+/// "config.json: " and `parts`, as an error.
+#[inline(never)]
+fn fail(parts: &[&str]) -> Error {
+    let mut m = Buf::new();
+    m.s("config.json: ");
+    for p in parts {
+        m.s(p);
+    }
+    Error::new(EXIT_RUNTIME, &m)
 }
 
 impl Config {
     /// Reads `text`, the `config.json` of the bundle at `bundle` (an
     /// absolute path: relative `root.path` and bind sources are taken
     /// from it).
+    #[inline(never)]
     pub fn parse(text: &[u8], bundle: &[u8]) -> Result<Config, Error> {
-        let mut doc = json::parse(text).map_err(|e| {
+        // Neither the document nor a config refused half read is dropped:
+        // hull's allocator takes back only its last block, so dropping
+        // would free nothing and cost the drop code (the leak policy of
+        // data that lives until the command exits).
+        let mut doc = ManuallyDrop::new(json::parse(text).map_err(|e| {
             let mut m = Buf::new();
-            m.s("config.json: not JSON: ")
-                .s(e.what)
-                .s(" at byte ")
-                .u(e.offset as u64);
+            m.s("config.json: not JSON: ").s(e.what).s(" at byte ");
+            m.u(e.offset as u64);
             Error::new(EXIT_RUNTIME, &m)
-        })?;
+        })?);
+        if doc.obj().is_none() {
+            return Err(fail(&["not a JSON object"]));
+        }
         // Moved out whole, not copied: the profile is most of a podman config.
         let seccomp = member_mut(&mut doc, b"linux")
             .and_then(|l| member_mut(l, b"seccomp"))
-            .map(|s| core::mem::replace(s, Value::Null))
-            .filter(|s| !s.is_null());
+            .map(|s| core::mem::replace(s, Value::Null));
+        let err = Cell::new(None);
         let top = At {
             v: Some(&doc),
             up: None,
             key: b"",
             idx: KEY,
+            err: &err,
         };
-        if doc.obj().is_none() {
-            return Err(Error::new(
-                EXIT_RUNTIME,
-                Buf::new().s("config.json: not a JSON object"),
-            ));
-        }
-        let mut c = Config::default();
-        let ver = top.get("ociVersion");
-        c.oci_version = ver.need_str()?.to_vec();
-        if !c.oci_version.starts_with(b"1.") {
-            return Err(ver.bad(
-                "unsupported version '",
-                &c.oci_version,
-                "' (hull reads 1.x)",
-            ));
-        }
-        let root = top.get("root");
-        root.object()?;
-        c.root = join(bundle, root.get("path").need_str()?);
-        c.root_readonly = root.get("readonly").flag()?;
-        for (name, slot) in [
-            ("hostname", &mut c.hostname),
-            ("domainname", &mut c.domainname),
-        ] {
-            let at = top.get(name);
-            *slot = at.string()?;
-            if slot.as_ref().is_some_and(|s| s.len() > HOSTNAME_MAX) {
-                return Err(at.bad("longer than 64 bytes", b"", ""));
+        let mut c = ManuallyDrop::new(Config::default());
+        read(&top, bundle, &mut c);
+        if let Some(s) = seccomp.filter(|s| !s.is_null()) {
+            if s.obj().is_none() {
+                top.get("linux")
+                    .get("seccomp")
+                    .bad("expected an object", b"", "");
             }
+            c.seccomp = Some(s);
         }
-        let p = top.get("process");
-        if p.object()? {
-            c.process = Some(process(&p)?);
-        }
-        let mounts = top.get("mounts");
-        for (i, v) in mounts.items()?.iter().enumerate() {
-            c.mounts
-                .push(mount(&mounts.child(Some(v), b"", i), bundle)?);
-        }
-        let hooks = top.get("hooks");
-        hooks.object()?;
-        for (n, name) in HOOKS.split(' ').enumerate() {
-            let list = hooks.get(name);
-            for (i, v) in list.items()?.iter().enumerate() {
-                let h = list.child(Some(v), b"", i);
-                let t = h.get("timeout");
-                c.hooks[n].push(Hook {
-                    path: h.get("path").abs()?,
-                    args: h.get("args").strings()?,
-                    env: h.get("env").strings()?,
-                    timeout: t.int(1, i32::MAX as i64)?.map(|t| t as u32),
-                });
-            }
-        }
-        c.annotations = map(&top.get("annotations"))?;
-        if c.annotations.iter().any(|(k, _)| k.is_empty()) {
-            return Err(top.get("annotations").bad("empty key", b"", ""));
-        }
-        linux(&top.get("linux"), &mut c)?;
-        c.seccomp = seccomp;
-        if c.seccomp.as_ref().is_some_and(|s| s.obj().is_none()) {
-            return Err(top
-                .get("linux")
-                .get("seccomp")
-                .bad("expected an object", b"", ""));
+        if let Some(e) = err.take() {
+            return Err(e);
         }
         // What the namespaces make possible, checked once they are known.
-        let has = |flag| c.namespaces.iter().any(|n| n.flag == flag);
-        let needs = [
-            (c.hostname.is_some(), g::CLONE_NEWUTS, "hostname"),
-            (c.domainname.is_some(), g::CLONE_NEWUTS, "domainname"),
-            (
-                !c.time_offsets.is_empty(),
-                g::CLONE_NEWTIME,
-                "linux.timeOffsets",
-            ),
-            (
-                !c.uid_maps.is_empty(),
-                g::CLONE_NEWUSER,
-                "linux.uidMappings",
-            ),
-            (
-                !c.gid_maps.is_empty(),
-                g::CLONE_NEWUSER,
-                "linux.gidMappings",
-            ),
-        ];
         if let Some(user) = c.namespace(g::CLONE_NEWUSER) {
             // A new user namespace without maps would leave every id unmapped.
             if user.path.is_none() && (c.uid_maps.is_empty() || c.gid_maps.is_empty()) {
-                return Err(Error::new(
-                    EXIT_RUNTIME,
-                    Buf::new().s("config.json: linux: a new user namespace needs uidMappings and gidMappings"),
-                ));
+                return Err(fail(&[
+                    "linux: a new user namespace needs uidMappings and gidMappings",
+                ]));
             }
         }
-        for (asked, flag, what) in needs {
-            if asked && !has(flag) {
-                let i = NS_FLAGS.iter().position(|&f| f == flag).unwrap_or(0);
-                let ns = NAMESPACES.split(' ').nth(i).unwrap_or_default();
-                let mut m = Buf::new();
-                m.s("config.json: ").s(what).s(": needs a ").s(ns);
-                m.s(" namespace in linux.namespaces");
-                return Err(Error::new(EXIT_RUNTIME, &m));
+        let needs = [
+            (c.hostname.is_some(), 4, "hostname"),
+            (c.domainname.is_some(), 4, "domainname"),
+            (!c.time_offsets.is_empty(), 7, "linux.timeOffsets"),
+            (!c.uid_maps.is_empty(), 5, "linux.uidMappings"),
+            (!c.gid_maps.is_empty(), 5, "linux.gidMappings"),
+        ];
+        for (asked, ns, what) in needs {
+            if asked && c.namespace(NS_FLAGS[ns]).is_none() {
+                let name = NAMESPACES.split(' ').nth(ns).unwrap_or_default();
+                return Err(fail(&[
+                    what,
+                    ": needs a ",
+                    name,
+                    " namespace in linux.namespaces",
+                ]));
             }
         }
-        Ok(c)
+        Ok(ManuallyDrop::into_inner(c))
     }
 
     /// The `linux.namespaces` entry of the type whose `CLONE_NEW*` flag is
@@ -667,129 +670,179 @@ impl Config {
     }
 }
 
-/// An object of strings, as (key, value) pairs in document order.
-fn map(at: &At) -> R<Vec<(Vec<u8>, Vec<u8>)>> {
-    let mut out = Vec::new();
-    for (k, v) in at.members()? {
-        let s = at.child(Some(v), k, KEY).need_str()?;
-        out.push((k.clone(), s.to_vec()));
+/// The whole document into `c`.
+#[inline(never)]
+fn read(top: &At, bundle: &[u8], c: &mut Config) {
+    let ver = top.get("ociVersion");
+    c.oci_version = ver.need_str().to_vec();
+    if !c.oci_version.starts_with(b"1.") && ver.v.is_some() {
+        ver.bad(
+            "unsupported version '",
+            &c.oci_version,
+            "' (hull reads 1.x)",
+        );
     }
-    Ok(out)
+    let root = top.get("root");
+    root.object();
+    c.root = join(bundle, root.get("path").need_str());
+    c.root_readonly = root.flag("readonly");
+    for (name, slot) in [
+        ("hostname", &mut c.hostname),
+        ("domainname", &mut c.domainname),
+    ] {
+        *slot = top.text(name);
+        if slot.as_ref().is_some_and(|s| s.len() > HOSTNAME_MAX) {
+            top.get(name).bad("longer than 64 bytes", b"", "");
+        }
+    }
+    let p = top.get("process");
+    if p.object() {
+        c.process = Some(process(&p));
+    }
+    let mounts = top.get("mounts");
+    mounts.each(&mut |m| c.mounts.push(mount(m, bundle)));
+    let hooks = top.get("hooks");
+    hooks.object();
+    for (list, name) in c.hooks.iter_mut().zip(HOOKS.split(' ')) {
+        let at = hooks.get(name);
+        at.each(&mut |h| {
+            list.push(Hook {
+                path: h.path_of("path"),
+                args: h.strings("args"),
+                env: h.strings("env"),
+                timeout: h.num_of("timeout", 1, i32::MAX as u64).map(|t| t as u32),
+            });
+        });
+    }
+    let ann = top.get("annotations");
+    c.annotations = map(&ann);
+    if c.annotations.iter().any(|(k, _)| k.is_empty()) {
+        ann.bad("empty key", b"", "");
+    }
+    linux(&top.get("linux"), c);
+}
+
+/// An object of strings, as (key, value) pairs in document order.
+#[inline(never)]
+fn map(at: &At) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut out = Vec::new();
+    for (k, v) in at.members() {
+        out.push((k.clone(), at.child(Some(v), k, KEY).need_str().to_vec()));
+    }
+    out
 }
 
 /// `process`.
-fn process(p: &At) -> R<Process> {
-    let args = p.get("args");
-    let env = p.get("env");
+#[inline(never)]
+fn process(p: &At) -> Process {
     let user = p.get("user");
-    user.object()?;
+    user.object();
     let mut pr = Process {
-        args: args.strings()?,
-        env: env.strings()?,
-        cwd: p.get("cwd").abs()?,
-        uid: user.get("uid").need_u32()?,
-        gid: user.get("gid").need_u32()?,
-        umask: user.get("umask").uint(0o777)?.map(|m| m as u32),
-        terminal: p.get("terminal").flag()?,
-        no_new_privs: p.get("noNewPrivileges").flag()?,
-        oom_score_adj: p.get("oomScoreAdj").int(-1000, 1000)?.map(|n| n as i32),
-        apparmor_profile: p.get("apparmorProfile").string()?,
-        selinux_label: p.get("selinuxLabel").string()?,
+        args: p.strings("args"),
+        env: p.strings("env"),
+        cwd: p.path_of("cwd"),
+        uid: user.need_of("uid", 0, U32) as u32,
+        gid: user.need_of("gid", 0, U32) as u32,
+        umask: user.num_of("umask", 0, 0o777).map(|m| m as u32),
+        terminal: p.flag("terminal"),
+        no_new_privs: p.flag("noNewPrivileges"),
+        oom_score_adj: p.num_of("oomScoreAdj", -1000, 1000).map(|n| n as i32),
+        apparmor_profile: p.text("apparmorProfile"),
+        selinux_label: p.text("selinuxLabel"),
         ..Process::default()
     };
     if pr.args.is_empty() {
-        return Err(args.bad("needs one entry at least", b"", ""));
+        p.get("args").bad("needs one entry at least", b"", "");
     }
-    if let Some(i) = pr.env.iter().position(|e| !e.contains(&b'=')) {
-        return Err(env
-            .child(None, b"", i)
-            .bad("'", &pr.env[i], "' is not KEY=VALUE"));
+    for (i, e) in pr.env.iter().enumerate() {
+        if !e.contains(&b'=') {
+            p.get("env")
+                .child(None, b"", i)
+                .bad("'", e, "' is not KEY=VALUE");
+        }
     }
     let groups = user.get("additionalGids");
-    for (i, v) in groups.items()?.iter().enumerate() {
-        pr.groups.push(groups.child(Some(v), b"", i).need_u32()?);
-    }
+    groups.each(&mut |g| pr.groups.push(g.need_num(0, U32) as u32));
     let size = p.get("consoleSize");
     // The spec: ignored unless there is a terminal.
-    if size.object()? && pr.terminal {
-        let side = |name| -> R<u16> {
-            let at = size.get(name);
-            Ok(at.need(at.uint(u16::MAX as u64)?)? as u16)
-        };
-        pr.console_size = Some((side("height")?, side("width")?));
+    if size.object() && pr.terminal {
+        let side = |key| size.need_of(key, 0, u16::MAX as u64) as u16;
+        pr.console_size = Some((side("height"), side("width")));
     }
     let caps = p.get("capabilities");
-    caps.object()?;
-    for (n, set) in CAP_SETS.split(' ').enumerate() {
-        let list = caps.get(set);
-        for (i, v) in list.items()?.iter().enumerate() {
-            let at = list.child(Some(v), b"", i);
-            let name = at.need_str()?;
-            let bit = name
-                .strip_prefix(b"CAP_")
-                .and_then(|c| find(CAP_NAMES, c))
-                .ok_or_else(|| at.unknown("capability", name))?;
-            pr.caps[n] |= 1 << bit;
-        }
+    caps.object();
+    for (set, name) in pr.caps.iter_mut().zip(CAP_SETS.split(' ')) {
+        let list = caps.get(name);
+        list.each(&mut |at| {
+            let name = at.need_str();
+            match name.strip_prefix(b"CAP_").and_then(|c| find(CAP_NAMES, c)) {
+                Some(bit) => *set |= 1 << bit,
+                None => at.unknown("capability", name),
+            }
+        });
     }
     let rl = p.get("rlimits");
-    for (i, v) in rl.items()?.iter().enumerate() {
-        let at = rl.child(Some(v), b"", i);
+    rl.each(&mut |at| {
         let ty = at.get("type");
-        let name = ty.need_str()?;
-        let resource = name
-            .strip_prefix(b"RLIMIT_")
-            .and_then(|r| find(RLIMITS, r))
-            .ok_or_else(|| ty.unknown("rlimit", name))? as u32;
+        let name = ty.need_str();
+        let resource = match name.strip_prefix(b"RLIMIT_").and_then(|r| find(RLIMITS, r)) {
+            Some(r) => r as u32,
+            None => {
+                ty.unknown("rlimit", name);
+                0
+            }
+        };
         if pr.rlimits.iter().any(|r| r.resource == resource) {
-            return Err(ty.bad("'", name, "' given twice"));
+            ty.bad("'", name, "' given twice");
         }
-        let soft = at.get("soft");
-        let hard = at.get("hard");
         let r = Rlimit {
             resource,
-            soft: soft.need(soft.uint(u64::MAX)?)?,
-            hard: hard.need(hard.uint(u64::MAX)?)?,
+            soft: at.need_of("soft", 0, u64::MAX),
+            hard: at.need_of("hard", 0, u64::MAX),
         };
         if r.soft > r.hard {
-            return Err(soft.bad("above the hard limit", b"", ""));
+            at.get("soft").bad("above the hard limit", b"", "");
         }
         pr.rlimits.push(r);
-    }
+    });
     for name in ["scheduler", "ioPriority", "execCPUAffinity"] {
-        p.get(name).refuse()?;
+        p.refuse(name);
     }
-    Ok(pr)
+    pr
 }
 
 /// One `mounts` entry.
-fn mount(m: &At, bundle: &[u8]) -> R<Mount> {
-    let opts = m.get("options");
-    let mut out = Mount {
-        dst: m.get("destination").abs()?,
-        fstype: m.get("type").string()?.unwrap_or_default(),
-        src: m.get("source").string()?.unwrap_or_default(),
-        ..Mount::default()
-    };
-    let words = opts.strings()?;
-    let (bind, o) = mount_options(&words).map_err(|i| {
+#[inline(never)]
+fn mount(m: &At, bundle: &[u8]) -> Mount {
+    let words = m.strings("options");
+    let (bind, o) = mount_options(&words).unwrap_or_else(|i| {
+        let opts = m.get("options");
         opts.child(None, b"", i)
-            .bad("unsupported mount option '", &words[i], "'")
-    })?;
-    out.bind = bind.or((out.fstype == b"bind").then_some(false));
-    out.opts = o;
-    if out.bind.is_some() {
-        out.src = join(bundle, &out.src);
+            .bad("unsupported mount option '", &words[i], "'");
+        (None, MountOpts::default())
+    });
+    let fstype = m.text("type").unwrap_or_default();
+    let mut src = m.text("source").unwrap_or_default();
+    let bind = bind.or((fstype == b"bind").then_some(false));
+    if bind.is_some() {
+        src = join(bundle, &src);
     }
     for name in ["uidMappings", "gidMappings"] {
-        m.get(name).refuse()?;
+        m.refuse(name);
     }
-    Ok(out)
+    Mount {
+        dst: m.path_of("destination"),
+        fstype,
+        src,
+        bind,
+        opts: o,
+    }
 }
 
 /// Sorts mount options out (a later option overrides an earlier one):
 /// the bind option if any (Some(recursive)) and the rest. An option hull
 /// refuses is an error with its index.
+#[inline(never)]
 pub fn mount_options(words: &[Vec<u8>]) -> Result<(Option<bool>, MountOpts), usize> {
     let mut bind = None;
     let mut o = MountOpts::default();
@@ -800,7 +853,7 @@ pub fn mount_options(words: &[Vec<u8>]) -> Result<(Option<bool>, MountOpts), usi
         } else if w == b"tmpcopyup" {
             o.copy_up = true;
         } else if let Some(n) = find(PROPAGATION, w) {
-            o.propagation = PROPAGATION_FLAGS[n / 2] | if n % 2 == 1 { g::MS_REC } else { 0 };
+            o.propagation = propagation(n);
         } else if find(REFUSED, w).is_some() {
             return Err(i);
         } else if find(IGNORED, w).is_none() {
@@ -811,7 +864,7 @@ pub fn mount_options(words: &[Vec<u8>]) -> Result<(Option<bool>, MountOpts), usi
                 _ => (&mut o.set, &mut o.clear, w),
             };
             if let Some(n) = find(ATTRS, w) {
-                let bit = ATTR_BITS[n / 2];
+                let bit = ATTR_BITS[n / 2 % 6];
                 if n % 2 == 0 {
                     *set |= bit;
                     *clear &= !bit;
@@ -831,168 +884,156 @@ pub fn mount_options(words: &[Vec<u8>]) -> Result<(Option<bool>, MountOpts), usi
 }
 
 /// `linux`.
-fn linux(l: &At, c: &mut Config) -> R<()> {
-    l.object()?;
+#[inline(never)]
+fn linux(l: &At, c: &mut Config) {
+    l.object();
     let ns = l.get("namespaces");
-    for (i, v) in ns.items()?.iter().enumerate() {
-        let at = ns.child(Some(v), b"", i);
+    ns.each(&mut |at| {
         let ty = at.get("type");
-        let flag = NS_FLAGS[ty.pick(NAMESPACES, "namespace")?];
+        let flag = NS_FLAGS[ty.pick(NAMESPACES, "namespace") % 8];
         if c.namespace(flag).is_some() {
-            return Err(ty.bad("'", ty.need_str()?, "' given twice"));
+            ty.bad("'", ty.need_str(), "' given twice");
         }
-        let path = at.get("path");
-        let path = match path.v {
-            Some(_) => Some(path.abs()?),
-            None => None,
-        };
+        let path = at.get("path").v.map(|_| at.path_of("path"));
         c.namespaces.push(Namespace { flag, path });
-    }
+    });
     for (name, maps) in [
         ("uidMappings", &mut c.uid_maps),
         ("gidMappings", &mut c.gid_maps),
     ] {
         let list = l.get(name);
-        for (i, v) in list.items()?.iter().enumerate() {
-            let at = list.child(Some(v), b"", i);
+        list.each(&mut |at| {
             maps.push(IdMap {
-                inside: at.get("containerID").need_u32()?,
-                outside: at.get("hostID").need_u32()?,
-                count: at.get("size").need_u32()?,
+                inside: at.need_of("containerID", 0, U32) as u32,
+                outside: at.need_of("hostID", 0, U32) as u32,
+                count: at.need_of("size", 0, U32) as u32,
             });
-        }
+        });
     }
     let devs = l.get("devices");
-    for (i, v) in devs.items()?.iter().enumerate() {
-        let at = devs.child(Some(v), b"", i);
-        let kind = b"cbup"[at.get("type").pick("c b u p", "device type")?];
+    devs.each(&mut |at| {
+        let kind = b"cbup"[at.get("type").pick("c b u p", "device type") % 4];
         // A FIFO has no numbers; every other node must have both.
-        let num = |name| -> R<u32> {
-            let n = at.get(name);
-            Ok(match kind {
-                b'p' => n.u32()?.unwrap_or(0),
-                _ => n.need_u32()?,
-            })
+        let num = |key| match kind {
+            b'p' => at.num_of(key, 0, U32).unwrap_or(0) as u32,
+            _ => at.need_of(key, 0, U32) as u32,
         };
         c.devices.push(Device {
             kind,
-            path: at.get("path").abs()?,
-            major: num("major")?,
-            minor: num("minor")?,
-            mode: at.get("fileMode").u32()?,
-            uid: at.get("uid").u32()?,
-            gid: at.get("gid").u32()?,
+            path: at.path_of("path"),
+            major: num("major"),
+            minor: num("minor"),
+            mode: at.num_of("fileMode", 0, U32).map(|n| n as u32),
+            uid: at.num_of("uid", 0, U32).map(|n| n as u32),
+            gid: at.num_of("gid", 0, U32).map(|n| n as u32),
         });
+    });
+    resources(&l.get("resources"), &mut c.resources);
+    c.cgroups_path = l.text("cgroupsPath");
+    let escapes = |p: &Vec<u8>| p.split(|&c| c == b'/').any(|p| p == b"." || p == b"..");
+    if let Some(path) = c.cgroups_path.as_ref().filter(|p| escapes(p)) {
+        l.get("cgroupsPath").bad("'.' or '..' in '", path, "'");
     }
-    resources(&l.get("resources"), &mut c.resources)?;
-    let cg = l.get("cgroupsPath");
-    c.cgroups_path = cg.string()?;
-    if c.cgroups_path.as_deref().is_some_and(escapes) {
-        return Err(cg.bad("'.' or '..' in '", cg.need_str()?, "'"));
-    }
-    c.sysctl = map(&l.get("sysctl"))?;
+    c.sysctl = map(&l.get("sysctl"));
     let prop = l.get("rootfsPropagation");
     if prop.v.is_some() {
-        let n = prop.pick(PROPAGATION, "propagation")?;
-        c.rootfs_propagation = PROPAGATION_FLAGS[n / 2] | if n % 2 == 1 { g::MS_REC } else { 0 };
+        c.rootfs_propagation = propagation(prop.pick(PROPAGATION, "propagation"));
     }
     for (name, list) in [
         ("maskedPaths", &mut c.masked_paths),
         ("readonlyPaths", &mut c.readonly_paths),
     ] {
         let at = l.get(name);
-        for (i, v) in at.items()?.iter().enumerate() {
-            list.push(at.child(Some(v), b"", i).abs()?);
-        }
+        at.each(&mut |p| list.push(p.path()));
     }
     let offsets = l.get("timeOffsets");
-    for (k, v) in offsets.members()? {
+    for (k, v) in offsets.members() {
         let at = offsets.child(Some(v), k, KEY);
         let clock = match find("monotonic boottime", k) {
             Some(0) => g::CLOCK_MONOTONIC,
             Some(_) => g::CLOCK_BOOTTIME,
-            None => return Err(at.unknown("clock", k)),
+            None => {
+                at.unknown("clock", k);
+                0
+            }
         };
-        let secs = at.get("secs").int(i64::MIN, i64::MAX)?.unwrap_or(0);
-        let nanos = at.get("nanosecs").uint(999_999_999)?.unwrap_or(0) as u32;
+        let secs = at.num_of("secs", i64::MIN, I64).unwrap_or(0) as i64;
+        let nanos = at.num_of("nanosecs", 0, 999_999_999).unwrap_or(0) as u32;
         c.time_offsets.push((clock, secs, nanos));
     }
     let pers = l.get("personality");
-    if pers.object()? {
+    if pers.object() {
         let domain = pers
             .get("domain")
-            .pick("LINUX LINUX32", "personality domain")?;
+            .pick("LINUX LINUX32", "personality domain");
         c.personality = Some(if domain == 1 { PER_LINUX32 } else { 0 });
         let flags = pers.get("flags");
-        if !flags.items()?.is_empty() {
-            return Err(flags.bad("no flag is supported", b"", ""));
+        if !flags.items().is_empty() {
+            flags.bad("no flag is supported", b"", "");
         }
     }
-    c.mount_label = l.get("mountLabel").string()?;
+    c.mount_label = l.text("mountLabel");
     for name in ["intelRdt", "netDevices", "memoryPolicy"] {
-        l.get(name).refuse()?;
+        l.refuse(name);
     }
-    Ok(())
 }
 
 /// `linux.resources`.
-fn resources(r: &At, out: &mut Resources) -> R<()> {
-    r.object()?;
+#[inline(never)]
+fn resources(r: &At, out: &mut Resources) {
+    r.object();
     let mem = r.get("memory");
-    mem.object()?;
-    let bytes = |name| mem.get(name).int(-1, i64::MAX);
-    out.memory_limit = bytes("limit")?;
-    out.memory_reservation = bytes("reservation")?;
-    out.memory_swap = bytes("swap")?;
+    mem.object();
+    let bytes = |key| mem.num_of(key, -1, I64).map(|n| n as i64);
+    out.memory_limit = bytes("limit");
+    out.memory_reservation = bytes("reservation");
+    out.memory_swap = bytes("swap");
     let cpu = r.get("cpu");
-    cpu.object()?;
-    out.cpu_shares = cpu.get("shares").uint(u64::MAX)?;
-    out.cpu_quota = cpu.get("quota").int(-1, i64::MAX)?;
-    out.cpu_period = cpu.get("period").uint(u64::MAX)?;
-    out.cpus = cpu.get("cpus").string()?;
-    out.mems = cpu.get("mems").string()?;
+    cpu.object();
+    out.cpu_shares = cpu.num_of("shares", 0, u64::MAX);
+    out.cpu_quota = cpu.num_of("quota", -1, I64).map(|n| n as i64);
+    out.cpu_period = cpu.num_of("period", 0, u64::MAX);
+    out.cpus = cpu.text("cpus");
+    out.mems = cpu.text("mems");
     let pids = r.get("pids");
-    if pids.object()? {
-        let limit = pids.get("limit");
-        out.pids_limit = Some(limit.need(limit.int(-1, i64::MAX)?)?);
+    if pids.object() {
+        out.pids_limit = Some(pids.need_of("limit", -1, I64) as i64);
     }
     let devs = r.get("devices");
-    for (i, v) in devs.items()?.iter().enumerate() {
-        let at = devs.child(Some(v), b"", i);
+    devs.each(&mut |at| {
         let allow = at.get("allow");
+        allow.need(false);
         let ty = at.get("type");
         // -1 is Go's way of writing "any" (runc reads it so).
-        let num = |name| -> R<Option<u32>> {
-            let n = at.get(name).int(-1, u32::MAX as i64)?;
-            Ok(n.filter(|&n| n >= 0).map(|n| n as u32))
+        let num = |key| {
+            at.num_of(key, -1, U32)
+                .filter(|&n| n <= U32)
+                .map(|n| n as u32)
         };
         let access = at.get("access");
         let mut bits = 0;
-        for &ch in access.str()?.unwrap_or(b"rwm") {
+        for &ch in access.str().unwrap_or(b"rwm") {
             bits |= match ch {
                 b'r' => DEV_READ,
                 b'w' => DEV_WRITE,
                 b'm' => DEV_MKNOD,
                 _ => {
-                    return Err(access.bad("'", access.need_str()?, "' is not made of r, w and m"));
+                    access.bad("'", access.need_str(), "' is not made of r, w and m");
+                    0
                 }
             };
         }
         out.devices.push(DeviceRule {
-            allow: {
-                allow.need(allow.v)?;
-                allow.flag()?
-            },
+            allow: at.flag("allow"),
             kind: match ty.v {
                 None => b'a',
-                Some(_) => b"acb"[ty.pick("a c b", "device type")?],
+                Some(_) => b"acb"[ty.pick("a c b", "device type") % 3],
             },
-            major: num("major")?,
-            minor: num("minor")?,
+            major: num("major"),
+            minor: num("minor"),
             access: bits,
         });
-    }
-    Ok(())
+    });
 }
 
 #[cfg(test)]

@@ -27,13 +27,18 @@ use crate::json::{self, Value, write_str};
 use crate::out::{Buf, parse_u64};
 use crate::sys::{self, AsFd, BorrowedFd, Errno, OwnedFd};
 use alloc::vec::Vec;
+use core::ffi::CStr;
+use core::mem::ManuallyDrop;
 use rustix::fs::{AtFlags, FlockOperation, Mode, OFlags};
 
 /// Where the state lives unless `--root` says otherwise.
 pub const DEFAULT_ROOT: &[u8] = b"/run/hull";
 
-/// The record's file in a container's directory, and its name while written.
-const STATE: &[u8] = b"state.json";
+/// The record's file in a container's directory.
+const STATE: &CStr = c"state.json";
+/// Where a file is written before it is renamed over its name. One name
+/// for all: the writers of a container hold its lock.
+const TEMP: &CStr = c".tmp";
 
 /// The longest id: a directory name (NAME_MAX).
 const ID_MAX: usize = 255;
@@ -102,6 +107,23 @@ pub fn check_id(id: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
+/// A checked id as a C string, on the stack (one conversion for the
+/// calls that take it, rather than rustix's own in each of them).
+struct Name([u8; ID_MAX + 1]);
+
+impl Name {
+    fn of(id: &[u8]) -> Name {
+        let mut n = Name([0; ID_MAX + 1]);
+        let len = id.len().min(ID_MAX);
+        n.0[..len].copy_from_slice(&id[..len]);
+        n
+    }
+
+    fn c(&self) -> &CStr {
+        CStr::from_bytes_until_nul(&self.0).unwrap_or_default()
+    }
+}
+
 /// "container 'ID' WHAT".
 #[inline(never)]
 fn about(id: &[u8], what: &str) -> Error {
@@ -146,7 +168,7 @@ impl Root {
     /// already there (a container, or one being created) is an error.
     pub fn create(&self, id: &[u8]) -> Result<Container, Error> {
         check_id(id)?;
-        match rustix::fs::mkdirat(&self.fd, id, Mode::from_raw_mode(0o711)) {
+        match rustix::fs::mkdirat(&self.fd, Name::of(id).c(), Mode::from_raw_mode(0o711)) {
             Ok(()) => {}
             Err(Errno::EXIST) => return Err(about(id, "already exists")),
             Err(e) => return Err(Error::sys("create state directory", id, e)),
@@ -161,7 +183,7 @@ impl Root {
     pub fn container(&self, id: &[u8]) -> Result<Container, Error> {
         check_id(id)?;
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        match rustix::fs::openat(&self.fd, id, flags, Mode::empty()) {
+        match rustix::fs::openat(&self.fd, Name::of(id).c(), flags, Mode::empty()) {
             Ok(dir) => Ok(Container {
                 dir,
                 id: id.to_vec(),
@@ -189,10 +211,11 @@ impl Root {
             let entry = entry.map_err(|e| Error::sys("read state directory", b"", e))?;
             let name = entry.file_name().to_bytes();
             if entry.file_type() == rustix::fs::FileType::Directory && check_id(name).is_ok() {
-                ids.push(name.to_vec());
+                // Kept sorted as they come: no sort routine for so few.
+                let at = ids.partition_point(|id: &Vec<u8>| id[..] < *name);
+                ids.insert(at, name.to_vec());
             }
         }
-        ids.sort();
         Ok(ids)
     }
 
@@ -200,10 +223,12 @@ impl Root {
     /// (`ID PID STATUS BUNDLE CREATED OWNER`) or a JSON array (`null`
     /// when there are none, as runc's).
     pub fn list(&self, json: bool) -> Result<Vec<u8>, Error> {
-        let mut rows = Vec::new();
-        for id in self.ids()? {
+        // Nothing here is dropped: the command prints this and exits
+        // (hull's allocator would take none of it back).
+        let mut rows = ManuallyDrop::new(Vec::new());
+        for id in ManuallyDrop::new(self.ids()?).iter() {
             // Gone since the directory was read: not listed.
-            let Ok(c) = self.container(&id) else { continue };
+            let Ok(c) = self.container(id) else { continue };
             let rec = c.load()?;
             let owner = rustix::fs::fstat(&c.dir).map(|s| s.st_uid).unwrap_or(0);
             rows.push((rec.status(), rec, owner));
@@ -219,39 +244,47 @@ impl Root {
         }
         // Go's tabwriter as runc sets it: a column is as wide as its
         // widest cell plus 3, 12 at least; the last column is not padded.
-        let mut cells: Vec<[Vec<u8>; 6]> = Vec::new();
-        cells.push(
-            ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"].map(|h| h.as_bytes().to_vec()),
-        );
-        for (status, rec, owner) in &rows {
-            let pid = if *status == Status::Stopped {
+        let mut tmp = [0u8; 20];
+        let pid = |rec: &Record, status| {
+            if status == Status::Stopped {
                 0
             } else {
-                rec.pid
-            };
-            cells.push([
-                rec.id.clone(),
-                Buf::new().i(pid as i64).0.clone(),
-                status.name().as_bytes().to_vec(),
-                rec.bundle.clone(),
-                rec.created.clone(),
-                owner_name(*owner),
-            ]);
-        }
+                rec.pid as u64
+            }
+        };
         let mut width = [12; 5];
-        for row in &cells {
-            for (w, cell) in width.iter_mut().zip(row) {
-                *w = (*w).max(cell.len() + 3);
+        for (status, rec, _) in rows.iter() {
+            let cells = [
+                rec.id.len(),
+                crate::out::dec(pid(rec, *status), &mut tmp).len(),
+                status.name().len(),
+                rec.bundle.len(),
+                rec.created.len(),
+            ];
+            for (w, len) in width.iter_mut().zip(cells) {
+                *w = (*w).max(len + 3);
             }
         }
-        for row in &cells {
-            for (i, cell) in row.iter().enumerate() {
-                b.b(cell);
-                for _ in cell.len()..*width.get(i).unwrap_or(&0) {
-                    b.s(" ");
-                }
+        let cell = |b: &mut Buf, text: &[u8], i: usize| {
+            b.b(text);
+            for _ in text.len()..width[i] {
+                b.s(" ");
             }
-            b.s("\n");
+        };
+        for (i, h) in ["ID", "PID", "STATUS", "BUNDLE", "CREATED"]
+            .iter()
+            .enumerate()
+        {
+            cell(&mut b, h.as_bytes(), i);
+        }
+        b.s("OWNER\n");
+        for (status, rec, owner) in rows.iter() {
+            cell(&mut b, &rec.id, 0);
+            cell(&mut b, crate::out::dec(pid(rec, *status), &mut tmp), 1);
+            cell(&mut b, status.name().as_bytes(), 2);
+            cell(&mut b, &rec.bundle, 3);
+            cell(&mut b, &rec.created, 4);
+            b.b(&owner_name(*owner)).s("\n");
         }
         Ok(b.0)
     }
@@ -286,21 +319,19 @@ impl Container {
         self.dir.as_fd()
     }
 
-    /// Writes the file `name` of this directory atomically: `name.tmp`,
-    /// then renamed over `name`.
-    pub fn write(&self, name: &[u8], data: &[u8]) -> Result<(), Error> {
-        let mut tmp = name.to_vec();
-        tmp.extend_from_slice(b".tmp");
+    /// Writes the file `name` of this directory atomically: written as
+    /// `.tmp`, then renamed over `name`. The caller holds the lock.
+    pub fn write(&self, name: &CStr, data: &[u8]) -> Result<(), Error> {
         let flags =
             OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        let r = rustix::fs::openat(&self.dir, &tmp[..], flags, Mode::from_raw_mode(0o600))
+        let r = rustix::fs::openat(&self.dir, TEMP, flags, Mode::from_raw_mode(0o600))
             .and_then(|fd| sys::write_all(fd.as_fd(), data))
-            .and_then(|()| rustix::fs::renameat(&self.dir, &tmp[..], &self.dir, name));
+            .and_then(|()| rustix::fs::renameat(&self.dir, TEMP, &self.dir, name));
         r.map_err(|e| Error::sys("write state of container", &self.id, e))
     }
 
     /// Reads the file `name` of this directory; None if there is none.
-    pub fn read(&self, name: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+    pub fn read(&self, name: &CStr) -> Result<Option<Vec<u8>>, Error> {
         let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
         let fd = match rustix::fs::openat(&self.dir, name, flags, Mode::empty()) {
             Ok(fd) => fd,
@@ -339,7 +370,7 @@ impl Container {
             write_str(&mut b, v);
         }
         b.s(",\"annotations\":");
-        annotations(&mut b, &rec.annotations, "");
+        annotations(&mut b, &rec.annotations, false);
         b.s("}\n");
         self.write(STATE, &b.0)
     }
@@ -347,42 +378,50 @@ impl Container {
     /// The record; one with only the id and pid 0 (status creating) when
     /// `create` has not saved one.
     pub fn load(&self) -> Result<Record, Error> {
-        let mut rec = Record {
+        // Not dropped if damaged: the command fails and exits.
+        let mut rec = ManuallyDrop::new(Record {
             id: self.id.clone(),
             ..Record::default()
-        };
+        });
+        let r = &mut *rec;
         let Some(text) = self.read(STATE)? else {
-            return Ok(rec);
+            return Ok(ManuallyDrop::into_inner(rec));
         };
-        let bad = || about(&self.id, "has a damaged state.json");
-        let doc = json::parse(&text).map_err(|_| bad())?;
-        let s = |key: &[u8]| {
-            doc.get(key)
-                .and_then(Value::str)
-                .map(<[u8]>::to_vec)
-                .ok_or_else(bad)
-        };
-        rec.oci_version = s(b"ociVersion")?;
-        rec.bundle = s(b"bundle")?;
-        rec.rootfs = s(b"rootfs")?;
-        rec.created = s(b"created")?;
-        rec.cgroup = s(b"cgroup")?;
-        rec.pid = doc
-            .get(b"pid")
-            .and_then(Value::i64)
-            .and_then(|p| i32::try_from(p).ok())
-            .ok_or_else(bad)?;
-        rec.start_time = doc.get(b"startTime").and_then(Value::u64).ok_or_else(bad)?;
-        rec.started = doc.get(b"started").and_then(Value::bool).ok_or_else(bad)?;
-        for (k, v) in doc
-            .get(b"annotations")
-            .and_then(Value::obj)
-            .ok_or_else(bad)?
-        {
-            rec.annotations
-                .push((k.clone(), v.str().ok_or_else(bad)?.to_vec()));
+        // Not dropped: hull's allocator would take none of it back.
+        let doc = ManuallyDrop::new(json::parse(&text).ok());
+        let get = |key: &str| doc.as_ref().and_then(|d| d.get(key.as_bytes()));
+        let mut ok = doc.is_some();
+        for (key, slot) in [
+            ("ociVersion", &mut r.oci_version),
+            ("bundle", &mut r.bundle),
+            ("rootfs", &mut r.rootfs),
+            ("created", &mut r.created),
+            ("cgroup", &mut r.cgroup),
+        ] {
+            match get(key).and_then(Value::str) {
+                Some(s) => *slot = s.to_vec(),
+                None => ok = false,
+            }
         }
-        Ok(rec)
+        let pid = get("pid")
+            .and_then(Value::i64)
+            .and_then(|p| i32::try_from(p).ok());
+        let start = get("startTime").and_then(Value::u64);
+        let started = get("started").and_then(Value::bool);
+        let list = get("annotations").and_then(Value::obj);
+        for (k, v) in list.unwrap_or_default() {
+            match v.str() {
+                Some(v) => r.annotations.push((k.clone(), v.to_vec())),
+                None => ok = false,
+            }
+        }
+        match (pid, start, started, list) {
+            (Some(pid), Some(start), Some(started), Some(_)) if ok => {
+                (r.pid, r.start_time, r.started) = (pid, start, started);
+            }
+            _ => return Err(about(&self.id, "has a damaged state.json")),
+        }
+        Ok(ManuallyDrop::into_inner(rec))
     }
 
     /// Deletes the directory and everything in it. The lock is held to the
@@ -405,7 +444,8 @@ impl Container {
                 rustix::fs::unlinkat(&self.dir, name, AtFlags::empty()).map_err(fail)?;
             }
         }
-        rustix::fs::unlinkat(&root.fd, &self.id[..], AtFlags::REMOVEDIR).map_err(fail)
+        let name = Name::of(&self.id);
+        rustix::fs::unlinkat(&root.fd, name.c(), AtFlags::REMOVEDIR).map_err(fail)
     }
 }
 
@@ -418,25 +458,21 @@ impl Drop for Container {
     }
 }
 
-/// Appends the annotations as a JSON object; `indent` is the indentation
-/// of the member lines in a pretty document ("" writes it compact).
-fn annotations(b: &mut Buf, list: &[(Vec<u8>, Vec<u8>)], indent: &str) {
-    b.s("{");
+/// Appends the annotations as a JSON object: compact, or `pretty` as a
+/// member of the state (runc's two-space indents).
+fn annotations(b: &mut Buf, list: &[(Vec<u8>, Vec<u8>)], pretty: bool) {
+    let (open, colon) = if pretty { ("\n    ", ": ") } else { ("", ":") };
     for (i, (k, v)) in list.iter().enumerate() {
-        if i > 0 {
-            b.s(",");
-        }
-        if !indent.is_empty() {
-            b.s("\n").s(indent);
-        }
+        b.s(if i == 0 { "{" } else { "," }).s(open);
         write_str(b, k);
-        b.s(if indent.is_empty() { ":" } else { ": " });
+        b.s(colon);
         write_str(b, v);
     }
-    if !indent.is_empty() && !list.is_empty() {
-        b.s("\n").s(&indent[2..]);
-    }
-    b.s("}");
+    b.s(match (list.is_empty(), pretty) {
+        (true, _) => "{}",
+        (false, true) => "\n  }",
+        (false, false) => "}",
+    });
 }
 
 impl Record {
@@ -494,7 +530,7 @@ impl Record {
         }
         if !self.annotations.is_empty() {
             key(b, false, "annotations");
-            annotations(b, &self.annotations, if pretty { "    " } else { "" });
+            annotations(b, &self.annotations, pretty);
         }
         key(b, false, "owner");
         write_str(b, owner);

@@ -189,12 +189,12 @@ fn records_round_trip() {
     let st = std::fs::metadata(rootp.join("c1/state.json")).unwrap();
     assert_eq!(st.permissions().mode() & 0o777, 0o600);
     // Other files the commands keep, the same way.
-    again.write(b"config.json", b"{}").unwrap();
+    again.write(c"config.json", b"{}").unwrap();
     assert_eq!(
-        again.read(b"config.json").unwrap().as_deref(),
+        again.read(c"config.json").unwrap().as_deref(),
         Some(&b"{}"[..])
     );
-    assert_eq!(again.read(b"nothing").unwrap(), None);
+    assert_eq!(again.read(c"nothing").unwrap(), None);
     std::fs::write(rootp.join("c1/state.json"), "{\"id\":").unwrap();
     assert_eq!(
         msg(again.load().unwrap_err()),
@@ -224,7 +224,7 @@ fn ids_are_exclusive_and_removal_frees_them() {
         "container 'netns' does not exist"
     );
     c.save(&record("x")).unwrap();
-    c.write(b"exec.fifo", b"").unwrap();
+    c.write(c"exec.fifo", b"").unwrap();
     assert_eq!(root.ids().unwrap(), [b"x".to_vec()]);
     c.remove(&root).unwrap();
     assert!(!dir.join("x").exists());
