@@ -22,6 +22,8 @@ pub mod error;
 pub mod init;
 pub mod json;
 pub mod netns;
+#[cfg(feature = "oci")]
+pub mod oci;
 pub mod out;
 pub mod plan;
 pub mod resolve;

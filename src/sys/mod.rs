@@ -20,9 +20,11 @@ pub use rustix::io::Errno;
 pub type Result<T> = core::result::Result<T, Errno>;
 
 pub mod bpf;
+mod clock;
 mod mount;
 mod raw;
 mod seccomp;
+pub use clock::realtime;
 use linux_raw_sys::ioctl as ioc;
 pub use mount::*;
 pub use seccomp::set_filter;
