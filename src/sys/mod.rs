@@ -21,6 +21,7 @@ pub type Result<T> = core::result::Result<T, Errno>;
 
 pub mod bpf;
 mod mount;
+pub mod proc;
 mod raw;
 mod seccomp;
 use linux_raw_sys::ioctl as ioc;
