@@ -92,16 +92,11 @@ options (and all of 'hull run'):
   --compare      interleave the floor (fork+execve) and unshare(1)
   -h, --help     this help
 
-       hull bench --runtime PATH [--runtime PATH...] --bundle DIR [OPTIONS]
-
-Times N rounds of OCI runtimes (crun, runc...), interleaved: create, start,
-the command running, its exit, delete, on a copy of the bundle's config
-whose command first writes a newline (with its /bin/sh) to say it runs.
-
-  -n N, --warmup N, --json, --svg FILE   as above
-  --markdown         the medians as a Markdown table
-  --umount-unified   run them where /sys/fs/cgroup/unified is unmounted
-                     (crun 1.8 refuses hybrid cgroups)
+usage: hull bench --runtime PATH... --bundle DIR [-n N] [--warmup N] [--json]
+                  [--svg FILE] [--markdown] [--umount-unified]
+Times OCI runtimes' create, start, exec, exit and delete, interleaved.
+  --markdown        a table of the medians
+  --umount-unified  without /sys/fs/cgroup/unified (crun 1.8 on hybrid hosts)
 ";
 
 /// What the command line asks for. Made once per process and moved once,
@@ -1386,5 +1381,34 @@ mod tests {
             msg(run(&["--read-only=1", "sh"]).unwrap_err()),
             "option '--read-only' takes no value"
         );
+    }
+
+    #[test]
+    fn bench_of_oci_runtimes_takes_no_command() {
+        let v: Vec<&[u8]> = vec![
+            b"--runtime",
+            b"crun",
+            b"--runtime=/usr/bin/runc",
+            b"--bundle",
+            b"b",
+            b"--markdown",
+            b"--umount-unified",
+            b"-n",
+            b"3",
+        ];
+        let Command::Bench(o) = bench_options(&v).unwrap() else {
+            panic!("not a bench")
+        };
+        assert_eq!(o.runtimes, [&b"crun"[..], b"/usr/bin/runc"]);
+        assert_eq!(o.bundle, b"b");
+        assert!(o.markdown && o.umount_unified && o.spec.command.is_empty());
+        assert_eq!(o.n, 3);
+        let e = bench_options(&[b"--runtime", b"crun", b"--bundle", b"b", b"true"]).unwrap_err();
+        assert!(e.usage);
+        assert_eq!(msg(e), "--runtime: no COMMAND (the bundle's is run)");
+        let e = bench_options(&[b"--bundle", b"b"]).unwrap_err();
+        assert_eq!(msg(e), "missing command");
+        let e = bench_options(&[b"--runtime"]).unwrap_err();
+        assert_eq!(msg(e), "option '--runtime' needs a value");
     }
 }

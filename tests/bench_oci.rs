@@ -86,7 +86,7 @@ fn bench(tmp: &Path, args: &[&str]) -> Command {
 }
 
 fn out(c: &mut Command) -> Output {
-    c.output().expect("spawn hull")
+    pid_and_output(c).1
 }
 
 /// Runs it to its end: its pid (in the ids it made) and its output.
@@ -96,7 +96,22 @@ fn pid_and_output(c: &mut Command) -> (u32, Output) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    (child.id(), child.wait_with_output().unwrap())
+    let pid = child.id();
+    (pid, bounded(pid, move || child.wait_with_output().unwrap()))
+}
+
+/// `wait()` for hull (pid `pid`), bounded: a hang fails the test (hull
+/// killed) instead of hanging it.
+fn bounded<T: Send + 'static>(pid: u32, wait: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(wait()));
+    match rx.recv_timeout(std::time::Duration::from_secs(300)) {
+        Ok(v) => v,
+        Err(_) => {
+            kill(pid, "KILL");
+            panic!("hull bench (pid {pid}) still runs after 300 s: killed");
+        }
+    }
 }
 
 /// What a run of hull (pid `pid`) may have left: its copy of the bundle
@@ -287,7 +302,7 @@ fn interrupt(tag: &str, args: &[&str], line: &str, times: usize) {
             b.path(),
         ],
     );
-    let mut child = c
+    let child = c
         .args(["-n", "1000"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -306,10 +321,9 @@ fn interrupt(tag: &str, args: &[&str], line: &str, times: usize) {
     assert!(seen >= times, "only {seen} '{line}' lines");
     let pid = child.id();
     assert_eq!(kill(pid, "INT"), 0);
-    let status = child.wait().unwrap();
-    let mut err = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
-    assert_eq!(status.code(), Some(130), "{err}");
+    let o = bounded(pid, move || child.wait_with_output().unwrap());
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(130), "{err}");
     assert_eq!(
         err,
         "hull: bench: interrupted by signal 2; its containers are deleted\n"
@@ -435,12 +449,10 @@ fn markdown_has_one_row_per_runtime_through_the_manual_workaround() {
         env!("CARGO_BIN_EXE_hull"),
         b.path()
     );
-    let o = Command::new("unshare")
+    let o = out(Command::new("unshare")
         .args(["--mount", "--propagation", "private", "sh", "-c", &script])
         .env("TMPDIR", &tmp.0)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+        .stdin(Stdio::null()));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let text = stdout(&o);
     let lines: Vec<&str> = text.lines().collect();

@@ -43,6 +43,7 @@ use core::cell::Cell;
 use core::ffi::CStr;
 use rustix::event::{PollFd, PollFlags, poll};
 use rustix::fs::{Mode, OFlags};
+use rustix::process::Signal;
 
 /// The phases of a round, in the order they start, and the total.
 const PHASES: [&str; 6] = ["create", "start", "exec", "exit", "delete", "total"];
@@ -73,6 +74,7 @@ impl Runtime<'_> {
 }
 
 /// `hull bench --runtime`. Returns 0, or the error that stopped it.
+#[inline(never)]
 pub fn bench(o: &Options, env: &[&CStr]) -> Result<i32, Error> {
     if o.bundle.is_empty() {
         return Err(Error::usage_text("--runtime: needs --bundle DIR"));
@@ -177,12 +179,10 @@ pub fn bench(o: &Options, env: &[&CStr]) -> Result<i32, Error> {
         sys::write_all(fd.as_fd(), &r.svg().0).map_err(|e| Error::sys("write", b"svg", e))?;
     }
     print(
-        &if o.json {
-            r.json()
-        } else if o.markdown {
+        &if o.markdown && !o.json {
             r.markdown()
         } else {
-            r.text()
+            r.report(o.json)
         }
         .0,
     );
@@ -349,7 +349,8 @@ fn child(c: &Cmd<'_>, err: OwnedFd) -> ! {
 }
 
 /// Waits until the command of `pidfd` ends and reaps it: its status and
-/// peak memory. A signal meanwhile only sets `stop`: the command finishes.
+/// peak memory. A signal meanwhile only sets `stop`: the command finishes
+/// (a second one kills it, if it hangs).
 fn reap(
     pidfd: BorrowedFd<'_>,
     signals: BorrowedFd<'_>,
@@ -364,6 +365,9 @@ fn reap(
         if !p[1].revents().is_empty()
             && let Ok(s) = sys::read_signal(signals)
         {
+            if *stop != 0 {
+                let _ = rustix::process::pidfd_send_signal(pidfd, Signal::KILL);
+            }
             *stop = s.as_raw();
         }
         if !p[0].revents().is_empty() {
@@ -442,6 +446,8 @@ impl Lab<'_> {
     }
 
     /// One lifecycle of runtime `r`, its phases' times into `t`.
+    // Out of line: 176 bytes smaller.
+    #[inline(never)]
     fn round(&mut self, r: usize, t: &mut [u64; P]) -> Result<(), Error> {
         self.seq += 1;
         let mut id = Buf::new();
@@ -594,26 +600,49 @@ impl Report<'_> {
         &self.data[(r * P + P - 1) * self.n..][..self.n]
     }
 
-    /// The terminal report: for each runtime, a row of figures per phase
-    /// and a histogram of the total.
-    fn text(&self) -> Buf {
+    /// The terminal report (for each runtime, a row of figures per phase
+    /// and a histogram of the total), or (`json`) the same figures as one
+    /// JSON object, each phase's in the fields of `hull bench`'s (schema in
+    /// the README). One walk for both, as `hull bench`'s.
+    fn report(&self, json: bool) -> Buf {
+        let j = json as usize;
         let mut b = Buf::new();
-        b.s("hull bench: ").b(self.bundle);
-        tpl(
-            &mut b,
-            "\n  \x01 rounds after \x01 warm-up, runtimes interleaved; in ms; ratio: ",
-            &self.figs[0],
-        );
-        b.b(self.rts[0].name).s("'s median over this one's\n");
-        for (r, rt) in self.rts.iter().enumerate() {
-            b.b(rt.name).s(": ").b(rt.exe.to_bytes());
+        b.s(["hull bench: ", "{\"bundle\":"][j]);
+        string(&mut b, json, self.bundle);
+        if json {
+            b.s(",\"unit\":\"ns\",\"runtimes\":[");
+        } else {
             tpl(
                 &mut b,
-                ", peak memory \x01 KiB\n                min      p50      p90      p99      max   ratio\n",
+                "\n  \x01 rounds after \x01 warm-up, runtimes interleaved; in ms; ratio: ",
+                &self.figs[0],
+            );
+            b.b(self.rts[0].name).s("'s median over this one's\n");
+        }
+        for (r, rt) in self.rts.iter().enumerate() {
+            if json {
+                sep(&mut b, r);
+                b.s("{\"runtime\":");
+            }
+            string(&mut b, json, rt.name);
+            b.s([": ", ",\"path\":"][j]);
+            string(&mut b, json, rt.exe.to_bytes());
+            tpl(
+                &mut b,
+                [
+                    ", peak memory \x01 KiB\n                min      p50      p90      p99      max   ratio\n",
+                    ",\"peak_kib\":\x01,\"phases\":{",
+                ][j],
                 &[rt.peak.get()],
             );
             for (p, name) in PHASES.iter().enumerate() {
                 let f = self.fig(r, p);
+                if json {
+                    sep(&mut b, p);
+                    b.s("\"").s(name).s("\":");
+                    tpl(&mut b, JSON_OBJECT, f);
+                    continue;
+                }
                 b.s("  ").s(name).s(&"        "[name.len()..]);
                 for &x in &f[2..7] {
                     // Right-aligned in 9 columns (up to 999.999 ms).
@@ -628,36 +657,11 @@ impl Report<'_> {
                 }
                 tpl(&mut b, "  \x03x\n", &f[10..]);
             }
-            b.s("  histogram of the total:\n");
-            hist(&mut b, false, self.total(r), self.fig(r, P - 1));
+            b.s(["  histogram of the total:\n", "},\"histogram\":"][j]);
+            hist(&mut b, json, self.total(r), self.fig(r, P - 1));
+            b.s(["", "}"][j]);
         }
-        b
-    }
-
-    /// The same figures as one JSON object (schema in the README): each
-    /// phase's in the fields of `hull bench`'s.
-    fn json(&self) -> Buf {
-        let mut b = Buf::new();
-        b.s("{\"bundle\":");
-        json::write_str(&mut b, self.bundle);
-        b.s(",\"unit\":\"ns\",\"runtimes\":[");
-        for (r, rt) in self.rts.iter().enumerate() {
-            sep(&mut b, r);
-            b.s("{\"runtime\":");
-            json::write_str(&mut b, rt.name);
-            b.s(",\"path\":");
-            json::write_str(&mut b, rt.exe.to_bytes());
-            tpl(&mut b, ",\"peak_kib\":\x01,\"phases\":{", &[rt.peak.get()]);
-            for (p, name) in PHASES.iter().enumerate() {
-                sep(&mut b, p);
-                b.s("\"").s(name).s("\":");
-                tpl(&mut b, JSON_OBJECT, self.fig(r, p));
-            }
-            b.s("},\"histogram\":");
-            hist(&mut b, true, self.total(r), self.fig(r, P - 1));
-            b.s("}");
-        }
-        b.s("]}\n");
+        b.s(["", "]}\n"][j]);
         b
     }
 
@@ -753,7 +757,186 @@ impl Report<'_> {
     }
 }
 
+/// `s` as it is, or (`json`) as a JSON string.
+fn string(b: &mut Buf, json: bool, s: &[u8]) {
+    if json {
+        json::write_str(b, s);
+    } else {
+        b.b(s);
+    }
+}
+
 /// Blue, red, green...: a hue per runtime, as in `hull bench`'s chart.
 fn hue(r: u64) -> u64 {
     (210 + 150 * r) % 360
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two runtimes of 4 rounds: every phase of the first takes 1..4 ms
+    /// (times the phase's number), the second twice that.
+    fn report(f: impl FnOnce(&Report)) {
+        let mut data = Vec::new();
+        for r in 1..=2u32 {
+            for p in 1..=P as u32 {
+                data.extend((1..=4).map(|i| r * p * i * 1_000_000));
+            }
+        }
+        let mut firsts = [0; P];
+        let figs: Vec<Figures> = data
+            .chunks_mut(4)
+            .enumerate()
+            .map(|(c, col)| figures(col, 4, 1, 1000 + c as u64 / P as u64, &mut firsts[c % P]))
+            .collect();
+        let rts = [&b"crun"[..], b"/opt/run<c>"].map(|name| Runtime {
+            name,
+            exe: CString::from(c"/usr/bin/x"),
+            peak: Cell::new(2048),
+        });
+        f(&Report {
+            bundle: b"/b\"x",
+            rts: &rts,
+            figs: &figs,
+            data: &data,
+            n: 4,
+        });
+    }
+
+    #[test]
+    fn json_report() {
+        report(|r| {
+            let text = String::from_utf8(r.report(true).0).unwrap();
+            assert!(text.ends_with("]}\n"));
+            let j: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(j["bundle"], "/b\"x");
+            assert_eq!(j["unit"], "ns");
+            let rt = &j["runtimes"][1];
+            assert_eq!(rt["runtime"], "/opt/run<c>");
+            assert_eq!(rt["path"], "/usr/bin/x");
+            assert_eq!(rt["peak_kib"], 2048);
+            let exec = &rt["phases"]["exec"];
+            // 2 x 3 x (1..4) ms: nearest-rank percentiles, crun's median
+            // over this one's.
+            assert_eq!(exec["min"], 6_000_000);
+            assert_eq!(exec["p50"], 12_000_000);
+            assert_eq!(exec["max"], 24_000_000);
+            assert_eq!(exec["ratio"], 0.5);
+            assert_eq!(exec["n"], 4);
+            assert_eq!(exec["warmup"], 1);
+            assert_eq!(j["runtimes"][0]["phases"]["total"]["ratio"], 1.0);
+            let h = &rt["histogram"];
+            assert_eq!(h["from"], 12_000_000);
+            assert_eq!(h["counts"].as_array().unwrap().len(), 12);
+            // The phases in the order they run (serde_json sorts its map).
+            let at: Vec<usize> = PHASES
+                .iter()
+                .map(|p| text.find(&format!("\"{p}\":{{")).unwrap())
+                .collect();
+            assert!(at.windows(2).all(|w| w[0] < w[1]), "{text}");
+        });
+    }
+
+    #[test]
+    fn text_report() {
+        report(|r| {
+            let t = String::from_utf8(r.report(false).0).unwrap();
+            assert!(t.starts_with("hull bench: /b\"x\n  4 rounds after 1 warm-up, runtimes interleaved; in ms; ratio: crun's median over this one's\ncrun: /usr/bin/x, peak memory 2048 KiB\n                min      p50      p90      p99      max   ratio\n  create      1.000    2.000    4.000    4.000    4.000  1.000x\n"), "{t}");
+            assert!(t.contains("\n  total       6.000   12.000   24.000   24.000   24.000  1.000x\n  histogram of the total:\n  6.000 ####"), "{t}");
+            assert!(
+                t.contains("\n  exec        6.000   12.000   24.000   24.000   24.000  0.500x\n"),
+                "{t}"
+            );
+            assert!(
+                t.contains("\n  total      12.000   24.000   48.000   48.000   48.000  0.500x\n"),
+                "{t}"
+            );
+        });
+    }
+
+    #[test]
+    fn markdown_report() {
+        report(|r| {
+            let t = String::from_utf8(r.markdown().0).unwrap();
+            assert_eq!(
+                t,
+                "Medians in ms of 4 rounds (hull bench, /b\"x); ratio: crun's median total over each.\n\n| runtime | create | start | exec | exit | delete | total | total p99 | ratio | peak KiB |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n| crun | 2.000 | 4.000 | 6.000 | 8.000 | 10.000 | 12.000 | 24.000 | 1.000x | 2048 |\n| /opt/run<c> | 4.000 | 8.000 | 12.000 | 16.000 | 20.000 | 24.000 | 48.000 | 0.500x | 2048 |\n"
+            );
+        });
+    }
+
+    #[test]
+    fn svg_report() {
+        report(|r| {
+            let s = String::from_utf8(r.svg().0).unwrap();
+            assert!(s.starts_with(SVG_HEAD), "{s}");
+            assert!(s.contains("hull bench: /b\"x (n=4)</text>"), "{s}");
+            assert_eq!(s.matches("<rect ").count(), 1 + 2 * P);
+            // The tallest p90 line reaches the top of the plot.
+            assert!(s.contains("V40\"/>"), "{s}");
+            assert!(s.contains(">/opt/run&lt;c&gt;</text>"), "{s}");
+            assert!(s.ends_with("</svg>\n"));
+        });
+    }
+
+    fn refused(r: Result<Buf, Error>) -> Error {
+        match r {
+            Err(e) => e,
+            Ok(b) => panic!("accepted: {}", String::from_utf8_lossy(&b.0)),
+        }
+    }
+
+    #[test]
+    fn rewrites_a_copy_of_the_config() {
+        let d = std::env::temp_dir().join(format!("hull-oci-rewrite-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("rootfs/bin")).unwrap();
+        for f in ["sh", "true"] {
+            std::fs::copy("/bin/sh", d.join("rootfs/bin").join(f)).unwrap();
+        }
+        let config = r#"{"ociVersion":"1.0.2","process":{"terminal":true,"args":["true","-x"],"env":["A=1","PATH=/bin"],"cwd":"/"},"root":{"path":"rootfs","readonly":true},"linux":{"uidMappings":[{"containerID":0,"hostID":-1,"size":1}]}}"#;
+        std::fs::write(d.join("config.json"), config).unwrap();
+        let dir: &'static [u8] = d.to_str().unwrap().as_bytes().to_vec().leak();
+        let Ok(got) = rewrite(dir) else {
+            panic!("refused")
+        };
+        let got = String::from_utf8(got.0).unwrap();
+        let root = std::fs::canonicalize(d.join("rootfs")).unwrap();
+        let want = format!(
+            r#"{{"ociVersion":"1.0.2","process":{{"terminal":false,"args":["/bin/sh","-c","echo;exec \"$0\" \"$@\"","true","-x"],"env":["A=1","PATH=/bin"],"cwd":"/"}},"root":{{"path":"{}","readonly":true}},"linux":{{"uidMappings":[{{"containerID":0,"hostID":-1,"size":1}}]}}}}"#,
+            root.display()
+        );
+        assert_eq!(got, want);
+        // The command must be there, found in the config's PATH.
+        std::fs::write(
+            d.join("config.json"),
+            config.replace("PATH=/bin", "PATH=/usr"),
+        )
+        .unwrap();
+        let e = refused(rewrite(dir));
+        assert_eq!(
+            String::from_utf8(e.msg).unwrap(),
+            format!("bench: rootfs {}: true: command not found", root.display())
+        );
+        for (bad, what) in [
+            ("{", "unexpected end of input"),
+            (r#"{"root":{}}"#, "no root.path"),
+            (r#"{"root":{"path":"rootfs"}}"#, "no process"),
+            (
+                r#"{"root":{"path":"rootfs"},"process":{"args":[]}}"#,
+                "no process.args",
+            ),
+        ] {
+            std::fs::write(d.join("config.json"), bad).unwrap();
+            let e = refused(rewrite(dir));
+            assert_eq!(
+                String::from_utf8(e.msg).unwrap(),
+                format!("bench: {}/config.json: {what}", d.display()),
+                "{bad}"
+            );
+            assert_eq!(e.code, 125);
+        }
+        std::fs::remove_dir_all(&d).unwrap();
+    }
 }
