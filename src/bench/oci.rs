@@ -130,6 +130,12 @@ pub fn bench(o: &Options, env: &[&CStr]) -> Result<i32, Error> {
     rustix::fs::mkdir(dir, Mode::from(0o700)).map_err(|e| Error::sys("bench: mkdir", dir, e))?;
     let null = rootfs::open_file(b"/dev/null", OFlags::RDWR);
     let null = null.map_err(|e| Error::sys("bench: open", b"/dev/null", e))?;
+    // The runtimes' stderr: appended to (the container's writes too),
+    // emptied before each command, read when one fails. A memfd: no file
+    // to remove.
+    let err = rustix::fs::memfd_create(c"hullbench-stderr", rustix::fs::MemfdFlags::CLOEXEC)
+        .and_then(|fd| rustix::fs::fcntl_setfl(&fd, OFlags::APPEND).map(|_| fd))
+        .map_err(|e| Error::sys("bench: memfd_create", b"", e))?;
     // The lab removes the copy when dropped: made right after it.
     let mut lab = Lab {
         envp: CStrArray::new(env.iter().map(|&e| CString::from(e)).collect()),
@@ -137,9 +143,7 @@ pub fn bench(o: &Options, env: &[&CStr]) -> Result<i32, Error> {
         config: join(dir, "config.json"),
         dir,
         rts,
-        err: null
-            .try_clone()
-            .map_err(|e| Error::sys("bench: dup", b"", e))?,
+        err,
         null,
         signals,
         mask,
@@ -147,11 +151,6 @@ pub fn bench(o: &Options, env: &[&CStr]) -> Result<i32, Error> {
         stop: 0,
         seq: 0,
     };
-    // The runtimes' stderr: appended to (the container's writes too),
-    // emptied before each command, read when one fails. Unlinked at once.
-    let err = join(dir, "stderr");
-    lab.err = create(err, OFlags::APPEND | OFlags::RDWR)?;
-    let _ = rustix::fs::unlink(err);
     let fd = create(lab.config, OFlags::WRONLY | OFlags::EXCL)?;
     sys::write_all(fd.as_fd(), &config.0).map_err(|e| Error::sys("bench: write", lab.config, e))?;
 
