@@ -16,12 +16,12 @@
 //! The limits are one table, [`KNOBS`]: (controller, v2 file, v1 file).
 
 use crate::cli::tok;
-use crate::devices::Rule;
 use crate::error::{EXIT_RUNTIME, Error};
 use crate::out::{Buf, eprint, parse_u64};
 use crate::rootfs::{open_file, read_file, write_file};
 use crate::run::debug;
 use crate::spec::{CPU_PERIOD, CPU_QUOTA, CPU_WEIGHT, Limits, MEMORY, MEMORY_SWAP, PIDS};
+use crate::devices::Rule;
 use crate::sys::{AsFd, Errno, OwnedFd};
 use alloc::vec::Vec;
 use core::mem::ManuallyDrop;
@@ -211,9 +211,7 @@ impl Cgroup {
         let pid = rustix::process::getpid().as_raw_nonzero().get();
         // docker's default list, in cgroup2, in the default place: the
         // container's group goes under hull's shared parent for it.
-        let shared = cg
-            .v2
-            .filter(|_| devices == Some(crate::devices::DEFAULT) && l.parent.is_empty());
+        let shared = cg.v2.filter(|_| devices == Some(crate::devices::DEFAULT) && l.parent.is_empty());
         for (i, d) in cg.dirs.iter_mut().enumerate() {
             cg.base.push(d.len());
             if shared == Some(i) {

@@ -965,17 +965,10 @@ mod tests {
             let d = &run(&["--device", v, "sh"]).unwrap().devices[0];
             (d.host.clone(), d.path.clone(), d.access)
         };
-        assert_eq!(
-            dev("/dev/sdc:r"),
-            (b"/dev/sdc".to_vec(), b"/dev/sdc".to_vec(), DEV_READ)
-        );
+        assert_eq!(dev("/dev/sdc:r"), (b"/dev/sdc".to_vec(), b"/dev/sdc".to_vec(), DEV_READ));
         assert_eq!(
             dev("/dev/sdc:mw"),
-            (
-                b"/dev/sdc".to_vec(),
-                b"/dev/sdc".to_vec(),
-                DEV_MKNOD | DEV_WRITE
-            )
+            (b"/dev/sdc".to_vec(), b"/dev/sdc".to_vec(), DEV_MKNOD | DEV_WRITE)
         );
         assert_eq!(
             dev("/dev/sdc:/dev/xvdc"),

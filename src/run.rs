@@ -141,7 +141,11 @@ pub fn find_cgroup(spec: &Spec, plan: &Plan) -> Result<Option<Cgroup>, Error> {
 /// Creates the container's groups. Without a limit asked for, a refusal
 /// (rootless hull, which may not write the cgroup tree) leaves the
 /// container in hull's own group, said with `--debug`.
-pub fn create_cgroup(cgroup: &mut Option<Cgroup>, spec: &Spec, plan: &Plan) -> Result<(), Error> {
+pub fn create_cgroup(
+    cgroup: &mut Option<Cgroup>,
+    spec: &Spec,
+    plan: &Plan,
+) -> Result<(), Error> {
     let Some(cg) = cgroup else {
         no_device_list(spec, plan, b"no cgroup filesystem");
         return Ok(());

@@ -243,10 +243,7 @@ fn proc_self_cgroup_shows_root_or_the_own_group_with_cgroupns_host() {
     }
     if let Some(l) = out.lines().find(|l| l.starts_with("0::")) {
         assert!(l.ends_with(&own), "{l}");
-        assert!(
-            l.starts_with("0::/hull.devices.") || l == format!("0::{own}"),
-            "{l}"
-        );
+        assert!(l.starts_with("0::/hull.devices.") || l == format!("0::{own}"), "{l}");
     }
     assert_no_leftovers(pid);
 
@@ -443,15 +440,9 @@ fn every_container_gets_its_own_group_and_dry_run_makes_none() {
     assert_eq!(made.len(), 2, "{t}");
     assert!(made[0].contains("/hull.devices."), "{t}");
     let own = made[1].split('"').nth(1).unwrap();
-    assert!(
-        own.contains("/hull.devices.") && own.contains("/hull-"),
-        "{t}"
-    );
+    assert!(own.contains("/hull.devices.") && own.contains("/hull-"), "{t}");
     assert!(made[1].ends_with("= 0"), "{t}");
-    assert!(
-        t.contains(&format!("unlinkat(AT_FDCWD, \"{own}\", AT_REMOVEDIR) = 0")),
-        "{t}"
-    );
+    assert!(t.contains(&format!("unlinkat(AT_FDCWD, \"{own}\", AT_REMOVEDIR) = 0")), "{t}");
     // No v1 hierarchy: nothing needs one without a limit.
     assert_eq!(t.matches("mkdirat(").count(), 2, "{t}");
     // --dry-run, with a limit, reads mountinfo but creates nothing.

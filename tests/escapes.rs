@@ -42,11 +42,7 @@ fn cgroup2() -> std::path::PathBuf {
     let mi = host_mountinfo();
     let line = mi
         .lines()
-        .find(|l| {
-            l.split(" - ")
-                .nth(1)
-                .is_some_and(|t| t.starts_with("cgroup2 "))
-        })
+        .find(|l| l.split(" - ").nth(1).is_some_and(|t| t.starts_with("cgroup2 ")))
         .expect("no cgroup2 mounted on this host");
     line.split(' ').nth(4).unwrap().into()
 }
@@ -68,9 +64,7 @@ fn inherited_fds_do_not_cross_into_the_container() {
         String::new(),
         "--init".to_string(),
     ] {
-        let o = sh(&format!(
-            "exec 7</; exec \"$HULL\" run {args} sh -c '{probe}'"
-        ));
+        let o = sh(&format!("exec 7</; exec \"$HULL\" run {args} sh -c '{probe}'"));
         // 0, 1, 2 and ls's own directory: nothing else.
         assert_eq!(ok(&o), "0 1 2 3\n", "{args}");
     }
@@ -296,10 +290,7 @@ fn a_read_only_volume_is_never_writable() {
     });
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let swaps = t.join().unwrap();
-    assert!(
-        !pwned.exists(),
-        "a :ro volume was written (attempt {n}, {swaps} swaps)"
-    );
+    assert!(!pwned.exists(), "a :ro volume was written (attempt {n}, {swaps} swaps)");
     assert!(swaps > 100, "the race did not run: {swaps} swaps");
     // Without the race, the volume is there and read-only.
     let o = r.run(&[
@@ -321,11 +312,7 @@ fn devices_are_a_policy_not_an_accident() {
     };
     // No CAP_MKNOD by default.
     let o = r.run(&["mknod", "/tmp/kmsg", "c", "1", "11"]);
-    assert_ne!(
-        o.status.code(),
-        Some(0),
-        "mknod with the default capabilities"
-    );
+    assert_ne!(o.status.code(), Some(0), "mknod with the default capabilities");
     // With it, a node can be made but not opened: the kernel log, a loop
     // device (which would outlive the container), the host's disk.
     let o = r.run(&[
@@ -345,11 +332,7 @@ fn devices_are_a_policy_not_an_accident() {
         "{}",
         stderr(&o)
     );
-    assert!(
-        stderr(&o).contains("Operation not permitted"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("Operation not permitted"), "{}", stderr(&o));
     // --device gives one on purpose (made under its own name, in a
     // directory of its own); a node made by hand for the same device is
     // refused without it.
@@ -372,11 +355,7 @@ fn devices_are_a_policy_not_an_accident() {
     // /dev's nodes are the container's own: a chmod inside cannot reach
     // the host's inode.
     let before = std::fs::metadata("/dev/full").unwrap();
-    let o = r.run(&[
-        "sh",
-        "-c",
-        "chmod 600 /dev/full; stat -c '%a %t,%T' /dev/full",
-    ]);
+    let o = r.run(&["sh", "-c", "chmod 600 /dev/full; stat -c '%a %t,%T' /dev/full"]);
     let after = std::fs::metadata("/dev/full").unwrap();
     // (Put back first, should the old code have changed it.)
     std::fs::set_permissions("/dev/full", std::fs::Permissions::from_mode(before.mode())).unwrap();
@@ -386,10 +365,7 @@ fn devices_are_a_policy_not_an_accident() {
     let o = r.run(&["--privileged", "sh", "-c", "stat -c %d /dev/null /"]);
     let out = ok(&o);
     let devs: Vec<&str> = out.lines().collect();
-    assert_ne!(
-        devs[0], devs[1],
-        "/dev/null is on the container's /dev tmpfs"
-    );
+    assert_ne!(devs[0], devs[1], "/dev/null is on the container's /dev tmpfs");
     assert_ne!(
         devs[0].parse::<u64>().unwrap(),
         std::fs::metadata("/dev/null").unwrap().dev()
@@ -451,37 +427,19 @@ fn the_hosts_network_and_ipc_are_out_of_reach() {
     let name = format!("hull-escape-{}", std::process::id());
     let addr = std::os::unix::net::SocketAddr::from_abstract_name(&name).unwrap();
     let _l = std::os::unix::net::UnixListener::bind_addr(&addr).unwrap();
-    let o = run(&[
-        "run",
-        "sh",
-        "-c",
-        &format!("grep -c '@{name}' /proc/net/unix; true"),
-    ]);
+    let o = run(&["run", "sh", "-c", &format!("grep -c '@{name}' /proc/net/unix; true")]);
     assert_eq!(ok(&o), "0\n");
-    let o = run(&[
-        "run",
-        "--net=host",
-        "sh",
-        "-c",
-        &format!("grep -c '@{name}' /proc/net/unix"),
-    ]);
+    let o = run(&["run", "--net=host", "sh", "-c", &format!("grep -c '@{name}' /proc/net/unix")]);
     assert_eq!(ok(&o), "1\n", "--net=host shares it on purpose");
     // No host interface: only lo, up, by default and with --net=none.
     for net in [None, Some("--net=none")] {
         let mut a: Vec<&str> = net.into_iter().collect();
-        a.extend([
-            "sh",
-            "-c",
-            "ls /sys/class/net; cat /sys/class/net/lo/operstate",
-        ]);
+        a.extend(["sh", "-c", "ls /sys/class/net; cat /sys/class/net/lo/operstate"]);
         assert_eq!(ok(&r.run(&a)), "lo\nunknown\n", "{net:?}");
     }
     // A root-owned, 0600 SysV shared memory segment of the host.
     if need_tool("host_ipc", "ipcmk") {
-        let o = Command::new("ipcmk")
-            .args(["-M", "4096", "-p", "0600"])
-            .output()
-            .unwrap();
+        let o = Command::new("ipcmk").args(["-M", "4096", "-p", "0600"]).output().unwrap();
         let id: String = stdout(&o).chars().filter(|c| c.is_ascii_digit()).collect();
         assert!(!id.is_empty(), "ipcmk: {}", stdout(&o));
         let probe = format!("grep -c ' {id} ' /proc/sysvipc/shm; true");
@@ -587,14 +545,8 @@ fn ping_works_without_net_raw_and_sysctls_apply_inside_only() {
         "/proc/sys/kernel/msgmax",
     ]);
     assert_eq!(ok(&o), "1\n12345\n");
-    assert_eq!(
-        std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward").unwrap(),
-        host_fwd
-    );
-    assert_eq!(
-        std::fs::read_to_string("/proc/sys/kernel/msgmax").unwrap(),
-        host_msg
-    );
+    assert_eq!(std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward").unwrap(), host_fwd);
+    assert_eq!(std::fs::read_to_string("/proc/sys/kernel/msgmax").unwrap(), host_msg);
     // A host-wide one is refused before anything starts.
     let o = run(&["run", "--sysctl", "vm.swappiness=1", "true"]);
     assert_eq!(o.status.code(), Some(125));
