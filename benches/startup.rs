@@ -106,6 +106,18 @@ fn main() {
         &[&hull, "run", "/bin/true"],
     );
     add(&mut peers, &mut skipped, "floor", "", &["/bin/true"]);
+    // The fair floor for a launcher: one that is exec'd, then forks and
+    // execs the command, as hull does, but makes no namespace.
+    match build_launcher(&root, &out) {
+        Ok(l) => add(
+            &mut peers,
+            &mut skipped,
+            "launcher-floor",
+            "",
+            &[&l, "/bin/true"],
+        ),
+        Err(e) => skipped.push(format!("launcher-floor (not built: {e})")),
+    }
     add(
         &mut peers,
         &mut skipped,
@@ -242,7 +254,7 @@ fn main() {
         if quick { " [quick]" } else { "" }
     );
     println!(
-        "{:<12} {:>10} {:>10} {:>12}",
+        "{:<14} {:>10} {:>10} {:>12}",
         "peer", "median ms", "p99 ms", "hull/peer"
     );
     let mut json = Vec::new();
@@ -250,7 +262,7 @@ fn main() {
         let (m, p99) = (med(p), pct(&p.samples, 99));
         let ratio = hull_med as f64 / m as f64;
         println!(
-            "{:<12} {:>10.3} {:>10.3} {:>11.2}x",
+            "{:<14} {:>10.3} {:>10.3} {:>11.2}x",
             p.name,
             m as f64 / 1e6,
             p99 as f64 / 1e6,
@@ -282,6 +294,7 @@ fn main() {
         ("hull", "unshare", 0.55),
         ("hull", "bwrap", 0.4),
         ("hull", "floor", 1.5),
+        ("hull", "launcher-floor", 1.15),
         ("hull-rootfs", "crun", 0.25),
     ] {
         if let Some(r) = ratio_to(peer, of) {
@@ -366,7 +379,7 @@ fn is_mountpoint(p: &Path) -> bool {
         .any(|l| l.split(' ').nth(4) == Some(&*want))
 }
 
-/// An OCI bundle: a busybox-static rootfs with /bin/true, and a config with
+/// An OCI bundle: a busybox-static rootfs with /bin/true (and /bin/sh), and a config with
 /// the same namespaces as hull's default (PID, UTS, mount, IPC, cgroup, and
 /// hull's shared network namespace, joined) and a fresh /proc.
 fn make_bundle(dir: &Path) -> Result<(), String> {
@@ -383,9 +396,13 @@ fn make_bundle(dir: &Path) -> Result<(), String> {
     let dst = bin.join("busybox");
     let _ = std::fs::remove_file(&dst);
     std::fs::copy(busybox, &dst).map_err(|e| e.to_string())?;
-    let link = bin.join("true");
-    let _ = std::fs::remove_file(&link);
-    std::os::unix::fs::symlink("busybox", &link).map_err(|e| e.to_string())?;
+    // true for the peers; sh for `hull bench --runtime` on this bundle
+    // (its rewritten command signals through a shell).
+    for applet in ["true", "sh"] {
+        let link = bin.join(applet);
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink("busybox", &link).map_err(|e| e.to_string())?;
+    }
     let config = r#"{"ociVersion":"1.0.2",
  "process":{"terminal":false,"user":{"uid":0,"gid":0},"args":["/bin/true"],"env":["PATH=/bin"],"cwd":"/"},
  "root":{"path":"rootfs"},
@@ -395,6 +412,43 @@ fn make_bundle(dir: &Path) -> Result<(), String> {
    {"type":"cgroup"},{"type":"network","path":"/run/hull/netns"}]}}
 "#;
     std::fs::write(dir.join("config.json"), config).map_err(|e| e.to_string())
+}
+
+/// Builds benches/launcher.rs (no_std, no libc, static, as hull) with the
+/// rustc beside cargo; returns its path.
+fn build_launcher(root: &Path, out: &Path) -> Result<String, String> {
+    let rustc = Path::new(env!("CARGO")).with_file_name("rustc");
+    let rustc = if rustc.is_file() {
+        rustc
+    } else {
+        PathBuf::from("rustc")
+    };
+    let bin = out.join("launcher");
+    let o = Command::new(rustc)
+        .args([
+            "--edition",
+            "2021",
+            "-C",
+            "opt-level=s",
+            "-C",
+            "panic=abort",
+        ])
+        .args([
+            "-C",
+            "relocation-model=static",
+            "-C",
+            "link-arg=-nostartfiles",
+        ])
+        .args(["-C", "link-arg=-nostdlib", "-C", "link-arg=-static"])
+        .args(["-C", "link-arg=-no-pie", "-o"])
+        .arg(&bin)
+        .arg(root.join("benches/launcher.rs"))
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !o.status.success() {
+        return Err(String::from_utf8_lossy(&o.stderr).into_owned());
+    }
+    Ok(bin.to_string_lossy().into_owned())
 }
 
 /// hull run's own peak memory: VmHWM of the hull process, read while its

@@ -26,6 +26,8 @@ use core::ffi::CStr;
 use linux_raw_sys::general as g;
 use rustix::fs::{Mode, OFlags};
 
+pub mod oci;
+
 /// The command line of `hull bench`.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Options {
@@ -39,6 +41,16 @@ pub struct Options {
     pub svg: Option<Vec<u8>>,
     /// Interleave the no-namespace floor and unshare(1).
     pub compare: bool,
+    /// `--runtime`: OCI runtimes to time instead, in order (as given).
+    pub runtimes: Vec<Vec<u8>>,
+    /// `--bundle`: the OCI bundle they run.
+    pub bundle: Vec<u8>,
+    /// `--markdown`: a table of the medians, one row per runtime.
+    pub markdown: bool,
+    /// `--umount-unified`: run the runtimes in a mount namespace of
+    /// hull's own without /sys/fs/cgroup/unified (crun 1.8 refuses a
+    /// hybrid cgroup layout).
+    pub umount_unified: bool,
 }
 
 impl Default for Options {
@@ -50,6 +62,10 @@ impl Default for Options {
             json: false,
             svg: None,
             compare: false,
+            runtimes: Vec::new(),
+            bundle: Vec::new(),
+            markdown: false,
+            umount_unified: false,
         }
     }
 }
@@ -58,6 +74,14 @@ impl Default for Options {
 // Out of line: inlined into hull::main it would be copied there whole.
 #[inline(never)]
 pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
+    if !o.runtimes.is_empty() {
+        return oci::bench(o, env);
+    }
+    if o.markdown || o.umount_unified || !o.bundle.is_empty() {
+        return Err(Error::usage_text(
+            "--bundle, --markdown and --umount-unified go with --runtime",
+        ));
+    }
     run::close_inherited(&o.spec, env);
     let mut plan = Plan::build(&mut o.spec, env)?;
     if o.spec.dry_run {
@@ -171,7 +195,12 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
     }
     let (n, w) = (o.n as usize, o.warmup as usize);
     let data = vec![0u32; names.len() * n].leak();
+    let mut progress = Progress::start();
     for r in 0..w + n {
+        let have = r.saturating_sub(w);
+        progress.show(r, w + n, k, &|v| {
+            (names[v].as_bytes(), &data[v * n..][..have])
+        });
         // Interleaved, rotating who goes first, so drift hits all alike.
         for j in 0..k {
             let v = (r + j) % k;
@@ -195,7 +224,8 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
         }
     }
 
-    let peak = peak_kib();
+    progress.clear();
+    let peak = vm_hwm(b"/proc/self/status");
     let mut hull = 0;
     let mut figs = Vec::new();
     for c in data.chunks_mut(n) {
@@ -282,7 +312,8 @@ fn once(plan: &mut Plan, cgroup: Option<&Cgroup>, debug: bool) -> Result<(), Err
     Err(Error::new(EXIT_RUNTIME, &m))
 }
 
-fn sat(ns: u64) -> u32 {
+/// Nanoseconds as a sample: at most u32::MAX (4.3 s).
+pub fn sat(ns: u64) -> u32 {
     ns.min(u32::MAX as u64) as u32
 }
 
@@ -389,9 +420,110 @@ pub fn histogram(sorted: &[u32], f: &Figures) -> (u64, [u64; BINS + 1]) {
     (width, counts)
 }
 
-/// hull's own peak resident memory in KiB (VmHWM), or u64::MAX without /proc.
-fn peak_kib() -> u64 {
-    let text = crate::rootfs::read_file(b"/proc/self/status").unwrap_or_default();
+/// Appends the histogram of `sorted` (with its figures `f`): a line of
+/// `#`s per bin (text), or `{"from":…,"width":…,"above":…,"counts":[…]}`.
+pub fn hist(b: &mut Buf, json: bool, sorted: &[u32], f: &Figures) {
+    let (width, counts) = histogram(sorted, f);
+    if json {
+        tpl(
+            b,
+            "{\"from\":\x01,\"width\":\x01,\"above\":\x01,\"counts\":[",
+            &[f[2], width, counts[BINS]],
+        );
+    }
+    let top = counts.iter().max().unwrap_or(&1);
+    for (i, &c) in counts.iter().enumerate() {
+        if json {
+            if i == BINS {
+                break;
+            }
+            sep(b, i);
+        } else if i < BINS {
+            tpl(b, "  \x02 ", &[f[2] + i as u64 * width]);
+        } else if c > 0 {
+            tpl(b, " >\x02 ", &f[5..]);
+        } else {
+            break;
+        }
+        for _ in 0..(c * 40).div_ceil(*top) * !json as u64 {
+            b.s("#");
+        }
+        tpl(b, [" \x01\n", "\x01"][json as usize], &[c]);
+    }
+    if json {
+        b.s("]}");
+    }
+}
+
+/// The one-line progress display of a long run, on standard error when
+/// it is a terminal (nothing otherwise): redrawn in place at most four
+/// times a second, cleared at the end.
+pub struct Progress {
+    /// When the run began; 0 when there is no terminal to draw on.
+    t0: u64,
+    /// No redraw before this.
+    next: u64,
+}
+
+impl Progress {
+    pub fn start() -> Progress {
+        let t0 = sys::monotonic_ns() * rustix::termios::isatty(sys::stderr()) as u64;
+        Progress { t0, next: t0 }
+    }
+
+    /// After `done` rounds of `all`: the count, the time taken and left,
+    /// and the median so far (of the last 1000 samples) of `k` columns;
+    /// `col(i)` gives column i's name and samples.
+    pub fn show<'a>(
+        &mut self,
+        done: usize,
+        all: usize,
+        k: usize,
+        col: &dyn Fn(usize) -> (&'a [u8], &'a [u32]),
+    ) {
+        let now = sys::monotonic_ns();
+        if self.t0 == 0 || now < self.next {
+            return;
+        }
+        self.next = now + 250_000_000;
+        let took = now - self.t0;
+        let left = took / done.max(1) as u64 * (all - done) as u64;
+        let mut b = Buf::new();
+        tpl(&mut b, "\r\x01/\x01 rounds", &[done as u64, all as u64]);
+        for (t, what) in [(took, " elapsed"), (left, " left")] {
+            let t = t / 1_000_000_000;
+            tpl(&mut b, "  \x01:", &[t / 60]);
+            b.u(t % 60 / 10).u(t % 10).s(what);
+        }
+        for i in 0..k {
+            let (name, c) = col(i);
+            if c.is_empty() {
+                break;
+            }
+            let mut last = c[c.len().saturating_sub(1000)..].to_vec();
+            sort(&mut last);
+            b.s("  ").b(name);
+            tpl(&mut b, " \x02 ms", &[pct(&last, 50)]);
+        }
+        eprint(&b.s("\x1b[K").0);
+    }
+
+    /// Clears the line.
+    pub fn clear(&self) {
+        if self.t0 != 0 {
+            eprint(b"\r\x1b[K");
+        }
+    }
+}
+
+/// The start of every chart: its canvas, and the title up to the command
+/// or bundle. Text is centred unless it says otherwise (fewer attributes).
+pub const SVG_HEAD: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"400\" font-family=\"sans-serif\" font-size=\"12\" text-anchor=\"middle\">\n<rect width=\"640\" height=\"400\" fill=\"#fff\"/>\n<text x=\"340\" y=\"22\">hull bench:";
+
+/// The peak resident memory in KiB (VmHWM) in `status` (a
+/// `/proc/PID/status`), or u64::MAX without /proc.
+pub fn vm_hwm(status: &[u8]) -> u64 {
+    let text = crate::rootfs::read_file(status).unwrap_or_default();
     let mut lines = &text[..];
     while !lines.is_empty() {
         // "VmHWM:\t     132 kB"
@@ -446,14 +578,14 @@ pub fn tpl(b: &mut Buf, t: &str, args: &[u64]) {
 }
 
 /// A comma before every item of a JSON list but the first.
-fn sep(b: &mut Buf, i: usize) {
+pub fn sep(b: &mut Buf, i: usize) {
     if i > 0 {
         b.s(",");
     }
 }
 
 /// One variant's figures as JSON members, and as an object.
-const JSON_OBJECT: &str = "{\"n\":\x01,\"warmup\":\x01,\"min\":\x01,\"p50\":\x01,\"p90\":\x01,\"p99\":\x01,\"max\":\x01,\"mean\":\x01,\"stddev\":\x01,\"starts_per_sec\":\x01,\"ratio\":\x03,\"peak_kib\":\x01}";
+pub const JSON_OBJECT: &str = "{\"n\":\x01,\"warmup\":\x01,\"min\":\x01,\"p50\":\x01,\"p90\":\x01,\"p99\":\x01,\"max\":\x01,\"mean\":\x01,\"stddev\":\x01,\"starts_per_sec\":\x01,\"ratio\":\x03,\"peak_kib\":\x01}";
 const JSON_FIGURES: &str = JSON_OBJECT.split_at(1).1.split_at(JSON_OBJECT.len() - 2).0;
 
 /// Everything measured, ready to print.
@@ -530,37 +662,14 @@ impl Report<'_> {
                 &self.figs[c][3..],
             );
         }
-        let (width, counts) = histogram(self.col(0), f);
-        if json {
-            tpl(
-                &mut b,
-                "},\"histogram\":{\"from\":\x01,\"width\":\x01,\"above\":\x01,\"counts\":[",
-                &[f[2], width, counts[BINS]],
-            );
+        b.s(if json {
+            "},\"histogram\":"
         } else {
-            b.s("histogram:\n");
-        }
-        let top = counts.iter().max().unwrap_or(&1);
-        for (i, &c) in counts.iter().enumerate() {
-            if json {
-                if i == BINS {
-                    break;
-                }
-                sep(&mut b, i);
-            } else if i < BINS {
-                tpl(&mut b, "  \x02 ", &[f[2] + i as u64 * width]);
-            } else if c > 0 {
-                tpl(&mut b, " >\x02 ", &f[5..]);
-            } else {
-                break;
-            }
-            for _ in 0..(c * 40).div_ceil(*top) * !json as u64 {
-                b.s("#");
-            }
-            tpl(&mut b, [" \x01\n", "\x01"][json as usize], &[c]);
-        }
+            "histogram:\n"
+        });
+        hist(&mut b, json, self.col(0), f);
         if json {
-            b.s("]},\"compare\":");
+            b.s(",\"compare\":");
         } else if self.k > 1 {
             b.s("compare (median, p99; hull's median over each):\n");
         }
@@ -612,8 +721,7 @@ impl Report<'_> {
         }
         let hi = p99.min(2 * p50).max(lo + 1);
         let mut b = Buf::new();
-        // Text is centred unless it says otherwise (fewer attributes).
-        b.s("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"400\" font-family=\"sans-serif\" font-size=\"12\" text-anchor=\"middle\">\n<rect width=\"640\" height=\"400\" fill=\"#fff\"/>\n<text x=\"340\" y=\"22\">hull bench:");
+        b.s(SVG_HEAD);
         for a in self.command {
             xml_text(b.s(" "), a.to_bytes());
         }

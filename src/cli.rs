@@ -22,6 +22,7 @@ hull: a container in one static binary and one clone3.
 usage:
   hull run [OPTIONS] [--] COMMAND [ARG...]     run COMMAND in new namespaces
   hull bench [OPTIONS] [--] COMMAND [ARG...]   time N starts of that container
+  hull bench --runtime PATH... --bundle DIR    time OCI runtimes' lifecycles
   hull check          what this kernel offers: namespaces, cgroups, clone3
   hull --help | --version
 
@@ -90,6 +91,12 @@ options (and all of 'hull run'):
   --svg FILE     write a latency CDF chart
   --compare      interleave the floor (fork+execve) and unshare(1)
   -h, --help     this help
+
+usage: hull bench --runtime PATH... --bundle DIR [-n N] [--warmup N] [--json]
+                  [--svg FILE] [--markdown] [--umount-unified]
+Times OCI runtimes' create, start, exec, exit and delete, interleaved.
+  --markdown        a table of the medians
+  --umount-unified  without /sys/fs/cgroup/unified (crun 1.8 on hybrid hosts)
 ";
 
 /// What the command line asks for. Made once per process and moved once,
@@ -174,7 +181,14 @@ fn options(bench: bool, rest: &[&[u8]]) -> Result<Command, Error> {
             return Err(unknown(&opt));
         }
     }
-    finish(&mut o.spec, &a)?;
+    // With --runtime, the bundle's command is run, not one of hull's.
+    if o.runtimes.is_empty() {
+        finish(&mut o.spec, &a)?;
+    } else if !a.rest().is_empty() {
+        return Err(Error::usage_text(
+            "--runtime: no COMMAND (the bundle's is run)",
+        ));
+    }
     let o = core::mem::ManuallyDrop::into_inner(o);
     Ok(if bench {
         Command::Bench(o)
@@ -189,12 +203,19 @@ fn bench_option<'a>(
     opt: &Opt<'a>,
     a: &mut Args<'a>,
 ) -> Result<bool, Error> {
-    match find("-n --warmup --json --compare --svg", opt.name) {
+    match find(
+        "-n --warmup --json --compare --svg --runtime --bundle --markdown --umount-unified",
+        opt.name,
+    ) {
         Some(0) => o.n = count(opt, a.value(opt)?, 1)?,
         Some(1) => o.warmup = count(opt, a.value(opt)?, 0)?,
         Some(2) => o.json = a.flag(opt)?,
         Some(3) => o.compare = a.flag(opt)?,
-        Some(_) => o.svg = Some(a.value(opt)?.to_vec()),
+        Some(4) => o.svg = Some(a.value(opt)?.to_vec()),
+        Some(5) => o.runtimes.push(a.value(opt)?.to_vec()),
+        Some(6) => o.bundle = a.value(opt)?.to_vec(),
+        Some(7) => o.markdown = a.flag(opt)?,
+        Some(_) => o.umount_unified = a.flag(opt)?,
         None => return Ok(false),
     }
     Ok(true)
@@ -1407,5 +1428,34 @@ mod tests {
             msg(run(&["--read-only=1", "sh"]).unwrap_err()),
             "option '--read-only' takes no value"
         );
+    }
+
+    #[test]
+    fn bench_of_oci_runtimes_takes_no_command() {
+        let v: Vec<&[u8]> = vec![
+            b"--runtime",
+            b"crun",
+            b"--runtime=/usr/bin/runc",
+            b"--bundle",
+            b"b",
+            b"--markdown",
+            b"--umount-unified",
+            b"-n",
+            b"3",
+        ];
+        let Command::Bench(o) = bench_options(&v).unwrap() else {
+            panic!("not a bench")
+        };
+        assert_eq!(o.runtimes, [&b"crun"[..], b"/usr/bin/runc"]);
+        assert_eq!(o.bundle, b"b");
+        assert!(o.markdown && o.umount_unified && o.spec.command.is_empty());
+        assert_eq!(o.n, 3);
+        let e = bench_options(&[b"--runtime", b"crun", b"--bundle", b"b", b"true"]).unwrap_err();
+        assert!(e.usage);
+        assert_eq!(msg(e), "--runtime: no COMMAND (the bundle's is run)");
+        let e = bench_options(&[b"--bundle", b"b"]).unwrap_err();
+        assert_eq!(msg(e), "missing command");
+        let e = bench_options(&[b"--runtime"]).unwrap_err();
+        assert_eq!(msg(e), "option '--runtime' needs a value");
     }
 }

@@ -22,6 +22,7 @@ pub type Result<T> = core::result::Result<T, Errno>;
 pub mod bpf;
 mod clock;
 mod mount;
+pub mod proc;
 mod raw;
 mod seccomp;
 pub use clock::realtime;
