@@ -444,29 +444,42 @@ pub fn release_hull() -> std::path::PathBuf {
 pub const STARTING_CALLS: &str = "clone,clone3,fork,vfork,execve,execveat,mkdir,mkdirat,mknodat,\
 symlinkat,mount,fsopen,fsmount,move_mount,open_tree,mount_setattr,pivot_root,unshare,setns";
 
-/// Runs `hull ARGS` under `strace -f`, tracing `calls` (a `-e trace=`
-/// list); returns hull's output and the names of the calls strace saw, in
-/// every process, in order (strace's own execve of hull first).
-pub fn strace_hull(args: &[&str], calls: &str) -> (Output, Vec<String>) {
+/// Runs `hull ARGS` under `strace -f -qq STRACE_ARGS`; returns hull's
+/// output and strace's log ("PID name(args) = ret" lines; hull's pid, which
+/// names its groups, leads the first).
+pub fn strace_log(strace_args: &[&str], args: &[&str]) -> (Output, String) {
     static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let log = std::env::temp_dir().join(format!("hull-trace-{}-{n}", std::process::id()));
     let o = Command::new("strace")
-        .args(["-f", "-qq", "-e", &format!("trace={calls}"), "-o"])
+        .args(["-f", "-qq"])
+        .args(strace_args)
+        .arg("-o")
         .arg(&log)
         .arg(env!("CARGO_BIN_EXE_hull"))
         .args(args)
         .output_bounded();
     let trace = std::fs::read_to_string(&log).unwrap_or_default();
     let _ = std::fs::remove_file(&log);
-    // "PID name(args) = ret"; a call strace split in two shows as
-    // "<unfinished ...>" then "<... name resumed>": counted once.
-    let names = trace
+    (o, trace)
+}
+
+/// The names of the calls in a strace log, in order. A call strace split
+/// in two ("<unfinished ...>", then "<... name resumed>") counts once.
+pub fn call_names(trace: &str) -> Vec<String> {
+    trace
         .lines()
         .filter_map(|l| l.split_whitespace().nth(1)?.split_once('('))
         .map(|(name, _)| name.to_string())
-        .collect();
-    (o, names)
+        .collect()
+}
+
+/// Runs `hull ARGS` under `strace -f`, tracing `calls` (a `-e trace=`
+/// list); returns hull's output and the names of the calls strace saw, in
+/// every process, in order (strace's own execve of hull first).
+pub fn strace_hull(args: &[&str], calls: &str) -> (Output, Vec<String>) {
+    let (o, trace) = strace_log(&["-e", &format!("trace={calls}")], args);
+    (o, call_names(&trace))
 }
 
 /// The control for [`STARTING_CALLS`]: strace does see a real start's
