@@ -10,10 +10,16 @@
 //! and make no cgroup: they stay in the host's network, doing less work
 //! than hull (the comparison errs in their favour). Each sample times a batch of starts (whole-process times
 //! under a millisecond are noisy) and divides. A peer that is not installed
-//! is skipped, and the report says so.
+//! or fails here is skipped, and the report says so; a target it was needed
+//! for is reported as not measured. Under `CI` (the environment variable)
+//! either is an error: the run stops, non-zero, with the reason, since CI
+//! must check every target.
 //!
-//! Quick mode for CI smoke runs: `cargo bench -- --quick` or
-//! `HULL_BENCH_QUICK=1 cargo bench`. Results go to target/bench/startup.json.
+//! A full run fails (exit status 1) when a target is missed. Quick mode
+//! (`cargo bench -- --quick` or `HULL_BENCH_QUICK=1 cargo bench`: a few
+//! starts of each peer, a smoke test) reports misses without failing: six
+//! starts are too few to judge a target by. Results go to
+//! target/bench/startup.json.
 //!
 //! crun 1.8 refuses hybrid cgroup hierarchies ("cgroups in hybrid mode not
 //! supported"), which this kind of host has (v1 controllers plus a v2 tree
@@ -38,6 +44,7 @@ struct Peer {
 fn main() {
     let quick =
         std::env::args().any(|a| a == "--quick") || std::env::var_os("HULL_BENCH_QUICK").is_some();
+    let ci = std::env::var_os("CI").is_some();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -222,6 +229,18 @@ fn main() {
             }
         }
     }
+    // Under CI every peer must run: a skipped one would drop its target
+    // from the check without a word. Said before the long part.
+    if ci && !skipped.is_empty() {
+        for s in &skipped {
+            eprintln!("bench: peer skipped: {s}");
+        }
+        eprintln!(
+            "bench: under CI every peer must be installed and work ({} skipped); failing",
+            skipped.len()
+        );
+        std::process::exit(1);
+    }
     for r in 0..rounds {
         // Interleaved, rotating who goes first.
         for j in 0..peers.len() {
@@ -290,6 +309,13 @@ fn main() {
     };
     let mut targets = Vec::new();
     let mut missed = 0;
+    // Not measured: a peer it needs was skipped (see "skipped:" above).
+    let mut unmeasured = 0;
+    let verdict = |ok: bool| match (ok, quick) {
+        (true, _) => "ok",
+        (false, false) => "MISSED",
+        (false, true) => "MISSED (not enforced in a --quick run)",
+    };
     for (of, peer, max) in [
         ("hull", "unshare", 0.55),
         ("hull", "bwrap", 0.4),
@@ -300,13 +326,13 @@ fn main() {
         if let Some(r) = ratio_to(peer, of) {
             let ok = r <= max;
             missed += !ok as u32;
-            println!(
-                "target: {of} <= {max}x {peer}: {r:.2}x {}",
-                if ok { "ok" } else { "MISSED" }
-            );
+            println!("target: {of} <= {max}x {peer}: {r:.2}x {}", verdict(ok));
             targets.push(format!(
                 "{{\"what\":\"{of}/{peer}\",\"max\":{max},\"measured\":{r:.3},\"ok\":{ok}}}"
             ));
+        } else {
+            unmeasured += 1;
+            println!("target: {of} <= {max}x {peer}: NOT MEASURED ({of} or {peer} skipped)");
         }
     }
     if let Some(k) = peak {
@@ -314,11 +340,14 @@ fn main() {
         missed += !ok as u32;
         println!(
             "target: hull run peak memory (VmHWM) <= 256 KiB: {k} KiB {}",
-            if ok { "ok" } else { "MISSED" }
+            verdict(ok)
         );
         targets.push(format!(
             "{{\"what\":\"hull run VmHWM KiB\",\"max\":256,\"measured\":{k},\"ok\":{ok}}}"
         ));
+    } else {
+        unmeasured += 1;
+        println!("target: hull run peak memory (VmHWM) <= 256 KiB: NOT MEASURED (no VmHWM read)");
     }
 
     let doc = format!(
@@ -336,6 +365,10 @@ fn main() {
     println!("wrote {}", file.display());
     if missed > 0 && !quick {
         eprintln!("{missed} target(s) missed");
+        std::process::exit(1);
+    }
+    if unmeasured > 0 && ci {
+        eprintln!("bench: {unmeasured} target(s) not measured, under CI; failing");
         std::process::exit(1);
     }
 }

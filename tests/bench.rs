@@ -198,6 +198,35 @@ mod with_bench {
         "peak_kib",
     ];
 
+    /// The keys of an object, in the order printed.
+    fn keys(v: &Json) -> Vec<&str> {
+        match v {
+            Json::Obj(m) => m.iter().map(|(k, _)| k.as_str()).collect(),
+            _ => panic!("not an object: {v:?}"),
+        }
+    }
+
+    /// The top-level keys, in the README's order (its `--json` table).
+    const TOP: [&str; 17] = [
+        "command",
+        "unit",
+        "n",
+        "warmup",
+        "min",
+        "p50",
+        "p90",
+        "p99",
+        "max",
+        "mean",
+        "stddev",
+        "starts_per_sec",
+        "ratio",
+        "peak_kib",
+        "phases",
+        "histogram",
+        "compare",
+    ];
+
     fn check_figures(v: &Json, n: f64) {
         for k in FIGURES {
             v.num(k);
@@ -232,6 +261,9 @@ mod with_bench {
         ]);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         let j = parse_json(&stdout(&o));
+        // Every documented field, in the documented order, and no other.
+        assert_eq!(keys(&j), TOP);
+        assert_eq!(TOP[2..14], FIGURES);
         check_figures(&j, 20.0);
         assert_eq!(
             j.get("command"),
@@ -275,6 +307,7 @@ mod with_bench {
             j.num("max")
         );
         let h = j.get("histogram");
+        assert_eq!(keys(h), ["from", "width", "above", "counts"]);
         let Json::Arr(counts) = h.get("counts") else {
             panic!("counts")
         };
@@ -326,8 +359,12 @@ mod with_bench {
         ]);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         let j = parse_json(&stdout(&o));
+        assert_eq!(keys(&j), TOP);
+        assert_eq!(keys(j.get("compare")), ["floor", "unshare"]);
         for peer in ["floor", "unshare"] {
             let p = j.get("compare").get(peer);
+            // "each with the fields n to peak_kib", in that order.
+            assert_eq!(keys(p), FIGURES, "{peer}");
             check_figures(p, 10.0);
             let r = p.num("ratio");
             assert!(
@@ -367,7 +404,19 @@ mod with_bench {
         }
         let path = std::env::temp_dir().join(format!("hull-bench-{}.svg", std::process::id()));
         let p = path.to_str().unwrap();
-        let o = run(&["bench", "-n", "20", "--svg", p, "--", "/bin/true"]);
+        // A command with the three characters XML text must escape: the
+        // chart's title names it.
+        let o = run(&[
+            "bench",
+            "-n",
+            "20",
+            "--svg",
+            p,
+            "--",
+            "sh",
+            "-c",
+            "test 1 -lt 2 && true # <x>",
+        ]);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         let svg = std::fs::read_to_string(&path).unwrap();
         std::fs::remove_file(&path).unwrap();
@@ -401,7 +450,23 @@ mod with_bench {
         );
         assert_eq!(roots, 1);
         assert!(svg.contains("<polyline"));
-        assert!(!svg.contains('&') || svg.contains("&amp;") || svg.contains("&lt;"));
+        // The command, escaped...
+        assert!(
+            svg.contains(
+                ">hull bench: sh -c test 1 -lt 2 &amp;&amp; true # &lt;x&gt; (n=20)</text>"
+            ),
+            "{svg}"
+        );
+        // ... and every '&' in the file starts one of XML's entities.
+        for (i, _) in svg.match_indices('&') {
+            assert!(
+                ["&amp;", "&lt;", "&gt;", "&quot;", "&apos;"]
+                    .iter()
+                    .any(|e| svg[i..].starts_with(e)),
+                "a bare '&' at {i}: {}",
+                &svg[i..(i + 20).min(svg.len())]
+            );
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@
 mod common;
 use common::*;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// (mount point, super options, is cgroup2) of each cgroup hierarchy.
 fn hierarchies() -> Vec<(PathBuf, String, bool)> {
@@ -59,13 +59,10 @@ fn assert_no_leftovers(pid: u32) {
 fn run_pid(args: &[&str]) -> (u32, std::process::Output) {
     let child = hull()
         .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .stdin(std::process::Stdio::null())
+        .spawn_bounded();
     let pid = child.id();
-    (pid, child.wait_with_output().unwrap())
+    (pid, child.wait_with_output())
 }
 
 #[test]
@@ -163,8 +160,7 @@ fn limits_are_written_and_the_group_removed_after_sigkill() {
             "sleep",
             "100",
         ])
-        .spawn()
-        .unwrap();
+        .spawn_bounded();
     let hull_pid = child.id();
     let c = wait_for_child(hull_pid);
     wait_for_exec(c, "sleep");
@@ -177,13 +173,16 @@ fn limits_are_written_and_the_group_removed_after_sigkill() {
             .trim()
             .to_string()
     };
-    let quota = read("cpu", "cpu.max", "cpu.cfs_quota_us");
-    assert!(
-        quota == "20000 100000" || quota == "20000",
-        "cpu quota {quota}"
-    );
-    let weight = read("cpu", "cpu.weight", "cpu.shares");
-    assert!(weight == "200" || weight == "2048", "cpu weight {weight}");
+    // cgroup2's quota comes with its period; v1's weight is shares (1024
+    // for docker's default 100).
+    let cpu_v2 = hierarchy_of("cpu").1;
+    let (quota, weight) = if cpu_v2 {
+        ("20000 100000", "200")
+    } else {
+        ("20000", "2048")
+    };
+    assert_eq!(read("cpu", "cpu.max", "cpu.cfs_quota_us"), quota);
+    assert_eq!(read("cpu", "cpu.weight", "cpu.shares"), weight);
     assert_eq!(
         read("memory", "memory.max", "memory.limit_in_bytes"),
         "67108864"
@@ -198,12 +197,11 @@ fn limits_are_written_and_the_group_removed_after_sigkill() {
             "{h}"
         );
     }
-    let st = Command::new("kill")
+    let o = Command::new("kill")
         .args(["-s", "KILL", &c.to_string()])
-        .status()
-        .unwrap();
-    assert!(st.success());
-    assert_eq!(child.wait().unwrap().code(), Some(137));
+        .output_bounded();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(child.wait().code(), Some(137));
     assert_no_leftovers(hull_pid);
 }
 
@@ -264,10 +262,12 @@ fn proc_self_cgroup_shows_root_or_the_own_group_with_cgroupns_host() {
 
 #[test]
 fn clone_into_cgroup_refused_falls_back_to_cgroup_procs() {
-    if !need_root("clone_into_cgroup_refused_falls_back_to_cgroup_procs")
-        || !need_tool("clone_into_cgroup_refused", "strace")
-        || !hierarchies().iter().any(|h| h.2)
-    {
+    let t = "clone_into_cgroup_refused_falls_back_to_cgroup_procs";
+    if !need_root(t) || !need_tool(t, "strace") {
+        return;
+    }
+    if !hierarchies().iter().any(|h| h.2) {
+        skip(t, "no cgroup2 mount (CLONE_INTO_CGROUP needs one)");
         return;
     }
     // strace makes the first clone3 (the one with CLONE_INTO_CGROUP) fail as
@@ -289,12 +289,9 @@ fn clone_into_cgroup_refused_falls_back_to_cgroup_procs() {
                 "cat",
                 "/proc/self/cgroup",
             ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let o = child.wait_with_output().unwrap();
+            .stdin(std::process::Stdio::null())
+            .spawn_bounded();
+        let o = child.wait_with_output();
         assert!(o.status.success(), "{}", stderr(&o));
         assert!(
             stderr(&o).contains("clone3: Argument list too long: joining through cgroup.procs"),
@@ -347,9 +344,35 @@ fn setup_failures_leave_no_group() {
     assert_eq!(o.status.code(), Some(127));
     assert_no_leftovers(pid);
 
-    // hull itself fails after creating groups: on v1, a child's CFS quota
-    // may not exceed its parent's, so writing it is refused (EINVAL) once
-    // the memory (and cgroup2) groups already exist.
+    // hull itself fails after creating its groups, at the clone (strace
+    // makes every clone3 fail with ENOMEM): the groups go, on any layout.
+    if !need_tool("setup_failures_leave_no_group", "strace") {
+        return;
+    }
+    let (o, trace) = strace_log(
+        &[
+            "-e",
+            "trace=mkdirat,unlinkat,rmdir,clone3",
+            "-e",
+            "inject=clone3:error=ENOMEM",
+        ],
+        &["run", "--memory", "64m", "--pids", "10", "true"],
+    );
+    let calls = call_names(&trace);
+    assert_eq!(o.status.code(), Some(125), "{trace}");
+    assert_eq!(stderr(&o), "hull: clone3: Cannot allocate memory\n");
+    let count = |c: &str| calls.iter().filter(|x| *x == c).count();
+    // The memory and pids groups at least (v1 or cgroup2), each removed.
+    assert!(count("mkdirat") >= 2, "{calls:?}");
+    assert!(count("clone3") >= 1, "{calls:?}");
+    assert!(count("unlinkat") + count("rmdir") >= 2, "{calls:?}");
+    assert_no_leftovers(trace.split(' ').next().unwrap().parse().unwrap());
+
+    // And when writing a limit fails: on v1, a child's CFS quota may not
+    // exceed its parent's, so writing it is refused (EINVAL) once the
+    // memory (and cgroup2) groups already exist. (cgroup2 has no such
+    // refusal: a child's cpu.max may exceed its parent's; the clone3 case
+    // above covers that layout.)
     let (cpu, cpu_v2) = hierarchy_of("cpu");
     if cpu_v2 {
         return;
@@ -410,6 +433,20 @@ fn bad_limit_values_are_125_before_anything() {
         assert_eq!(o.status.code(), Some(125), "{args:?}");
         assert!(stderr(&o).starts_with(msg), "{args:?}: {}", stderr(&o));
         assert_eq!(stdout(&o), "");
+        // "Before anything": no group, no clone, no mount (strace).
+        let t = "bad_limit_values_are_125_before_anything";
+        if is_root() && need_tool(t, "strace") {
+            let (o, calls) = strace_hull(&a, STARTING_CALLS);
+            assert_eq!(o.status.code(), Some(125), "{args:?}");
+            assert_eq!(calls, ["execve"], "{args:?}");
+        }
+    }
+    // The control: a valid limit does make its group, and strace sees it.
+    if is_root() && need_tool("bad_limit_values_are_125_before_anything", "strace") {
+        assert_strace_sees_a_start();
+        let (o, calls) = strace_hull(&["run", "--memory", "64m", "true"], STARTING_CALLS);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(calls.iter().any(|c| c == "mkdirat"), "{calls:?}");
     }
 }
 
@@ -427,9 +464,7 @@ fn every_container_gets_its_own_group_and_dry_run_makes_none() {
             .args(["-e", "trace=openat,open,mkdir,mkdirat,rmdir,unlinkat"])
             .arg(env!("CARGO_BIN_EXE_hull"))
             .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
+            .output_bounded();
         assert!(o.status.success(), "{}", stderr(&o));
         stderr(&o)
     };
@@ -479,9 +514,7 @@ fn a_busy_group_is_emptied_and_removed() {
         .arg(&log)
         .arg(env!("CARGO_BIN_EXE_hull"))
         .args(["run", "--pids", "10", "true"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+        .output_bounded();
     let trace = std::fs::read_to_string(&log).unwrap();
     std::fs::remove_file(&log).unwrap();
     assert!(o.status.success(), "{}", stderr(&o));

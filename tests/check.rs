@@ -4,7 +4,7 @@
 
 mod common;
 use common::*;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 fn line<'a>(out: &'a str, key: &str) -> &'a str {
     out.lines()
@@ -66,9 +66,7 @@ fn check_without_proc_says_unknown() {
         .args(["--mount", "--propagation", "private", "sh", "-c"])
         .arg("umount -l /proc && exec \"$0\" check")
         .arg(env!("CARGO_BIN_EXE_hull"))
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+        .output_bounded();
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     assert_eq!(line(&out, "clone3: "), "yes", "probed without /proc");
@@ -95,9 +93,7 @@ fn run_works_with_an_empty_environment() {
             "-c",
             "echo in $(hostname); env | grep -c = || true",
         ])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+        .output_bounded();
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     let mut l = out.lines();
@@ -124,9 +120,7 @@ fn rootfs_works_without_proc_in_the_host() {
         .arg("umount -l /proc && exec \"$0\" run --rootfs \"$1\" /bin/sh -c 'cat /ROOTFS_MARKER; echo $$; test -e /proc/1/stat && echo proc'")
         .arg(env!("CARGO_BIN_EXE_hull"))
         .arg(root.path())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+        .output_bounded();
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), "rootfs\n1\nproc\n");
 }

@@ -182,6 +182,10 @@ fn read_only_root_refuses_writes() {
     let dir = TempDir::new("ro-host");
     use std::os::unix::fs::MetadataExt;
     if std::fs::metadata(&dir.0).unwrap().dev() != std::fs::metadata("/").unwrap().dev() {
+        skip(
+            "read_only_root_refuses_writes",
+            "the temp dir is not on the root mount (the rest of the test ran)",
+        );
         return;
     }
     let o = run(&["run", "--read-only", "touch", &format!("{}/x", dir.path())]);
@@ -218,8 +222,7 @@ fn env_user_and_workdir() {
         .env("HULL_FROM_HOST", "hv")
         .env("HULL_NOT_PASSED", "x")
         .env("TERM", "vt220")
-        .output()
-        .unwrap();
+        .output_bounded();
     let out = ok(&o);
     let mut vars: Vec<&str> = out
         .lines()
@@ -321,19 +324,76 @@ fn capabilities_are_podmans_default_set() {
     assert!(stderr(&o).starts_with("hull: unknown capability 'NOSUCH'\n"));
 }
 
+/// A block device of the host that this process can open, as (major,
+/// minor): the first in /sys/block (a sandbox may refuse the disks, and
+/// leave loop devices).
+fn openable_block_device() -> Option<(u32, u32)> {
+    let mut names: Vec<String> = std::fs::read_dir("/sys/block")
+        .ok()?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    let name = names
+        .iter()
+        .find(|n| std::fs::File::open(format!("/dev/{n}")).is_ok())?;
+    let dev = std::fs::read_to_string(format!("/sys/block/{name}/dev")).ok()?;
+    let (maj, min) = dev.trim().split_once(':')?;
+    Some((maj.parse().ok()?, min.parse().ok()?))
+}
+
 #[test]
 fn escapes_fail() {
     let Some(r) = rootfs("escapes") else { return };
-    // No new mounts: no CAP_SYS_ADMIN.
+    // No new mounts: no CAP_SYS_ADMIN (given back, the same mount works).
     let o = r.run(&["mount", "-t", "proc", "proc", "/mnt"]);
-    assert_ne!(o.status.code(), Some(0), "mount -t proc succeeded");
-    // A block device node may be made (CAP_MKNOD), but not mounted.
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "mount: permission denied (are you root?)\n");
     let o = r.run(&[
+        "--cap-add",
+        "SYS_ADMIN",
         "sh",
         "-c",
-        "mknod /tmp/disk b 254 0; mount /tmp/disk /mnt && echo MOUNTED; ls /mnt",
+        "mount -t proc proc /mnt && test -e /mnt/self/status && echo mounted",
     ]);
-    assert!(!stdout(&o).contains("MOUNTED"), "{}", stdout(&o));
+    assert_eq!(ok(&o), "mounted\n", "the control");
+    let t = "escapes_fail";
+    let Some((maj, min)) = openable_block_device() else {
+        skip(
+            t,
+            "no block device in /sys/block that this process can open",
+        );
+        return;
+    };
+    let (maj, min) = (maj.to_string(), min.to_string());
+    // A node of a host's block device: podman's default set has no
+    // CAP_MKNOD, so mknod itself is refused, and nothing is made.
+    let o = r.run(&["mknod", "/tmp/disk", "b", &maj, &min]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "mknod: /tmp/disk: Operation not permitted\n");
+    assert!(!r.0.join("tmp/disk").exists());
+    // With CAP_MKNOD (docker's default set) the node is made, but the device
+    // list refuses to open it.
+    let open = "head -c 1 /tmp/disk >/dev/null && echo opened";
+    let o = r.run(&[
+        "--cap-add",
+        "MKNOD",
+        "sh",
+        "-c",
+        &format!("mknod /tmp/disk b {maj} {min} && echo made; {open}"),
+    ]);
+    assert_eq!(stdout(&o), "made\n", "{}", stderr(&o));
+    assert_eq!(stderr(&o), "head: /tmp/disk: Operation not permitted\n");
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let node = std::fs::metadata(r.0.join("tmp/disk")).expect("the node was made");
+    assert!(node.file_type().is_block_device());
+    assert_eq!(
+        node.rdev(),
+        rustix::fs::makedev(maj.parse().unwrap(), min.parse().unwrap())
+    );
+    // The control: with no device list (--privileged) the same node opens;
+    // the list is what stopped it.
+    let o = r.run(&["--privileged", "sh", "-c", open]);
+    assert_eq!(ok(&o), "opened\n", "the control");
     // The host's root is reachable neither through /proc/1/root nor `..`.
     let host_only = TempDir::new("escape-marker");
     let p = host_only.path();
@@ -347,17 +407,94 @@ fn escapes_fail() {
         ),
     ]);
     assert_eq!(ok(&o), "4\nROOTFS_MARKER\n");
-    // /proc and /sys: masked and read-only paths.
+}
+
+#[test]
+fn proc_and_sys_are_masked_and_read_only() {
+    let Some(r) = rootfs("masks") else { return };
+    let t = "proc_and_sys_are_masked_and_read_only";
+    // Each mask of the plan (src/plan.rs MASKS) the host's kernel has. The
+    // host's /proc/keys lists root's keys (the host's session keyring at
+    // least), so the mask is what makes it read empty inside.
+    let files = [
+        "keys",
+        "kcore",
+        "latency_stats",
+        "timer_list",
+        "timer_stats",
+        "sched_debug",
+    ];
+    let dirs = ["asound", "acpi", "scsi"];
+    let here = |names: &[&'static str]| -> Vec<&'static str> {
+        names
+            .iter()
+            .copied()
+            .filter(|n| std::path::Path::new(&format!("/proc/{n}")).exists())
+            .collect()
+    };
+    let (files, dirs) = (here(&files), here(&dirs));
+    if !files.contains(&"keys") {
+        skip(t, "this kernel has no /proc/keys");
+        return;
+    }
+    let list = |names: &[&str]| {
+        names
+            .iter()
+            .map(|n| format!("/proc/{n}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     let o = r.run(&[
         "sh",
         "-c",
-        "echo x > /proc/sys/kernel/hostname || echo sys-ro; echo 1 > /sys/kernel/profiling || echo sysfs-ro; \
-         wc -c < /proc/keys; ls /proc/acpi 2>/dev/null | wc -l",
+        &format!(
+            "echo x > /proc/sys/kernel/hostname || echo sys-ro; \
+             echo 1 > /sys/kernel/profiling || echo sysfs-ro; \
+             for f in {}; do echo \"$f $(stat -c '%F %t:%T' $f) $(wc -c < $f)\"; done; \
+             for d in {}; do echo \"$d $(ls -A $d | wc -l)\"; done; \
+             echo mounts; cat /proc/self/mountinfo",
+            list(&files),
+            list(&dirs)
+        ),
     ]);
     let out = ok(&o);
-    assert!(out.starts_with("sys-ro\nsysfs-ro\n"), "{out}");
-    if std::path::Path::new("/proc/keys").exists() {
-        assert!(out.contains("\n0\n"), "{out}");
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("sys-ro"), "{out}");
+    assert_eq!(lines.next(), Some("sysfs-ro"), "{out}");
+    // A file mask: /dev/null bound on it (character device 1:3), empty.
+    for f in &files {
+        let want = format!("/proc/{f} character special file 1:3 0");
+        assert_eq!(lines.next(), Some(want.as_str()), "{out}");
+    }
+    // A directory mask: an empty tmpfs.
+    for d in &dirs {
+        let want = format!("/proc/{d} 0");
+        assert_eq!(lines.next(), Some(want.as_str()), "{out}");
+    }
+    assert_eq!(lines.next(), Some("mounts"), "{out}");
+    // Each one is a mount point of its own in the container's table: a
+    // bind of the null device, or a read-only tmpfs.
+    let mounts: Vec<Vec<&str>> = lines.map(|l| l.split(' ').collect()).collect();
+    let mount_at = |point: &str| {
+        mounts
+            .iter()
+            .rev()
+            .find(|m| m[4] == point)
+            .unwrap_or_else(|| panic!("{point} is not a mount point: {out}"))
+    };
+    for f in &files {
+        assert_eq!(mount_at(&format!("/proc/{f}"))[3], "/null", "{out}");
+    }
+    for d in &dirs {
+        let m = mount_at(&format!("/proc/{d}"));
+        let fstype = m[m.iter().position(|x| *x == "-").unwrap() + 1];
+        assert_eq!(fstype, "tmpfs", "{out}");
+        assert!(m[5].split(',').any(|o| o == "ro"), "{out}");
+    }
+    for ro in ["/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus"] {
+        if std::path::Path::new(ro).exists() {
+            assert!(mount_at(ro)[5].split(',').any(|o| o == "ro"), "{ro}: {out}");
+        }
     }
 }
 
@@ -373,14 +510,13 @@ fn nothing_is_left_mounted() {
         .arg(format!("{}:/data:ro", vol.path()))
         .args(["--tmpfs", "/tmp", "sh", "-c", "read x"])
         .stdin(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        .spawn_bounded();
     let c = wait_for_child(child.id());
     wait_for_exec(c, "sh");
     let during = host_mountinfo();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(b"go\n").unwrap();
-    assert!(child.wait().unwrap().success());
+    child.stdin().write_all(b"go\n").unwrap();
+    assert!(child.wait().success(), "{}", child.stderr_now());
     assert_eq!(
         before, during,
         "the host's mount table changed while the container ran"

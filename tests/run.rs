@@ -100,14 +100,13 @@ fn no_mount_leaks_to_the_host() {
     let mut child = hull()
         .args(["run", "--net", "sh", "-c", "read x"])
         .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .spawn_bounded();
     let hull_pid = child.id();
     let c = wait_for_child(hull_pid);
     wait_for_exec(c, "sh");
     let during = host_mountinfo();
-    child.stdin.take().unwrap().write_all(b"go\n").unwrap();
-    assert!(child.wait().unwrap().success());
+    child.stdin().write_all(b"go\n").unwrap();
+    assert!(child.wait().success(), "{}", child.stderr_now());
     let after = host_mountinfo();
     assert_eq!(
         before, during,
@@ -137,15 +136,14 @@ fn killed_by_signal_is_128_plus_n() {
     // PID 1 of a namespace cannot be sent a signal it has no handler for,
     // even from the host, except SIGKILL. So SIGKILL from the host, as a
     // supervisor's would come.
-    let mut child = hull().args(["run", "sleep", "100"]).spawn().unwrap();
+    let mut child = hull().args(["run", "sleep", "100"]).spawn_bounded();
     let c = wait_for_child(child.id());
     wait_for_exec(c, "sleep");
-    let st = Command::new("kill")
+    let o = Command::new("kill")
         .args(["-s", "KILL", &c.to_string()])
-        .status()
-        .unwrap();
-    assert!(st.success());
-    assert_eq!(child.wait().unwrap().code(), Some(137));
+        .output_bounded();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(child.wait().code(), Some(137));
 }
 
 #[test]
@@ -261,6 +259,24 @@ fn usage_errors_are_125_and_create_nothing() {
     let o = run(&[]);
     assert_eq!(o.status.code(), Some(125));
     assert!(!stderr(&o).contains("panicked"));
+    // "Create nothing": no process, directory, mount or namespace, as
+    // strace shows (only its own exec of hull), when it does see a start's.
+    let t = "usage_errors_are_125_and_create_nothing";
+    if !need_root(t) || !need_tool(t, "strace") {
+        return;
+    }
+    assert_strace_sees_a_start();
+    for args in [
+        &["run", "--bogus", "true"][..],
+        &["run"],
+        &["run", "--hostname", &long, "true"],
+        &["run", "-v", "/tmp:data", "true"],
+        &["frob"],
+    ] {
+        let (o, calls) = strace_hull(args, STARTING_CALLS);
+        assert_eq!(o.status.code(), Some(125), "{args:?}");
+        assert_eq!(calls, ["execve"], "{args:?}: {}", stderr(&o));
+    }
 }
 
 #[test]
@@ -271,11 +287,9 @@ fn stdin_passes_through() {
     let mut child = hull()
         .args(["run", "cat"])
         .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(b"hi\n").unwrap();
-    let o = child.wait_with_output().unwrap();
+        .spawn_bounded();
+    child.stdin().write_all(b"hi\n").unwrap();
+    let o = child.wait_with_output();
     assert!(o.status.success());
     assert_eq!(o.stdout, b"hi\n");
 }
@@ -288,8 +302,7 @@ fn environment_is_inherited_with_env_host_only() {
     let o = hull()
         .args(["run", "--env-host", "sh", "-c", "echo $HULL_TEST_VAR"])
         .env("HULL_TEST_VAR", "value 42")
-        .output()
-        .unwrap();
+        .output_bounded();
     assert_eq!(stdout(&o), "value 42\n");
     // Cleared by default, as docker does.
     let o = hull()
@@ -300,8 +313,7 @@ fn environment_is_inherited_with_env_host_only() {
             "echo \"[$HULL_TEST_VAR]\" $HOSTNAME $HOME",
         ])
         .env("HULL_TEST_VAR", "value 42")
-        .output()
-        .unwrap();
+        .output_bounded();
     assert_eq!(stdout(&o), "[] container /root\n");
 }
 
@@ -347,8 +359,7 @@ fn one_clone3_and_no_reexec() {
         .arg(&log)
         .arg(env!("CARGO_BIN_EXE_hull"))
         .args(["run", "true"])
-        .output()
-        .unwrap();
+        .output_bounded();
     assert!(o.status.success(), "{}", stderr(&o));
     let trace = std::fs::read_to_string(&log).unwrap();
     std::fs::remove_file(&log).unwrap();
@@ -417,8 +428,7 @@ fn the_child_shares_memory_only_when_it_execs_without_waiting() {
             .arg(&log)
             .arg(env!("CARGO_BIN_EXE_hull"))
             .args(args)
-            .output()
-            .unwrap();
+            .output_bounded();
         let trace = std::fs::read_to_string(&log).unwrap();
         std::fs::remove_file(&log).unwrap();
         assert!(o.status.success(), "{args:?}: {}{trace}", stderr(&o));
@@ -443,9 +453,7 @@ fn without_clone3_hull_falls_back_to_clone() {
             .args(["-e", "inject=clone3:error=ENOSYS"])
             .arg(env!("CARGO_BIN_EXE_hull"))
             .args(args)
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap()
+            .output_bounded()
     };
     for init in [&[][..], &["--init"][..]] {
         let run = |rest: &[&str]| strace(&[&["run"][..], init, rest].concat());
@@ -486,4 +494,45 @@ fn dry_run_prints_the_plan_and_runs_nothing() {
         "{out}"
     );
     assert!(out.contains("  7. mount proc on /proc\n"), "{out}");
+    // And runs nothing: no clone, no mount, no directory, no namespace (a
+    // cgroup limit and a rootfs's mount points included).
+    let t = "dry_run_prints_the_plan_and_runs_nothing";
+    if !need_root(t) || !need_tool(t, "strace") {
+        return;
+    }
+    assert_strace_sees_a_start();
+    // A rootfs with nothing but the command (never run).
+    let r = TempDir::new("dry-run-root");
+    std::fs::create_dir(r.0.join("bin")).unwrap();
+    std::fs::write(r.0.join("bin/true"), "").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(r.0.join("bin/true"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    for args in [
+        &["run", "--dry-run", "--net", "true"][..],
+        &[
+            "run",
+            "--dry-run",
+            "--memory",
+            "64m",
+            "--pids",
+            "9",
+            "--rootfs",
+            r.path(),
+            "--tmpfs",
+            "/new/dir",
+            "-v",
+            "/tmp:/vol",
+            "true",
+        ],
+    ] {
+        let (o, calls) = strace_hull(args, STARTING_CALLS);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        assert!(stdout(&o).starts_with("clone3 flags: "), "{}", stdout(&o));
+        assert_eq!(calls, ["execve"], "{args:?}");
+    }
+    let left: Vec<_> = std::fs::read_dir(&r.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["bin"], "the dry run made mount points in the rootfs");
 }

@@ -2,8 +2,11 @@
 //! on the real kernel.
 #![allow(dead_code)]
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
 
 pub mod clients;
 
@@ -12,13 +15,224 @@ pub fn hull() -> Command {
     Command::new(env!("CARGO_BIN_EXE_hull"))
 }
 
-/// Runs hull with `args`, stdin closed; returns the output.
+/// Runs hull with `args`, stdin closed; returns the output (bounded: see
+/// [`Bounded`]).
 pub fn run(args: &[&str]) -> Output {
-    hull()
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("spawn hull")
+    hull().args(args).output_bounded()
+}
+
+/// How long any process a test starts may take: generous, because a loaded
+/// 2-core machine can stall a start for seconds. A guard against a hang
+/// (which would stall CI with no message), not a timing assertion.
+pub const DEADLINE: Duration = Duration::from_secs(60);
+
+/// Every process a test starts goes through these instead of
+/// `output`/`status`/`spawn`: past its deadline it is killed (with its
+/// whole process group: strace's tracees, a hull and what it started) and
+/// the test fails with the command line and what it printed so far.
+pub trait Bounded {
+    /// As `Command::output` (stdin `/dev/null`), within [`DEADLINE`].
+    fn output_bounded(&mut self) -> Output {
+        self.output_within(DEADLINE)
+    }
+    /// As `Command::output` (stdin `/dev/null`), within `limit`.
+    fn output_within(&mut self, limit: Duration) -> Output;
+    /// As `Command::spawn` (stdin as configured, inherited by default), with
+    /// stdout and stderr captured; the deadline is [`DEADLINE`] from now.
+    fn spawn_bounded(&mut self) -> Proc;
+}
+
+impl Bounded for Command {
+    fn output_within(&mut self, limit: Duration) -> Output {
+        self.stdin(Stdio::null());
+        Proc::start(self, limit).wait_with_output()
+    }
+
+    fn spawn_bounded(&mut self) -> Proc {
+        Proc::start(self, DEADLINE)
+    }
+}
+
+/// A running child with a deadline, in a process group of its own; its
+/// stdout and stderr are read by threads as they come. Dropped unfinished
+/// (a test failed), its group is killed: nothing is left running.
+pub struct Proc {
+    child: Child,
+    what: String,
+    limit: Duration,
+    deadline: Instant,
+    out: Arc<Mutex<Vec<u8>>>,
+    err: Arc<Mutex<Vec<u8>>>,
+    /// One message per output stream at its end of file.
+    eof: mpsc::Receiver<()>,
+    status: Option<ExitStatus>,
+}
+
+impl Proc {
+    fn start(cmd: &mut Command, limit: Duration) -> Proc {
+        let what = format!("{cmd:?}");
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {what}: {e}"));
+        let (tx, eof) = mpsc::channel();
+        let out = Self::reader(child.stdout.take().unwrap(), tx.clone());
+        let err = Self::reader(child.stderr.take().unwrap(), tx);
+        Proc {
+            child,
+            what,
+            limit,
+            deadline: Instant::now() + limit,
+            out,
+            err,
+            eof,
+            status: None,
+        }
+    }
+
+    fn reader(mut r: impl Read + Send + 'static, tx: mpsc::Sender<()>) -> Arc<Mutex<Vec<u8>>> {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let b = buf.clone();
+        std::thread::spawn(move || {
+            let mut chunk = [0u8; 8192];
+            loop {
+                match r.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => b.lock().unwrap().extend_from_slice(&chunk[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
+            let _ = tx.send(());
+        });
+        buf
+    }
+
+    /// The process id (also its process group's).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Its stdin, when it was configured `Stdio::piped()`.
+    pub fn stdin(&mut self) -> ChildStdin {
+        self.child.stdin.take().expect("stdin was not piped")
+    }
+
+    /// What it wrote to stdout so far.
+    pub fn stdout_now(&self) -> String {
+        String::from_utf8_lossy(&self.out.lock().unwrap()).into_owned()
+    }
+
+    /// What it wrote to stderr so far.
+    pub fn stderr_now(&self) -> String {
+        String::from_utf8_lossy(&self.err.lock().unwrap()).into_owned()
+    }
+
+    /// Waits (bounded) until its stdout so far satisfies `done`; returns it.
+    pub fn wait_stdout(&mut self, done: impl Fn(&str) -> bool) -> String {
+        loop {
+            let s = self.stdout_now();
+            if done(&s) {
+                return s;
+            }
+            if Instant::now() >= self.deadline {
+                self.fail("never printed what the test waits for");
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Its exit status if it has exited (reaped), else None.
+    pub fn try_wait(&mut self) -> Option<ExitStatus> {
+        if self.status.is_none() {
+            self.status = self.child.try_wait().expect("waitpid");
+        }
+        self.status
+    }
+
+    /// Waits until it exits, at most `secs` seconds (and never past the
+    /// deadline); None if it is still running then (it is left running).
+    pub fn wait_within(&mut self, secs: u64) -> Option<ExitStatus> {
+        let end = (Instant::now() + Duration::from_secs(secs)).min(self.deadline);
+        loop {
+            if let Some(st) = self.try_wait() {
+                return Some(st);
+            }
+            if Instant::now() >= end {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Waits (bounded) until it exits; fails the test past the deadline.
+    pub fn wait(&mut self) -> ExitStatus {
+        let secs = self.deadline.saturating_duration_since(Instant::now());
+        match self.wait_within(secs.as_secs() + 1) {
+            Some(st) => st,
+            None => self.fail("did not exit"),
+        }
+    }
+
+    /// Waits (bounded) until it exits and its output ends.
+    pub fn wait_with_output(mut self) -> Output {
+        let status = self.wait();
+        for _ in 0..2 {
+            // A process it started may hold the pipes open after it exits;
+            // a little grace past the deadline, then that is a failure too.
+            let left = self.deadline.saturating_duration_since(Instant::now());
+            if self
+                .eof
+                .recv_timeout(left.max(Duration::from_secs(5)))
+                .is_err()
+            {
+                self.fail("exited, but a process it started still holds its output open");
+            }
+        }
+        Output {
+            status,
+            stdout: std::mem::take(&mut *self.out.lock().unwrap()),
+            stderr: std::mem::take(&mut *self.err.lock().unwrap()),
+        }
+    }
+
+    /// SIGKILL to this process alone, not its group (a supervisor's kill;
+    /// what it started must go down by itself).
+    pub fn sigkill(&mut self) {
+        self.child.kill().expect("kill");
+    }
+
+    /// Kills its whole process group if it has not been reaped yet (after
+    /// that its pid, hence the group's id, could be reused).
+    fn kill_group(&mut self) {
+        if self.try_wait().is_none() {
+            if let Some(pid) = rustix::process::Pid::from_raw(self.child.id() as i32) {
+                let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+            }
+            let _ = self.child.kill();
+            self.status = self.child.wait().ok();
+        }
+    }
+
+    /// Kills it (and its group) and fails the test, saying what it printed.
+    fn fail(&mut self, what: &str) -> ! {
+        self.kill_group();
+        panic!(
+            "{} {what} within {} s (killed).\n--- its stdout so far:\n{}\n--- its stderr so far:\n{}",
+            self.what,
+            self.limit.as_secs(),
+            self.stdout_now(),
+            self.stderr_now()
+        );
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill_group();
+    }
 }
 
 pub fn stdout(o: &Output) -> String {
@@ -40,40 +254,44 @@ pub fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-/// Loud skip for tests that need root. Without root the test fails, unless
-/// HULL_SKIP_ROOT_TESTS=1 says skipping is intended; then a SKIPPED line goes
-/// straight to the terminal (past the test harness's capture).
+/// The one way a test skips: under `CI` (set by CI systems and by
+/// `CI=true bash .ci/run`) a skip is a failure, since CI provides every
+/// condition the tests need; elsewhere a `SKIPPED <test>: <reason>` line
+/// goes straight to stderr (past the harness's capture, so it is seen).
+/// Returns false, so that a check reads `cond || skip(test, why)`.
+pub fn skip(test: &str, reason: &str) -> bool {
+    if std::env::var_os("CI").is_some() {
+        panic!("{test} cannot run here ({reason}), and skips are failures under CI");
+    }
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {reason}");
+    false
+}
+
+/// Tests that need root: without root the test fails, unless
+/// HULL_SKIP_ROOT_TESTS=1 says skipping is intended (a loud [`skip`], which
+/// still fails under CI).
 pub fn need_root(test: &str) -> bool {
     if is_root() {
         return true;
     }
     if std::env::var_os("HULL_SKIP_ROOT_TESTS").is_some() {
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED {test}: needs root (namespaces, mounts)"
-        );
-        return false;
+        return skip(test, "needs root (namespaces, mounts)");
     }
     panic!(
         "{test} needs root; run the tests as root, or set HULL_SKIP_ROOT_TESTS=1 to skip them loudly"
     );
 }
 
-/// Skips (loudly) when a host tool the test drives is missing; .ci/run installs them.
+/// A host tool the test drives (.ci/run installs them): a [`skip`] if missing.
 pub fn need_tool(test: &str, tool: &str) -> bool {
     let found = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
         .unwrap_or(false);
-    if !found {
-        if std::env::var_os("CI").is_some() {
-            panic!("{test}: '{tool}' is not installed; .ci/run should have installed it");
-        }
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED {test}: '{tool}' is not installed"
-        );
-    }
     found
+        || skip(
+            test,
+            &format!("'{tool}' is not installed (.ci/run installs it)"),
+        )
 }
 
 /// The host's mount table, for before/after comparisons.
@@ -135,12 +353,10 @@ impl Rootfs {
             std::path::PathBuf::from("/usr/bin/busybox")
         };
         if !bb.exists() {
-            if std::env::var_os("CI").is_some() {
-                panic!(
-                    "{tag}: busybox is not installed; .ci/run should have installed busybox-static"
-                );
-            }
-            let _ = writeln!(std::io::stderr(), "SKIPPED {tag}: busybox is not installed");
+            skip(
+                tag,
+                "busybox is not installed (.ci/run installs busybox-static)",
+            );
             return None;
         }
         let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
@@ -152,7 +368,7 @@ impl Rootfs {
         if std::fs::hard_link(&bb, dir.join("bin/busybox")).is_err() {
             std::fs::copy(&bb, dir.join("bin/busybox")).unwrap();
         }
-        let list = Command::new(&bb).arg("--list").output().unwrap();
+        let list = Command::new(&bb).arg("--list").output_bounded();
         for applet in String::from_utf8_lossy(&list.stdout).lines() {
             if applet != "busybox" {
                 std::os::unix::fs::symlink("/bin/busybox", dir.join("bin").join(applet)).unwrap();
@@ -212,11 +428,76 @@ pub fn target_dir() -> std::path::PathBuf {
 /// Builds the binary that ships (the release build) and returns its path.
 /// The size test measures it and the VM test boots it.
 pub fn release_hull() -> std::path::PathBuf {
-    let st = Command::new(env!("CARGO"))
+    // A cold release build (LTO) takes a while on a busy machine.
+    let o = Command::new(env!("CARGO"))
         .args(["build", "--release", "--quiet", "--bin", "hull"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("run cargo build --release");
-    assert!(st.success(), "cargo build --release failed");
+        .output_within(Duration::from_secs(900));
+    assert!(
+        o.status.success(),
+        "cargo build --release failed: {}",
+        stderr(&o)
+    );
     target_dir().join("release/hull")
+}
+
+/// The calls a start makes: processes, files and directories, mounts,
+/// namespaces. A refused start, or a dry run, must make none of them.
+pub const STARTING_CALLS: &str = "clone,clone3,fork,vfork,execve,execveat,mkdir,mkdirat,mknodat,\
+symlinkat,mount,fsopen,fsmount,move_mount,open_tree,mount_setattr,pivot_root,unshare,setns";
+
+/// Runs `hull ARGS` under `strace -f -qq STRACE_ARGS`; returns hull's
+/// output and strace's log ("PID name(args) = ret" lines; hull's pid, which
+/// names its groups, leads the first).
+pub fn strace_log(strace_args: &[&str], args: &[&str]) -> (Output, String) {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let log = std::env::temp_dir().join(format!("hull-trace-{}-{n}", std::process::id()));
+    let o = Command::new("strace")
+        .args(["-f", "-qq"])
+        .args(strace_args)
+        .arg("-o")
+        .arg(&log)
+        .arg(env!("CARGO_BIN_EXE_hull"))
+        .args(args)
+        .output_bounded();
+    let trace = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_file(&log);
+    (o, trace)
+}
+
+/// The names of the calls in a strace log, in order. A call strace split
+/// in two ("<unfinished ...>", then "<... name resumed>") counts once.
+pub fn call_names(trace: &str) -> Vec<String> {
+    trace
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1)?.split_once('('))
+        .map(|(name, _)| name.to_string())
+        .collect()
+}
+
+/// Runs `hull ARGS` under `strace -f`, tracing `calls` (a `-e trace=`
+/// list); returns hull's output and the names of the calls strace saw, in
+/// every process, in order (strace's own execve of hull first).
+pub fn strace_hull(args: &[&str], calls: &str) -> (Output, Vec<String>) {
+    let (o, trace) = strace_log(&["-e", &format!("trace={calls}")], args);
+    (o, call_names(&trace))
+}
+
+/// The control for [`STARTING_CALLS`]: strace does see a real start's
+/// clone3, mounts and cgroup directory (so their absence elsewhere means
+/// something). Needs root.
+pub fn assert_strace_sees_a_start() {
+    let (o, calls) = strace_hull(&["run", "true"], STARTING_CALLS);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for call in [
+        "execve",
+        "clone3",
+        "mkdirat",
+        "fsmount",
+        "move_mount",
+        "setns",
+    ] {
+        assert!(calls.iter().any(|c| c == call), "no {call} in {calls:?}");
+    }
 }
