@@ -185,9 +185,7 @@ fn options(bench: bool, rest: &[&[u8]]) -> Result<Command, Error> {
     if o.runtimes.is_empty() {
         finish(&mut o.spec, &a)?;
     } else if !a.rest().is_empty() {
-        return Err(Error::usage_text(
-            "--runtime: no COMMAND (the bundle's is run)",
-        ));
+        return Err(Error::usage_text("--runtime: no COMMAND (the bundle's is run)").with_usage());
     }
     let o = core::mem::ManuallyDrop::into_inner(o);
     Ok(if bench {

@@ -133,12 +133,14 @@ fn ordinary_work_still_runs() {
 }
 
 /// A profile file in a temporary directory.
+#[cfg(feature = "profiles")]
 fn profile(dir: &TempDir, name: &str, text: &str) -> String {
     let p = dir.0.join(name);
     std::fs::write(&p, text).unwrap();
     p.to_str().unwrap().to_string()
 }
 
+#[cfg(feature = "profiles")]
 #[test]
 fn a_profile_file_behaves_as_written() {
     if !need_root("seccomp_file") || !need_tool("seccomp_file", "python3") {
@@ -171,6 +173,7 @@ fn a_profile_file_behaves_as_written() {
     );
 }
 
+#[cfg(feature = "profiles")]
 #[test]
 fn malformed_profiles_are_one_line_and_125() {
     if !need_root("seccomp_bad") {
