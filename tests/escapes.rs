@@ -23,8 +23,7 @@ fn sh(script: &str) -> std::process::Output {
         .arg(script)
         .env("HULL", env!("CARGO_BIN_EXE_hull"))
         .stdin(Stdio::null())
-        .output()
-        .expect("spawn sh")
+        .output_bounded()
 }
 
 fn ok(o: &std::process::Output) -> String {
@@ -522,8 +521,7 @@ fn the_callers_keys_stay_out_of_reach() {
         .args(["session", "-", "sh", "-c", script])
         .env("HULL", env!("CARGO_BIN_EXE_hull"))
         .stdin(Stdio::null())
-        .output()
-        .unwrap();
+        .output_bounded();
     assert_eq!(ok(&o), "s3cret\nrc=1\nrc=1\ns3cret\n", "{}", stderr(&o));
     let e = stderr(&o);
     assert!(
