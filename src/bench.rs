@@ -11,14 +11,15 @@
 
 use crate::cgroup::Cgroup;
 use crate::child::{T_CGROUP, T_CHILD, T_CLONE, T_EXITED, T_REAPED, T_REMOVED};
-use crate::cli::tok;
 use crate::error::{EXIT_RUNTIME, Error};
-use crate::out::{Buf, eprint, print};
-use crate::plan::{Plan, cstring};
+use crate::plan::Plan;
 use crate::resolve;
 use crate::run;
 use crate::spec::Spec;
 use crate::sys::{self, AsFd, Trace};
+use crate::util::cstr::cstring;
+use crate::util::out::{Buf, eprint, print};
+use crate::util::text::tok;
 use alloc::ffi::CString;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -523,7 +524,7 @@ pub const SVG_HEAD: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"64
 /// The peak resident memory in KiB (VmHWM) in `status` (a
 /// `/proc/PID/status`), or u64::MAX without /proc.
 pub fn vm_hwm(status: &[u8]) -> u64 {
-    let text = crate::rootfs::read_file(status).unwrap_or_default();
+    let text = crate::util::file::read_file(status).unwrap_or_default();
     let mut lines = &text[..];
     while !lines.is_empty() {
         // "VmHWM:\t     132 kB"
@@ -631,7 +632,7 @@ impl Report<'_> {
         for (i, a) in self.command.iter().enumerate() {
             if json {
                 sep(&mut b, i);
-                crate::json::write_str(&mut b, a.to_bytes());
+                crate::util::json::write_str(&mut b, a.to_bytes());
             } else {
                 b.s(" ").b(a.to_bytes());
             }
@@ -852,7 +853,7 @@ mod tests {
         );
         assert_eq!(b.as_bytes(), b"a7 b1.234 c1.138 dnull");
         let mut b = Buf::new();
-        crate::json::write_str(&mut b, b"a\"b\\c\n\x1f");
+        crate::util::json::write_str(&mut b, b"a\"b\\c\n\x1f");
         assert_eq!(b.as_bytes(), br#""a\"b\\c\u000a\u001f""#);
         let mut b = Buf::new();
         xml_text(&mut b, b"a<b>&c");

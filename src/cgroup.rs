@@ -15,14 +15,15 @@
 //!
 //! The limits are one table, [`KNOBS`]: (controller, v2 file, v1 file).
 
-use crate::cli::tok;
 use crate::devices::Rule;
 use crate::error::{EXIT_RUNTIME, Error};
-use crate::out::{Buf, eprint, parse_u64};
-use crate::rootfs::{open_file, read_file, write_file};
-use crate::run::debug;
 use crate::spec::{CPU_PERIOD, CPU_QUOTA, CPU_WEIGHT, Limits, MEMORY, MEMORY_SWAP, PIDS};
 use crate::sys::{AsFd, Errno, OwnedFd};
+use crate::util::file::{open_file, read_file, write_file};
+use crate::util::log::debug;
+use crate::util::mountinfo::unescape;
+use crate::util::out::{Buf, eprint, parse_u64};
+use crate::util::text::tok;
 use alloc::vec::Vec;
 use core::mem::ManuallyDrop;
 use rustix::fs::OFlags;
@@ -219,7 +220,7 @@ impl Cgroup {
             if shared == Some(i) {
                 d.extend_from_slice(SHARED);
                 let mut tmp = [0; 20];
-                d.extend_from_slice(crate::out::dec(program_hash(), &mut tmp));
+                d.extend_from_slice(crate::util::out::dec(program_hash(), &mut tmp));
                 cg.shared = Some(d.len());
             }
             // The parent's empty components (`//a/b/`) are skipped.
@@ -229,7 +230,7 @@ impl Cgroup {
             }
             d.extend_from_slice(b"/hull-");
             let mut tmp = [0; 20];
-            d.extend_from_slice(crate::out::dec(pid as u64, &mut tmp));
+            d.extend_from_slice(crate::util::out::dec(pid as u64, &mut tmp));
         }
         Ok(cg)
     }
@@ -268,16 +269,9 @@ impl Cgroup {
             need[k.0] |= *v != 0;
         }
         let mut v1_devices = None;
-        let mut lines = mountinfo;
-        while !lines.is_empty() {
-            let mut f = tok(&mut lines, b'\n');
-            let mut dir = &b""[..];
-            for _ in 0..5 {
-                dir = tok(&mut f, b' ');
-            }
-            while !f.is_empty() && tok(&mut f, b' ') != b"-" {}
-            let fstype = tok(&mut f, b' ');
-            tok(&mut f, b' ');
+        for line in crate::util::mountinfo::lines(mountinfo) {
+            let (dir, fstype) = (line.point, line.fstype);
+            let mut f = line.options;
             // Co-mounted controllers share the line's directory.
             let place = |cg: &mut Cgroup| {
                 let d = unescape(dir);
@@ -429,7 +423,7 @@ impl Cgroup {
     /// refused). Called before the child is released.
     pub fn join(&self, pid: i32, also_v2: bool) -> Result<(), Error> {
         let mut tmp = [0; 20];
-        let text = crate::out::dec(pid as u64, &mut tmp);
+        let text = crate::util::out::dec(pid as u64, &mut tmp);
         for i in 0..self.made {
             if self.v2 != Some(i) || also_v2 {
                 self.write(i, "cgroup.procs", text)?;
@@ -526,24 +520,6 @@ impl Drop for Cgroup {
     fn drop(&mut self) {
         self.remove();
     }
-}
-
-/// Undoes mountinfo's octal escapes (`\040` for a space, and so on).
-fn unescape(s: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < s.len() {
-        let mut c = s[i];
-        if c == b'\\' && i + 3 < s.len() {
-            c = s[i + 1..i + 4].iter().fold(0u8, |n, d| {
-                n.wrapping_mul(8).wrapping_add(d.wrapping_sub(b'0'))
-            });
-            i += 3;
-        }
-        out.push(c);
-        i += 1;
-    }
-    out
 }
 
 /// A size as people read it: whole GiB or MiB, else bytes.

@@ -5,11 +5,11 @@
 //! that only /proc can tell are "unknown (no /proc)"). It creates nothing: no
 //! process, no namespace, no mount.
 
-use crate::cli::{find, tok};
 use crate::error::strerror;
-use crate::out::{Buf, print};
-use crate::plan::cstring;
 use crate::sys::{self, Errno};
+use crate::util::cstr::cstring;
+use crate::util::out::{Buf, print};
+use crate::util::text::{find, tok};
 use alloc::vec::Vec;
 use rustix::fs::Access;
 
@@ -58,16 +58,9 @@ pub fn check() -> i32 {
 /// named by its mount point's last component, such as `cpu,cpuacct`).
 pub fn cgroups(mountinfo: &[u8], b: &mut Buf, controllers: &dyn Fn(&[u8]) -> Vec<u8>) {
     let start = b.0.len();
-    let mut lines = mountinfo;
-    while !lines.is_empty() {
-        // "36 35 98:0 /root /mount/point opts [optional...] - fstype source superopts"
-        let mut f = tok(&mut lines, b'\n');
-        let mut point = &b""[..];
-        for _ in 0..5 {
-            point = tok(&mut f, b' ');
-        }
-        while !f.is_empty() && tok(&mut f, b' ') != b"-" {}
-        let kind = find("cgroup2 cgroup", tok(&mut f, b' '));
+    for line in crate::util::mountinfo::lines(mountinfo) {
+        let point = line.point;
+        let kind = find("cgroup2 cgroup", line.fstype);
         // A separator between entries, not after the last.
         if kind.is_some() && b.0.len() > start {
             b.s(";");
@@ -97,7 +90,7 @@ fn exists(parts: &[&[u8]]) -> bool {
 
 /// A whole (small, /proc or /sys) file; empty if it cannot be read.
 fn read(parts: &[&[u8]]) -> Vec<u8> {
-    crate::rootfs::read_file(&parts.concat()).unwrap_or_default()
+    crate::util::file::read_file(&parts.concat()).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -2,12 +2,13 @@
 
 use crate::bench;
 use crate::error::Error;
-use crate::out::{Buf, parse_u64};
 use crate::spec::{
     CAP_NAMES, CPU_PERIOD, DEV_MKNOD, DEV_READ, DEV_WRITE, Device, Env, HOSTNAME_MAX, MEMORY,
     MEMORY_SWAP, Seccomp, Share, Spec, Volume,
 };
 use crate::userns;
+use crate::util::out::{Buf, parse_u64};
+use crate::util::text::{find, tok};
 use alloc::vec::Vec;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -135,26 +136,6 @@ pub fn parse(args: &[&[u8]]) -> Result<Command, Error> {
         )),
         None => Err(Error::usage_of("unknown subcommand '", sub, "'").with_usage()),
     }
-}
-
-/// The index of `name` in `table`: names separated by spaces, with `|`
-/// between two spellings of one. One string, not an array of slices: each
-/// slice would cost 16 bytes of pointers.
-#[inline(never)]
-pub fn find(table: &str, name: &[u8]) -> Option<usize> {
-    // Cut with tok: smaller than two nested split iterators.
-    let mut rest = table.as_bytes();
-    let mut i = 0;
-    while !rest.is_empty() {
-        let mut names = tok(&mut rest, b' ');
-        while !names.is_empty() {
-            if tok(&mut names, b'|') == name {
-                return Some(i);
-            }
-        }
-        i += 1;
-    }
-    None
 }
 
 /// The options of `hull bench`: its own, and every one of `hull run`
@@ -594,7 +575,7 @@ fn validate_hostname(h: &[u8]) -> Result<(), Error> {
         let mut tmp = [0; 20];
         return Err(Error::usage_of(
             "--hostname: ",
-            crate::out::dec(h.len() as u64, &mut tmp),
+            crate::util::out::dec(h.len() as u64, &mut tmp),
             " bytes is too long (at most 64)",
         ));
     }
@@ -634,15 +615,6 @@ pub fn bad(opt: &Opt<'_>, v: &[u8], want: &str) -> Error {
     m.b(v).s("' (expected ").s(want).s(")");
     e.msg = m.0;
     e
-}
-
-/// Splits `s` at the first `sep`: returns what comes before, leaves the rest
-/// (or nothing) in `s`.
-pub fn tok<'a>(s: &mut &'a [u8], sep: u8) -> &'a [u8] {
-    let i = s.iter().position(|&c| c == sep).unwrap_or(s.len());
-    let t = &s[..i];
-    *s = s.get(i + 1..).unwrap_or(&[]);
-    t
 }
 
 /// A size in bytes: digits, then optionally k, m or g (any case), above 0.

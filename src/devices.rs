@@ -26,9 +26,9 @@
 //! would replace the ancestor's: never used.)
 
 use crate::error::Error;
-use crate::out::Buf;
 use crate::sys::bpf::{self, Insn};
 use crate::sys::{self, AsFd, BorrowedFd, Errno, OwnedFd};
+use crate::util::out::Buf;
 use alloc::vec::Vec;
 
 /// Access bit: create the node with `mknod(2)` (`BPF_DEVCG_ACC_MKNOD`).
@@ -285,7 +285,7 @@ pub fn v1_lines(rules: &[Rule], out: &mut Buf) {
 /// parses one rule per write and ignores what follows it). Done before any
 /// process joins the group.
 pub fn v1_apply(group: &[u8], rules: &[Rule]) -> Result<(), Error> {
-    use crate::rootfs::open_file;
+    use crate::util::file::open_file;
     let mut lines = Buf::new();
     v1_lines(rules, &mut lines);
     // The paths on the stack: nothing allocated outlives a start.
@@ -852,7 +852,7 @@ print(" ".join(out))
         assert_eq!(probe(&g.0), LISTED);
         // A group below cannot widen it.
         let c = g.child("c");
-        let wider = crate::rootfs::write_file(
+        let wider = crate::util::file::write_file(
             c.0.join("devices.allow").to_str().unwrap().as_bytes(),
             b"c 1:11 rwm",
         );

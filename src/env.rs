@@ -38,7 +38,7 @@ pub fn build(spec: &Spec, host: &[&CStr]) -> Result<Vec<Vec<u8>>, Error> {
     let n = listen_fds(host);
     if n > 0 {
         let mut tmp = [0; 20];
-        env.push([b"LISTEN_FDS=", crate::out::dec(n as u64, &mut tmp)].concat());
+        env.push([b"LISTEN_FDS=", crate::util::out::dec(n as u64, &mut tmp)].concat());
         env.push(if spec.init {
             b"LISTEN_PID=2".to_vec()
         } else {
@@ -54,14 +54,14 @@ pub fn build(spec: &Spec, host: &[&CStr]) -> Result<Vec<Vec<u8>>, Error> {
             Env::File(path) => {
                 // A regular file of at most ENV_FILE_MAX bytes: /dev/zero
                 // would never end, a FIFO might never open.
-                let text = crate::rootfs::read_regular(path, ENV_FILE_MAX).map_err(|e| {
-                    let mut m = crate::out::Buf::new();
-                    m.s("--env-file ").b(path).s(": ").b(&e.msg);
+                let text = crate::util::file::read_regular(path, ENV_FILE_MAX).map_err(|e| {
+                    let mut m = crate::util::out::Buf::new();
+                    e.say(m.s("--env-file ").b(path).s(": "));
                     Error::new(crate::error::EXIT_RUNTIME, &m)
                 })?;
                 let mut rest = &text[..];
                 while !rest.is_empty() {
-                    let line = crate::cli::tok(&mut rest, b'\n').trim_ascii();
+                    let line = crate::util::text::tok(&mut rest, b'\n').trim_ascii();
                     if !line.is_empty() && line[0] != b'#' {
                         var(&mut env, host, line);
                     }
@@ -122,8 +122,8 @@ fn last_wins(env: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
 /// were meant for another process); 0 when none.
 pub fn listen_fds(host: &[&CStr]) -> u32 {
     let pid = rustix::process::getpid().as_raw_nonzero().get() as u64;
-    let n = host_value(host, b"LISTEN_FDS").and_then(crate::out::parse_u64);
-    match host_value(host, b"LISTEN_PID").and_then(crate::out::parse_u64) {
+    let n = host_value(host, b"LISTEN_FDS").and_then(crate::util::out::parse_u64);
+    match host_value(host, b"LISTEN_PID").and_then(crate::util::out::parse_u64) {
         Some(p) if p == pid => n.unwrap_or(0).min(65536) as u32,
         _ => 0,
     }

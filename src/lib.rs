@@ -20,11 +20,9 @@ pub mod devices;
 pub mod env;
 pub mod error;
 pub mod init;
-pub mod json;
 pub mod netns;
 #[cfg(feature = "oci")]
 pub mod oci;
-pub mod out;
 pub mod plan;
 pub mod resolve;
 pub mod rootfs;
@@ -33,10 +31,11 @@ pub mod seccomp;
 pub mod spec;
 pub mod sys;
 pub mod userns;
+pub mod util;
 
 use core::ffi::CStr;
 use error::Error;
-use out::{eprint, print};
+use util::out::{eprint, print};
 
 /// The whole program: argv and envp in, exit status out.
 pub fn main(args: &[&CStr], env: &[&CStr]) -> i32 {

@@ -81,7 +81,7 @@ unsafe fn strings(mut p: *const *const c_char) -> Vec<&'static CStr> {
 /// Allocation failed: says so and exits 125.
 #[cold]
 fn out_of_memory() -> ! {
-    hull::out::eprint(b"hull: out of memory\n");
+    hull::util::out::eprint(b"hull: out of memory\n");
     hull::sys::exit(125)
 }
 
@@ -89,7 +89,7 @@ fn out_of_memory() -> ! {
 fn panic(_: &core::panic::PanicInfo) -> ! {
     // Never a Rust panic message: one line, the runtime-failure status.
     // (The message itself is dropped so core::fmt stays out of the binary.)
-    hull::out::eprint(b"hull: internal error (this is a bug in hull)\n");
+    hull::util::out::eprint(b"hull: internal error (this is a bug in hull)\n");
     hull::sys::exit(125)
 }
 
@@ -142,7 +142,7 @@ unsafe impl GlobalAlloc for Bump {
         // Debug builds (those the tests run): the child must never allocate.
         #[cfg(debug_assertions)]
         if hull::sys::IN_CHILD.load(core::sync::atomic::Ordering::Relaxed) {
-            hull::out::eprint(b"hull: the child allocated memory (a bug in hull)\n");
+            hull::util::out::eprint(b"hull: the child allocated memory (a bug in hull)\n");
             hull::sys::exit(125)
         }
         // SAFETY: single-threaded (see `impl Sync`), and no reference into the

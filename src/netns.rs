@@ -17,9 +17,10 @@
 //! When the shared one cannot be had (no /run, no /proc, a user namespace),
 //! a container gets one of its own, as with `--net=none`.
 
-use crate::plan::{NETNS, cpath};
-use crate::rootfs::{open_file, write_file};
+use crate::plan::NETNS;
 use crate::sys::{self, AsFd, IntoRawFd};
+use crate::util::cstr::cpath;
+use crate::util::file::{open_file, write_file};
 use rustix::fs::{FlockOperation, Mode, OFlags};
 
 /// The shared namespace's fd (close-on-exec, open until hull exits), made

@@ -9,13 +9,14 @@ mod filter;
 
 use crate::devices::{self, Rule};
 use crate::error::Error;
-use crate::out::Buf;
 use crate::resolve;
 use crate::rootfs;
 use crate::seccomp::SockFilter;
 use crate::spec::{Share, Spec};
 use crate::sys::{CStrArray, SigSet, Trace};
 use crate::userns::{self, Maps};
+use crate::util::cstr::{cstr, cstrs};
+use crate::util::out::Buf;
 use alloc::ffi::CString;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -396,7 +397,7 @@ fn tmpfs(opts: &[u8]) -> (Source, u32) {
     let mut attrs = NOSUID | NODEV;
     let mut rest = Vec::new();
     for o in opts.split(|&c| c == b',') {
-        match crate::cli::find("ro rw noexec exec nosuid suid nodev dev", o) {
+        match crate::util::text::find("ro rw noexec exec nosuid suid nodev dev", o) {
             Some(i) => {
                 let bit = [RDONLY, NOEXEC, NOSUID, NODEV][i / 2];
                 if i % 2 == 0 {
@@ -431,7 +432,7 @@ fn fs(fstype: &'static CStr, opts: &[u8]) -> Source {
     let mut v = vec![(cstr(b"source"), Some(fstype.into()))];
     for o in opts.split(|&c| c == b',').filter(|o| !o.is_empty()) {
         let mut val = o;
-        let key = crate::cli::tok(&mut val, b'=');
+        let key = crate::util::text::tok(&mut val, b'=');
         let has = o.contains(&b'=');
         v.push((cstr(key), has.then(|| cstr(val))));
     }
@@ -646,7 +647,7 @@ impl Plan {
         }
         for kv in &spec.sysctls {
             let mut v = &kv[..];
-            let key = crate::cli::tok(&mut v, b'=');
+            let key = crate::util::text::tok(&mut v, b'=');
             let mut path = b"/proc/sys/".to_vec();
             path.extend(key.iter().map(|&c| if c == b'.' { b'/' } else { c }));
             o.push(Op::Sysctl(place(Slot::Proc, &path, 6), v.to_vec()));
@@ -989,46 +990,6 @@ const FLAG_BITS: [u32; 7] = [
     g::CLONE_NEWCGROUP,
     g::CLONE_NEWUSER,
 ];
-
-/// `dir/name`. Leaked, as the other paths the parent builds here: they
-/// live until hull exits, and no drop code is spent on them on any path
-/// (480 bytes of it with [`Ops::point`]'s and the masks').
-pub fn join(dir: &[u8], name: &str) -> &'static [u8] {
-    [dir, b"/", name.as_bytes()].concat().leak()
-}
-
-/// [`cstring`] of a copy: one copy for every caller. Out of line: smaller than a copy at each call site.
-#[inline(never)]
-pub fn cstr(b: &[u8]) -> CString {
-    cstring(b.to_vec())
-}
-
-/// [`cstr`], leaked: for a path only passed to a syscall, with no drop
-/// code to spend on it.
-pub fn cpath(b: &[u8]) -> &'static CStr {
-    alloc::boxed::Box::leak(cstr(b).into_boxed_c_str())
-}
-
-/// [`cstr`] of each: one collect for the arguments and the environment.
-fn cstrs(v: &[Vec<u8>]) -> Vec<CString> {
-    v.iter().map(|a| cstr(a)).collect()
-}
-
-/// A C string from bytes already checked to hold no NUL (the command line
-/// cannot carry one; the spec validates what else could).
-pub fn cstring(mut v: Vec<u8>) -> CString {
-    v.retain(|&c| c != 0);
-    v.push(0);
-    // Cannot fail: the NULs were just removed.
-    match CString::from_vec_with_nul(v) {
-        Ok(c) => c,
-        Err(e) => {
-            // Not dropped, as the paths: no drop code.
-            core::mem::forget(e);
-            CString::default()
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -4,10 +4,10 @@
 //! namespace exists, and the child's execve gets a full path.
 
 use crate::error::{EXIT_CANNOT_EXEC, EXIT_NOT_FOUND, Error, strerror};
-use crate::out::Buf;
-use crate::plan::cstr;
 use crate::rootfs::{Root, mode_in};
 use crate::sys::Errno;
+use crate::util::cstr::cstr;
+use crate::util::out::Buf;
 use alloc::ffi::CString;
 use rustix::fs::{FileType, Mode};
 

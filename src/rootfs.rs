@@ -7,9 +7,10 @@
 //! host. The child then gets host paths free of symlinks for its mounts.
 
 use crate::error::Error;
-use crate::out::Buf;
-use crate::plan::cpath;
 use crate::sys::{self, AsFd, BorrowedFd, Errno, OwnedFd};
+use crate::util::cstr::cpath;
+use crate::util::file::open_file;
+use crate::util::out::Buf;
 use alloc::vec::Vec;
 use rustix::fs::{Mode, OFlags, ResolveFlags};
 
@@ -157,60 +158,4 @@ pub fn device(path: &[u8]) -> Result<(u32, u64), Error> {
         st.st_mode & (linux_raw_sys::general::S_IFMT | 0o777),
         st.st_rdev,
     ))
-}
-
-/// Opens the host's `path` with `flags`, close-on-exec. One call site for
-/// the opens by path.
-pub fn open_file(path: &[u8], flags: OFlags) -> sys::Result<OwnedFd> {
-    // rustix makes the C string on its stack for a short path: nothing is
-    // allocated (a start may repeat thousands of times under hull bench).
-    rustix::fs::open(path, flags | OFlags::CLOEXEC, Mode::empty())
-}
-
-/// Writes all of `data` to the existing file `path` (a cgroup or /proc
-/// file: a map or a limit, which the kernel takes in one write).
-pub fn write_file(path: &[u8], data: &[u8]) -> sys::Result<()> {
-    let fd = open_file(path, OFlags::WRONLY)?;
-    sys::write_all(fd.as_fd(), data)
-}
-
-/// Reads a whole regular file of at most `max` bytes, refusing anything
-/// else (a FIFO would block, /dev/zero never end). The error says what
-/// went wrong, for the caller to prefix with what the file is.
-pub fn read_regular(path: &[u8], max: u64) -> Result<Vec<u8>, Error> {
-    let why = |m: &str| Error::new(crate::error::EXIT_RUNTIME, Buf::new().s(m));
-    let fail = |e| why(crate::error::strerror(e));
-    let fd = open_file(path, OFlags::RDONLY | OFlags::NONBLOCK).map_err(fail)?;
-    let st = rustix::fs::fstat(&fd).map_err(fail)?;
-    if !rustix::fs::FileType::from_raw_mode(st.st_mode).is_file() {
-        return Err(why("not a regular file"));
-    }
-    let mut out = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        match sys::read_full(fd.as_fd(), &mut buf).map_err(fail)? {
-            0 => return Ok(out),
-            // (Checked as it is read: it may grow after the fstat.)
-            n if (out.len() + n) as u64 <= max => out.extend_from_slice(&buf[..n]),
-            _ => {
-                let mut m = Buf::new();
-                m.s("larger than ").u(max).s(" bytes");
-                return Err(Error::new(crate::error::EXIT_RUNTIME, &m));
-            }
-        }
-    }
-}
-
-/// Reads a whole (small) file.
-pub fn read_file(path: &[u8]) -> sys::Result<Vec<u8>> {
-    let fd = open_file(path, OFlags::RDONLY)?;
-    // Not dropped on a failed read, as the paths: no drop code.
-    let mut out = core::mem::ManuallyDrop::new(Vec::new());
-    let mut buf = [0u8; 4096];
-    loop {
-        match sys::read_full(fd.as_fd(), &mut buf)? {
-            0 => return Ok(core::mem::ManuallyDrop::into_inner(out)),
-            n => out.extend_from_slice(&buf[..n]),
-        }
-    }
 }

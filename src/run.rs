@@ -5,11 +5,12 @@ use crate::cgroup::Cgroup;
 use crate::child::{self, EXEC_STEP, PTY_STEP, Report};
 use crate::error::{EXIT_CANNOT_EXEC, EXIT_NOT_FOUND, Error};
 use crate::init::{BLOCKED, FORWARDED};
-use crate::out::{Buf, eprint, print};
 use crate::plan::{Op, Plan, Slot};
 use crate::spec::Spec;
 use crate::sys::{self, AsFd, BorrowedFd, Errno, Fork, OwnedFd, Termios};
 use crate::userns;
+use crate::util::log::note;
+use crate::util::out::{Buf, eprint, print};
 use core::ffi::CStr;
 use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::net::{AddressFamily, SocketFlags, SocketType};
@@ -124,11 +125,11 @@ pub fn close_inherited(spec: &Spec, env: &[&CStr]) {
     // Before Linux 5.11: each fd /proc lists, or else every number up to
     // the limit on open files.
     let mut done = false;
-    if let Ok(dir) = crate::rootfs::open_file(b"/proc/self/fd", rustix::fs::OFlags::DIRECTORY) {
+    if let Ok(dir) = crate::util::file::open_file(b"/proc/self/fd", rustix::fs::OFlags::DIRECTORY) {
         let mut buf = [core::mem::MaybeUninit::uninit(); 2048];
         let mut d = rustix::fs::RawDir::new(&dir, &mut buf);
         while let Some(Ok(e)) = d.next() {
-            if let Some(n) = crate::out::parse_u64(e.file_name().to_bytes())
+            if let Some(n) = crate::util::out::parse_u64(e.file_name().to_bytes())
                 && n >= 3 + keep as u64
             {
                 let _ = sys::set_cloexec(n as i32, true);
@@ -567,26 +568,6 @@ impl Pipe {
     }
 }
 
-/// One `--debug` line on standard error (`b` ends with its newline).
-pub fn debug(b: &Buf) {
-    note(&b.0, None);
-}
-
-/// One `--debug` line of text, and a number after it if one is given. Out
-/// of line, one call per line instead of a Buf built at each.
-#[inline(never)]
-fn note(text: &[u8], n: Option<u64>) {
-    let mut line = Buf::new();
-    line.s("hull: debug: ").b(text);
-    if let Some(n) = n {
-        line.u(n);
-    }
-    if !text.ends_with(b"\n") {
-        line.s("\n");
-    }
-    eprint(&line.0);
-}
-
 /// A started container: its pid (in our namespace), a pidfd, and our end of
 /// the report channel.
 pub struct Child {
@@ -659,7 +640,7 @@ pub fn start(plan: &Plan, cgroup: Option<BorrowedFd<'_>>) -> Result<Child, Error
 
 fn clone_error(plan: &Plan, e: Errno) -> Error {
     let userns = plan.userns.is_some();
-    let max = || crate::rootfs::read_file(userns::MAX_USER_NAMESPACES).unwrap_or_default();
+    let max = || crate::util::file::read_file(userns::MAX_USER_NAMESPACES).unwrap_or_default();
     if userns && userns::disabled(e, &max()) {
         return Error::new(crate::error::EXIT_RUNTIME, Buf::new().s(userns::DISABLED));
     }

@@ -13,12 +13,13 @@
 //! before cloning, so a map that could not be written is refused with one
 //! line and nothing is started.
 
-use crate::cli::{Opt, bad, tok};
+use crate::cli::{Opt, bad};
 use crate::error::{EXIT_RUNTIME, Error};
-use crate::out::{Buf, parse_u64};
 use crate::plan::Op;
 use crate::spec::{IdMap, Spec};
 use crate::sys::Errno;
+use crate::util::out::{Buf, parse_u64};
+use crate::util::text::tok;
 use alloc::vec::Vec;
 
 /// The `outside` of a `--map-user`/`--map-group` line: the invoker's own
@@ -193,7 +194,7 @@ pub fn write(maps: &Maps, pid: i32) -> Result<(), Error> {
         if !text.is_empty() {
             let mut path = Buf::new();
             path.s("/proc/").u(pid as u64).s("/").s(name);
-            crate::rootfs::write_file(&path.0, text)
+            crate::util::file::write_file(&path.0, text)
                 .map_err(|e| Error::sys("write", &path.0, e))?;
         }
     }

@@ -30,12 +30,12 @@ use super::{
     xml_text,
 };
 use crate::error::{EXIT_RUNTIME, Error};
-use crate::json::{self, Value};
-use crate::out::{Buf, parse_u64, print};
-use crate::plan::{cstr, join};
 use crate::resolve;
 use crate::rootfs;
 use crate::sys::{self, AsFd, BorrowedFd, CStrArray, Errno, OwnedFd, SigSet};
+use crate::util::cstr::{cstr, join};
+use crate::util::json::{self, Value};
+use crate::util::out::{Buf, parse_u64, print};
 use alloc::ffi::CString;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -128,7 +128,7 @@ pub fn bench(o: &Options, env: &[&CStr]) -> Result<i32, Error> {
     d.u(pid());
     let dir: &'static [u8] = d.0.leak();
     rustix::fs::mkdir(dir, Mode::from(0o700)).map_err(|e| Error::sys("bench: mkdir", dir, e))?;
-    let null = rootfs::open_file(b"/dev/null", OFlags::RDWR);
+    let null = crate::util::file::open_file(b"/dev/null", OFlags::RDWR);
     let null = null.map_err(|e| Error::sys("bench: open", b"/dev/null", e))?;
     // The runtimes' stderr: appended to (the container's writes too),
     // emptied before each command, read when one fails. A memfd: no file
@@ -254,7 +254,8 @@ fn member<'v>(v: &'v mut Value, key: &[u8]) -> Option<&'v mut Value> {
 /// would not be found from the copy.)
 fn rewrite(bundle: &'static [u8]) -> Result<Buf, Error> {
     let file = join(bundle, "config.json");
-    let text = rootfs::read_file(file).map_err(|e| Error::sys("bench: read", file, e))?;
+    let text =
+        crate::util::file::read_file(file).map_err(|e| Error::sys("bench: read", file, e))?;
     let bad = |what: &str| refuse(file, Buf::new().s(": ").s(what).as_bytes());
     let mut cfg = json::parse(&text).map_err(|e| bad(e.what))?;
     let Some(Value::Str(path)) = member(&mut cfg, b"root").and_then(|r| member(r, b"path")) else {
@@ -473,7 +474,7 @@ impl Lab<'_> {
         drop(wr);
         // The container's process: until start, the runtime's own code
         // (its peak memory counts), then the command (a pidfd sees it go).
-        let text = rootfs::read_file(self.pid_file).unwrap_or_default();
+        let text = crate::util::file::read_file(self.pid_file).unwrap_or_default();
         let pid = parse_u64(
             text.split(|c| !c.is_ascii_digit())
                 .next()

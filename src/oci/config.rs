@@ -24,9 +24,9 @@
 
 use super::find;
 use crate::error::{EXIT_RUNTIME, Error};
-use crate::json::{self, Num, Value};
-use crate::out::Buf;
 use crate::spec::{CAP_NAMES, DEV_MKNOD, DEV_READ, DEV_WRITE, HOSTNAME_MAX, IdMap};
+use crate::util::json::{self, Num, Value};
+use crate::util::out::Buf;
 use alloc::vec::Vec;
 use core::cell::Cell;
 use core::mem::ManuallyDrop;

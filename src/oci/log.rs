@@ -10,9 +10,9 @@
 //! when the host's zone is UTC, as on containerd's nodes), in RFC 3339.
 
 use crate::error::Error;
-use crate::json::write_str;
-use crate::out::Buf;
 use crate::sys::{self, AsFd, OwnedFd};
+use crate::util::json::write_str;
+use crate::util::out::Buf;
 use alloc::vec::Vec;
 use rustix::fs::{Mode, OFlags};
 

@@ -17,9 +17,9 @@
 use super::OCI_VERSION;
 use super::config::{HOOKS, MOUNT_OPTIONS, NAMESPACES};
 use crate::error::{EXIT_RUNTIME, Error};
-use crate::out::Buf;
 use crate::spec::{CAP_NAMES, DEFAULT_CAPS};
 use crate::sys::{self, AsFd, Errno};
+use crate::util::out::Buf;
 use alloc::vec::Vec;
 use rustix::fs::{Mode, OFlags};
 
@@ -283,7 +283,10 @@ mod tests {
         );
         // Exactly the JSON it says.
         let mut compact = Buf::new();
-        crate::json::write(&mut compact, &crate::json::parse(t.as_bytes()).unwrap());
+        crate::util::json::write(
+            &mut compact,
+            &crate::util::json::parse(t.as_bytes()).unwrap(),
+        );
         let squeezed = t.replace(['\n', '\t'], "").replace("\": ", "\":");
         assert_eq!(squeezed, String::from_utf8(compact.0).unwrap());
         let v: serde_json::Value = serde_json::from_str(&t).unwrap();
@@ -416,12 +419,12 @@ mod tests {
         // Every seccomp action and operator it names, the compiler takes.
         for a in list("/linux/seccomp/actions") {
             let p = json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["getpid"], "action": a}]});
-            let p = crate::json::parse(p.to_string().as_bytes()).unwrap();
+            let p = crate::util::json::parse(p.to_string().as_bytes()).unwrap();
             crate::seccomp::from_json(&p, 0, (6, 1)).unwrap_or_else(|e| panic!("{a}: {:?}", e.msg));
         }
         for op in list("/linux/seccomp/operators") {
             let p = json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["getpid"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 1, "op": op}]}]});
-            let p = crate::json::parse(p.to_string().as_bytes()).unwrap();
+            let p = crate::util::json::parse(p.to_string().as_bytes()).unwrap();
             crate::seccomp::from_json(&p, 0, (6, 1))
                 .unwrap_or_else(|e| panic!("{op}: {:?}", e.msg));
         }

@@ -23,9 +23,9 @@
 //!   is stopped. A zombie is stopped too.
 
 use crate::error::{EXIT_RUNTIME, Error};
-use crate::json::{self, Value, write_str};
-use crate::out::{Buf, parse_u64};
 use crate::sys::{self, AsFd, BorrowedFd, Errno, OwnedFd};
+use crate::util::json::{self, Value, write_str};
+use crate::util::out::{Buf, parse_u64};
 use alloc::vec::Vec;
 use core::ffi::CStr;
 use core::mem::ManuallyDrop;
@@ -256,7 +256,7 @@ impl Root {
         for (status, rec, _) in rows.iter() {
             let cells = [
                 rec.id.len(),
-                crate::out::dec(pid(rec, *status), &mut tmp).len(),
+                crate::util::out::dec(pid(rec, *status), &mut tmp).len(),
                 status.name().len(),
                 rec.bundle.len(),
                 rec.created.len(),
@@ -280,7 +280,11 @@ impl Root {
         b.s("OWNER\n");
         for (status, rec, owner) in rows.iter() {
             cell(&mut b, &rec.id, 0);
-            cell(&mut b, crate::out::dec(pid(rec, *status), &mut tmp), 1);
+            cell(
+                &mut b,
+                crate::util::out::dec(pid(rec, *status), &mut tmp),
+                1,
+            );
             cell(&mut b, status.name().as_bytes(), 2);
             cell(&mut b, &rec.bundle, 3);
             cell(&mut b, &rec.created, 4);

@@ -3,9 +3,9 @@
 
 use super::Op;
 use crate::error::{EXIT_RUNTIME, Error};
-use crate::out::Buf;
 use crate::seccomp::{self, Action, Profile};
 use crate::spec::{Seccomp, Spec};
+use crate::util::out::Buf;
 use alloc::vec::Vec;
 use linux_raw_sys::general as g;
 
@@ -35,7 +35,8 @@ pub fn profile(spec: &Spec) -> Result<Option<(Profile, Vec<u8>)>, Error> {
 fn kernel() -> (u32, u32) {
     let u = rustix::system::uname();
     let mut rel = u.release().to_bytes();
-    let mut part = || crate::out::parse_u64(crate::cli::tok(&mut rel, b'.')).unwrap_or(0) as u32;
+    let mut part =
+        || crate::util::out::parse_u64(crate::util::text::tok(&mut rel, b'.')).unwrap_or(0) as u32;
     (part(), part())
 }
 
@@ -48,8 +49,12 @@ fn file(path: &[u8], caps: u64, kernel: (u32, u32)) -> Result<Profile, Error> {
         m.s("seccomp profile ").b(path).s(": ").b(&e.msg);
         Error::new(EXIT_RUNTIME, &m)
     };
-    let text = crate::rootfs::read_regular(path, PROFILE_MAX).map_err(named)?;
-    let v = crate::json::parse(&text).map_err(|e| {
+    let text = crate::util::file::read_regular(path, PROFILE_MAX).map_err(|e| {
+        let mut m = Buf::new();
+        e.say(&mut m);
+        named(Error::new(EXIT_RUNTIME, &m))
+    })?;
+    let v = crate::util::json::parse(&text).map_err(|e| {
         let mut m = Buf::new();
         m.s("not JSON: ")
             .s(e.what)

@@ -2,7 +2,7 @@
 
 use super::{Action, Arg, Cmp, MAX_NR, Profile, Rule, SockFilter, X32_BIT};
 use crate::error::{EXIT_RUNTIME, Error};
-use crate::out::Buf;
+use crate::util::out::Buf;
 use alloc::vec::Vec;
 use linux_raw_sys::ptrace as p;
 

@@ -27,8 +27,8 @@
 
 use super::{Action, Arg, Cmp, Profile, Rule, syscall_number};
 use crate::error::{EXIT_RUNTIME, Error};
-use crate::json::Value;
-use crate::out::Buf;
+use crate::util::json::Value;
+use crate::util::out::Buf;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -216,7 +216,7 @@ fn conditions(
 /// "MAJOR.MINOR" (docker's minKernel).
 fn parse_version(v: &[u8]) -> Option<(u32, u32)> {
     let dot = v.iter().position(|&b| b == b'.')?;
-    let num = |s: &[u8]| crate::out::parse_u64(s).and_then(|n| u32::try_from(n).ok());
+    let num = |s: &[u8]| crate::util::out::parse_u64(s).and_then(|n| u32::try_from(n).ok());
     Some((num(&v[..dot])?, num(&v[dot + 1..])?))
 }
 

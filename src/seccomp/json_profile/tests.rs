@@ -2,8 +2,8 @@ use super::super::tests::{
     CAP_SYS_ADMIN, DOCKER_CAPS, ENOSYS, EPERM, KERNELS, PODMAN_CAPS, odd_numbers, sample_args,
 };
 use super::*;
-use crate::json;
 use crate::seccomp::{MAX_NR, compile, default_profile};
+use crate::util::json;
 use std::format;
 use std::string::String;
 use std::vec::Vec;

@@ -13,7 +13,7 @@
 //! byte of text, for arrays nested one in another (`[[[…]]]`: each is a Vec
 //! of Rust's minimum capacity, 4 values of 32 bytes).
 
-use crate::out::Buf;
+use crate::util::out::Buf;
 use alloc::vec::Vec;
 
 /// How many arrays and objects may be nested: serde_json's default, and far
