@@ -117,6 +117,8 @@ fn the_init_keeps_no_inherited_fd() {
     // The init: stdio and its signalfd. The command: stdio.
     assert_eq!(i.len(), 4, "init: {i:?}");
     assert!(i.iter().any(|l| l.contains("signalfd")), "{i:?}");
+    // (The command's dynamic loader may still hold a library open.)
+    let c: Vec<String> = c.into_iter().filter(|l| !l.contains(".so")).collect();
     assert_eq!(c.len(), 3, "command: {c:?}");
     assert!(!i.iter().chain(&c).any(|l| l == "/"), "{i:?} {c:?}");
 }

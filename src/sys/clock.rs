@@ -23,3 +23,20 @@ pub fn realtime() -> (i64, u32) {
         Err(_) => (0, 0),
     }
 }
+
+/// `clock_gettime(CLOCK_MONOTONIC)` in nanoseconds, by direct syscall.
+///
+/// rustix would go through the vDSO, whose lookup reads the auxiliary vector
+/// from /proc, which an early-boot environment may not have mounted.
+pub fn monotonic_ns() -> u64 {
+    let mut ts = [0i64; 2];
+    // SAFETY: `ts` has the layout of a struct timespec and outlives the call.
+    unsafe {
+        raw::syscall2(
+            raw::SYS_CLOCK_GETTIME,
+            linux_raw_sys::general::CLOCK_MONOTONIC as usize,
+            ts.as_mut_ptr() as usize,
+        )
+    };
+    ts[0] as u64 * 1_000_000_000 + ts[1] as u64
+}

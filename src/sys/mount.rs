@@ -175,3 +175,12 @@ pub fn unshare_netns() -> Result<()> {
 pub fn is_namespace(fd: BorrowedFd<'_>) -> bool {
     rustix::fs::fstatfs(fd).is_ok_and(|s| s.f_type as u32 == g::NSFS_MAGIC)
 }
+
+/// `unshare(CLONE_NEWCGROUP)`: a new cgroup namespace rooted at the cgroups
+/// the calling process is in now.
+pub fn unshare_cgroupns() -> Result<()> {
+    use rustix::thread::{UnshareFlags, unshare_unsafe};
+    // SAFETY: only CLONE_NEWCGROUP is unshared; the fd table (the reason
+    // rustix marks unshare unsafe) is untouched.
+    unsafe { unshare_unsafe(UnshareFlags::NEWCGROUP) }
+}

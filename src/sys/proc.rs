@@ -1,8 +1,12 @@
-//! Process calls for `hull bench --runtime`: reaping with the resource
-//! usage the kernel accounted, and a private mount namespace for hull itself.
+//! The process itself: reaping with the resource usage the kernel
+//! accounted and a private mount namespace (`hull bench --runtime`), its
+//! command line as /proc shows it, and the debug builds' guard against the
+//! child allocating.
 
 use super::{BorrowedFd, Result, raw};
 use crate::sys::AsRawFd;
+use core::ffi::CStr;
+use core::sync::atomic::Ordering;
 use linux_raw_sys::general as g;
 
 /// `waitid(P_PIDFD, pidfd, &info, WEXITED, &rusage)` (the raw syscall,
@@ -55,4 +59,54 @@ pub fn unshare_mountns() -> Result<()> {
     // SAFETY: only CLONE_NEWNS is unshared; the fd table (the reason
     // rustix marks unshare unsafe) is untouched.
     unsafe { unshare_unsafe(UnshareFlags::NEWNS) }
+}
+
+/// Set by the child when it starts, in debug builds: the allocator aborts
+/// if the child ever allocates (it runs in hull's memory, and anything it
+/// allocated there would be hull's bump arena moving under hull's feet).
+/// The parent clears it once it runs again (the vfork-style child shares
+/// this flag; a fork-style one has its own copy).
+#[cfg(debug_assertions)]
+pub static IN_CHILD: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Where hull's command line lies in its memory (start, end), as the
+/// entry point found it; 0 until noted.
+static CMDLINE: [core::sync::atomic::AtomicUsize; 2] = [
+    core::sync::atomic::AtomicUsize::new(0),
+    core::sync::atomic::AtomicUsize::new(0),
+];
+
+/// Notes where the command line lies (the entry point calls it once).
+pub fn note_cmdline(start: usize, end: usize) {
+    CMDLINE[0].store(start, Ordering::Relaxed);
+    CMDLINE[1].store(end, Ordering::Relaxed);
+}
+
+/// Makes `/proc/self/cmdline` read `name`, and the process name (comm) too:
+/// the bytes of the command line are overwritten (zero-filled past
+/// `name`), which is what the kernel shows, and `PR_SET_NAME` renames it.
+/// For hull's init, which the container sees as its PID 1: it should not
+/// show hull's host path and options.
+///
+/// Only for a process that never reads its arguments again (the init,
+/// which serves until it exits): the `&CStr`s the entry point made of them
+/// are never used after this.
+pub fn set_cmdline(name: &CStr) {
+    let (start, end) = (
+        CMDLINE[0].load(Ordering::Relaxed),
+        CMDLINE[1].load(Ordering::Relaxed),
+    );
+    let bytes = name.to_bytes();
+    if start != 0 && end > start + bytes.len() {
+        // SAFETY: [start, end) is the process's argument strings, which the
+        // kernel put in writable memory on the stack and which, per the
+        // contract above, nothing reads any more; `name` fits, with room
+        // for a NUL.
+        unsafe {
+            let p = start as *mut u8;
+            core::ptr::write_bytes(p, 0, end - start);
+            core::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len());
+        }
+    }
+    let _ = rustix::thread::set_name(name);
 }
