@@ -316,11 +316,20 @@ fn main() {
         (false, false) => "MISSED",
         (false, true) => "MISSED (not enforced in a --quick run)",
     };
+    // Issue 3 set 0.55x unshare, 0.4x bwrap, 1.5x floor (and issue 18
+    // 1.15x launcher floor) for a hull that made no cgroup, installed no
+    // seccomp filter and no device program, and shared the caller's IPC
+    // namespace. Issue 12 made those the default (podman's isolation):
+    // about +0.2 ms a start (cgroup mkdir/rmdir and CLONE_INTO_CGROUP ~0.1
+    // ms, the filter's install and its cost at execve ~0.13 ms, the IPC
+    // namespace ~0.03 ms), which unshare and bwrap do not pay. Measured
+    // after it (2026-12-04): 0.67x, 0.46x, 1.81x, 1.47x; the targets below
+    // keep about 12% above those, so a regression still fails.
     for (of, peer, max) in [
-        ("hull", "unshare", 0.55),
-        ("hull", "bwrap", 0.4),
-        ("hull", "floor", 1.5),
-        ("hull", "launcher-floor", 1.15),
+        ("hull", "unshare", 0.75),
+        ("hull", "bwrap", 0.52),
+        ("hull", "floor", 2.05),
+        ("hull", "launcher-floor", 1.65),
         ("hull-rootfs", "crun", 0.25),
     ] {
         if let Some(r) = ratio_to(peer, of) {
