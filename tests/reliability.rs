@@ -7,6 +7,16 @@ use std::io::Write;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+/// These tests run one at a time: several look for hull's cgroups left
+/// behind, which a test running beside them has for real, and the soak's
+/// 2,200 starts on two cores starve the relay's 2 MB of a debug-built
+/// relay past its bound.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Waits for `c` and the end of its output at most `secs`; past that,
 /// kills it and its process group (its own when spawned with
 /// `process_group(0)`: a shell's pipeline) and fails naming `what`, with
@@ -117,6 +127,7 @@ fn hull_groups() -> Vec<String> {
 
 #[test]
 fn every_catchable_signal_is_passed_on() {
+    let _serial = serial();
     if !need_root("signals_passed_on") || !need_tool("signals_passed_on", "python3") {
         return;
     }
@@ -167,6 +178,7 @@ fn every_catchable_signal_is_passed_on() {
 
 #[test]
 fn a_caller_ignoring_sigchld_gets_the_status() {
+    let _serial = serial();
     if !need_root("sigchld_ignored") || !need_tool("sigchld_ignored", "python3") {
         return;
     }
@@ -198,6 +210,7 @@ fn a_caller_ignoring_sigchld_gets_the_status() {
 #[cfg(feature = "bench")]
 #[test]
 fn bench_with_init_ends_and_a_sigterm_leaves_nothing() {
+    let _serial = serial();
     if !need_root("bench_reliable") {
         return;
     }
@@ -239,6 +252,7 @@ fn bench_with_init_ends_and_a_sigterm_leaves_nothing() {
 #[cfg(feature = "bench")]
 #[test]
 fn bench_memory_does_not_grow_with_the_starts() {
+    let _serial = serial();
     if !need_root("bench_memory") {
         return;
     }
@@ -283,6 +297,7 @@ fn bench_memory_does_not_grow_with_the_starts() {
 
 #[test]
 fn the_terminal_relay_never_deadlocks() {
+    let _serial = serial();
     let Some(r) = (if need_root("relay") {
         Rootfs::new("relay")
     } else {
@@ -354,6 +369,7 @@ fn the_terminal_relay_never_deadlocks() {
 
 #[test]
 fn env_files_are_bounded() {
+    let _serial = serial();
     if !need_root("env_file") {
         return;
     }
@@ -408,6 +424,7 @@ fn env_files_are_bounded() {
 
 #[test]
 fn mount_points_race_nest_and_go_away_on_failure() {
+    let _serial = serial();
     let Some(r) = (if need_root("mount_points") {
         Rootfs::new("mount_points")
     } else {
@@ -479,6 +496,7 @@ fn mount_points_race_nest_and_go_away_on_failure() {
 
 #[test]
 fn a_stale_group_does_not_stop_the_next_start() {
+    let _serial = serial();
     if !need_root("stale_group") {
         return;
     }
@@ -530,6 +548,7 @@ fn hull_groups_parent() -> std::path::PathBuf {
 
 #[test]
 fn exhaustion_gives_the_right_message() {
+    let _serial = serial();
     if !need_root("exhaustion") {
         return;
     }
@@ -583,6 +602,7 @@ fn exhaustion_gives_the_right_message() {
 
 #[test]
 fn the_init_shows_its_name_and_errors_are_one_line() {
+    let _serial = serial();
     if !need_root("init_name") {
         return;
     }
@@ -614,6 +634,7 @@ fn the_init_shows_its_name_and_errors_are_one_line() {
 
 #[test]
 fn soak_leaves_nothing_behind() {
+    let _serial = serial();
     let Some(r) = (if need_root("soak") {
         Rootfs::new("soak")
     } else {
