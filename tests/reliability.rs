@@ -316,7 +316,7 @@ fn the_terminal_relay_never_deadlocks() {
     drop(f);
     let size = std::fs::metadata(&big).unwrap().len();
     // OPEN BUG (issue 13 stays open): 2 MB through `-it cat` at once
-    // still hangs now and then (2 of 6 clean-clone CI runs, 60 s bound),
+    // still hangs now and then (2 of 3 clean-clone CI runs, 60 s bound),
     // so the check is off until the relay is fixed; the sizes are kept.
     let _ = (&r, size);
     // A reader that goes away: the container is hung up, hull ends.
