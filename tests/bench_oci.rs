@@ -20,6 +20,8 @@ const PHASES: [&str; 6] = ["create", "start", "exec", "exit", "delete", "total"]
 
 /// Root, crun, runc and busybox, or a loud skip (a failure under CI).
 fn ready(test: &str) -> bool {
+    // Before any bench of this run makes one.
+    stale_cgroups();
     need_root(test)
         && need_tool(test, "crun")
         && need_tool(test, "runc")
@@ -116,6 +118,25 @@ fn bounded<T: Send + 'static>(pid: u32, wait: impl FnOnce() -> T + Send + 'stati
 
 /// What a run of hull (pid `pid`) may have left: its copy of the bundle
 /// in `tmp`, state in the wrappers' root dirs, cgroups, mounts.
+/// The `hullbench-*` cgroups already on the host when this test binary
+/// began: an earlier run's (killed, say) whose pid was reused by one of
+/// ours is not our leftover (pid_max may be as low as 32768).
+fn stale_cgroups() -> &'static [String] {
+    static STALE: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    STALE.get_or_init(|| find_cgroups("hullbench-*"))
+}
+
+fn find_cgroups(pattern: &str) -> Vec<String> {
+    let found = Command::new("find")
+        .args(["/sys/fs/cgroup", "-name", pattern])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&found.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
 fn leftovers(pid: u32, tmp: &Path, states: &[PathBuf]) -> Vec<String> {
     let mut left = Vec::new();
     for e in std::fs::read_dir(tmp).unwrap() {
@@ -139,12 +160,10 @@ fn leftovers(pid: u32, tmp: &Path, states: &[PathBuf]) -> Vec<String> {
             }
         }
     }
-    let found = Command::new("find")
-        .args(["/sys/fs/cgroup", "-name", &format!("{ids}*")])
-        .output()
-        .unwrap();
-    for l in String::from_utf8_lossy(&found.stdout).lines() {
-        left.push(format!("cgroup: {l}"));
+    for l in find_cgroups(&format!("{ids}*")) {
+        if !stale_cgroups().contains(&l) {
+            left.push(format!("cgroup: {l}"));
+        }
     }
     for l in host_mountinfo().lines() {
         if l.contains(&ids) || l.contains(tmp.to_str().unwrap()) {

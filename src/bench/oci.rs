@@ -316,8 +316,9 @@ struct Lab<'a> {
     signals: OwnedFd,
     /// The signal mask hull had, the runtimes'.
     mask: SigSet,
-    /// The runtime and id of a container that may exist.
-    live: Option<(usize, Vec<u8>)>,
+    /// The runtime and id of a container that may exist, and a pidfd of
+    /// its process once known.
+    live: Option<(usize, Vec<u8>, Option<OwnedFd>)>,
     /// The signal that asked to stop (0: none): the run stops at the end
     /// of the runtime command in flight.
     stop: i32,
@@ -459,7 +460,7 @@ impl Lab<'_> {
             .map_err(|e| Error::sys("bench: pipe", b"", e))?;
         let _ = rustix::io::ioctl_fionbio(&rd, true);
         let _ = rustix::fs::ftruncate(&self.err, 0);
-        self.live = Some((r, id.clone()));
+        self.live = Some((r, id.clone(), None));
         let t0 = now();
         let create: [&[u8]; 6] = [
             b"create",
@@ -485,6 +486,9 @@ impl Lab<'_> {
             .ok_or(Errno::SRCH)
             .and_then(|p| rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()))
             .map_err(|e| Error::sys("bench: the container's pid in", self.pid_file, e))?;
+        if let Some(l) = &mut self.live {
+            l.2 = rustix::io::fcntl_dupfd_cloexec(&pidfd, 3).ok();
+        }
         let mut status = Buf::new();
         status.s("/proc/").u(pid.unwrap_or(0)).s("/status");
         let hwm = vm_hwm(&status.0);
@@ -567,7 +571,22 @@ impl Lab<'_> {
 
 impl Drop for Lab<'_> {
     fn drop(&mut self) {
-        if let Some((r, id)) = self.live.take() {
+        if let Some((r, id, pidfd)) = self.live.take() {
+            // Its process is killed and gone first: a `delete --force`
+            // that kills it itself removes the cgroups at once and, on a
+            // cgroup v1 host, may find them still busy with the dying
+            // process (crun then leaves them behind).
+            if let Some(fd) = pidfd {
+                let _ = rustix::process::pidfd_send_signal(&fd, Signal::KILL);
+                let mut p = [PollFd::new(&fd, PollFlags::IN)];
+                let _ = poll(
+                    &mut p,
+                    Some(&rustix::time::Timespec {
+                        tv_sec: 5,
+                        tv_nsec: 0,
+                    }),
+                );
+            }
             // Whatever state it reached: --force stops a running one too.
             if let Ok(fd) = self.spawn(r, &[b"delete", b"--force", &id], None) {
                 let _ = reap(fd.as_fd(), self.signals.as_fd(), &mut 0);
