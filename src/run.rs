@@ -524,6 +524,12 @@ impl Pipe {
         };
         let end = self.at + self.len;
         let room = self.buf.get_mut(end..self.cap).unwrap_or_default();
+        // Full: nothing to read into. (A read of 0 bytes returns 0, which
+        // is end of file: the pty may be ready only to be written to,
+        // while our buffer waits for a slow reader of our stdout.)
+        if room.is_empty() {
+            return true;
+        }
         match rustix::io::read(from, room) {
             Ok(0) => {
                 self.eof = true;
