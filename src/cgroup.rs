@@ -316,6 +316,31 @@ impl Cgroup {
         Ok(cg)
     }
 
+    /// The groups this one made (the container's own), for an OCI
+    /// container's record: `delete` removes them ([`Cgroup::adopt`]).
+    pub fn made_dirs(&self) -> &[Vec<u8>] {
+        &self.dirs[..self.made]
+    }
+
+    /// The groups `dirs` (made by an earlier `hull create`), owned again:
+    /// dropped, it kills what is left in them and removes them.
+    pub fn adopt(dirs: Vec<Vec<u8>>) -> Cgroup {
+        let made = dirs.len();
+        Cgroup {
+            base: ManuallyDrop::new(Vec::new()),
+            v2: None,
+            at: [None; 3],
+            devices: None,
+            shared: None,
+            made,
+            fd: None,
+            memory: 0,
+            pids: false,
+            debug: false,
+            dirs: ManuallyDrop::new(dirs),
+        }
+    }
+
     /// Whether some group must be joined from outside after the clone.
     pub fn has_v1(&self) -> bool {
         self.dirs.len() > self.v2.is_some() as usize

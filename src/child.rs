@@ -25,6 +25,10 @@ pub const EXEC_STEP: u32 = 0xffff;
 /// the pty that [`Op::Terminal`] opened, as SCM_RIGHTS.
 pub const PTY_STEP: u32 = 0xfffe;
 
+/// The "step" of a [`Report`] that says the setup is done and the child
+/// waits for `start` ([`Op::AwaitStart`]).
+pub const READY_STEP: u32 = 0xfffd;
+
 /// What the child tells the parent when a step fails: which step (an index
 /// into `Plan::ops`, or [`EXEC_STEP`]), which of its calls (a [`SUBCALLS`]
 /// number; 0: the step's own, single call) and the errno (0: no call
@@ -338,19 +342,8 @@ fn apply(op: &Op, channel: BorrowedFd<'_>, slots: &mut Slots) -> Result<(), Fail
             }
             Ok(())
         }
-        Op::User(uid, gid) => {
-            use rustix::process::{Gid, Uid};
-            let (u, g) = (Uid::from_raw_unchecked(*uid), Gid::from_raw_unchecked(*gid));
-            match rustix::thread::set_thread_groups(&[]) {
-                // In a user namespace whose setgroups is denied (rootless):
-                // the groups stay as the kernel fixed them; dropping them
-                // is exactly what the kernel forbids there.
-                Err(Errno::PERM) => {}
-                r => r.on(S_SETGROUPS)?,
-            }
-            rustix::thread::set_thread_res_gid(g, g, g).on(S_SETRESGID)?;
-            rustix::thread::set_thread_res_uid(u, u, u).on(S_SETRESUID)
-        }
+        Op::User(uid, gid) => set_user(*uid, *gid, &[]),
+        Op::UserGroups(uid, gid, groups) => set_user(*uid, *gid, groups),
         Op::Caps(mask) => {
             // Only what we hold can be kept: a process cannot raise a
             // capability it lacks (capset fails with EPERM), and hull itself
@@ -380,6 +373,21 @@ fn apply(op: &Op, channel: BorrowedFd<'_>, slots: &mut Slots) -> Result<(), Fail
         Op::NoNewPrivs => rustix::thread::set_no_new_privs(true).on(0),
         Op::Seccomp(prog, _) => sys::set_filter(&prog.0).on(0),
         Op::UnshareCgroupNs => sys::unshare_cgroupns().on(0),
+        Op::AwaitStart(fd) => {
+            let r = Report {
+                step: READY_STEP,
+                sub: 0,
+                errno: 0,
+            };
+            sys::write_all(channel, &r.to_bytes()).on(0)?;
+            // The parent (`hull create`) is gone by the time the byte comes.
+            // The gate is open read-write, so it never reads end of file
+            // while we wait; close-on-exec drops it at execve.
+            if !sys::read_byte(*fd) {
+                sys::exit(EXIT_RUNTIME);
+            }
+            Ok(())
+        }
         Op::AwaitParent => {
             // One byte means "go". End of file means the parent gave up (it
             // has already reported why), so leave without a report.
@@ -418,6 +426,21 @@ fn open(
         flags |= OFlags::PATH;
     }
     rustix::fs::openat2(dir, path, flags | OFlags::CLOEXEC, Mode::empty(), how)
+}
+
+/// `setgroups(groups)`, `setresgid(gid)`, `setresuid(uid)`.
+fn set_user(uid: u32, gid: u32, groups: &[rustix::process::Gid]) -> Result<(), Fail> {
+    use rustix::process::{Gid, Uid};
+    let (u, g) = (Uid::from_raw_unchecked(uid), Gid::from_raw_unchecked(gid));
+    match rustix::thread::set_thread_groups(groups) {
+        // In a user namespace whose setgroups is denied (rootless):
+        // the groups stay as the kernel fixed them; dropping them
+        // is exactly what the kernel forbids there.
+        Err(Errno::PERM) => {}
+        r => r.on(S_SETGROUPS)?,
+    }
+    rustix::thread::set_thread_res_gid(g, g, g).on(S_SETRESGID)?;
+    rustix::thread::set_thread_res_uid(u, u, u).on(S_SETRESUID)
 }
 
 /// How a mount point of `kind` is looked up: open flags and resolve flags.

@@ -13,7 +13,13 @@ use alloc::vec::Vec;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// What `hull --version` prints, made at compile time.
-pub const VERSION_LINE: &str = concat!("hull ", env!("CARGO_PKG_VERSION"), "\n");
+/// In runc's shape (`runc version X`, then `spec: V`): podman and
+/// containerd read the first line of an OCI runtime's `--version`.
+pub const VERSION_LINE: &str = concat!(
+    "hull version ",
+    env!("CARGO_PKG_VERSION"),
+    "\nspec: 1.1.0\n"
+);
 
 pub const USAGE: &str = "usage: hull run [OPTIONS] [--] COMMAND [ARG...]   (hull --help)\n";
 

@@ -40,6 +40,11 @@ use util::out::{eprint, print};
 /// The whole program: argv and envp in, exit status out.
 pub fn main(args: &[&CStr], env: &[&CStr]) -> i32 {
     let argv = cli::bytes(args.get(1..).unwrap_or(&[]));
+    // The OCI runtime's command line (runc's), when it is one.
+    #[cfg(feature = "oci")]
+    if let Some(code) = oci::cmd::main(&argv, env) {
+        return code;
+    }
     // Never dropped: the process exits right after, and the drop glue of a
     // Spec is code.
     let mut cmd = core::mem::ManuallyDrop::new(cli::parse(&argv));

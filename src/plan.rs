@@ -75,6 +75,8 @@ pub enum Op {
     DropBounding(u64),
     /// `setgroups(0, NULL)`, `setresgid(gid)`, `setresuid(uid)`.
     User(u32, u32),
+    /// The same with supplementary groups: `setgroups(groups)`.
+    UserGroups(u32, u32, Vec<rustix::process::Gid>),
     /// `capset`: effective, permitted and inheritable sets to the mask;
     /// then the ambient set cleared.
     Caps(u64),
@@ -83,6 +85,10 @@ pub enum Op {
     /// `seccomp(SECCOMP_SET_MODE_FILTER)` with the program compiled by the
     /// parent; the text says which profile, for messages and `--dry-run`.
     Seccomp(Program, Vec<u8>),
+    /// Tell the parent that the setup is done (a [`crate::child::READY_STEP`]
+    /// report), then block until one byte can be read from this fd: an OCI
+    /// container's wait for `start` (see [`crate::spec::Spec::start_gate`]).
+    AwaitStart(i32),
     /// Block until the parent has done its part of the setup from outside
     /// (id maps, a cgroup join) and sent one byte on the channel. A plan
     /// holds at most one, placed before the first step that depends on it.
@@ -233,7 +239,7 @@ impl Op {
             Op::ReadOnlyRoot => ("make the root read-only: mount_setattr", b"/"),
             Op::PivotRoot(r) => ("switch root: pivot_root", r.to_bytes()),
             Op::DropBounding(_) => ("drop capabilities: prctl PR_CAPBSET_DROP", b""),
-            Op::User(..) => ("set user: setgroups, setresgid, setresuid", b""),
+            Op::User(..) | Op::UserGroups(..) => ("set user: setgroups, setresgid, setresuid", b""),
             Op::Caps(_) => ("set capabilities: capset", b""),
             Op::NoNewPrivs => ("prctl PR_SET_NO_NEW_PRIVS", b""),
             Op::Seccomp(_, what) => (
@@ -241,6 +247,7 @@ impl Op {
                 what,
             ),
             Op::AwaitParent => ("wait for the parent", b""),
+            Op::AwaitStart(_) => ("wait for start: read", b"exec.fifo"),
             Op::UnshareCgroupNs => ("unshare", b"CLONE_NEWCGROUP"),
         }
     }
@@ -314,6 +321,9 @@ pub struct Facts {
     pub keep_fds: u32,
     /// The seccomp program and what to call it, when there is a filter.
     pub seccomp: Option<(Vec<SockFilter>, Vec<u8>)>,
+    /// The host's cgroup hierarchies under /sys/fs/cgroup, for
+    /// [`Spec::cgroup_mount`]: (the path below it, cgroup2, the options).
+    pub cgroups: Vec<(Vec<u8>, bool, Vec<u8>)>,
 }
 
 /// Paths of the rootfs's that a start would make as mount points (see
@@ -427,6 +437,65 @@ fn place(slot: Slot, path: &[u8], skip: usize) -> Place {
 
 /// A new filesystem of type `fstype` with options `opts` (`key=value` or
 /// `key`, comma-separated, as mount(8) takes them).
+/// The host's cgroup hierarchies under /sys/fs/cgroup, as
+/// [`Facts::cgroups`] holds them; none if mountinfo cannot be read.
+fn cgroup_layout() -> Vec<(Vec<u8>, bool, Vec<u8>)> {
+    let mi = crate::util::file::read_file(b"/proc/self/mountinfo").unwrap_or_default();
+    let mut v = Vec::new();
+    for l in crate::util::mountinfo::lines(&mi) {
+        let v2 = l.fstype == b"cgroup2";
+        let Some(rest) = l.point.strip_prefix(b"/sys/fs/cgroup") else {
+            continue;
+        };
+        if !(v2 || l.fstype == b"cgroup") || !(rest.is_empty() || rest.starts_with(b"/")) {
+            continue;
+        }
+        // Options that name the hierarchy (its controllers, `name=`,
+        // `noprefix`...), not those of the mount or hull's to decide.
+        let mut opts = Vec::new();
+        for o in l.options.split(|&c| c == b',') {
+            if !v2 && !matches!(o, b"rw" | b"ro") && !o.starts_with(b"release_agent=") {
+                opts.extend_from_slice(o);
+                opts.push(b',');
+            }
+        }
+        v.push((rest.to_vec(), v2, opts));
+    }
+    v
+}
+
+/// The container's cgroups at /sys/fs/cgroup, read-only, laid out as the
+/// host's: one cgroup2 there, or a tmpfs with each hierarchy in it. In the
+/// container's cgroup namespace (made before: `Op::UnshareCgroupNs`),
+/// each shows its own group as the root.
+fn cgroup_mounts(o: &mut Ops, layout: &[(Vec<u8>, bool, Vec<u8>)]) {
+    let at = |rest: &[u8]| place(Slot::Sys, &[&b"/sys/fs/cgroup"[..], rest].concat(), 5);
+    if !layout.iter().any(|(rest, ..)| rest.is_empty()) && !layout.is_empty() {
+        o.mount(
+            "mount tmpfs on",
+            fs(c"tmpfs", b"mode=755,size=64k"),
+            at(b""),
+            Kind::System,
+            SAFE,
+            None,
+        );
+    }
+    for (rest, v2, opts) in layout {
+        let (t, step): (&'static CStr, _) = match v2 {
+            true => (c"cgroup2", "mount cgroup2 on"),
+            false => (c"cgroup", "mount cgroup on"),
+        };
+        o.mount(
+            step,
+            fs(t, opts),
+            at(rest),
+            Kind::System,
+            SAFE | RDONLY,
+            None,
+        );
+    }
+}
+
 fn fs(fstype: &'static CStr, opts: &[u8]) -> Source {
     // The source mount(8) and /proc/mounts show: the type, as docker's.
     let mut v = vec![(cstr(b"source"), Some(fstype.into()))];
@@ -515,6 +584,9 @@ impl Plan {
             facts.devices.push(rootfs::device(&d.host)?);
         }
         facts.keep_fds = spec.preserve_fds.max(crate::env::listen_fds(env));
+        if spec.cgroup_mount {
+            facts.cgroups = cgroup_layout();
+        }
         let profile = filter::profile(spec)?;
         if let Some((p, what)) = &profile {
             let prog = crate::seccomp::compile(p)?;
@@ -538,7 +610,10 @@ impl Plan {
         )?;
         let envc = cstrs(envv);
         let mut plan = Plan::with_exe(spec, &facts, exe, envc)?;
-        if let Some(r) = root.as_ref().filter(|_| !spec.read_only) {
+        if let Some(r) = root
+            .as_ref()
+            .filter(|_| !spec.read_only || spec.make_points)
+        {
             // What the child will make (volumes' mount points, and /proc,
             // /sys, /dev where the image lacks them).
             let mut dsts: Vec<&[u8]> = alloc::vec![b"/proc", b"/sys", b"/dev"];
@@ -585,11 +660,13 @@ impl Plan {
         let root: &[u8] = spec.rootfs.as_deref().unwrap_or_default();
         let mut o = Ops {
             ops: ManuallyDrop::new(Vec::new()),
-            create: !root.is_empty() && !spec.read_only,
+            create: !root.is_empty() && (!spec.read_only || spec.make_points),
         };
         // Before anything else: a step that blocks or fails must not leave a
         // container behind a hull that was killed meanwhile.
-        o.push(Op::DieWithParent);
+        if spec.die_with_parent {
+            o.push(Op::DieWithParent);
+        }
         let mut switched = false;
         if spec.userns {
             // Then: until the parent has written the id maps, the
@@ -721,6 +798,9 @@ impl Plan {
                 SAFE | RDONLY,
                 Some(Slot::Sys),
             );
+            if spec.net != Share::Host {
+                cgroup_mounts(&mut o, &facts.cgroups);
+            }
         }
         // Only a container with a root of its own gets the masks: without
         // --rootfs it shares the host's tree (its /sys, /dev and files, which
@@ -819,6 +899,11 @@ impl Plan {
             .seccomp
             .as_ref()
             .map(|(p, w)| Op::Seccomp(Program(p.clone()), w.clone()));
+        if let Some(fd) = spec.start_gate {
+            // Every step that can fail is done (create reports them), but
+            // the filter's: a user's profile need not allow the wait.
+            o.push(Op::AwaitStart(fd));
+        }
         let (early, late) = match spec.no_new_privs {
             false => (filter, None),
             true => (None, filter),
@@ -838,7 +923,17 @@ impl Plan {
         if let Some((uid, gid)) = spec.user {
             // After every mount and privileged step; before capset, since
             // changing to a non-root uid clears the effective and permitted sets.
-            o.push(Op::User(uid, gid));
+            o.push(match spec.groups.is_empty() {
+                true => Op::User(uid, gid),
+                false => Op::UserGroups(
+                    uid,
+                    gid,
+                    spec.groups
+                        .iter()
+                        .map(|&g| rustix::process::Gid::from_raw(g))
+                        .collect(),
+                ),
+            });
             switched = true;
         }
         if !spec.privileged {
@@ -846,7 +941,7 @@ impl Plan {
             let nonroot = spec.user.is_some_and(|(u, _)| u != 0);
             o.push(Op::Caps(if nonroot { 0 } else { spec.caps }));
         }
-        if switched {
+        if switched && spec.die_with_parent {
             // A change of uid or gid cleared the death signal: arm it again,
             // after the last one, or the container would outlive hull.
             o.push(Op::DieWithParent);
@@ -932,7 +1027,7 @@ impl Plan {
         !self
             .ops
             .iter()
-            .any(|op| matches!(op, Op::AwaitParent | Op::Init))
+            .any(|op| matches!(op, Op::AwaitParent | Op::AwaitStart(_) | Op::Init))
     }
 
     /// Whether the report channel can be a pipe (see [`crate::run::start`]):
@@ -1010,6 +1105,7 @@ mod tests {
             devices: vec![(g::S_IFCHR | 0o660, rustix::fs::makedev(10, 200)); s.devices.len()],
             keep_fds: 0,
             seccomp: None,
+            cgroups: Vec::new(),
         };
         Plan::with_exe(s, &facts, c"/bin/sh".into(), vec![c"A=1".into()]).unwrap()
     }

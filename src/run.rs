@@ -690,6 +690,10 @@ pub fn wait_exec(plan: &Plan, child: &Child) -> Result<Option<OwnedFd>, Error> {
             return Ok(master);
         }
         let r = Report::from_bytes(buf);
+        if r.step == child::READY_STEP {
+            // Set up, waiting for `hull start` (an OCI create).
+            return Ok(master);
+        }
         if r.step != PTY_STEP {
             let _ = wait_exit(child);
             return Err(explain(plan, r));

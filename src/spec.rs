@@ -149,6 +149,23 @@ pub struct Spec {
     pub sysctls: Vec<Vec<u8>>,
     /// The syscall filter: docker's default profile unless told otherwise.
     pub seccomp: Seccomp,
+    /// The container dies with the process that started it (`hull run`);
+    /// not an OCI container, which outlives `hull create`.
+    pub die_with_parent: bool,
+    /// An OCI container's start gate: an fd (a FIFO, read-write) on which
+    /// the process waits for one byte, after its setup and before execve,
+    /// until `hull start` writes it. None: it execs at once.
+    pub start_gate: Option<i32>,
+    /// Supplementary groups of the command (OCI `additionalGids`); none
+    /// by default.
+    pub groups: Vec<u32>,
+    /// Mount points missing in the rootfs are made even when it is to be
+    /// read-only (an OCI bundle's rootfs is the container's own copy, and
+    /// runc does so); `hull run --read-only` makes nothing in an image.
+    pub make_points: bool,
+    /// The container's cgroups at /sys/fs/cgroup, read-only (an OCI
+    /// config's `cgroup` mount), as the host lays them out.
+    pub cgroup_mount: bool,
 }
 
 /// Resource limits, already validated: one number per kind, indexed by
@@ -216,6 +233,11 @@ impl Default for Spec {
             devices: Vec::new(),
             sysctls: Vec::new(),
             seccomp: Seccomp::Default,
+            die_with_parent: true,
+            start_gate: None,
+            groups: Vec::new(),
+            make_points: false,
+            cgroup_mount: false,
         }
     }
 }

@@ -475,7 +475,10 @@ fn without_clone3_hull_falls_back_to_clone() {
 fn help_and_version() {
     let o = run(&["--version"]);
     assert!(o.status.success());
-    assert_eq!(stdout(&o), format!("hull {}\n", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        stdout(&o),
+        format!("hull version {}\nspec: 1.1.0\n", env!("CARGO_PKG_VERSION"))
+    );
     let o = run(&["--help"]);
     assert!(o.status.success());
     assert!(stdout(&o).contains("hull run [OPTIONS] [--] COMMAND [ARG...]"));

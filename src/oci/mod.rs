@@ -11,6 +11,7 @@
 //! Nothing here launches anything: the commands turn a `Config` into the
 //! container spec that `hull run` also builds, and run it.
 
+pub mod cmd;
 pub mod config;
 pub mod log;
 pub mod spec;

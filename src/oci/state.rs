@@ -296,7 +296,7 @@ impl Root {
 
 /// The owner column: `root`, else `#UID` (runc's text when a uid has no
 /// name; hull reads no passwd database).
-fn owner_name(uid: u32) -> Vec<u8> {
+pub fn owner_name(uid: u32) -> Vec<u8> {
     let mut b = Buf::new();
     if uid == 0 {
         b.s("root");

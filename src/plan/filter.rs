@@ -83,7 +83,9 @@ const PROFILE_MAX: u64 = 1 << 20;
 fn calls(op: &Op) -> &'static [u32] {
     match op {
         Op::DropBounding(_) | Op::NoNewPrivs => &[g::__NR_prctl],
-        Op::User(..) => &[g::__NR_setgroups, g::__NR_setresgid, g::__NR_setresuid],
+        Op::User(..) | Op::UserGroups(..) => {
+            &[g::__NR_setgroups, g::__NR_setresgid, g::__NR_setresuid]
+        }
         Op::Caps(_) => &[g::__NR_capset, g::__NR_capget, g::__NR_prctl],
         Op::DieWithParent => &[g::__NR_prctl, g::__NR_ppoll],
         Op::Init => &[

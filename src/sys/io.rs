@@ -84,6 +84,22 @@ pub fn stdin() -> BorrowedFd<'static> {
     unsafe { BorrowedFd::borrow_raw(0) }
 }
 
+/// Reads one byte from fd number `fd`, blocking: true if one came (false
+/// at end of file or on an error).
+pub fn read_byte(fd: i32) -> bool {
+    // SAFETY: borrowed for the call only; a number that is not open makes
+    // read fail with EBADF, nothing worse.
+    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+    let mut b = [0u8; 1];
+    loop {
+        match rustix::io::read(fd, &mut b) {
+            Ok(n) => return n == 1,
+            Err(Errno::INTR) => {}
+            Err(_) => return false,
+        }
+    }
+}
+
 /// `dup2(fd, n)` for n in 0, 1, 2: `fd` becomes stdin, stdout and stderr.
 pub fn dup_stdio(fd: BorrowedFd<'_>) -> Result<()> {
     for n in 0..3 {

@@ -1,0 +1,729 @@
+//! The OCI runtime commands, as podman's conmon and containerd's shim call
+//! runc: `[GLOBAL…] create|start|state|kill|delete|list|spec|features`.
+//!
+//! `create` reads the bundle's config.json into the same [`Spec`] that
+//! `hull run` builds from its flags ([`to_spec`]), and launches it through
+//! the same plan, clone and child. Two things differ, both choices of the
+//! spec: the container does not die with hull (`create` exits, the caller
+//! is a subreaper and adopts it), and its process waits at
+//! [`crate::plan::Op::AwaitStart`] on a FIFO in its state directory,
+//! `exec.fifo`, until `start` writes a byte to it. The record
+//! ([`super::state`]) keeps the pid with its start time (a recycled pid is
+//! never signalled) and the cgroups `create` made, which `delete` removes.
+//!
+//! Every error is one line on stderr (and in `--log`, as runc writes it)
+//! and exit status 1, as runc's and crun's.
+
+use super::config::{self, Config};
+use super::state::{self, Container, Record, Root, Status};
+use crate::cgroup::Cgroup;
+use crate::error::Error;
+use crate::run;
+use crate::spec::{self, Share, Spec, Volume};
+use crate::sys::{self, AsFd, OwnedFd};
+use crate::util::cstr::cstr;
+use crate::util::out::{Buf, eprint, parse_u64, print};
+use alloc::ffi::CString;
+use alloc::vec::Vec;
+use core::ffi::CStr;
+use core::mem::ManuallyDrop;
+use linux_raw_sys::general as g;
+use rustix::fs::{AtFlags, Mode, OFlags};
+use rustix::process::Signal;
+
+/// The commands, in the order `main` dispatches them.
+const COMMANDS: &str = "create start state kill delete list spec features";
+
+/// The exit status of a failed command, as runc's.
+const FAILED: i32 = 1;
+
+/// The global flags.
+struct Global<'a> {
+    root: &'a [u8],
+    log: Option<&'a [u8]>,
+    json: bool,
+    debug: bool,
+}
+
+/// A command's flags and operands.
+#[derive(Default)]
+struct Opts<'a> {
+    bundle: Option<&'a [u8]>,
+    pid_file: Option<&'a [u8]>,
+    console_socket: Option<&'a [u8]>,
+    preserve_fds: u32,
+    no_new_keyring: bool,
+    force: bool,
+    all: bool,
+    json: bool,
+    rootless: bool,
+    /// The id, then (for `kill`) the signal.
+    args: Vec<&'a [u8]>,
+}
+
+/// The flags that take a value (a `|` between a name's spellings).
+const VALUED: &str = "--bundle|-b --pid-file --console-socket --preserve-fds --format|-f";
+
+/// Runs an OCI command if `argv` (without argv[0]) is one; None if it is
+/// not (hull's own command line then reads it).
+pub fn main(argv: &[&[u8]], env: &[&CStr]) -> Option<i32> {
+    let mut g = Global {
+        root: state::DEFAULT_ROOT,
+        log: None,
+        json: false,
+        debug: false,
+    };
+    let mut i = 0;
+    let mut systemd = false;
+    while let Some(&a) = argv.get(i) {
+        let (name, inline) = split(a);
+        let takes = matches!(
+            name,
+            b"--root" | b"--log" | b"--log-format" | b"--criu" | b"--rootless"
+        );
+        let value = if takes {
+            match inline {
+                Some(v) => Some(v),
+                None => {
+                    i += 1;
+                    argv.get(i).copied()
+                }
+            }
+        } else {
+            None
+        };
+        match name {
+            b"--root" => g.root = value.unwrap_or_default(),
+            b"--log" => g.log = value,
+            b"--log-format" => g.json = value == Some(b"json"),
+            b"--debug" => g.debug = true,
+            b"--systemd-cgroup" => systemd = true,
+            b"--criu" | b"--rootless" => {}
+            _ => break,
+        }
+        i += 1;
+    }
+    let cmd = argv.get(i).copied().unwrap_or_default();
+    let known = super::find(COMMANDS, cmd);
+    if known.is_none() && i == 0 {
+        return None;
+    }
+    let r = match known {
+        None => Err(Error::usage_of("unknown command '", cmd, "'")),
+        Some(_) if systemd => Err(Error::usage_text(
+            "--systemd-cgroup: systemd cgroup paths are not supported; use the cgroupfs manager",
+        )),
+        Some(n) => parse(&argv[i + 1..]).and_then(|o| dispatch(n, &g, &o, env)),
+    };
+    Some(r.unwrap_or_else(|e| {
+        let msg = ManuallyDrop::new(e.render(""));
+        let line = msg.strip_prefix(b"hull: ").unwrap_or(&msg);
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        if let Some(path) = g.log
+            && let Ok(log) = super::log::Log::open(path, g.json)
+        {
+            log.write("error", line);
+        }
+        eprint(&msg);
+        FAILED
+    }))
+}
+
+/// `--name=value` as (name, Some(value)); anything else as (it, None).
+fn split(a: &[u8]) -> (&[u8], Option<&[u8]>) {
+    match a.iter().position(|&c| c == b'=') {
+        Some(at) if a.starts_with(b"--") => (&a[..at], Some(&a[at + 1..])),
+        _ => (a, None),
+    }
+}
+
+fn parse<'a>(argv: &[&'a [u8]]) -> Result<Opts<'a>, Error> {
+    let mut o = Opts::default();
+    let mut i = 0;
+    while let Some(&a) = argv.get(i) {
+        i += 1;
+        if a.len() < 2 || a[0] != b'-' || !o.args.is_empty() && a[1].is_ascii_digit() {
+            o.args.push(a);
+            continue;
+        }
+        let (name, inline) = split(a);
+        let value = match (super::find(VALUED, name), inline) {
+            (None, None) => None,
+            (None, Some(_)) => return Err(Error::usage_of("option ", name, " takes no value")),
+            (Some(_), Some(v)) => Some(v),
+            (Some(_), None) => {
+                i += 1;
+                Some(
+                    *argv
+                        .get(i - 1)
+                        .ok_or_else(|| Error::usage_of("option ", name, " needs a value"))?,
+                )
+            }
+        };
+        match name {
+            b"--bundle" | b"-b" => o.bundle = value,
+            b"--pid-file" => o.pid_file = value,
+            b"--console-socket" => o.console_socket = value,
+            b"--preserve-fds" => {
+                o.preserve_fds = value
+                    .and_then(parse_u64)
+                    .filter(|&n| n < 1 << 20)
+                    .ok_or_else(|| Error::usage_text("--preserve-fds: not a number"))?
+                    as u32
+            }
+            b"--no-new-keyring" => o.no_new_keyring = true,
+            b"--force" | b"-f" if inline.is_none() && value.is_none() => o.force = true,
+            b"--format" => o.json = value == Some(b"json"),
+            b"--all" | b"-a" => o.all = true,
+            b"--rootless" => o.rootless = true,
+            // runc's: hull always pivots (or moves, in an initramfs), and
+            // has no detached mode of its own to skip.
+            b"--no-pivot" | b"--detach" | b"-d" | b"--quiet" | b"-q" => {}
+            _ => return Err(Error::usage_of("unknown option '", name, "'")),
+        }
+    }
+    Ok(o)
+}
+
+fn dispatch(n: usize, g: &Global, o: &Opts, env: &[&CStr]) -> Result<i32, Error> {
+    // `list`, `spec` and `features` take no id.
+    match n {
+        5 => {
+            print(&Root::open(g.root)?.list(o.json)?);
+            return Ok(0);
+        }
+        6 => {
+            let dir = o.bundle.unwrap_or(b".");
+            let rootless = o.rootless.then(|| {
+                let id = |x: u32| x;
+                (
+                    id(rustix::process::geteuid().as_raw()),
+                    id(rustix::process::getegid().as_raw()),
+                )
+            });
+            super::spec::write_config(dir, &super::spec::default_config(rootless))?;
+            return Ok(0);
+        }
+        7 => {
+            print(&super::spec::features());
+            return Ok(0);
+        }
+        _ => {}
+    }
+    let Some(&id) = o.args.first() else {
+        return Err(Error::usage_text("a container id is needed"));
+    };
+    let root = Root::open(g.root)?;
+    match n {
+        0 => create(g, o, &root, id, env),
+        1 => start(&root, id),
+        2 => {
+            let c = root.container(id)?;
+            let rec = c.load()?;
+            let mut b = Buf::new();
+            rec.json(&mut b, rec.status(), &state::owner_name(0), true);
+            b.s("\n");
+            print(&b.0);
+            Ok(0)
+        }
+        3 => kill(&root, id, o),
+        _ => delete(&root, id, o.force),
+    }
+}
+
+/// The process of a container, if it is still the one `create` started:
+/// a pidfd opened first, then the start time checked, so the pid cannot be
+/// recycled between the check and a signal.
+fn process(rec: &Record) -> Option<OwnedFd> {
+    let pid = rustix::process::Pid::from_raw(rec.pid)?;
+    let fd = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()?;
+    (state::start_time(rec.pid) == Some(rec.start_time)).then_some(fd)
+}
+
+fn not(id: &[u8], status: Status, what: &str) -> Error {
+    let mut m = Buf::new();
+    m.s("container '").b(id).s("' is ").s(status.name()).s(what);
+    Error::new(FAILED, &m)
+}
+
+fn start(root: &Root, id: &[u8]) -> Result<i32, Error> {
+    let c = root.container(id)?;
+    c.lock()?;
+    let mut rec = c.load()?;
+    let status = rec.status();
+    if status != Status::Created {
+        return Err(not(id, status, ": only a created container can be started"));
+    }
+    // The process holds the FIFO open read-write: the open does not block,
+    // and fails (ENXIO) only if it is gone meanwhile.
+    let fifo = rustix::fs::openat(
+        c.dir(),
+        FIFO,
+        OFlags::WRONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| Error::sys("start: open", b"exec.fifo", e))?;
+    rec.started = true;
+    c.save(&rec)?;
+    sys::write_all(fifo.as_fd(), b"0").map_err(|e| Error::sys("start: write", b"exec.fifo", e))?;
+    let _ = rustix::fs::unlinkat(c.dir(), FIFO, AtFlags::empty());
+    Ok(0)
+}
+
+/// A signal by number or name, with or without `SIG`.
+fn signal(s: &[u8]) -> Option<Signal> {
+    const NAMES: &str = "HUP INT QUIT ILL TRAP ABRT|IOT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM STKFLT CHLD|CLD CONT STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO|POLL PWR SYS";
+    let n = match parse_u64(s) {
+        Some(n) => n as i32,
+        None => {
+            let name = s.strip_prefix(b"SIG").unwrap_or(s);
+            super::find(NAMES, name)? as i32 + 1
+        }
+    };
+    // (Real-time signals have no name in rustix: not taken yet.)
+    Signal::from_named_raw(n)
+}
+
+fn kill(root: &Root, id: &[u8], o: &Opts) -> Result<i32, Error> {
+    let name = o.args.get(1).copied().unwrap_or(b"TERM");
+    let sig = signal(name).ok_or_else(|| Error::usage_of("unknown signal '", name, "'"))?;
+    let c = root.container(id)?;
+    let rec = c.load()?;
+    let status = rec.status();
+    if !matches!(status, Status::Created | Status::Running) {
+        return Err(not(id, status, ": nothing to signal"));
+    }
+    if o.all {
+        for dir in rec.cgroup.split(|&c| c == b'\n').filter(|d| !d.is_empty()) {
+            let mut p = dir.to_vec();
+            p.extend_from_slice(b"/cgroup.procs");
+            let procs = crate::util::file::read_file(&p).unwrap_or_default();
+            for pid in procs.split(|&c| c == b'\n').filter_map(parse_u64) {
+                if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
+                    let _ = rustix::process::kill_process(pid, sig);
+                }
+            }
+        }
+    }
+    let fd = process(&rec).ok_or_else(|| not(id, Status::Stopped, ": nothing to signal"))?;
+    rustix::process::pidfd_send_signal(&fd, sig).map_err(|e| Error::sys("kill", id, e))?;
+    Ok(0)
+}
+
+fn delete(root: &Root, id: &[u8], force: bool) -> Result<i32, Error> {
+    let c = match root.container(id) {
+        Ok(c) => c,
+        // runc's: a forced delete of what is not there is done.
+        Err(_) if force => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    c.lock()?;
+    let rec = c.load()?;
+    let status = rec.status();
+    if status == Status::Running && !force {
+        return Err(not(id, status, ": stop it first, or use --force"));
+    }
+    if let Some(fd) = process(&rec) {
+        // Killed and gone before its cgroups are removed (they would be
+        // busy); a created one is only hull's code, waiting.
+        let _ = rustix::process::pidfd_send_signal(&fd, Signal::KILL);
+        let mut p = [rustix::event::PollFd::new(
+            &fd,
+            rustix::event::PollFlags::IN,
+        )];
+        let ten = rustix::time::Timespec {
+            tv_sec: 10,
+            tv_nsec: 0,
+        };
+        let _ = rustix::event::poll(&mut p, Some(&ten));
+    }
+    let dirs: Vec<Vec<u8>> = rec
+        .cgroup
+        .split(|&c| c == b'\n')
+        .filter(|d| !d.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect();
+    // Dropped here: what is left in them is killed, and they are removed.
+    drop(Cgroup::adopt(dirs));
+    c.remove(root)?;
+    Ok(0)
+}
+
+/// The FIFO `create` leaves for `start`, in the container's directory.
+const FIFO: &CStr = c"exec.fifo";
+
+fn create(g: &Global, o: &Opts, root: &Root, id: &[u8], env: &[&CStr]) -> Result<i32, Error> {
+    let bundle = absolute(o.bundle.unwrap_or(b"."))?;
+    let mut path = bundle.clone();
+    path.extend_from_slice(b"/config.json");
+    let text = crate::util::file::read_file(&path).map_err(|e| Error::sys("read", &path, e))?;
+    let cfg = ManuallyDrop::new(Config::parse(&text, &bundle)?);
+    let c = root.create(id)?;
+    match launch(g, o, &c, &cfg, &bundle, env) {
+        Ok(()) => Ok(0),
+        Err(e) => {
+            // Nothing is left behind: the process (killed by `launch`) and
+            // the cgroups went with it; the state goes now.
+            let _ = c.remove(root);
+            Err(e)
+        }
+    }
+}
+
+fn launch(
+    g: &Global,
+    o: &Opts,
+    c: &Container,
+    cfg: &Config,
+    bundle: &[u8],
+    env: &[&CStr],
+) -> Result<(), Error> {
+    let mut spec = ManuallyDrop::new(to_spec(cfg, o)?);
+    if let Some(s) = &cfg.seccomp {
+        // The profile is read by the same code as a `--security-opt` file:
+        // kept beside the record.
+        let mut b = Buf::new();
+        crate::util::json::write(&mut b, s);
+        c.write(c"seccomp.json", &b.0)?;
+        let mut p = g.root.to_vec();
+        p.push(b'/');
+        p.extend_from_slice(id_of(c));
+        p.extend_from_slice(b"/seccomp.json");
+        spec.seccomp = spec::Seccomp::File(p);
+    }
+    run::close_inherited(&spec, env);
+    // The start gate: read-write, so that `start`'s open never blocks and
+    // the waiting process never sees end of file.
+    rustix::fs::mknodat(
+        c.dir(),
+        FIFO,
+        rustix::fs::FileType::Fifo,
+        Mode::from_raw_mode(0o600),
+        0,
+    )
+    .map_err(|e| Error::sys("mknod", b"exec.fifo", e))?;
+    let gate = rustix::fs::openat(c.dir(), FIFO, OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())
+        .map_err(|e| Error::sys("open", b"exec.fifo", e))?;
+    spec.start_gate = Some(rustix::fd::AsRawFd::as_raw_fd(&gate));
+    if let Some(p) = &cfg.process {
+        // Inherited across the clone: set on hull itself, which exits.
+        for r in &p.rlimits {
+            set_rlimit(r)?;
+        }
+        if let Some(adj) = p.oom_score_adj {
+            let mut b = Buf::new();
+            b.i(adj as i64);
+            crate::util::file::write_file(b"/proc/self/oom_score_adj", &b.0)
+                .map_err(|e| Error::sys("write", b"/proc/self/oom_score_adj", e))?;
+        }
+    }
+    // The config's environment, exactly: no docker defaults.
+    let envv: Vec<CString> = cfg
+        .process
+        .as_ref()
+        .map(|p| p.env.iter().map(|e| cstr(e)).collect())
+        .unwrap_or_default();
+    let envv = ManuallyDrop::new(envv);
+    let envs: Vec<&CStr> = envv.iter().map(|e| e.as_c_str()).collect();
+    let mut plan = crate::plan::Plan::build(&mut spec, &envs)?;
+    let mut cgroup = run::find_cgroup(&spec, &plan)?;
+    if cgroup.as_ref().is_some_and(Cgroup::has_v1) {
+        plan.join_cgroups_after_clone();
+    }
+    if g.debug {
+        eprint(&plan.describe().0);
+    }
+    plan.sigmask = sys::block_signals(0).unwrap_or(0);
+    let size = cfg
+        .process
+        .as_ref()
+        .and_then(|p| p.console_size)
+        .map_or([24, 80, 0, 0], |(r, c)| [r, c, 0, 0]);
+    if spec.tty {
+        plan.set_terminal(size);
+    }
+    let console = match (spec.tty, o.console_socket) {
+        (true, Some(path)) => Some(connect(path)?),
+        (true, None) => return Err(Error::usage_text("process.terminal needs --console-socket")),
+        _ => None,
+    };
+    run::create_cgroup(&mut cgroup, &spec, &plan)?;
+    let (child, master) = match run::launch(&mut plan, cgroup.as_ref(), g.debug) {
+        Ok(r) => r,
+        Err(e) => {
+            plan.unmake();
+            return Err(e);
+        }
+    };
+    let done = (|| {
+        if let (Some(sock), Some(m)) = (&console, &master) {
+            sys::send_with_fd(sock.as_fd(), b"/dev/ptmx", m.as_fd()).map_err(|e| {
+                Error::sys("send the pty to", o.console_socket.unwrap_or_default(), e)
+            })?;
+        }
+        let start_time = state::start_time(child.pid).unwrap_or(0);
+        let mut cg = Vec::new();
+        for d in cgroup.as_ref().map(Cgroup::made_dirs).unwrap_or_default() {
+            cg.extend_from_slice(d);
+            cg.push(b'\n');
+        }
+        let mut created = Buf::new();
+        let (s, ns) = sys::realtime();
+        super::log::rfc3339(&mut created, s, ns);
+        let rec = Record {
+            oci_version: cfg.oci_version.clone(),
+            id: id_of(c).to_vec(),
+            pid: child.pid,
+            start_time,
+            started: false,
+            bundle: bundle.to_vec(),
+            rootfs: cfg.root.clone(),
+            created: created.0,
+            cgroup: cg,
+            annotations: cfg.annotations.clone(),
+        };
+        c.save(&rec)?;
+        if let Some(p) = o.pid_file {
+            write_pid_file(p, child.pid)?;
+        }
+        Ok(())
+    })();
+    if done.is_err() {
+        let _ = rustix::process::pidfd_send_signal(&child.pidfd, Signal::KILL);
+        let _ = run::wait_exit(&child);
+        return done;
+    }
+    // The container outlives us: its cgroups are its record's now.
+    core::mem::forget(cgroup);
+    core::mem::forget((child, gate));
+    Ok(())
+}
+
+fn id_of(c: &Container) -> &[u8] {
+    &c.id
+}
+
+/// The pid file, as runc writes it: the number alone, written beside it
+/// and renamed, so a reader never sees it half written.
+fn write_pid_file(path: &[u8], pid: i32) -> Result<(), Error> {
+    let mut tmp = path.to_vec();
+    tmp.extend_from_slice(b".hull-tmp");
+    let mut b = Buf::new();
+    b.u(pid as u64);
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC;
+    rustix::fs::open(&tmp[..], flags, Mode::from_raw_mode(0o644))
+        .and_then(|fd| sys::write_all(fd.as_fd(), &b.0))
+        .and_then(|()| rustix::fs::rename(&tmp[..], path))
+        .map_err(|e| Error::sys("write pid file", path, e))
+}
+
+/// A connected stream socket to the unix socket at `path`.
+fn connect(path: &[u8]) -> Result<OwnedFd, Error> {
+    use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
+    let fail = |e| Error::sys("connect to console socket", path, e);
+    let addr = SocketAddrUnix::new(path).map_err(fail)?;
+    let s = rustix::net::socket_with(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC,
+        None,
+    )
+    .map_err(fail)?;
+    rustix::net::connect(&s, &addr).map_err(fail)?;
+    Ok(s)
+}
+
+/// `dir` made absolute with the working directory.
+fn absolute(dir: &[u8]) -> Result<Vec<u8>, Error> {
+    if dir.starts_with(b"/") {
+        return Ok(dir.to_vec());
+    }
+    let mut buf = [0u8; 4096];
+    let cwd = sys::getcwd(&mut buf).map_err(|e| Error::sys("getcwd", b"", e))?;
+    let mut p = cwd.to_vec();
+    if dir != b"." {
+        p.push(b'/');
+        p.extend_from_slice(dir);
+    }
+    Ok(p)
+}
+
+fn set_rlimit(r: &config::Rlimit) -> Result<(), Error> {
+    use rustix::process::Resource as R;
+    const ORDER: [R; 16] = [
+        R::Cpu,
+        R::Fsize,
+        R::Data,
+        R::Stack,
+        R::Core,
+        R::Rss,
+        R::Nproc,
+        R::Nofile,
+        R::Memlock,
+        R::As,
+        R::Locks,
+        R::Sigpending,
+        R::Msgqueue,
+        R::Nice,
+        R::Rtprio,
+        R::Rttime,
+    ];
+    let Some(&res) = ORDER.get(r.resource as usize) else {
+        return Ok(());
+    };
+    let v = |n: u64| (n != u64::MAX).then_some(n);
+    let lim = rustix::process::Rlimit {
+        current: v(r.soft),
+        maximum: v(r.hard),
+    };
+    rustix::process::setrlimit(res, lim).map_err(|e| {
+        Error::sys(
+            "setrlimit",
+            config::RLIMITS
+                .split(' ')
+                .nth(r.resource as usize)
+                .unwrap_or("")
+                .as_bytes(),
+            e,
+        )
+    })
+}
+
+/// "config.json: WHAT is not supported".
+fn unsupported(what: &[u8]) -> Error {
+    let mut m = Buf::new();
+    m.s("config.json: ").b(what).s(" is not supported by hull");
+    Error::new(FAILED, &m)
+}
+
+/// The mount destinations whose filesystems hull makes itself in every
+/// container with a root of its own: /proc, a /dev tmpfs with the usual
+/// nodes, its devpts and shm, a read-only /sys. A config's own entry for
+/// one of them (of that type: not a bind) is that mount.
+const SYSTEM: &str = "/proc /dev /dev/pts /dev/shm /sys";
+
+/// What config.json asks, as the container spec `hull run` also builds.
+/// Whatever hull cannot honour is refused by name, never dropped.
+fn to_spec(cfg: &Config, o: &Opts) -> Result<Spec, Error> {
+    let mut s = Spec::default();
+    let Some(p) = &cfg.process else {
+        return Err(unsupported(b"a config without process"));
+    };
+    s.command = p.args.clone();
+    s.env_host = true;
+    s.workdir = Some(p.cwd.clone());
+    s.user = Some((p.uid, p.gid));
+    // One mask for the bounding, effective, permitted and inheritable
+    // sets: docker's, podman's and containerd's configs give the same set
+    // to all four (and none ambient).
+    s.caps = p.caps[config::BOUNDING];
+    if p.caps[config::AMBIENT] != 0 {
+        return Err(unsupported(b"process.capabilities.ambient"));
+    }
+    s.no_new_privs = p.no_new_privs;
+    s.tty = p.terminal;
+    s.preserve_fds = o.preserve_fds;
+    s.new_keyring = !o.no_new_keyring;
+    s.die_with_parent = false;
+    s.make_points = true;
+    s.groups = p.groups.clone();
+    s.seccomp = spec::Seccomp::Unconfined;
+    s.hostname = match &cfg.hostname {
+        Some(h) => h.clone(),
+        None => rustix::system::uname().nodename().to_bytes().to_vec(),
+    };
+    s.rootfs = Some(cfg.root.clone());
+    s.read_only = cfg.root_readonly;
+    for (name, flag) in config::NAMESPACES.split(' ').zip(config::NS_FLAGS) {
+        let ns = cfg.namespace(flag);
+        if ns.is_some_and(|n| n.path.is_some()) {
+            let mut m = Buf::new();
+            m.s("joining an existing ").s(name).s(" namespace (a path)");
+            return Err(unsupported(&m.0));
+        }
+        let share = if ns.is_some() {
+            Share::Private
+        } else {
+            Share::Host
+        };
+        match flag {
+            g::CLONE_NEWNET => s.net = share,
+            g::CLONE_NEWIPC => s.ipc = share,
+            g::CLONE_NEWCGROUP => s.cgroupns = share,
+            g::CLONE_NEWUSER => s.userns = ns.is_some(),
+            g::CLONE_NEWTIME if ns.is_some() => return Err(unsupported(b"a time namespace")),
+            g::CLONE_NEWTIME => {}
+            // hull always makes these three.
+            _ if ns.is_none() => {
+                let mut m = Buf::new();
+                m.s("sharing the host's ").s(name).s(" namespace");
+                return Err(unsupported(&m.0));
+            }
+            _ => {}
+        }
+    }
+    s.id_maps = [cfg.gid_maps.clone(), cfg.uid_maps.clone()];
+    for m in &cfg.mounts {
+        let ro = m.opts.set & g::MOUNT_ATTR_RDONLY != 0;
+        match (m.bind, &m.fstype[..]) {
+            (Some(_), _) => s.volumes.push(Volume {
+                src: Some(m.src.clone()),
+                dst: m.dst.clone(),
+                ro,
+                dir: true,
+                opts: Vec::new(),
+            }),
+            (None, b"tmpfs") if super::find(SYSTEM, &m.dst).is_none() => s.volumes.push(Volume {
+                src: None,
+                dst: m.dst.clone(),
+                ro,
+                dir: true,
+                opts: m.opts.data.join(&b','),
+            }),
+            (None, b"proc" | b"tmpfs" | b"devpts" | b"sysfs")
+                if super::find(SYSTEM, &m.dst).is_some() => {}
+            (None, b"cgroup" | b"cgroup2") if m.dst == b"/sys/fs/cgroup" => {
+                // Its own groups, each shown as the root: in a cgroup
+                // namespace of its own even when the config shares the
+                // host's (runc binds each group instead; podman asks for
+                // the host's on a cgroup v1 host).
+                s.cgroup_mount = true;
+                s.cgroupns = Share::Private;
+            }
+            // Not made: the container's /dev/mqueue (an IPC namespace's
+            // message queues, which no client of ours reads).
+            (None, b"mqueue") => {}
+            _ => {
+                let mut w = Buf::new();
+                w.s("mount of type '").b(&m.fstype).s("' on ").b(&m.dst);
+                return Err(unsupported(&w.0));
+            }
+        }
+    }
+    let r = &cfg.resources;
+    let pos = |v: Option<i64>| v.filter(|&n| n > 0).map_or(0, |n| n as u64);
+    s.limits.value[spec::MEMORY] = pos(r.memory_limit);
+    s.limits.value[spec::MEMORY_SWAP] = pos(r.memory_swap);
+    s.limits.value[spec::PIDS] = pos(r.pids_limit);
+    if let (Some(q), Some(per)) = (r.cpu_quota.filter(|&q| q > 0), r.cpu_period) {
+        s.limits.value[spec::CPU_QUOTA] = q as u64 * spec::CPU_PERIOD / per.max(1);
+    }
+    if let Some(path) = &cfg.cgroups_path {
+        // The container's group is made under the path's parent.
+        let end = path.iter().rposition(|&c| c == b'/').unwrap_or(0);
+        s.limits.parent = path[..end].to_vec();
+    }
+    for (k, v) in &cfg.sysctl {
+        let mut kv = k.clone();
+        kv.push(b'=');
+        kv.extend_from_slice(v);
+        s.sysctls.push(kv);
+    }
+    if cfg.hooks.iter().any(|h| !h.is_empty()) {
+        return Err(unsupported(b"hooks"));
+    }
+    if cfg.time_offsets.len() + cfg.personality.is_some() as usize > 0 {
+        return Err(unsupported(b"linux.timeOffsets or linux.personality"));
+    }
+    Ok(s)
+}

@@ -1,0 +1,317 @@
+//! The OCI runtime command line on its own (issue 16): the lifecycle of a
+//! busybox bundle through `create`, `start`, `state`, `kill` and `delete`,
+//! and each lifecycle error with its exact status and message. The real
+//! clients (podman, containerd) are tests/clients_hull.rs.
+//!
+//! Needs root and busybox-static (.ci/run installs it); skips loudly
+//! without them, and fails under CI.
+
+mod common;
+
+use common::{Rootfs, TempDir, hull, need_root, stderr, stdout};
+use std::path::Path;
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A bundle in a fresh directory: `hull spec`'s config, run by `args`, on
+/// a busybox rootfs (outside the bundle: `root.path` is absolute).
+struct Bundle {
+    dir: TempDir,
+    rootfs: Rootfs,
+    /// The state root (`--root`) the test uses, of its own.
+    root: TempDir,
+    /// One test at a time: one checks that no cgroup is left, which
+    /// another's live container would spoil.
+    _serial: std::sync::MutexGuard<'static, ()>,
+}
+
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+impl Drop for Bundle {
+    /// After a failure too: the containers do not die with hull.
+    fn drop(&mut self) {
+        for e in std::fs::read_dir(&self.root.0).into_iter().flatten() {
+            let id = e.unwrap().file_name();
+            let _ = self.hull(&["delete", "--force", id.to_str().unwrap()]);
+        }
+    }
+}
+
+impl Bundle {
+    fn new(tag: &str, args: &[&str]) -> Option<Bundle> {
+        if !need_root(tag) {
+            return None;
+        }
+        let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let rootfs = Rootfs::new(tag)?;
+        let dir = TempDir::new(&format!("{tag}-bundle"));
+        let root = TempDir::new(&format!("{tag}-root"));
+        let o = hull()
+            .args(["spec", "--bundle", dir.path()])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "hull spec: {}", stderr(&o));
+        let path = dir.0.join("config.json");
+        let mut cfg: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        cfg["process"]["terminal"] = false.into();
+        cfg["process"]["args"] = serde_json::json!(args);
+        cfg["root"]["path"] = rootfs.path().into();
+        // (`hull spec`'s default, as runc's, is a read-only root.)
+        cfg["root"]["readonly"] = false.into();
+        std::fs::write(&path, cfg.to_string()).unwrap();
+        Some(Bundle {
+            dir,
+            rootfs,
+            root,
+            _serial: serial,
+        })
+    }
+
+    /// `hull --root ROOT ARGS…`, its stdio not kept by a container.
+    fn hull(&self, args: &[&str]) -> Output {
+        let mut c = hull();
+        c.args(["--root", self.root.path()]).args(args);
+        c.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if args.first() != Some(&"create") {
+            return c.output().unwrap();
+        }
+        // The container inherits create's stdout and stderr: a pipe would
+        // stay open as long as it runs. A file is read once create is done.
+        let err = self.dir.0.join("create.err");
+        c.stdout(Stdio::null())
+            .stderr(std::fs::File::create(&err).unwrap());
+        let mut o = c.output().unwrap();
+        o.stderr = std::fs::read(&err).unwrap();
+        o
+    }
+
+    fn create(&self, id: &str) -> Output {
+        let pid = self.dir.0.join(format!("{id}.pid"));
+        self.hull(&[
+            "create",
+            "--bundle",
+            self.dir.path(),
+            "--pid-file",
+            pid.to_str().unwrap(),
+            id,
+        ])
+    }
+
+    fn state(&self, id: &str) -> serde_json::Value {
+        let o = self.hull(&["state", id]);
+        assert!(o.status.success(), "state {id}: {}", stderr(&o));
+        serde_json::from_str(&stdout(&o)).unwrap()
+    }
+
+    fn wait_status(&self, id: &str, status: &str) {
+        let t = Instant::now();
+        while self.state(id)["status"] != status {
+            assert!(t.elapsed() < Duration::from_secs(20), "{id} never {status}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The cgroups `create` recorded for `id`.
+    fn cgroups(&self, id: &str) -> Vec<String> {
+        let rec = std::fs::read_to_string(self.root.0.join(id).join("state.json")).unwrap();
+        let rec: serde_json::Value = serde_json::from_str(&rec).unwrap();
+        rec["cgroup"]
+            .as_str()
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+/// Exit status 1 and exactly this line on stderr (runc's status).
+fn fails(o: &Output, line: &str) {
+    assert_eq!(
+        (o.status.code(), stderr(o)),
+        (Some(1), format!("hull: {line}\n")),
+        "stdout {:?}",
+        stdout(o)
+    );
+}
+
+fn ok(o: &Output) {
+    assert!(o.status.success(), "{}", stderr(o));
+}
+
+#[test]
+fn lifecycle_and_its_errors() {
+    let script = "echo started > /started; exec sleep 60";
+    let Some(b) = Bundle::new("oci-life", &["sh", "-c", script]) else {
+        return;
+    };
+    ok(&b.create("c1"));
+    let pid: i32 = std::fs::read_to_string(b.dir.0.join("c1.pid"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let st = b.state("c1");
+    assert_eq!(st["status"], "created");
+    assert_eq!(st["pid"], pid);
+    assert_eq!(st["bundle"], b.dir.path());
+    assert_eq!(st["ociVersion"], "1.1.0");
+    // It waits before execve: the command has not run.
+    assert!(!b.rootfs.0.join("started").exists());
+    let groups = b.cgroups("c1");
+    assert!(!groups.is_empty(), "no cgroup recorded");
+    for g in &groups {
+        let procs = std::fs::read_to_string(Path::new(g).join("cgroup.procs")).unwrap();
+        assert!(procs.lines().any(|l| l == pid.to_string()), "{g}: {procs}");
+    }
+    fails(&b.create("c1"), "container 'c1' already exists");
+    ok(&b.hull(&["start", "c1"]));
+    let t = Instant::now();
+    while !b.rootfs.0.join("started").exists() {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "the command never ran"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(b.state("c1")["status"], "running");
+    fails(
+        &b.hull(&["start", "c1"]),
+        "container 'c1' is running: only a created container can be started",
+    );
+    fails(
+        &b.hull(&["delete", "c1"]),
+        "container 'c1' is running: stop it first, or use --force",
+    );
+    fails(
+        &b.hull(&["kill", "c1", "NOSUCH"]),
+        "unknown signal 'NOSUCH'",
+    );
+    // PID 1 of its namespace ignores SIGTERM without a handler: KILL, by
+    // name with SIG and by number.
+    ok(&b.hull(&["kill", "c1", "SIGKILL"]));
+    b.wait_status("c1", "stopped");
+    assert_eq!(b.state("c1")["pid"], 0);
+    fails(
+        &b.hull(&["kill", "c1", "9"]),
+        "container 'c1' is stopped: nothing to signal",
+    );
+    ok(&b.hull(&["delete", "c1"]));
+    for g in &groups {
+        assert!(!Path::new(g).exists(), "{g} left behind");
+    }
+    fails(&b.hull(&["state", "c1"]), "container 'c1' does not exist");
+    fails(&b.hull(&["delete", "c1"]), "container 'c1' does not exist");
+    // runc's: a forced delete of what is not there is done.
+    ok(&b.hull(&["delete", "--force", "c1"]));
+    assert_eq!(std::fs::read_dir(&b.root.0).unwrap().count(), 0);
+}
+
+#[test]
+fn delete_force_stops_a_running_container_and_its_cgroups() {
+    let Some(b) = Bundle::new("oci-force", &["sleep", "60"]) else {
+        return;
+    };
+    ok(&b.create("f1"));
+    ok(&b.hull(&["start", "f1"]));
+    let pid = b.state("f1")["pid"].as_i64().unwrap();
+    let groups = b.cgroups("f1");
+    ok(&b.hull(&["delete", "--force", "f1"]));
+    assert!(
+        !Path::new(&format!("/proc/{pid}/cmdline")).exists() || {
+            // Reparented to init and not yet reaped: a zombie has no cmdline.
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .unwrap()
+                .is_empty()
+        }
+    );
+    for g in &groups {
+        assert!(!Path::new(g).exists(), "{g} left behind");
+    }
+    assert_eq!(std::fs::read_dir(&b.root.0).unwrap().count(), 0);
+    // A created one too: it never runs its command.
+    ok(&b.create("f2"));
+    ok(&b.hull(&["delete", "f2"]));
+    assert_eq!(std::fs::read_dir(&b.root.0).unwrap().count(), 0);
+}
+
+#[test]
+fn a_failed_create_leaves_nothing_behind() {
+    let Some(b) = Bundle::new("oci-fail", &["/no/such/command"]) else {
+        return;
+    };
+    let before = hull_groups();
+    fails(
+        &b.create("bad"),
+        "/no/such/command: No such file or directory",
+    );
+    assert_eq!(std::fs::read_dir(&b.root.0).unwrap().count(), 0);
+    assert_eq!(hull_groups(), before);
+    // A config hull cannot honour is refused by name.
+    let path = b.dir.0.join("config.json");
+    let mut cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    cfg["process"]["args"] = serde_json::json!(["true"]);
+    cfg["hooks"] = serde_json::json!({"poststart": [{"path": "/bin/true"}]});
+    std::fs::write(&path, cfg.to_string()).unwrap();
+    fails(
+        &b.create("hooked"),
+        "config.json: hooks is not supported by hull",
+    );
+    assert_eq!(std::fs::read_dir(&b.root.0).unwrap().count(), 0);
+}
+
+/// Every `hull-*` cgroup directory on the host.
+fn hull_groups() -> Vec<String> {
+    let o = std::process::Command::new("find")
+        .args(["/sys/fs/cgroup", "-name", "hull-*"])
+        .output()
+        .unwrap();
+    let mut v: Vec<String> = stdout(&o).lines().map(str::to_string).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn errors_go_to_the_log_as_runc_writes_them() {
+    let Some(b) = Bundle::new("oci-log", &["true"]) else {
+        return;
+    };
+    let log = b.dir.0.join("log.json");
+    let o = b.hull(&[
+        "--log",
+        log.to_str().unwrap(),
+        "--log-format",
+        "json",
+        "start",
+        "nope",
+    ]);
+    fails(&o, "container 'nope' does not exist");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let line: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+    assert_eq!(line["level"], "error");
+    assert_eq!(line["msg"], "container 'nope' does not exist");
+    assert!(line["time"].as_str().unwrap().ends_with('Z'), "{text}");
+    fails(
+        &b.hull(&["--systemd-cgroup", "create", "x"]),
+        "--systemd-cgroup: systemd cgroup paths are not supported; use the cgroupfs manager",
+    );
+    fails(
+        &b.hull(&["state", "../x"]),
+        "invalid container id '../x': 1 to 255 letters, digits, '_', '+', '-' or '.'",
+    );
+    fails(&b.hull(&["start"]), "a container id is needed");
+}
+
+#[test]
+fn version_is_in_runcs_shape() {
+    let o = hull().arg("--version").output().unwrap();
+    let text = stdout(&o);
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some(concat!("hull version ", env!("CARGO_PKG_VERSION")))
+    );
+    assert_eq!(lines.next(), Some("spec: 1.1.0"));
+}
