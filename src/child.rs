@@ -245,6 +245,7 @@ fn apply(op: &Op, channel: BorrowedFd<'_>, slots: &mut Slots) -> Result<(), Fail
         Op::Hostname(name) => rustix::system::sethostname(name).on(0),
         Op::LoopbackUp => sys::loopback_up().on(0),
         Op::JoinNetns(fd) => sys::join_netns(*fd).on(0),
+        Op::JoinNs(fd, flag) => sys::join_ns(*fd, *flag).on(0),
         Op::NewKeyring => match sys::new_session_keyring() {
             // A kernel without keyrings has no keys to share.
             Err(Errno::NOSYS) => Ok(()),

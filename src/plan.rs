@@ -41,6 +41,8 @@ pub enum Op {
     /// `setns(fd, CLONE_NEWNET)`: join hull's shared, empty network
     /// namespace (the fd the parent opened).
     JoinNetns(i32),
+    /// `setns(fd, flag)`: join an existing namespace (see [`Spec::join`]).
+    JoinNs(i32, u32),
     /// `keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL)`: a new, empty session
     /// keyring, so the caller's keys stay out of reach.
     NewKeyring,
@@ -224,6 +226,7 @@ impl Op {
             Op::Hostname(h) => ("sethostname", h),
             Op::LoopbackUp => ("bring up loopback: ioctl SIOCSIFFLAGS", b"lo"),
             Op::JoinNetns(_) => ("join the shared network namespace: setns", NETNS),
+            Op::JoinNs(..) => ("join a namespace of the config: setns", b""),
             Op::NewKeyring => (
                 "new session keyring: keyctl",
                 b"KEYCTL_JOIN_SESSION_KEYRING",
@@ -657,6 +660,9 @@ impl Plan {
         if spec.userns {
             flags |= g::CLONE_NEWUSER as u64;
         }
+        for &(_, f) in &spec.join {
+            flags &= !(f as u64);
+        }
         let root: &[u8] = spec.rootfs.as_deref().unwrap_or_default();
         let mut o = Ops {
             ops: ManuallyDrop::new(Vec::new()),
@@ -692,7 +698,14 @@ impl Plan {
         if let Some(fd) = shared {
             o.push(Op::JoinNetns(fd));
         }
-        o.push(Op::Hostname(spec.hostname.clone()));
+        for &(fd, f) in spec.join.iter().filter(|j| j.1 != g::CLONE_NEWPID) {
+            // With the rest of the namespaces, before the first mount.
+            o.push(Op::JoinNs(fd, f));
+        }
+        // None given (an OCI config without one): the name it has.
+        if !spec.hostname.is_empty() {
+            o.push(Op::Hostname(spec.hostname.clone()));
+        }
         if own_net {
             // A new network namespace starts with lo down; programs expect it up.
             o.push(Op::LoopbackUp);

@@ -71,6 +71,9 @@ pub enum Share {
     /// network): no route to the host, joined with `setns` instead of
     /// built per start (see `netns.rs`). A private one when it cannot be had.
     Shared,
+    /// An existing one, joined by fd (an OCI config's namespace `path`):
+    /// see [`Spec::join`].
+    Joined,
 }
 
 /// The container's seccomp filter (`--security-opt seccomp=...`).
@@ -166,6 +169,11 @@ pub struct Spec {
     /// The container's cgroups at /sys/fs/cgroup, read-only (an OCI
     /// config's `cgroup` mount), as the host lays them out.
     pub cgroup_mount: bool,
+    /// Existing namespaces to join, as (an fd open on it, its
+    /// `CLONE_NEW*` flag): that one is not made. The child joins each with
+    /// `setns` (network, IPC, UTS, cgroup); a PID namespace is joined by
+    /// the parent before the clone (it applies to children only).
+    pub join: Vec<(i32, u32)>,
 }
 
 /// Resource limits, already validated: one number per kind, indexed by
@@ -238,6 +246,7 @@ impl Default for Spec {
             groups: Vec::new(),
             make_points: false,
             cgroup_mount: false,
+            join: Vec::new(),
         }
     }
 }

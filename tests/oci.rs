@@ -315,3 +315,50 @@ fn version_is_in_runcs_shape() {
     );
     assert_eq!(lines.next(), Some("spec: 1.1.0"));
 }
+
+#[test]
+fn namespaces_given_by_path_are_joined() {
+    // A pod's sandbox, then a container that joins its namespaces by path,
+    // as Kubernetes (through containerd) and podman's pods ask.
+    let Some(b) = Bundle::new("oci-join", &["sleep", "60"]) else {
+        return;
+    };
+    let path = b.dir.0.join("config.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut cfg: serde_json::Value = serde_json::from_str(&text).unwrap();
+    cfg["hostname"] = "sandbox".into();
+    std::fs::write(&path, cfg.to_string()).unwrap();
+    ok(&b.create("sandbox"));
+    ok(&b.hull(&["start", "sandbox"]));
+    let pid = b.state("sandbox")["pid"].as_i64().unwrap();
+    let script = "{ hostname; cat /proc/1/cmdline; echo; readlink /proc/self/ns/net; readlink /proc/self/ns/ipc; } > /joined";
+    cfg["process"]["args"] = serde_json::json!(["sh", "-c", script]);
+    cfg.as_object_mut().unwrap().remove("hostname");
+    let kinds = ["network", "ipc", "uts", "pid", "mount"];
+    cfg["linux"]["namespaces"] = kinds
+        .iter()
+        .map(|k| match *k {
+            "mount" => serde_json::json!({"type": k}),
+            _ => {
+                let file = if *k == "network" { "net" } else { k };
+                serde_json::json!({"type": k, "path": format!("/proc/{pid}/ns/{file}")})
+            }
+        })
+        .collect();
+    std::fs::write(&path, cfg.to_string()).unwrap();
+    ok(&b.create("member"));
+    ok(&b.hull(&["start", "member"]));
+    b.wait_status("member", "stopped");
+    let ns = |k: &str| std::fs::read_link(format!("/proc/{pid}/ns/{k}")).unwrap();
+    let want = format!(
+        "sandbox\nsleep\u{0}60\u{0}\n{}\n{}\n",
+        ns("net").display(),
+        ns("ipc").display()
+    );
+    assert_eq!(
+        std::fs::read_to_string(b.rootfs.0.join("joined")).unwrap(),
+        want
+    );
+    ok(&b.hull(&["delete", "member"]));
+    ok(&b.hull(&["delete", "--force", "sandbox"]));
+}

@@ -448,6 +448,11 @@ fn launch(
         _ => None,
     };
     run::create_cgroup(&mut cgroup, &spec, &plan)?;
+    for &(fd, _) in spec.join.iter().filter(|j| j.1 == g::CLONE_NEWPID) {
+        // A PID namespace applies to children: joined here, the child is
+        // born in it. (create clones nothing else afterwards.)
+        sys::join_ns(fd, g::CLONE_NEWPID).map_err(|e| Error::sys("setns", b"pid namespace", e))?;
+    }
     let (child, master) = match run::launch(&mut plan, cgroup.as_ref(), g.debug) {
         Ok(r) => r,
         Err(e) => {
@@ -628,24 +633,30 @@ fn to_spec(cfg: &Config, o: &Opts) -> Result<Spec, Error> {
     s.make_points = true;
     s.groups = p.groups.clone();
     s.seccomp = spec::Seccomp::Unconfined;
-    s.hostname = match &cfg.hostname {
-        Some(h) => h.clone(),
-        None => rustix::system::uname().nodename().to_bytes().to_vec(),
-    };
+    // None: the name the UTS namespace has (a new one: the host's).
+    s.hostname = cfg.hostname.clone().unwrap_or_default();
     s.rootfs = Some(cfg.root.clone());
     s.read_only = cfg.root_readonly;
     for (name, flag) in config::NAMESPACES.split(' ').zip(config::NS_FLAGS) {
         let ns = cfg.namespace(flag);
-        if ns.is_some_and(|n| n.path.is_some()) {
-            let mut m = Buf::new();
-            m.s("joining an existing ").s(name).s(" namespace (a path)");
-            return Err(unsupported(&m.0));
-        }
-        let share = if ns.is_some() {
+        let mut share = if ns.is_some() {
             Share::Private
         } else {
             Share::Host
         };
+        if let Some(path) = ns.and_then(|n| n.path.as_ref()) {
+            // (A Kubernetes pod's containers join its sandbox's; podman
+            // and CNI hand over the network this way.)
+            if matches!(flag, g::CLONE_NEWNS | g::CLONE_NEWUSER | g::CLONE_NEWTIME) {
+                let mut m = Buf::new();
+                m.s("joining an existing ").s(name).s(" namespace (a path)");
+                return Err(unsupported(&m.0));
+            }
+            let fd = crate::util::file::open_file(path, OFlags::RDONLY)
+                .map_err(|e| Error::sys("open namespace", path, e))?;
+            s.join.push((rustix::fd::IntoRawFd::into_raw_fd(fd), flag));
+            share = Share::Joined;
+        }
         match flag {
             g::CLONE_NEWNET => s.net = share,
             g::CLONE_NEWIPC => s.ipc = share,
@@ -688,7 +699,9 @@ fn to_spec(cfg: &Config, o: &Opts) -> Result<Spec, Error> {
                 // host's (runc binds each group instead; podman asks for
                 // the host's on a cgroup v1 host).
                 s.cgroup_mount = true;
-                s.cgroupns = Share::Private;
+                if s.cgroupns == Share::Host {
+                    s.cgroupns = Share::Private;
+                }
             }
             // Not made: the container's /dev/mqueue (an IPC namespace's
             // message queues, which no client of ours reads).

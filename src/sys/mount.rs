@@ -162,6 +162,25 @@ pub fn join_netns(fd: i32) -> Result<()> {
     rustix::thread::move_into_link_name_space(fd, Some(rustix::thread::LinkNameSpaceType::Network))
 }
 
+/// `setns(fd, flag)`: joins the namespace `fd` is open on, which must be
+/// of the kind `flag` (a `CLONE_NEW*`) names.
+pub fn join_ns(fd: i32, flag: u32) -> Result<()> {
+    use linux_raw_sys::general as g;
+    use rustix::thread::LinkNameSpaceType as T;
+    let kind = match flag {
+        g::CLONE_NEWNET => T::Network,
+        g::CLONE_NEWIPC => T::InterProcessCommunication,
+        g::CLONE_NEWUTS => T::HostNameAndNISDomainName,
+        g::CLONE_NEWCGROUP => T::ControlGroup,
+        g::CLONE_NEWPID => T::ProcessID,
+        _ => return Err(Errno::INVAL),
+    };
+    // SAFETY: borrowed for the call only; a number that is not open makes
+    // setns fail with EBADF, nothing worse.
+    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+    rustix::thread::move_into_link_name_space(fd, Some(kind))
+}
+
 /// `unshare(CLONE_NEWNET)`: a new network namespace for the caller.
 pub fn unshare_netns() -> Result<()> {
     use rustix::thread::{UnshareFlags, unshare_unsafe};
