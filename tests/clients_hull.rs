@@ -7,6 +7,8 @@
 //! installs them). Without them the scenarios skip loudly; under CI (the
 //! `CI` variable set) a missing one is a failure.
 
+#![cfg(feature = "oci")]
+
 mod common;
 
 /// The hull under test.

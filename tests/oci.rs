@@ -6,6 +6,8 @@
 //! Needs root and busybox-static (.ci/run installs it); skips loudly
 //! without them, and fails under CI.
 
+#![cfg(feature = "oci")]
+
 mod common;
 
 use common::{Rootfs, TempDir, hull, need_root, stderr, stdout};
