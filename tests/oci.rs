@@ -219,7 +219,7 @@ fn delete_force_stops_a_running_container_and_its_cgroups() {
     ok(&b.hull(&["start", "f1"]));
     let pid = b.state("f1")["pid"].as_i64().unwrap();
     let groups = b.cgroups("f1");
-    ok(&b.hull(&["delete", "--force", "f1"]));
+    ok(&b.hull(&["delete", "-f", "f1"]));
     assert!(
         !Path::new(&format!("/proc/{pid}/cmdline")).exists() || {
             // Reparented to init and not yet reaped: a zombie has no cmdline.

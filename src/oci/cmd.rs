@@ -61,8 +61,9 @@ struct Opts<'a> {
     args: Vec<&'a [u8]>,
 }
 
-/// The flags that take a value (a `|` between a name's spellings).
-const VALUED: &str = "--bundle|-b --pid-file --console-socket --preserve-fds --format|-f";
+/// The flags that take a value (a `|` between a name's spellings). (runc's
+/// `list -f` is `--format` only here: `-f` is `delete`'s `--force`.)
+const VALUED: &str = "--bundle|-b --pid-file --console-socket --preserve-fds --format";
 
 /// Runs an OCI command if `argv` (without argv[0]) is one; None if it is
 /// not (hull's own command line then reads it).
@@ -172,7 +173,7 @@ fn parse<'a>(argv: &[&'a [u8]]) -> Result<Opts<'a>, Error> {
                     as u32
             }
             b"--no-new-keyring" => o.no_new_keyring = true,
-            b"--force" | b"-f" if inline.is_none() && value.is_none() => o.force = true,
+            b"--force" | b"-f" => o.force = true,
             b"--format" => o.json = value == Some(b"json"),
             b"--all" | b"-a" => o.all = true,
             b"--rootless" => o.rootless = true,
