@@ -196,10 +196,9 @@ fn dispatch(n: usize, g: &Global, o: &Opts, env: &[&CStr]) -> Result<i32, Error>
         6 => {
             let dir = o.bundle.unwrap_or(b".");
             let rootless = o.rootless.then(|| {
-                let id = |x: u32| x;
                 (
-                    id(rustix::process::geteuid().as_raw()),
-                    id(rustix::process::getegid().as_raw()),
+                    rustix::process::geteuid().as_raw(),
+                    rustix::process::getegid().as_raw(),
                 )
             });
             super::spec::write_config(dir, &super::spec::default_config(rootless))?;
