@@ -513,17 +513,7 @@ impl Cgroup {
                         tries += 1;
                         let mut buf: PathBuf = [0; 512];
                         if write_file(path(&mut buf, dir, b"cgroup.kill"), b"1").is_err() {
-                            let procs = self.read(i, "cgroup.procs");
-                            let mut procs = &procs[..];
-                            while !procs.is_empty() {
-                                let pid = parse_u64(tok(&mut procs, b'\n')).unwrap_or(0) as i32;
-                                if let Some(pid) = rustix::process::Pid::from_raw(pid) {
-                                    let _ = rustix::process::kill_process(
-                                        pid,
-                                        rustix::process::Signal::KILL,
-                                    );
-                                }
-                            }
+                            signal_all(dir, rustix::process::Signal::KILL);
                         }
                         let ts = rustix::time::Timespec {
                             tv_sec: 0,
@@ -544,6 +534,19 @@ impl Cgroup {
 impl Drop for Cgroup {
     fn drop(&mut self) {
         self.remove();
+    }
+}
+
+/// Sends `sig` to every process in the group `dir` (its `cgroup.procs`).
+pub fn signal_all(dir: &[u8], sig: rustix::process::Signal) {
+    let mut buf: PathBuf = [0; 512];
+    let procs = read_file(path(&mut buf, dir, b"cgroup.procs")).unwrap_or_default();
+    let mut procs = &procs[..];
+    while !procs.is_empty() {
+        let pid = parse_u64(tok(&mut procs, b'\n')).unwrap_or(0) as i32;
+        if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+            let _ = rustix::process::kill_process(pid, sig);
+        }
     }
 }
 

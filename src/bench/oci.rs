@@ -577,15 +577,7 @@ impl Drop for Lab<'_> {
             // cgroup v1 host, may find them still busy with the dying
             // process (crun then leaves them behind).
             if let Some(fd) = pidfd {
-                let _ = rustix::process::pidfd_send_signal(&fd, Signal::KILL);
-                let mut p = [PollFd::new(&fd, PollFlags::IN)];
-                let _ = poll(
-                    &mut p,
-                    Some(&rustix::time::Timespec {
-                        tv_sec: 5,
-                        tv_nsec: 0,
-                    }),
-                );
+                sys::proc::kill_and_wait(fd.as_fd(), 5);
             }
             // Whatever state it reached: --force stops a running one too.
             if let Ok(fd) = self.spawn(r, &[b"delete", b"--force", &id], None) {

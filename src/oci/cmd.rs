@@ -295,14 +295,7 @@ fn kill(root: &Root, id: &[u8], o: &Opts) -> Result<i32, Error> {
     }
     if o.all {
         for dir in rec.cgroup.split(|&c| c == b'\n').filter(|d| !d.is_empty()) {
-            let mut p = dir.to_vec();
-            p.extend_from_slice(b"/cgroup.procs");
-            let procs = crate::util::file::read_file(&p).unwrap_or_default();
-            for pid in procs.split(|&c| c == b'\n').filter_map(parse_u64) {
-                if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
-                    let _ = rustix::process::kill_process(pid, sig);
-                }
-            }
+            crate::cgroup::signal_all(dir, sig);
         }
     }
     let fd = process(&rec).ok_or_else(|| not(id, Status::Stopped, ": nothing to signal"))?;
@@ -326,16 +319,7 @@ fn delete(root: &Root, id: &[u8], force: bool) -> Result<i32, Error> {
     if let Some(fd) = process(&rec) {
         // Killed and gone before its cgroups are removed (they would be
         // busy); a created one is only hull's code, waiting.
-        let _ = rustix::process::pidfd_send_signal(&fd, Signal::KILL);
-        let mut p = [rustix::event::PollFd::new(
-            &fd,
-            rustix::event::PollFlags::IN,
-        )];
-        let ten = rustix::time::Timespec {
-            tv_sec: 10,
-            tv_nsec: 0,
-        };
-        let _ = rustix::event::poll(&mut p, Some(&ten));
+        sys::proc::kill_and_wait(fd.as_fd(), 10);
     }
     let dirs: Vec<Vec<u8>> = rec
         .cgroup

@@ -110,3 +110,18 @@ pub fn set_cmdline(name: &CStr) {
     }
     let _ = rustix::thread::set_name(name);
 }
+
+/// SIGKILL to the process of `pidfd`, then a wait of at most `secs` for it
+/// to be gone (the pidfd turns readable; it need not be our child).
+pub fn kill_and_wait(pidfd: BorrowedFd<'_>, secs: i64) {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    let _ = rustix::process::pidfd_send_signal(pidfd, rustix::process::Signal::KILL);
+    let mut p = [PollFd::from_borrowed_fd(pidfd, PollFlags::IN)];
+    let _ = poll(
+        &mut p,
+        Some(&Timespec {
+            tv_sec: secs,
+            tv_nsec: 0,
+        }),
+    );
+}
