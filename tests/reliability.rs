@@ -350,15 +350,22 @@ fn the_terminal_relay_never_deadlocks() {
         .spawn()
         .unwrap();
     let h = wait_for_child(c.id());
-    // (The first child of sh may be sleep: find hull among them.)
-    let hull_pid = children(c.id())
-        .into_iter()
-        .chain([h])
-        .find(|p| {
+    // (The first child of sh may be sleep, and a child may not have exec'd
+    // hull yet: look among them until hull is there.)
+    let t = Instant::now();
+    let hull_pid = loop {
+        let found = children(c.id()).into_iter().chain([h]).find(|p| {
             std::fs::read_to_string(format!("/proc/{p}/cmdline"))
                 .is_ok_and(|s| s.contains("--stop-timeout"))
-        })
-        .expect("hull");
+        });
+        match found {
+            Some(p) => break p,
+            None if t.elapsed() < Duration::from_secs(10) => {
+                std::thread::sleep(Duration::from_millis(10))
+            }
+            None => panic!("hull"),
+        }
+    };
     std::thread::sleep(Duration::from_millis(500));
     kill(hull_pid, "TERM");
     let t = Instant::now();
