@@ -1295,7 +1295,7 @@ pub fn podman_memory(runtime: &Path) {
 }
 
 /// `--pids-limit`: the limit is in the container's cgroup, and enforced:
-/// with 5, the sixth process cannot be forked.
+/// with 16, the seventeenth process cannot be forked.
 pub fn podman_pids_limit(runtime: &Path) {
     let Some(p) = Podman::new("podman_pids_limit", runtime) else {
         return;
@@ -1303,8 +1303,12 @@ pub fn podman_pids_limit(runtime: &Path) {
     let show_limit = "cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max";
     let o = p.run_rm(&["--pids-limit", "33"], &["sh", "-c", show_limit]);
     expect(&o, 0, "33\n");
-    let forks = "sleep 5 & sleep 5 & sleep 5 & sleep 5 & sleep 5 & sleep 5 & echo all-forked";
-    let o = p.run_rm(&["--pids-limit", "5"], &["sh", "-c", forks]);
+    // The limit leaves room for the runtime's own start: runc's `runc init`
+    // is a Go program whose threads count against pids.max until it execs,
+    // and with a limit of 5 it sometimes died before `start` ("cannot start
+    // a container that has stopped"). Twenty forks still overrun 16.
+    let forks = "i=0; while [ $i -lt 20 ]; do sleep 5 & i=$((i+1)); done; echo all-forked";
+    let o = p.run_rm(&["--pids-limit", "16"], &["sh", "-c", forks]);
     expect(&o, 2, "");
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("can't fork"),
