@@ -341,6 +341,26 @@ impl Cgroup {
         }
     }
 
+    /// The groups `dirs` of a running container, for a new process of its
+    /// (`exec`) to be born in (the cgroup2 one, opened for
+    /// `CLONE_INTO_CGROUP`) or joined to ([`Cgroup::join`]). Never removed
+    /// by this value: it made none of them.
+    pub fn existing(dirs: Vec<Vec<u8>>) -> Result<Cgroup, Error> {
+        let mut cg = Cgroup::adopt(dirs);
+        cg.made = 0;
+        for (i, d) in cg.dirs.iter().enumerate() {
+            let fd = open_file(d, OFlags::DIRECTORY | OFlags::PATH)
+                .map_err(|e| Error::sys("open cgroup", d, e))?;
+            if rustix::fs::fstatfs(&fd)
+                .is_ok_and(|s| s.f_type as u32 == linux_raw_sys::general::CGROUP2_SUPER_MAGIC)
+            {
+                cg.v2 = Some(i);
+                cg.fd = Some(fd);
+            }
+        }
+        Ok(cg)
+    }
+
     /// Whether some group must be joined from outside after the clone.
     pub fn has_v1(&self) -> bool {
         self.dirs.len() > self.v2.is_some() as usize
@@ -449,7 +469,7 @@ impl Cgroup {
     pub fn join(&self, pid: i32, also_v2: bool) -> Result<(), Error> {
         let mut tmp = [0; 20];
         let text = crate::util::out::dec(pid as u64, &mut tmp);
-        for i in 0..self.made {
+        for i in 0..self.dirs.len() {
             if self.v2 != Some(i) || also_v2 {
                 self.write(i, "cgroup.procs", text)?;
             }

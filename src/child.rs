@@ -15,7 +15,7 @@ use linux_raw_sys::general as g;
 use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, ResolveFlags};
 use rustix::mount::{MountPropagationFlags, UnmountFlags};
-use rustix::process::Signal;
+use rustix::process::{DumpableBehavior, Signal};
 use rustix::thread::{CapabilitySet, CapabilitySets};
 
 /// The step number that stands for execve itself in a [`Report`].
@@ -246,6 +246,15 @@ fn apply(op: &Op, channel: BorrowedFd<'_>, slots: &mut Slots) -> Result<(), Fail
         Op::LoopbackUp => sys::loopback_up().on(0),
         Op::JoinNetns(fd) => sys::join_netns(*fd).on(0),
         Op::JoinNs(fd, flag) => sys::join_ns(*fd, *flag).on(0),
+        Op::Enter(pidfd, flags, fds) => {
+            rustix::process::set_dumpable_behavior(DumpableBehavior::NotDumpable).on(0)?;
+            match sys::join_ns(*pidfd, *flags) {
+                Err(Errno::INVAL) if !fds.is_empty() => fds
+                    .iter()
+                    .try_for_each(|&(fd, f)| sys::join_ns(fd, f).on(0)),
+                r => r.on(0),
+            }
+        }
         Op::NewKeyring => match sys::new_session_keyring() {
             // A kernel without keyrings has no keys to share.
             Err(Errno::NOSYS) => Ok(()),

@@ -5,7 +5,7 @@
 //! parent, so the child only makes syscalls. Plans can be printed
 //! (`--dry-run`, `--debug`) and are unit-tested without root.
 
-mod filter;
+pub mod filter;
 
 use crate::devices::{self, Rule};
 use crate::error::Error;
@@ -43,6 +43,15 @@ pub enum Op {
     JoinNetns(i32),
     /// `setns(fd, flag)`: join an existing namespace (see [`Spec::join`]).
     JoinNs(i32, u32),
+    /// `exec`'s way into a running container: `prctl(PR_SET_DUMPABLE, 0)`
+    /// first (once in, its processes must not open this hull's
+    /// `/proc/PID/exe`, the host's binary, nor ptrace it: CVE-2019-5736;
+    /// execve makes the command dumpable again), then `setns(pidfd, flags)`
+    /// into all of the container's namespaces that are not hull's own, but
+    /// PID (Linux 5.8); where the kernel takes no pidfd (EINVAL), each
+    /// namespace file the parent opened, the user namespace first. Joining
+    /// the mount namespace puts the process at the container's root.
+    Enter(i32, u32, Vec<(i32, u32)>),
     /// `keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL)`: a new, empty session
     /// keyring, so the caller's keys stay out of reach.
     NewKeyring,
@@ -227,6 +236,7 @@ impl Op {
             Op::LoopbackUp => ("bring up loopback: ioctl SIOCSIFFLAGS", b"lo"),
             Op::JoinNetns(_) => ("join the shared network namespace: setns", NETNS),
             Op::JoinNs(..) => ("join a namespace of the config: setns", b""),
+            Op::Enter(..) => ("join the container's namespaces: setns", b""),
             Op::NewKeyring => (
                 "new session keyring: keyctl",
                 b"KEYCTL_JOIN_SESSION_KEYRING",
@@ -891,6 +901,142 @@ impl Plan {
         if !root.is_empty() {
             o.push(Op::PivotRoot(cstr(root)));
         }
+        o.confine(spec, facts, switched);
+        let devices = (!spec.privileged && !spec.userns).then(|| {
+            let mut v = devices::DEFAULT.to_vec();
+            for (d, &(mode, rdev)) in spec.devices.iter().zip(&facts.devices) {
+                v.push(devices::host_rule(mode, rdev, d.access));
+            }
+            v
+        });
+        Ok(o.finish(spec, facts, exe, env, flags, devices))
+    }
+
+    /// The plan of `exec`: a new process in a running container. The
+    /// parent has put itself in the container's PID namespace for its
+    /// children (a PID namespace is entered only at birth); the child joins
+    /// the container's cgroups (`await_parent`: v1 ones, from outside),
+    /// then its other namespaces (`enter`, an [`Op::Enter`]), which also
+    /// puts it at the container's root; and from there it is confined as
+    /// the container's own process was, with `spec`'s process settings.
+    pub fn for_exec(
+        spec: &Spec,
+        facts: &Facts,
+        exe: CString,
+        env: Vec<CString>,
+        enter: Op,
+        await_parent: bool,
+    ) -> Plan {
+        let (exe, env) = (ManuallyDrop::new(exe), ManuallyDrop::new(env));
+        let mut o = Ops {
+            ops: ManuallyDrop::new(Vec::new()),
+            create: false,
+        };
+        if await_parent {
+            o.push(Op::AwaitParent);
+        }
+        o.push(enter);
+        o.confine(spec, facts, false);
+        o.finish(spec, facts, exe, env, 0, None)
+    }
+
+    /// After a failed start: removes the mount points it made in the rootfs
+    /// (empty ones only), so that a failure leaves the image as it was.
+    pub fn unmake(&self) {
+        if let Some(Op::Root(Some(root), _)) = self.ops.iter().find(|o| matches!(o, Op::Root(..))) {
+            rootfs::unmake(root.to_bytes(), &self.made);
+        }
+    }
+
+    /// The size the child gives the pty it opens (see [`Op::Terminal`]).
+    pub fn set_terminal(&mut self, size: [u16; 4]) {
+        for op in self.ops.iter_mut() {
+            if let Op::Terminal(s) = op {
+                *s = size;
+            }
+        }
+    }
+
+    /// For cgroups the parent joins from outside after the clone (v1, or
+    /// cgroup2 when CLONE_INTO_CGROUP is refused): the child waits for the
+    /// join before its first step, so nothing runs unlimited; and a cgroup
+    /// namespace is unshared after the join rather than at the clone, or
+    /// its root would be hull's cgroups instead of the container's.
+    pub fn join_cgroups_after_clone(&mut self) {
+        self.ops.retain(|op| *op != Op::AwaitParent);
+        let ns = g::CLONE_NEWCGROUP as u64;
+        if self.clone_flags & ns != 0 {
+            self.clone_flags &= !ns;
+            self.ops.insert(0, Op::UnshareCgroupNs);
+        }
+        self.ops.insert(0, Op::AwaitParent);
+    }
+
+    /// Whether the child may run in hull's memory, vfork style, with hull
+    /// suspended until its execve (see [`crate::sys::spawn`]). Not when it
+    /// waits for the parent to act ([`Op::AwaitParent`]): the parent must
+    /// run then. Not with an init, which never execs.
+    pub fn shares_memory(&self) -> bool {
+        !self.ops.iter().any(|op| {
+            matches!(
+                op,
+                Op::AwaitParent | Op::AwaitStart(_) | Op::Init | Op::Enter(..)
+            )
+        })
+    }
+
+    /// Whether the report channel can be a pipe (see [`crate::run::start`]):
+    /// the child shares our memory, so we read it once it has exec'd, and
+    /// sends no pty master.
+    pub fn pipe_channel(&self) -> bool {
+        self.shares_memory() && !self.ops.iter().any(|op| matches!(op, Op::Terminal(_)))
+    }
+
+    /// Whether the child waits for the parent (see [`Op::AwaitParent`]).
+    pub fn awaits_parent(&self) -> bool {
+        self.ops.contains(&Op::AwaitParent)
+    }
+
+    /// The plan in human terms, one step a line, for `--dry-run` and `--debug`.
+    pub fn describe(&self) -> Buf {
+        let mut b = Buf::new();
+        b.s("clone3 flags: ");
+        for (bit, name) in FLAG_BITS.iter().zip(FLAG_NAMES.split(' ')) {
+            if self.clone_flags & *bit as u64 != 0 {
+                b.s("CLONE_").s(name).s("|");
+            }
+        }
+        b.s("CLONE_PIDFD, exit signal SIGCHLD\n");
+        // The steps, then execve as the last one.
+        for i in 0..=self.ops.len() {
+            b.s("  ").u(i as u64 + 1).s(". ");
+            match self.ops.get(i) {
+                Some(op) => {
+                    let (step, obj) = op.step();
+                    b.s(step).s(" ").b(obj);
+                }
+                None => {
+                    b.s("execve ").b(self.exe.to_bytes());
+                    for a in self.argv.strings() {
+                        b.s(" ").b(a.to_bytes());
+                    }
+                }
+            }
+            b.s("\n");
+        }
+        b
+    }
+}
+
+impl Ops {
+    /// The steps every process of a container takes once it is inside
+    /// (its root switched to, or entered by `exec`): its working
+    /// directory, keyring and terminal, then its confinement (the seccomp
+    /// filter, capabilities, user, no_new_privs) in the order the kernel
+    /// needs, and for `--init`, the fork. `switched`: the ids were
+    /// changed already (which cleared the parent-death signal).
+    fn confine(&mut self, spec: &Spec, facts: &Facts, mut switched: bool) {
+        let o = self;
         // After the switch of root: the workdir is a path inside the container.
         let dir: &[u8] = spec.workdir.as_deref().unwrap_or(b"/");
         o.push(Op::Chdir(cstr(dir)));
@@ -976,12 +1122,23 @@ impl Plan {
                 foreground: spec.tty,
             });
         }
+    }
 
+    /// The plan, from the steps and what the child execs.
+    fn finish(
+        self,
+        spec: &Spec,
+        facts: &Facts,
+        exe: ManuallyDrop<CString>,
+        env: ManuallyDrop<Vec<CString>>,
+        flags: u64,
+        devices: Option<Vec<Rule>>,
+    ) -> Plan {
         let argv = CStrArray::new(cstrs(&spec.command));
         let envp = CStrArray::new(ManuallyDrop::into_inner(env));
-        Ok(Plan {
+        Plan {
             clone_flags: flags,
-            ops: o.ops,
+            ops: self.ops,
             exe,
             argv: ManuallyDrop::new(argv),
             envp: ManuallyDrop::new(envp),
@@ -990,99 +1147,8 @@ impl Plan {
             trace: None,
             keep_fds: facts.keep_fds,
             made: Vec::new(),
-            devices: (!spec.privileged && !spec.userns).then(|| {
-                let mut v = devices::DEFAULT.to_vec();
-                for (d, &(mode, rdev)) in spec.devices.iter().zip(&facts.devices) {
-                    v.push(devices::host_rule(mode, rdev, d.access));
-                }
-                v
-            }),
-        })
-    }
-
-    /// After a failed start: removes the mount points it made in the rootfs
-    /// (empty ones only), so that a failure leaves the image as it was.
-    pub fn unmake(&self) {
-        if let Some(Op::Root(Some(root), _)) = self.ops.iter().find(|o| matches!(o, Op::Root(..))) {
-            rootfs::unmake(root.to_bytes(), &self.made);
+            devices,
         }
-    }
-
-    /// The size the child gives the pty it opens (see [`Op::Terminal`]).
-    pub fn set_terminal(&mut self, size: [u16; 4]) {
-        for op in self.ops.iter_mut() {
-            if let Op::Terminal(s) = op {
-                *s = size;
-            }
-        }
-    }
-
-    /// For cgroups the parent joins from outside after the clone (v1, or
-    /// cgroup2 when CLONE_INTO_CGROUP is refused): the child waits for the
-    /// join before its first step, so nothing runs unlimited; and a cgroup
-    /// namespace is unshared after the join rather than at the clone, or
-    /// its root would be hull's cgroups instead of the container's.
-    pub fn join_cgroups_after_clone(&mut self) {
-        self.ops.retain(|op| *op != Op::AwaitParent);
-        let ns = g::CLONE_NEWCGROUP as u64;
-        if self.clone_flags & ns != 0 {
-            self.clone_flags &= !ns;
-            self.ops.insert(0, Op::UnshareCgroupNs);
-        }
-        self.ops.insert(0, Op::AwaitParent);
-    }
-
-    /// Whether the child may run in hull's memory, vfork style, with hull
-    /// suspended until its execve (see [`crate::sys::spawn`]). Not when it
-    /// waits for the parent to act ([`Op::AwaitParent`]): the parent must
-    /// run then. Not with an init, which never execs.
-    pub fn shares_memory(&self) -> bool {
-        !self
-            .ops
-            .iter()
-            .any(|op| matches!(op, Op::AwaitParent | Op::AwaitStart(_) | Op::Init))
-    }
-
-    /// Whether the report channel can be a pipe (see [`crate::run::start`]):
-    /// the child shares our memory, so we read it once it has exec'd, and
-    /// sends no pty master.
-    pub fn pipe_channel(&self) -> bool {
-        self.shares_memory() && !self.ops.iter().any(|op| matches!(op, Op::Terminal(_)))
-    }
-
-    /// Whether the child waits for the parent (see [`Op::AwaitParent`]).
-    pub fn awaits_parent(&self) -> bool {
-        self.ops.contains(&Op::AwaitParent)
-    }
-
-    /// The plan in human terms, one step a line, for `--dry-run` and `--debug`.
-    pub fn describe(&self) -> Buf {
-        let mut b = Buf::new();
-        b.s("clone3 flags: ");
-        for (bit, name) in FLAG_BITS.iter().zip(FLAG_NAMES.split(' ')) {
-            if self.clone_flags & *bit as u64 != 0 {
-                b.s("CLONE_").s(name).s("|");
-            }
-        }
-        b.s("CLONE_PIDFD, exit signal SIGCHLD\n");
-        // The steps, then execve as the last one.
-        for i in 0..=self.ops.len() {
-            b.s("  ").u(i as u64 + 1).s(". ");
-            match self.ops.get(i) {
-                Some(op) => {
-                    let (step, obj) = op.step();
-                    b.s(step).s(" ").b(obj);
-                }
-                None => {
-                    b.s("execve ").b(self.exe.to_bytes());
-                    for a in self.argv.strings() {
-                        b.s(" ").b(a.to_bytes());
-                    }
-                }
-            }
-            b.s("\n");
-        }
-        b
     }
 }
 

@@ -62,14 +62,7 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
             return Err(e);
         }
     };
-    // Raw only when a person types into the container through it: then every
-    // key, Ctrl-C included, goes to the container's terminal as a byte.
-    let saved = raw_mode(master.is_some() && spec.interactive);
-    let status = supervise(spec, &child, signals.as_fd(), forwarded, master);
-    // Every way out of the loop comes through here, errors included.
-    if let Some(t) = saved {
-        let _ = sys::tcsets(sys::stdin(), &t);
-    }
+    let status = attend(spec, &child, signals.as_fd(), forwarded, master);
     // hull exits right after: the kernel closes these with the rest, one
     // close(2) each saved.
     core::mem::forget((child, signals));
@@ -81,6 +74,26 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
         if spec.debug {
             note(b"container exited: status ", Some(status as u64));
         }
+    }
+    status
+}
+
+/// The wait for a container's process that hull sees through (`hull run`,
+/// and OCI `exec` without `--detach`): see [`supervise`].
+pub fn attend(
+    spec: &Spec,
+    child: &Child,
+    signals: BorrowedFd<'_>,
+    forwarded: sys::SigSet,
+    master: Option<OwnedFd>,
+) -> Result<i32, Error> {
+    // Raw only when a person types into the container through it: then every
+    // key, Ctrl-C included, goes to the container's terminal as a byte.
+    let saved = raw_mode(master.is_some() && spec.interactive);
+    let status = supervise(spec, child, signals, forwarded, master);
+    // Every way out of the loop comes through here, errors included.
+    if let Some(t) = saved {
+        let _ = sys::tcsets(sys::stdin(), &t);
     }
     status
 }
@@ -257,7 +270,7 @@ fn copy_size(master: BorrowedFd<'_>) {
 }
 
 /// Our terminal's size (stdin's, or else stdout's); zero when neither is one.
-fn size() -> [u16; 4] {
+pub fn size() -> [u16; 4] {
     sys::winsize(sys::stdin())
         .or_else(|_| sys::winsize(sys::stdout()))
         .unwrap_or_default()

@@ -1,5 +1,6 @@
 //! The OCI runtime commands, as podman's conmon and containerd's shim call
-//! runc: `[GLOBAL…] create|start|state|kill|delete|list|spec|features`.
+//! runc: `[GLOBAL…] create|start|state|kill|delete|list|spec|features|exec`
+//! (`exec` is [`super::exec`]).
 //!
 //! `create` reads the bundle's config.json into the same [`Spec`] that
 //! `hull run` builds from its flags ([`to_spec`]), and launches it through
@@ -32,38 +33,49 @@ use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::process::Signal;
 
 /// The commands, in the order `main` dispatches them.
-const COMMANDS: &str = "create start state kill delete list spec features";
+const COMMANDS: &str = "create start state kill delete list spec features exec";
 
 /// The exit status of a failed command, as runc's.
-const FAILED: i32 = 1;
+pub const FAILED: i32 = 1;
 
 /// The global flags.
 struct Global<'a> {
     root: &'a [u8],
     log: Option<&'a [u8]>,
-    json: bool,
+    pub json: bool,
     debug: bool,
 }
 
 /// A command's flags and operands.
 #[derive(Default)]
-struct Opts<'a> {
-    bundle: Option<&'a [u8]>,
-    pid_file: Option<&'a [u8]>,
-    console_socket: Option<&'a [u8]>,
-    preserve_fds: u32,
-    no_new_keyring: bool,
-    force: bool,
-    all: bool,
+pub struct Opts<'a> {
+    pub bundle: Option<&'a [u8]>,
+    pub pid_file: Option<&'a [u8]>,
+    pub console_socket: Option<&'a [u8]>,
+    pub preserve_fds: u32,
+    pub no_new_keyring: bool,
+    pub force: bool,
+    pub all: bool,
     json: bool,
-    rootless: bool,
-    /// The id, then (for `kill`) the signal.
-    args: Vec<&'a [u8]>,
+    pub rootless: bool,
+    // `exec`'s.
+    pub process: Option<&'a [u8]>,
+    pub detach: bool,
+    pub tty: bool,
+    pub cwd: Option<&'a [u8]>,
+    pub env: Vec<&'a [u8]>,
+    pub user: Option<&'a [u8]>,
+    pub groups: Vec<&'a [u8]>,
+    pub caps: Vec<&'a [u8]>,
+    pub no_new_privs: bool,
+    /// The id, then (for `kill`) the signal, or (for `exec`) the command.
+    pub args: Vec<&'a [u8]>,
 }
 
 /// The flags that take a value (a `|` between a name's spellings). (runc's
 /// `list -f` is `--format` only here: `-f` is `delete`'s `--force`.)
-const VALUED: &str = "--bundle|-b --pid-file --console-socket --preserve-fds --format";
+const VALUED: &str = "--bundle|-b --pid-file --console-socket --preserve-fds --format \
+    --process|-p --cwd --env|-e --user|-u --additional-gids|-g --cap|-c --apparmor --process-label";
 
 /// Runs an OCI command if `argv` (without argv[0]) is one; None if it is
 /// not (hull's own command line then reads it).
@@ -114,9 +126,14 @@ pub fn main(argv: &[&[u8]], env: &[&CStr]) -> Option<i32> {
         Some(_) if systemd => Err(Error::usage_text(
             "--systemd-cgroup: systemd cgroup paths are not supported; use the cgroupfs manager",
         )),
-        Some(n) => parse(&argv[i + 1..]).and_then(|o| dispatch(n, &g, &o, env)),
+        Some(n) => parse(&argv[i + 1..], n == EXEC).and_then(|o| dispatch(n, &g, &o, env)),
     };
     Some(r.unwrap_or_else(|e| {
+        // exec's command that is missing, or cannot be run: as `hull run`.
+        let code = match (known, e.code) {
+            (Some(EXEC), c @ (126 | 127)) => c,
+            _ => FAILED,
+        };
         let msg = ManuallyDrop::new(e.render(""));
         let line = msg.strip_prefix(b"hull: ").unwrap_or(&msg);
         let line = line.strip_suffix(b"\n").unwrap_or(line);
@@ -126,7 +143,7 @@ pub fn main(argv: &[&[u8]], env: &[&CStr]) -> Option<i32> {
             log.write("error", line);
         }
         eprint(&msg);
-        FAILED
+        code
     }))
 }
 
@@ -138,11 +155,26 @@ fn split(a: &[u8]) -> (&[u8], Option<&[u8]>) {
     }
 }
 
-fn parse<'a>(argv: &[&'a [u8]]) -> Result<Opts<'a>, Error> {
+/// `exec`'s index in [`COMMANDS`].
+const EXEC: usize = 8;
+
+/// A command's arguments. With `command` (exec's), everything after the
+/// first operand (the id) is the command, flags or not (`--` may end the
+/// flags before it).
+fn parse<'a>(argv: &[&'a [u8]], command: bool) -> Result<Opts<'a>, Error> {
     let mut o = Opts::default();
     let mut i = 0;
     while let Some(&a) = argv.get(i) {
         i += 1;
+        if command && (!o.args.is_empty() || a == b"--") {
+            let rest = &argv[i - 1..];
+            let rest = match rest.first() {
+                Some(&b"--") => &rest[1..],
+                _ => rest,
+            };
+            o.args.extend_from_slice(rest);
+            break;
+        }
         if a.len() < 2 || a[0] != b'-' || !o.args.is_empty() && a[1].is_ascii_digit() {
             o.args.push(a);
             continue;
@@ -177,9 +209,20 @@ fn parse<'a>(argv: &[&'a [u8]]) -> Result<Opts<'a>, Error> {
             b"--format" => o.json = value == Some(b"json"),
             b"--all" | b"-a" => o.all = true,
             b"--rootless" => o.rootless = true,
+            b"--process" | b"-p" => o.process = value,
+            b"--detach" | b"-d" => o.detach = true,
+            b"--tty" | b"-t" => o.tty = true,
+            b"--cwd" => o.cwd = value,
+            b"--env" | b"-e" => o.env.extend(value),
+            b"--user" | b"-u" => o.user = value,
+            b"--additional-gids" | b"-g" => o.groups.extend(value),
+            b"--cap" | b"-c" => o.caps.extend(value),
+            b"--no-new-privs" => o.no_new_privs = true,
             // runc's: hull always pivots (or moves, in an initramfs), and
-            // has no detached mode of its own to skip.
-            b"--no-pivot" | b"--detach" | b"-d" | b"--quiet" | b"-q" => {}
+            // create has no detached mode of its own to skip; no AppArmor
+            // or SELinux labels.
+            b"--no-pivot" | b"--quiet" | b"-q" | b"--apparmor" | b"--process-label"
+            | b"--ignore-paused" => {}
             _ => return Err(Error::usage_of("unknown option '", name, "'")),
         }
     }
@@ -227,6 +270,7 @@ fn dispatch(n: usize, g: &Global, o: &Opts, env: &[&CStr]) -> Result<i32, Error>
             Ok(0)
         }
         3 => kill(&root, id, o),
+        EXEC => super::exec::exec(o, g.root, &root, id, env, g.debug),
         _ => delete(&root, id, o.force),
     }
 }
@@ -234,13 +278,13 @@ fn dispatch(n: usize, g: &Global, o: &Opts, env: &[&CStr]) -> Result<i32, Error>
 /// The process of a container, if it is still the one `create` started:
 /// a pidfd opened first, then the start time checked, so the pid cannot be
 /// recycled between the check and a signal.
-fn process(rec: &Record) -> Option<OwnedFd> {
+pub fn process(rec: &Record) -> Option<OwnedFd> {
     let pid = rustix::process::Pid::from_raw(rec.pid)?;
     let fd = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()?;
     (state::start_time(rec.pid) == Some(rec.start_time)).then_some(fd)
 }
 
-fn not(id: &[u8], status: Status, what: &str) -> Error {
+pub fn not(id: &[u8], status: Status, what: &str) -> Error {
     let mut m = Buf::new();
     m.s("container '").b(id).s("' is ").s(status.name()).s(what);
     Error::new(FAILED, &m)
@@ -391,15 +435,7 @@ fn launch(
     spec.start_gate = Some(rustix::fd::AsRawFd::as_raw_fd(&gate));
     if let Some(p) = &cfg.process {
         // Inherited across the clone: set on hull itself, which exits.
-        for r in &p.rlimits {
-            set_rlimit(r)?;
-        }
-        if let Some(adj) = p.oom_score_adj {
-            let mut b = Buf::new();
-            b.i(adj as i64);
-            crate::util::file::write_file(b"/proc/self/oom_score_adj", &b.0)
-                .map_err(|e| Error::sys("write", b"/proc/self/oom_score_adj", e))?;
-        }
+        set_limits(p)?;
     }
     // The config's environment, exactly: no docker defaults.
     let envv: Vec<CString> = cfg
@@ -494,7 +530,7 @@ fn id_of(c: &Container) -> &[u8] {
 
 /// The pid file, as runc writes it: the number alone, written beside it
 /// and renamed, so a reader never sees it half written.
-fn write_pid_file(path: &[u8], pid: i32) -> Result<(), Error> {
+pub fn write_pid_file(path: &[u8], pid: i32) -> Result<(), Error> {
     let mut tmp = path.to_vec();
     tmp.extend_from_slice(b".hull-tmp");
     let mut b = Buf::new();
@@ -507,7 +543,7 @@ fn write_pid_file(path: &[u8], pid: i32) -> Result<(), Error> {
 }
 
 /// A connected stream socket to the unix socket at `path`.
-fn connect(path: &[u8]) -> Result<OwnedFd, Error> {
+pub fn connect(path: &[u8]) -> Result<OwnedFd, Error> {
     use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
     let fail = |e| Error::sys("connect to console socket", path, e);
     let addr = SocketAddrUnix::new(path).map_err(fail)?;
@@ -535,6 +571,21 @@ fn absolute(dir: &[u8]) -> Result<Vec<u8>, Error> {
         p.extend_from_slice(dir);
     }
     Ok(p)
+}
+
+/// The process's rlimits and OOM score adjustment, set on hull itself:
+/// the clone passes them on.
+pub fn set_limits(p: &config::Process) -> Result<(), Error> {
+    for r in &p.rlimits {
+        set_rlimit(r)?;
+    }
+    if let Some(adj) = p.oom_score_adj {
+        let mut b = Buf::new();
+        b.i(adj as i64);
+        crate::util::file::write_file(b"/proc/self/oom_score_adj", &b.0)
+            .map_err(|e| Error::sys("write", b"/proc/self/oom_score_adj", e))?;
+    }
+    Ok(())
 }
 
 fn set_rlimit(r: &config::Rlimit) -> Result<(), Error> {
@@ -579,7 +630,7 @@ fn set_rlimit(r: &config::Rlimit) -> Result<(), Error> {
 }
 
 /// "config.json: WHAT is not supported".
-fn unsupported(what: &[u8]) -> Error {
+pub fn unsupported(what: &[u8]) -> Error {
     let mut m = Buf::new();
     m.s("config.json: ").b(what).s(" is not supported by hull");
     Error::new(FAILED, &m)

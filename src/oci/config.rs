@@ -589,6 +589,41 @@ fn fail(parts: &[&str]) -> Error {
     Error::new(EXIT_RUNTIME, &m)
 }
 
+/// `text` parsed, when it is a JSON object.
+fn document(text: &[u8]) -> Result<ManuallyDrop<Value>, Error> {
+    let doc = ManuallyDrop::new(json::parse(text).map_err(|e| {
+        let mut m = Buf::new();
+        m.s("config.json: not JSON: ").s(e.what).s(" at byte ");
+        m.u(e.offset as u64);
+        Error::new(EXIT_RUNTIME, &m)
+    })?);
+    if doc.obj().is_none() {
+        return Err(fail(&["not a JSON object"]));
+    }
+    Ok(doc)
+}
+
+impl Process {
+    /// A process object alone (`exec --process FILE`), read as config.json's
+    /// `process` is. (Errors name config.json: the caller renames it.)
+    pub fn parse(text: &[u8]) -> Result<Process, Error> {
+        let doc = document(text)?;
+        let err = Cell::new(None);
+        let top = At {
+            v: Some(&doc),
+            up: None,
+            key: b"",
+            idx: KEY,
+            err: &err,
+        };
+        let p = process(&top);
+        match err.take() {
+            Some(e) => Err(e),
+            None => Ok(p),
+        }
+    }
+}
+
 impl Config {
     /// Reads `text`, the `config.json` of the bundle at `bundle` (an
     /// absolute path: relative `root.path` and bind sources are taken
@@ -599,15 +634,7 @@ impl Config {
         // hull's allocator takes back only its last block, so dropping
         // would free nothing and cost the drop code (the leak policy of
         // data that lives until the command exits).
-        let mut doc = ManuallyDrop::new(json::parse(text).map_err(|e| {
-            let mut m = Buf::new();
-            m.s("config.json: not JSON: ").s(e.what).s(" at byte ");
-            m.u(e.offset as u64);
-            Error::new(EXIT_RUNTIME, &m)
-        })?);
-        if doc.obj().is_none() {
-            return Err(fail(&["not a JSON object"]));
-        }
+        let mut doc = document(text)?;
         // Moved out whole, not copied: the profile is most of a podman config.
         let seccomp = member_mut(&mut doc, b"linux")
             .and_then(|l| member_mut(l, b"seccomp"))

@@ -6,13 +6,15 @@
 //!   written record per container, and the state JSON of the runtime spec;
 //! - [`spec`]: the default `config.json` of `hull spec` and the
 //!   `features` document;
-//! - [`log`]: `--log FILE --log-format text|json`, lines as runc writes them.
+//! - [`log`]: `--log FILE --log-format text|json`, lines as runc writes them;
+//! - [`exec`]: a new process in a running container.
 //!
 //! Nothing here launches anything: the commands turn a `Config` into the
 //! container spec that `hull run` also builds, and run it.
 
 pub mod cmd;
 pub mod config;
+pub mod exec;
 pub mod log;
 pub mod spec;
 pub mod state;

@@ -162,23 +162,16 @@ pub fn join_netns(fd: i32) -> Result<()> {
     rustix::thread::move_into_link_name_space(fd, Some(rustix::thread::LinkNameSpaceType::Network))
 }
 
-/// `setns(fd, flag)`: joins the namespace `fd` is open on, which must be
-/// of the kind `flag` (a `CLONE_NEW*`) names.
-pub fn join_ns(fd: i32, flag: u32) -> Result<()> {
-    use linux_raw_sys::general as g;
-    use rustix::thread::LinkNameSpaceType as T;
-    let kind = match flag {
-        g::CLONE_NEWNET => T::Network,
-        g::CLONE_NEWIPC => T::InterProcessCommunication,
-        g::CLONE_NEWUTS => T::HostNameAndNISDomainName,
-        g::CLONE_NEWCGROUP => T::ControlGroup,
-        g::CLONE_NEWPID => T::ProcessID,
-        _ => return Err(Errno::INVAL),
-    };
+/// `setns(fd, flags)`: joins the namespace an nsfs `fd` is open on, which
+/// must be of the kind `flags` (one `CLONE_NEW*`) names; or, with a pidfd
+/// (Linux 5.8), every namespace of that process that `flags` names, at
+/// once and in the order the kernel needs (the user namespace first).
+pub fn join_ns(fd: i32, flags: u32) -> Result<()> {
+    use rustix::thread::ThreadNameSpaceType as T;
     // SAFETY: borrowed for the call only; a number that is not open makes
     // setns fail with EBADF, nothing worse.
     let fd = unsafe { BorrowedFd::borrow_raw(fd) };
-    rustix::thread::move_into_link_name_space(fd, Some(kind))
+    rustix::thread::move_into_thread_name_spaces(fd, T::from_bits_retain(flags))
 }
 
 /// `unshare(CLONE_NEWNET)`: a new network namespace for the caller.

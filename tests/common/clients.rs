@@ -1132,6 +1132,118 @@ pub fn podman_detached_logs_stop_rm(runtime: &Path) {
     p.finish();
 }
 
+/// `podman exec` into a running container (conmon calls the runtime's
+/// `exec --detach --process FILE`): the process is in the container (its
+/// hostname, its PID namespace, its root), confined as its PID 1 is (the
+/// same capabilities, seccomp mode 2 from podman's profile), as the user
+/// asked; its status is the command's, 127 and 126 for a command that is
+/// missing or cannot be run; and into a stopped container it fails.
+pub fn podman_exec(runtime: &Path) {
+    let Some(p) = Podman::new("podman_exec", runtime) else {
+        return;
+    };
+    let o = p.run(&[
+        "-d",
+        "--name",
+        "box",
+        "--hostname",
+        "boxhost",
+        IMAGE,
+        "sleep",
+        "1000",
+    ]);
+    assert!(o.status.success(), "podman run -d: {}", show(&o));
+    p.wait_running("box");
+    expect(&p.podman(&["exec", "box", "echo", "hi"]), 0, "hi\n");
+    let inside = "hostname; cat /proc/1/comm; ls /; \
+                  grep -E '^(CapEff|CapBnd|Seccomp):' /proc/1/status > /tmp/one; \
+                  grep -E '^(CapEff|CapBnd|Seccomp):' /proc/self/status > /tmp/me; \
+                  cmp /tmp/one /tmp/me && grep Seccomp: /tmp/me";
+    let o = p.podman(&["exec", "box", "sh", "-c", inside]);
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(&lines[..2], ["boxhost", "sleep"], "{}", show(&o));
+    assert!(lines.contains(&"bin"), "not the image's root: {}", show(&o));
+    assert_eq!(lines.last(), Some(&"Seccomp:\t2"), "{}", show(&o));
+    expect(&p.podman(&["exec", "box", "sh", "-c", "exit 3"]), 3, "");
+    expect(&p.podman(&["exec", "box", "no-such-command"]), 127, "");
+    expect(&p.podman(&["exec", "box", "touch", "/plain"]), 0, "");
+    expect(&p.podman(&["exec", "box", "/plain"]), 126, "");
+    expect(
+        &p.podman(&["exec", "-u", "1000:1000", "box", "id"]),
+        0,
+        "uid=1000 gid=1000\n",
+    );
+    expect(
+        &p.podman(&[
+            "exec",
+            "-e",
+            "HULL_X=42",
+            "-w",
+            "/bin",
+            "box",
+            "sh",
+            "-c",
+            "echo $HULL_X $PWD",
+        ]),
+        0,
+        "42 /bin\n",
+    );
+    expect(&p.podman(&["stop", "-t", "0", "box"]), 0, "box\n");
+    let o = p.podman(&["exec", "box", "true"]);
+    assert_ne!(code(&o), 0, "exec into a stopped container: {}", show(&o));
+    expect(&p.podman(&["rm", "box"]), 0, "box\n");
+    p.finish();
+}
+
+/// `podman exec -it`: a shell in a running container, on a terminal of
+/// the pane's size, typed into (tmux).
+pub fn podman_exec_tty(runtime: &Path) {
+    let t = "podman_exec_tty";
+    if !need_tool(t, "tmux") {
+        return;
+    }
+    let Some(p) = Podman::new(t, runtime) else {
+        return;
+    };
+    let o = p.run(&["-d", "--name", "tbox", IMAGE, "sleep", "1000"]);
+    assert!(o.status.success(), "podman run -d: {}", show(&o));
+    p.wait_running("tbox");
+    let tm = Tmux::new(100, 30);
+    let line = format!(
+        "CONTAINERS_CONF={} CONTAINERS_STORAGE_CONF={} podman --runtime {} exec -it tbox sh; \
+         echo rc=$?",
+        p.conf.display(),
+        p.storage_conf.display(),
+        p.runtime.display()
+    );
+    tm.keys(&[&line, "Enter"]);
+    let mut answered = false;
+    for _ in 0..100 {
+        tm.keys(&["tty | sed s/^/tty=/", "Enter"]);
+        std::thread::sleep(Duration::from_millis(300));
+        if tm
+            .screen()
+            .lines()
+            .any(|l| l.trim_end().starts_with("tty=/dev/pts/"))
+        {
+            answered = true;
+            break;
+        }
+    }
+    assert!(answered, "no shell on a pty:\n{}", tm.screen());
+    tm.keys(&["stty size | sed s/^/size=/", "Enter"]);
+    tm.wait_line("size=30 100");
+    tm.keys(&["echo pid1=$(cat /proc/1/comm)", "Enter"]);
+    tm.wait_line("pid1=sleep");
+    tm.keys(&["exit 4", "Enter"]);
+    tm.wait_line("rc=4");
+    drop(tm);
+    expect(&p.podman(&["rm", "-f", "-t", "0", "tbox"]), 0, "tbox\n");
+    p.finish();
+}
+
 /// `podman kill`: a given signal reaches the container's process (which
 /// traps it and goes on), then the default SIGKILL ends it with 137.
 pub fn podman_kill(runtime: &Path) {
@@ -1455,6 +1567,44 @@ pub fn ctr_detached_kill_delete(runtime: &Path) {
     c.finish();
 }
 
+/// `ctr task exec`: a process in a running task (the shim calls the
+/// runtime's `exec --detach --process FILE --pid-file F`), with the task's
+/// hostname and PID namespace; its exit status comes back.
+pub fn ctr_task_exec(runtime: &Path) {
+    let Some(c) = Containerd::new("ctr_task_exec", runtime) else {
+        return;
+    };
+    expect(&c.run(&["-d"], "host1", &["sleep", "1000"]), 0, "");
+    c.wait_status("host1", "RUNNING");
+    let o = c.ctr(&[
+        "task",
+        "exec",
+        "--exec-id",
+        "e1",
+        "host1",
+        "sh",
+        "-c",
+        "echo hi; cat /proc/1/comm",
+    ]);
+    expect(&o, 0, "hi\nsleep\n");
+    let o = c.ctr(&[
+        "task",
+        "exec",
+        "--exec-id",
+        "e2",
+        "host1",
+        "sh",
+        "-c",
+        "exit 6",
+    ]);
+    assert_eq!(code(&o), 6, "{}", show(&o));
+    expect(&c.ctr(&["task", "kill", "-s", "SIGKILL", "host1"]), 0, "");
+    c.wait_status("host1", "STOPPED");
+    expect(&c.ctr(&["task", "delete", "host1"]), 0, "");
+    expect(&c.ctr(&["containers", "rm", "host1"]), 0, "");
+    c.finish();
+}
+
 /// `ctr task kill -s SIGKILL`: the task stops, its status is 137.
 pub fn ctr_task_kill_sigkill(runtime: &Path) {
     let Some(c) = Containerd::new("ctr_task_kill_sigkill", runtime) else {
@@ -1500,7 +1650,10 @@ macro_rules! client_scenarios {
             ctr_run_rm_echo_hi,
             ctr_exit_code,
             ctr_detached_kill_delete,
-            ctr_task_kill_sigkill
+            ctr_task_kill_sigkill,
+            podman_exec,
+            podman_exec_tty,
+            ctr_task_exec
         );
     };
     (@each $runtime:path; $($name:ident),*) => {
