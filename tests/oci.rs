@@ -364,3 +364,123 @@ fn namespaces_given_by_path_are_joined() {
     ok(&b.hull(&["delete", "member"]));
     ok(&b.hull(&["delete", "--force", "sandbox"]));
 }
+
+/// `exec` (issue 17): the new process is in the container, every namespace
+/// and cgroup of its PID 1's, confined as PID 1 is; no fd of the caller's
+/// crosses in; its status is the command's (126 and 127 as for `hull
+/// run`); `--detach` returns once it runs and writes its host pid; a
+/// stopped or unknown container is a one-line error.
+#[test]
+fn exec_joins_the_container_and_nothing_of_the_callers_crosses() {
+    let Some(b) = Bundle::new("oci-exec", &["sleep", "60"]) else {
+        return;
+    };
+    ok(&b.create("c1"));
+    ok(&b.hull(&["start", "c1"]));
+    let init = b.state("c1")["pid"].as_i64().unwrap();
+    let ns = |pid: &str| -> Vec<String> {
+        ["mnt", "uts", "ipc", "net", "pid", "cgroup", "user"]
+            .iter()
+            .map(|n| {
+                let l = std::fs::read_link(format!("/proc/{pid}/ns/{n}")).unwrap();
+                l.to_str().unwrap().to_string()
+            })
+            .collect()
+    };
+    // Run from a shell that leaves fd 7 open on the host's root.
+    let hull_path = hull().get_program().to_str().unwrap().to_string();
+    let inside = "ls /proc/self/fd | tr '\\n' ' '; echo; cat /proc/1/comm; \
+                  set -- /proc/[0-9]*; echo $#; \
+                  for n in mnt uts ipc net pid cgroup user; do readlink /proc/self/ns/$n; done; \
+                  grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/1/status > /tmp/one; \
+                  grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status > /tmp/me; \
+                  cmp /tmp/one /tmp/me && echo confined; exit 7";
+    let o = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "exec 7</; exec \"$@\"",
+            "sh",
+            &hull_path,
+            "--root",
+            b.root.path(),
+            "exec",
+            "c1",
+            "sh",
+            "-c",
+            inside,
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    // 0, 1, 2 and ls's own directory: not the caller's 7.
+    assert_eq!(lines[0], "0 1 2 3 ", "{out}");
+    assert_eq!(lines[1], "sleep");
+    // PID 1 and the shell: its PID namespace is the container's.
+    assert_eq!(lines[2], "2", "{out}");
+    assert_eq!(lines[3..10], ns(&init.to_string()), "{out}");
+    assert_eq!(lines[10], "confined", "{out}");
+
+    // Exit statuses, and the messages podman reads them from.
+    let o = b.hull(&["exec", "c1", "no-such-command"]);
+    assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "hull: no-such-command: executable file not found in $PATH\n"
+    );
+    std::fs::write(b.rootfs.0.join("plain"), "").unwrap();
+    let o = b.hull(&["exec", "c1", "/plain"]);
+    assert_eq!(o.status.code(), Some(126), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "hull: /plain: Permission denied\n");
+    // Flags after the id are the command's.
+    let o = b.hull(&[
+        "exec",
+        "--user",
+        "1000:1000",
+        "-e",
+        "X=1",
+        "c1",
+        "sh",
+        "-c",
+        "echo $(id -u) $X",
+    ]);
+    assert_eq!(stdout(&o), "1000 1\n", "{}", stderr(&o));
+
+    // --detach: back once it runs, its host pid in the file, in the
+    // container's cgroups and PID namespace.
+    let pid_file = b.dir.0.join("exec.pid");
+    // (Its stdio not a pipe of ours, which it would hold open.)
+    let st = hull()
+        .args(["--root", b.root.path(), "exec", "--detach", "--pid-file"])
+        .args([pid_file.to_str().unwrap(), "c1", "sleep", "30"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    let cgroup = |p: &str| std::fs::read_to_string(format!("/proc/{p}/cgroup")).unwrap();
+    assert_eq!(cgroup(&pid), cgroup(&init.to_string()));
+    assert_eq!(ns(&pid), ns(&init.to_string()));
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap();
+    assert_eq!(comm, "sleep\n");
+
+    fails(
+        &b.hull(&["exec", "nope", "true"]),
+        "container 'nope' does not exist",
+    );
+    ok(&b.hull(&["kill", "c1", "KILL"]));
+    b.wait_status("c1", "stopped");
+    fails(
+        &b.hull(&["exec", "c1", "true"]),
+        "container 'c1' is stopped: cannot exec in it",
+    );
+    ok(&b.hull(&["delete", "c1"]));
+    // The detached process was in the container's cgroup: gone with it.
+    assert!(
+        !Path::new(&format!("/proc/{pid}")).exists(),
+        "{pid} outlived its container"
+    );
+}
