@@ -557,6 +557,79 @@ impl Drop for Cgroup {
     }
 }
 
+/// Freezes (`on`) or thaws a container's groups `dirs`: through cgroup2's
+/// `cgroup.freeze` where one of them is a cgroup2 group, else a v1
+/// `freezer.state`; then waits (up to about 10 s) until the kernel says
+/// every task is stopped, or running again. A freeze that does not take
+/// is undone.
+pub fn freeze<'a>(dirs: impl Iterator<Item = &'a [u8]> + Clone, on: bool) -> Result<(), Error> {
+    // (file, value to write, value it reads once done) for v2, then v1.
+    let ways: [(&[u8], &[u8], &[u8]); 2] = match on {
+        true => [
+            (b"cgroup.freeze", b"1", b"frozen 1"),
+            (b"freezer.state", b"FROZEN", b"FROZEN"),
+        ],
+        false => [
+            (b"cgroup.freeze", b"0", b"frozen 0"),
+            (b"freezer.state", b"THAWED", b"THAWED"),
+        ],
+    };
+    let mut buf: PathBuf = [0; 512];
+    for (file, value, done) in ways {
+        for dir in dirs.clone() {
+            if write_file(path(&mut buf, dir, file), value).is_err() {
+                continue;
+            }
+            let events: &[u8] = if file == b"cgroup.freeze" {
+                b"cgroup.events"
+            } else {
+                file
+            };
+            for _ in 0..1000 {
+                let text = read_file(path(&mut buf, dir, events)).unwrap_or_default();
+                if text.split(|&c| c == b'\n').any(|l| l == done) {
+                    return Ok(());
+                }
+                let ts = rustix::time::Timespec {
+                    tv_sec: 0,
+                    tv_nsec: 10_000_000,
+                };
+                let _ = rustix::thread::nanosleep(&ts);
+            }
+            if on {
+                let _ = freeze(dirs.clone(), false);
+            }
+            return Err(Error::sys(
+                "freeze: wait for",
+                path(&mut buf, dir, events),
+                Errno::TIMEDOUT,
+            ));
+        }
+    }
+    Err(Error::new(
+        EXIT_RUNTIME,
+        Buf::new().s("no freezer: the container has no cgroup2 group and no v1 freezer group"),
+    ))
+}
+
+/// The pids in a container's groups `dirs` (each `cgroup.procs`, once).
+pub fn pids<'a>(dirs: impl Iterator<Item = &'a [u8]>) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut buf: PathBuf = [0; 512];
+    for dir in dirs {
+        let procs = read_file(path(&mut buf, dir, b"cgroup.procs")).unwrap_or_default();
+        for line in procs.split(|&c| c == b'\n') {
+            if let Some(pid) = parse_u64(line).map(|p| p as u32)
+                && !out.contains(&pid)
+            {
+                out.push(pid);
+            }
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
 /// Sends `sig` to every process in the group `dir` (its `cgroup.procs`).
 pub fn signal_all(dir: &[u8], sig: rustix::process::Signal) {
     let mut buf: PathBuf = [0; 512];

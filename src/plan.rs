@@ -1244,6 +1244,43 @@ mod tests {
     }
 
     #[test]
+    fn exec_plan_enters_then_is_confined_as_the_container() {
+        let mut s = spec(&["sh"]);
+        s.user = Some((1000, 1000));
+        s.die_with_parent = false;
+        let ns = g::CLONE_NEWNS | g::CLONE_NEWUTS;
+        let enter = Op::Enter(5, ns, vec![(6, g::CLONE_NEWNS), (7, g::CLONE_NEWUTS)]);
+        let p = Plan::for_exec(
+            &s,
+            &Facts::default(),
+            c"/bin/sh".into(),
+            vec![],
+            enter,
+            true,
+        );
+        assert_eq!(
+            steps(&p),
+            [
+                "wait for the parent ",
+                "join the container's namespaces: setns ",
+                "chdir /",
+                "new session keyring: keyctl KEYCTL_JOIN_SESSION_KEYRING",
+                "leave the terminal: ioctl TIOCNOTTY /dev/tty",
+                "drop capabilities: prctl PR_CAPBSET_DROP ",
+                "set user: setgroups, setresgid, setresuid ",
+                "set capabilities: capset ",
+                "execve /bin/sh sh",
+            ]
+        );
+        // Nothing new is made; and a process that joins a user namespace
+        // may not share hull's memory (setns: EINVAL).
+        assert_eq!(p.clone_flags, 0);
+        assert!(!p.shares_memory());
+        assert_eq!(p.ops[7], Op::Caps(0), "a non-root user keeps none");
+        assert_eq!(p.devices, None);
+    }
+
+    #[test]
     fn namespaces_as_asked() {
         let mut s = spec(&["sh"]);
         // The shared network namespace could not be had: one of its own.

@@ -484,3 +484,65 @@ fn exec_joins_the_container_and_nothing_of_the_callers_crosses() {
         "{pid} outlived its container"
     );
 }
+
+/// `pause` and `resume` (issue 17): a counter stops while the container is
+/// paused and goes on after; `state` says paused; `ps` lists its
+/// processes (JSON, as containerd reads them); exec into a paused
+/// container is refused; `kill` of a paused container still ends it.
+#[test]
+fn pause_resume_ps_and_kill_of_a_paused_container() {
+    let script = "i=0; while true; do i=$((i+1)); echo $i > /count; sleep 0.02; done";
+    let Some(b) = Bundle::new("oci-pause", &["sh", "-c", script]) else {
+        return;
+    };
+    ok(&b.create("c1"));
+    ok(&b.hull(&["start", "c1"]));
+    let count = || {
+        std::fs::read_to_string(b.rootfs.0.join("count"))
+            .unwrap_or_default()
+            .trim()
+            .parse::<u64>()
+            .unwrap_or(0)
+    };
+    let t = Instant::now();
+    while count() < 3 {
+        assert!(t.elapsed() < Duration::from_secs(20), "never counted");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let o = b.hull(&["ps", "--format", "json", "c1"]);
+    ok(&o);
+    let pids: Vec<u64> = serde_json::from_str(&stdout(&o)).unwrap();
+    let init = b.state("c1")["pid"].as_u64().unwrap();
+    assert!(pids.contains(&init), "{pids:?} lacks {init}");
+    fails(
+        &b.hull(&["resume", "c1"]),
+        "container 'c1' is running: only a paused container can be resumed",
+    );
+    ok(&b.hull(&["pause", "c1"]));
+    assert_eq!(b.state("c1")["status"], "paused");
+    let frozen = count();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(count(), frozen, "it counted while paused");
+    fails(
+        &b.hull(&["exec", "c1", "true"]),
+        "container 'c1' is paused: cannot exec in it",
+    );
+    fails(
+        &b.hull(&["pause", "c1"]),
+        "container 'c1' is paused: only a running container can be paused",
+    );
+    ok(&b.hull(&["resume", "c1"]));
+    assert_eq!(b.state("c1")["status"], "running");
+    let t = Instant::now();
+    while count() < frozen + 3 {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "no count after resume"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    ok(&b.hull(&["pause", "c1"]));
+    ok(&b.hull(&["kill", "c1", "KILL"]));
+    b.wait_status("c1", "stopped");
+    ok(&b.hull(&["delete", "c1"]));
+}

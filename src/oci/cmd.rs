@@ -1,5 +1,5 @@
 //! The OCI runtime commands, as podman's conmon and containerd's shim call
-//! runc: `[GLOBAL…] create|start|state|kill|delete|list|spec|features|exec`
+//! runc: `[GLOBAL…] create|start|state|kill|delete|list|spec|features|exec|ps|pause|resume`
 //! (`exec` is [`super::exec`]).
 //!
 //! `create` reads the bundle's config.json into the same [`Spec`] that
@@ -33,7 +33,7 @@ use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::process::Signal;
 
 /// The commands, in the order `main` dispatches them.
-const COMMANDS: &str = "create start state kill delete list spec features exec";
+const COMMANDS: &str = "create start state kill delete list spec features exec ps pause resume";
 
 /// The exit status of a failed command, as runc's.
 pub const FAILED: i32 = 1;
@@ -159,8 +159,8 @@ fn split(a: &[u8]) -> (&[u8], Option<&[u8]>) {
 const EXEC: usize = 8;
 
 /// A command's arguments. With `command` (exec's), everything after the
-/// first operand (the id) is the command, flags or not (`--` may end the
-/// flags before it).
+/// first operand (the id) is the command, flags or not (a `--` before the
+/// id or right after it is dropped).
 fn parse<'a>(argv: &[&'a [u8]], command: bool) -> Result<Opts<'a>, Error> {
     let mut o = Opts::default();
     let mut i = 0;
@@ -271,6 +271,8 @@ fn dispatch(n: usize, g: &Global, o: &Opts, env: &[&CStr]) -> Result<i32, Error>
         }
         3 => kill(&root, id, o),
         EXEC => super::exec::exec(o, g.root, &root, id, env, g.debug),
+        9 => ps(&root, id, o),
+        10 | 11 => pause(&root, id, n == 10),
         _ => delete(&root, id, o.force),
     }
 }
@@ -334,16 +336,84 @@ fn kill(root: &Root, id: &[u8], o: &Opts) -> Result<i32, Error> {
     let c = root.container(id)?;
     let rec = c.load()?;
     let status = rec.status();
-    if !matches!(status, Status::Created | Status::Running) {
+    if !matches!(status, Status::Created | Status::Running | Status::Paused) {
         return Err(not(id, status, ": nothing to signal"));
     }
     if o.all {
-        for dir in rec.cgroup.split(|&c| c == b'\n').filter(|d| !d.is_empty()) {
+        for dir in rec.groups() {
             crate::cgroup::signal_all(dir, sig);
         }
     }
     let fd = process(&rec).ok_or_else(|| not(id, Status::Stopped, ": nothing to signal"))?;
     rustix::process::pidfd_send_signal(&fd, sig).map_err(|e| Error::sys("kill", id, e))?;
+    if status == Status::Paused && sig == Signal::KILL {
+        // As runc: thawed, so that it can die (a v1 freezer holds even a
+        // SIGKILL until then).
+        thaw(&c, rec)?;
+    }
+    Ok(0)
+}
+
+/// Thaws a paused container and records it.
+fn thaw(c: &Container, mut rec: Record) -> Result<(), Error> {
+    crate::cgroup::freeze(rec.groups(), false)?;
+    rec.paused = false;
+    c.save(&rec)
+}
+
+/// `pause` (`on`) and `resume`: the cgroup freezer, waited for.
+fn pause(root: &Root, id: &[u8], on: bool) -> Result<i32, Error> {
+    let c = root.container(id)?;
+    c.lock()?;
+    let mut rec = c.load()?;
+    let status = rec.status();
+    match (on, status) {
+        (true, Status::Running) => {
+            crate::cgroup::freeze(rec.groups(), true)?;
+            rec.paused = true;
+            c.save(&rec)?;
+        }
+        (false, Status::Paused) => thaw(&c, rec)?,
+        (true, _) => return Err(not(id, status, ": only a running container can be paused")),
+        (false, _) => return Err(not(id, status, ": only a paused container can be resumed")),
+    }
+    Ok(0)
+}
+
+/// `ps [--format json] ID`: the host pids of the container's processes,
+/// as a JSON array (containerd reads it) or a table with their command
+/// lines. (runc runs ps(1) for the table; hull reads /proc itself.)
+fn ps(root: &Root, id: &[u8], o: &Opts) -> Result<i32, Error> {
+    if o.args.len() > 1 {
+        return Err(Error::usage_text("ps: options for ps(1) are not supported"));
+    }
+    let rec = root.container(id)?.load()?;
+    let status = rec.status();
+    if matches!(status, Status::Creating | Status::Stopped) {
+        return Err(not(id, status, ": no processes"));
+    }
+    let pids = crate::cgroup::pids(rec.groups());
+    let mut b = Buf::new();
+    if o.json {
+        for (i, p) in pids.iter().enumerate() {
+            b.s(if i == 0 { "[" } else { "," }).u(*p as u64);
+        }
+        b.s(if pids.is_empty() { "[]\n" } else { "]\n" });
+    } else {
+        b.s("PID\tCMD\n");
+        for p in pids {
+            let mut path = Buf::new();
+            path.s("/proc/").u(p as u64).s("/cmdline");
+            let cmd = crate::util::file::read_file(&path.0).unwrap_or_default();
+            let cmd = cmd.strip_suffix(b"\0").unwrap_or(&cmd);
+            b.u(p as u64).s("\t");
+            for &ch in cmd {
+                b.0.push(if ch == 0 { b' ' } else { ch });
+            }
+            b.s("\n");
+        }
+    }
+    print(&b.0);
     Ok(0)
 }
 
@@ -357,20 +427,19 @@ fn delete(root: &Root, id: &[u8], force: bool) -> Result<i32, Error> {
     c.lock()?;
     let rec = c.load()?;
     let status = rec.status();
-    if status == Status::Running && !force {
+    if matches!(status, Status::Running | Status::Paused) && !force {
         return Err(not(id, status, ": stop it first, or use --force"));
+    }
+    if status == Status::Paused {
+        // Killed below: thawed first, so that it can die.
+        let _ = crate::cgroup::freeze(rec.groups(), false);
     }
     if let Some(fd) = process(&rec) {
         // Killed and gone before its cgroups are removed (they would be
         // busy); a created one is only hull's code, waiting.
         sys::proc::kill_and_wait(fd.as_fd(), 10);
     }
-    let dirs: Vec<Vec<u8>> = rec
-        .cgroup
-        .split(|&c| c == b'\n')
-        .filter(|d| !d.is_empty())
-        .map(<[u8]>::to_vec)
-        .collect();
+    let dirs: Vec<Vec<u8>> = rec.groups().map(<[u8]>::to_vec).collect();
     // Dropped here: what is left in them is killed, and they are removed.
     drop(Cgroup::adopt(dirs));
     c.remove(root)?;
@@ -501,6 +570,7 @@ fn launch(
             pid: child.pid,
             start_time,
             started: false,
+            paused: false,
             bundle: bundle.to_vec(),
             rootfs: cfg.root.clone(),
             created: created.0,
@@ -774,4 +844,92 @@ fn to_spec(cfg: &Config, o: &Opts) -> Result<Spec, Error> {
         return Err(unsupported(b"linux.timeOffsets or linux.personality"));
     }
     Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args<'a>(v: &[&'a str]) -> Vec<&'a [u8]> {
+        v.iter().map(|a| a.as_bytes()).collect()
+    }
+
+    #[test]
+    fn exec_takes_everything_after_the_id_as_the_command() {
+        let o = parse(
+            &args(&[
+                "-t",
+                "--env",
+                "A=1",
+                "-e",
+                "B=2",
+                "--user=5:6",
+                "c1",
+                "sh",
+                "-c",
+                "-x",
+            ]),
+            true,
+        )
+        .unwrap();
+        assert!(o.tty);
+        assert_eq!(o.env, args(&["A=1", "B=2"]));
+        assert_eq!(o.user, Some(&b"5:6"[..]));
+        assert_eq!(o.args, args(&["c1", "sh", "-c", "-x"]));
+        let o = parse(&args(&["--detach", "c1", "--", "ls", "-l"]), true).unwrap();
+        assert!(o.detach);
+        assert_eq!(o.args, args(&["c1", "ls", "-l"]));
+        let o = parse(&args(&["-d", "--", "c1", "ls"]), true).unwrap();
+        assert_eq!(o.args, args(&["c1", "ls"]));
+        // Other commands take flags after the id.
+        let o = parse(&args(&["c1", "--force"]), false).unwrap();
+        assert!(o.force);
+        assert_eq!(
+            parse(&args(&["--cwd"]), true).err().unwrap().msg,
+            b"option --cwd needs a value"
+        );
+    }
+
+    #[test]
+    fn exec_flags_change_the_process() {
+        let mut p = config::Process {
+            env: vec![b"PATH=/bin".to_vec(), b"A=0".to_vec()],
+            cwd: b"/".to_vec(),
+            ..config::Process::default()
+        };
+        let o = parse(
+            &args(&[
+                "-e",
+                "A=1",
+                "--cwd",
+                "/tmp",
+                "-u",
+                "7",
+                "-g",
+                "10",
+                "--cap",
+                "CAP_NET_RAW",
+                "--no-new-privs",
+                "c1",
+                "id",
+            ]),
+            true,
+        )
+        .unwrap();
+        super::super::exec::from_flags(&mut p, &o).unwrap();
+        assert_eq!(p.args, [b"id".to_vec()]);
+        assert_eq!(p.env, [b"PATH=/bin".to_vec(), b"A=1".to_vec()]);
+        assert_eq!((p.uid, p.gid, &p.cwd[..]), (7, 0, &b"/tmp"[..]));
+        assert_eq!(p.groups, [10]);
+        assert_eq!(p.caps[config::BOUNDING], 1 << 13);
+        assert_eq!(p.caps[config::AMBIENT], 0);
+        assert!(p.no_new_privs);
+        let o = parse(&args(&["c1"]), true).unwrap();
+        assert_eq!(
+            super::super::exec::from_flags(&mut p, &o).unwrap_err().msg,
+            b"exec: a command is needed (or --process)"
+        );
+        let o = parse(&args(&["--cap", "NOPE", "c1", "id"]), true).unwrap();
+        assert!(super::super::exec::from_flags(&mut p, &o).is_err());
+    }
 }

@@ -196,12 +196,7 @@ pub fn exec(
         let prog = crate::seccomp::compile(prof)?;
         facts.seccomp = Some((prog, what.to_vec()));
     }
-    let dirs: Vec<Vec<u8>> = rec
-        .cgroup
-        .split(|&c| c == b'\n')
-        .filter(|d| !d.is_empty())
-        .map(<[u8]>::to_vec)
-        .collect();
+    let dirs: Vec<Vec<u8>> = rec.groups().map(<[u8]>::to_vec).collect();
     let cgroup = ManuallyDrop::new(match dirs.is_empty() {
         true => None,
         false => Some(Cgroup::existing(dirs)?),
@@ -267,7 +262,7 @@ pub fn exec(
 /// what `--cwd`, `--env`, `--user`, `--additional-gids`, `--cap`,
 /// `--no-new-privs` and `--tty` change. (runc reads none of them with
 /// `--process`.)
-fn from_flags(p: &mut Process, o: &Opts) -> Result<(), Error> {
+pub(super) fn from_flags(p: &mut Process, o: &Opts) -> Result<(), Error> {
     p.args = o.args.iter().skip(1).map(|a| a.to_vec()).collect();
     if p.args.is_empty() {
         return Err(Error::usage_text(

@@ -52,6 +52,8 @@ pub enum Status {
     Created,
     /// `start` released the process, which has not exited.
     Running,
+    /// Running, but frozen by `pause` (the cgroup freezer) until `resume`.
+    Paused,
     /// The process is gone (or its pid is another process's now).
     Stopped,
 }
@@ -63,6 +65,7 @@ impl Status {
             Status::Creating => "creating",
             Status::Created => "created",
             Status::Running => "running",
+            Status::Paused => "paused",
             Status::Stopped => "stopped",
         }
     }
@@ -81,6 +84,8 @@ pub struct Record {
     pub start_time: u64,
     /// Whether `start` released it.
     pub started: bool,
+    /// Whether `pause` froze it (and no `resume` thawed it since).
+    pub paused: bool,
     /// The bundle directory and the root filesystem, absolute.
     pub bundle: Vec<u8>,
     pub rootfs: Vec<u8>,
@@ -364,6 +369,9 @@ impl Container {
         b.s(",\"startTime\":").u(rec.start_time);
         b.s(",\"started\":")
             .s(if rec.started { "true" } else { "false" });
+        if rec.paused {
+            b.s(",\"paused\":true");
+        }
         for (key, v) in [
             (",\"bundle\":", &rec.bundle),
             (",\"rootfs\":", &rec.rootfs),
@@ -422,6 +430,7 @@ impl Container {
         match (pid, start, started, list) {
             (Some(pid), Some(start), Some(started), Some(_)) if ok => {
                 (r.pid, r.start_time, r.started) = (pid, start, started);
+                r.paused = get("paused").and_then(Value::bool) == Some(true);
             }
             _ => return Err(about(&self.id, "has a damaged state.json")),
         }
@@ -494,11 +503,18 @@ impl Record {
             Status::Creating
         } else if now != Some(self.start_time) {
             Status::Stopped
+        } else if self.paused {
+            Status::Paused
         } else if self.started {
             Status::Running
         } else {
             Status::Created
         }
+    }
+
+    /// The container's cgroup directories (see [`Record::cgroup`]).
+    pub fn groups(&self) -> impl Iterator<Item = &[u8]> + Clone {
+        self.cgroup.split(|&c| c == b'\n').filter(|d| !d.is_empty())
     }
 
     /// Appends the state JSON (runtime.md's `ociVersion`, `id`, `status`,

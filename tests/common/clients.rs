@@ -1244,6 +1244,66 @@ pub fn podman_exec_tty(runtime: &Path) {
     p.finish();
 }
 
+/// `podman pause` and `unpause` (the runtime's `pause` and `resume`): a
+/// counter in the container stops while it is paused and goes on after;
+/// podman sees it paused; `podman top` lists its processes.
+pub fn podman_pause_unpause(runtime: &Path) {
+    let Some(p) = Podman::new("podman_pause_unpause", runtime) else {
+        return;
+    };
+    let script = "i=0; while true; do i=$((i+1)); echo $i > /count; sleep 0.05; done";
+    let o = p.run(&["-d", "--name", "ticker", IMAGE, "sh", "-c", script]);
+    assert!(o.status.success(), "podman run -d: {}", show(&o));
+    p.wait_running("ticker");
+    let count = || {
+        let o = p.podman(&["exec", "ticker", "cat", "/count"]);
+        String::from_utf8_lossy(&o.stdout)
+            .trim()
+            .parse::<u64>()
+            .unwrap_or(0)
+    };
+    assert!(
+        poll(TIMEOUT, || (count() > 2).then_some(())).is_some(),
+        "never counted"
+    );
+    expect(&p.podman(&["pause", "ticker"]), 0, "ticker\n");
+    assert_eq!(p.inspect("ticker", "{{.State.Status}}"), "paused");
+    // (exec into a paused container is refused: the count is read from
+    // the host's side, through its merged root.)
+    let root = p.inspect("ticker", "{{.GraphDriver.Data.UpperDir}}");
+    let merged = p.inspect("ticker", "{{.GraphDriver.Data.MergedDir}}");
+    let file = [root.as_str(), merged.as_str()]
+        .iter()
+        .map(|d| Path::new(d).join("count"))
+        .find(|f| f.exists());
+    let read = || {
+        let f = file.clone().or_else(|| {
+            let o = p.podman(&["mount", "ticker"]);
+            Some(Path::new(String::from_utf8_lossy(&o.stdout).trim()).join("count"))
+        });
+        std::fs::read_to_string(f.unwrap()).unwrap_or_default()
+    };
+    let before = read();
+    assert!(before.trim().parse::<u64>().is_ok(), "no count: {before:?}");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(read(), before, "it counted while paused");
+    expect(&p.podman(&["unpause", "ticker"]), 0, "ticker\n");
+    assert_eq!(p.inspect("ticker", "{{.State.Status}}"), "running");
+    let after = before.trim().parse::<u64>().unwrap_or(0);
+    assert!(
+        poll(TIMEOUT, || (count() > after + 2).then_some(())).is_some(),
+        "it did not count on after unpause"
+    );
+    let o = p.podman(&["top", "ticker", "pid", "args"]);
+    assert!(
+        o.status.success() && String::from_utf8_lossy(&o.stdout).contains("sh -c"),
+        "podman top: {}",
+        show(&o)
+    );
+    expect(&p.podman(&["rm", "-f", "-t", "0", "ticker"]), 0, "ticker\n");
+    p.finish();
+}
+
 /// `podman kill`: a given signal reaches the container's process (which
 /// traps it and goes on), then the default SIGKILL ends it with 137.
 pub fn podman_kill(runtime: &Path) {
@@ -1605,6 +1665,39 @@ pub fn ctr_task_exec(runtime: &Path) {
     c.finish();
 }
 
+/// `ctr task ps` (the runtime's `ps --format json`), `ctr task pause` and
+/// `resume`: the task's processes are listed, and it is PAUSED, then
+/// RUNNING again.
+pub fn ctr_task_ps_pause(runtime: &Path) {
+    let Some(c) = Containerd::new("ctr_task_ps_pause", runtime) else {
+        return;
+    };
+    expect(&c.run(&["-d"], "pp", &["sleep", "1000"]), 0, "");
+    c.wait_status("pp", "RUNNING");
+    let o = c.ctr(&["task", "ps", "pp"]);
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    let pid = c.ctr(&["task", "ls"]);
+    let pid = String::from_utf8_lossy(&pid.stdout)
+        .lines()
+        .find(|l| l.starts_with("pp "))
+        .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
+        .unwrap_or_default();
+    assert!(
+        o.status.success() && !pid.is_empty() && text.lines().skip(1).any(|l| l.starts_with(&pid)),
+        "task ps does not list the task's pid {pid}: {}",
+        show(&o)
+    );
+    expect(&c.ctr(&["task", "pause", "pp"]), 0, "");
+    c.wait_status("pp", "PAUSED");
+    expect(&c.ctr(&["task", "resume", "pp"]), 0, "");
+    c.wait_status("pp", "RUNNING");
+    expect(&c.ctr(&["task", "kill", "-s", "SIGKILL", "pp"]), 0, "");
+    c.wait_status("pp", "STOPPED");
+    expect(&c.ctr(&["task", "delete", "pp"]), 0, "");
+    expect(&c.ctr(&["containers", "rm", "pp"]), 0, "");
+    c.finish();
+}
+
 /// `ctr task kill -s SIGKILL`: the task stops, its status is 137.
 pub fn ctr_task_kill_sigkill(runtime: &Path) {
     let Some(c) = Containerd::new("ctr_task_kill_sigkill", runtime) else {
@@ -1653,7 +1746,9 @@ macro_rules! client_scenarios {
             ctr_task_kill_sigkill,
             podman_exec,
             podman_exec_tty,
-            ctr_task_exec
+            ctr_task_exec,
+            podman_pause_unpause,
+            ctr_task_ps_pause
         );
     };
     (@each $runtime:path; $($name:ident),*) => {

@@ -34,6 +34,7 @@ fn record(id: &str) -> Record {
         pid: me(),
         start_time: start_time(me()).unwrap(),
         started: false,
+        paused: false,
         bundle: b"/tmp/rb".to_vec(),
         rootfs: b"/tmp/rb/rootfs".to_vec(),
         created: b"2026-12-04T16:02:54.22032882Z".to_vec(),
@@ -133,6 +134,9 @@ fn status_follows_the_process() {
     assert_eq!(rec.status(), Status::Created);
     rec.started = true;
     assert_eq!(rec.status(), Status::Running);
+    rec.paused = true;
+    assert_eq!(rec.status(), Status::Paused);
+    rec.paused = false;
     // The same pid with another start time: a recycled pid, never ours.
     rec.start_time += 1;
     assert_eq!(rec.status(), Status::Stopped);
@@ -175,6 +179,7 @@ fn records_round_trip() {
     c.save(&rec).unwrap();
     assert_eq!(c.load().unwrap(), rec);
     rec.started = true;
+    rec.paused = true;
     rec.pid = 4_194_304;
     c.save(&rec).unwrap();
     drop(c);
