@@ -345,6 +345,7 @@ impl Cgroup {
     /// (`exec`) to be born in (the cgroup2 one, opened for
     /// `CLONE_INTO_CGROUP`) or joined to ([`Cgroup::join`]). Never removed
     /// by this value: it made none of them.
+    #[inline(never)]
     pub fn existing(dirs: Vec<Vec<u8>>) -> Result<Cgroup, Error> {
         let mut cg = Cgroup::adopt(dirs);
         cg.made = 0;
@@ -557,12 +558,13 @@ impl Drop for Cgroup {
     }
 }
 
-/// Freezes (`on`) or thaws a container's groups `dirs`: through cgroup2's
+/// Freezes (`on`) or thaws a container's groups `dirs` (a line each, as
+/// its record keeps them): through cgroup2's
 /// `cgroup.freeze` where one of them is a cgroup2 group, else a v1
 /// `freezer.state`; then waits (up to about 10 s) until the kernel says
 /// every task is stopped, or running again. A freeze that does not take
 /// is undone.
-pub fn freeze<'a>(dirs: impl Iterator<Item = &'a [u8]> + Clone, on: bool) -> Result<(), Error> {
+pub fn freeze(dirs: &[u8], on: bool) -> Result<(), Error> {
     // (file, value to write, value it reads once done) for v2, then v1.
     let ways: [(&[u8], &[u8], &[u8]); 2] = match on {
         true => [
@@ -576,7 +578,7 @@ pub fn freeze<'a>(dirs: impl Iterator<Item = &'a [u8]> + Clone, on: bool) -> Res
     };
     let mut buf: PathBuf = [0; 512];
     for (file, value, done) in ways {
-        for dir in dirs.clone() {
+        for dir in lines(dirs) {
             if write_file(path(&mut buf, dir, file), value).is_err() {
                 continue;
             }
@@ -597,7 +599,7 @@ pub fn freeze<'a>(dirs: impl Iterator<Item = &'a [u8]> + Clone, on: bool) -> Res
                 let _ = rustix::thread::nanosleep(&ts);
             }
             if on {
-                let _ = freeze(dirs.clone(), false);
+                let _ = freeze(dirs, false);
             }
             return Err(Error::sys(
                 "freeze: wait for",
@@ -612,22 +614,26 @@ pub fn freeze<'a>(dirs: impl Iterator<Item = &'a [u8]> + Clone, on: bool) -> Res
     ))
 }
 
-/// The pids in a container's groups `dirs` (each `cgroup.procs`, once).
-pub fn pids<'a>(dirs: impl Iterator<Item = &'a [u8]>) -> Vec<u32> {
+/// The pids in a container's groups `dirs` (a line each): every
+/// `cgroup.procs`, each pid once, in order.
+pub fn pids(dirs: &[u8]) -> Vec<u32> {
     let mut out = Vec::new();
     let mut buf: PathBuf = [0; 512];
-    for dir in dirs {
+    for dir in lines(dirs) {
         let procs = read_file(path(&mut buf, dir, b"cgroup.procs")).unwrap_or_default();
-        for line in procs.split(|&c| c == b'\n') {
-            if let Some(pid) = parse_u64(line).map(|p| p as u32)
-                && !out.contains(&pid)
-            {
-                out.push(pid);
+        for pid in lines(&procs).filter_map(parse_u64) {
+            // (No sort: its code is twice this function's.)
+            if let Err(at) = out.binary_search(&(pid as u32)) {
+                out.insert(at, pid as u32);
             }
         }
     }
-    out.sort_unstable();
     out
+}
+
+/// The non-empty lines of `text`.
+pub fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    text.split(|&c| c == b'\n').filter(|l| !l.is_empty())
 }
 
 /// Sends `sig` to every process in the group `dir` (its `cgroup.procs`).

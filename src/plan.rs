@@ -919,6 +919,7 @@ impl Plan {
     /// then its other namespaces (`enter`, an [`Op::Enter`]), which also
     /// puts it at the container's root; and from there it is confined as
     /// the container's own process was, with `spec`'s process settings.
+    #[inline(never)]
     pub fn for_exec(
         spec: &Spec,
         facts: &Facts,
@@ -998,6 +999,7 @@ impl Plan {
     }
 
     /// The plan in human terms, one step a line, for `--dry-run` and `--debug`.
+    #[inline(never)]
     pub fn describe(&self) -> Buf {
         let mut b = Buf::new();
         b.s("clone3 flags: ");
@@ -1125,6 +1127,7 @@ impl Ops {
     }
 
     /// The plan, from the steps and what the child execs.
+    #[inline(never)]
     fn finish(
         self,
         spec: &Spec,

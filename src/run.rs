@@ -80,6 +80,7 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
 
 /// The wait for a container's process that hull sees through (`hull run`,
 /// and OCI `exec` without `--detach`): see [`supervise`].
+#[inline(never)]
 pub fn attend(
     spec: &Spec,
     child: &Child,

@@ -356,7 +356,7 @@ fn kill(root: &Root, id: &[u8], o: &Opts) -> Result<i32, Error> {
 
 /// Thaws a paused container and records it.
 fn thaw(c: &Container, mut rec: Record) -> Result<(), Error> {
-    crate::cgroup::freeze(rec.groups(), false)?;
+    crate::cgroup::freeze(&rec.cgroup, false)?;
     rec.paused = false;
     c.save(&rec)
 }
@@ -369,7 +369,7 @@ fn pause(root: &Root, id: &[u8], on: bool) -> Result<i32, Error> {
     let status = rec.status();
     match (on, status) {
         (true, Status::Running) => {
-            crate::cgroup::freeze(rec.groups(), true)?;
+            crate::cgroup::freeze(&rec.cgroup, true)?;
             rec.paused = true;
             c.save(&rec)?;
         }
@@ -392,7 +392,7 @@ fn ps(root: &Root, id: &[u8], o: &Opts) -> Result<i32, Error> {
     if matches!(status, Status::Creating | Status::Stopped) {
         return Err(not(id, status, ": no processes"));
     }
-    let pids = crate::cgroup::pids(rec.groups());
+    let pids = crate::cgroup::pids(&rec.cgroup);
     let mut b = Buf::new();
     if o.json {
         for (i, p) in pids.iter().enumerate() {
@@ -432,7 +432,7 @@ fn delete(root: &Root, id: &[u8], force: bool) -> Result<i32, Error> {
     }
     if status == Status::Paused {
         // Killed below: thawed first, so that it can die.
-        let _ = crate::cgroup::freeze(rec.groups(), false);
+        let _ = crate::cgroup::freeze(&rec.cgroup, false);
     }
     if let Some(fd) = process(&rec) {
         // Killed and gone before its cgroups are removed (they would be

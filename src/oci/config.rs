@@ -606,6 +606,7 @@ fn document(text: &[u8]) -> Result<ManuallyDrop<Value>, Error> {
 impl Process {
     /// A process object alone (`exec --process FILE`), read as config.json's
     /// `process` is. (Errors name config.json: the caller renames it.)
+    #[inline(never)]
     pub fn parse(text: &[u8]) -> Result<Process, Error> {
         let doc = document(text)?;
         let err = Cell::new(None);

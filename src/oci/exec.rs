@@ -55,6 +55,7 @@ const JOIN: [(&str, u32); 6] = [
 /// `exec ID [COMMAND ARG…]`. Returns the process's status (0 with
 /// `--detach`); a command that is missing exits 127, one that cannot be
 /// run 126, as for `hull run`.
+#[inline(never)]
 pub fn exec(
     o: &Opts,
     root_dir: &[u8],
@@ -64,13 +65,14 @@ pub fn exec(
     debug: bool,
 ) -> Result<i32, Error> {
     let c = root.container(id)?;
-    let rec = c.load()?;
+    // Nothing here is dropped (hull exits soon): no drop code.
+    let rec = ManuallyDrop::new(c.load()?);
     let status = rec.status();
     if !matches!(status, Status::Created | Status::Running) {
         return Err(not(id, status, ": cannot exec in it"));
     }
     let pidfd = process(&rec).ok_or_else(|| not(id, Status::Stopped, ": cannot exec in it"))?;
-    let p = match o.process {
+    let p = ManuallyDrop::new(match o.process {
         Some(file) => {
             let text = read_file(file).map_err(|e| Error::sys("read", file, e))?;
             Process::parse(&text).map_err(|mut e| {
@@ -90,7 +92,7 @@ pub fn exec(
             from_flags(&mut p, o)?;
             p
         }
-    };
+    });
     if p.caps[config::AMBIENT] != 0 {
         return Err(super::cmd::unsupported(b"process.capabilities.ambient"));
     }
@@ -145,7 +147,7 @@ pub fn exec(
             .ok()
     };
     let mut flags = 0;
-    let mut fds: Vec<(i32, u32)> = Vec::new();
+    let mut fds: ManuallyDrop<Vec<(i32, u32)>> = ManuallyDrop::default();
     for (name, flag) in JOIN {
         let fd = open_at(&[b"ns/", name.as_bytes()].concat(), OFlags::RDONLY)?;
         // Joining its own user namespace is refused (EINVAL): only those
@@ -187,12 +189,12 @@ pub fn exec(
         }
         e
     })?;
-    let mut facts = Facts {
+    let mut facts = ManuallyDrop::new(Facts {
         keep_fds: spec.preserve_fds,
         ..Facts::default()
-    };
-    let profile = filter::profile(&spec)?;
-    if let Some((prof, what)) = &profile {
+    });
+    let profile = ManuallyDrop::new(filter::profile(&spec)?);
+    if let Some((prof, what)) = &*profile {
         let prog = crate::seccomp::compile(prof)?;
         facts.seccomp = Some((prog, what.to_vec()));
     }
@@ -201,10 +203,14 @@ pub fn exec(
         true => None,
         false => Some(Cgroup::existing(dirs)?),
     });
-    let enter = Op::Enter(rustix::fd::AsRawFd::as_raw_fd(&pidfd), flags, fds);
+    let enter = Op::Enter(
+        rustix::fd::AsRawFd::as_raw_fd(&pidfd),
+        flags,
+        ManuallyDrop::into_inner(fds),
+    );
     let v1 = cgroup.as_ref().is_some_and(Cgroup::has_v1);
-    let mut plan = Plan::for_exec(&spec, &facts, exe, cstrs(&envv), enter, v1);
-    if let Some((prof, what)) = &profile {
+    let mut plan = ManuallyDrop::new(Plan::for_exec(&spec, &facts, exe, cstrs(&envv), enter, v1));
+    if let Some((prof, what)) = &*profile {
         filter::check(prof, what, &plan.ops)?;
     }
     if debug {
@@ -262,6 +268,7 @@ pub fn exec(
 /// what `--cwd`, `--env`, `--user`, `--additional-gids`, `--cap`,
 /// `--no-new-privs` and `--tty` change. (runc reads none of them with
 /// `--process`.)
+#[inline(never)]
 pub(super) fn from_flags(p: &mut Process, o: &Opts) -> Result<(), Error> {
     p.args = o.args.iter().skip(1).map(|a| a.to_vec()).collect();
     if p.args.is_empty() {

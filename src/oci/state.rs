@@ -513,8 +513,8 @@ impl Record {
     }
 
     /// The container's cgroup directories (see [`Record::cgroup`]).
-    pub fn groups(&self) -> impl Iterator<Item = &[u8]> + Clone {
-        self.cgroup.split(|&c| c == b'\n').filter(|d| !d.is_empty())
+    pub fn groups(&self) -> impl Iterator<Item = &[u8]> {
+        crate::cgroup::lines(&self.cgroup)
     }
 
     /// Appends the state JSON (runtime.md's `ociVersion`, `id`, `status`,
