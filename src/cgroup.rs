@@ -614,6 +614,32 @@ pub fn freeze(dirs: &[u8], on: bool) -> Result<(), Error> {
     ))
 }
 
+/// Writes one limit of a running container (`update`): `v2` into the
+/// file `v2file` of the first of its groups `dirs` that has it, else `v1`
+/// into `v1file`. A container with neither (its controller's group was not
+/// made) is an error that names them.
+pub fn set(dirs: &[u8], v2file: &str, v1file: &str, v2: &[u8], v1: &[u8]) -> Result<(), Error> {
+    let mut buf: PathBuf = [0; 512];
+    for (file, value) in [(v2file, v2), (v1file, v1)] {
+        for dir in lines(dirs) {
+            match write_file(path(&mut buf, dir, file.as_bytes()), value) {
+                Err(Errno::NOENT) => {}
+                r => {
+                    return r
+                        .map_err(|e| Error::sys("write", path(&mut buf, dir, file.as_bytes()), e));
+                }
+            }
+        }
+    }
+    let mut m = Buf::new();
+    m.s("update: no cgroup of the container has ").s(v2file);
+    if v1file != v2file {
+        m.s(" or ").s(v1file);
+    }
+    m.s(" (its controller's group was not made at create)");
+    Err(Error::new(EXIT_RUNTIME, &m))
+}
+
 /// The pids in a container's groups `dirs` (a line each): every
 /// `cgroup.procs`, each pid once, in order.
 pub fn pids(dirs: &[u8]) -> Vec<u32> {

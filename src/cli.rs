@@ -7,7 +7,7 @@ use crate::spec::{
     MEMORY_SWAP, Seccomp, Share, Spec, Volume,
 };
 use crate::userns;
-use crate::util::out::{Buf, parse_u64};
+use crate::util::out::{Buf, parse_u64, size};
 use crate::util::text::{find, tok};
 use alloc::vec::Vec;
 
@@ -621,17 +621,6 @@ pub fn bad(opt: &Opt<'_>, v: &[u8], want: &str) -> Error {
     m.b(v).s("' (expected ").s(want).s(")");
     e.msg = m.0;
     e
-}
-
-/// A size in bytes: digits, then optionally k, m or g (any case), above 0.
-pub fn size(v: &[u8]) -> Option<u64> {
-    let (num, shift) = match v.last()?.to_ascii_lowercase() {
-        b'k' => (&v[..v.len() - 1], 10),
-        b'm' => (&v[..v.len() - 1], 20),
-        b'g' => (&v[..v.len() - 1], 30),
-        _ => (v, 0),
-    };
-    parse_u64(num)?.checked_mul(1 << shift).filter(|&n| n > 0)
 }
 
 /// A cgroup path that stays in the hierarchy: no `.` or `..` component.

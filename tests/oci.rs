@@ -546,3 +546,70 @@ fn pause_resume_ps_and_kill_of_a_paused_container() {
     b.wait_status("c1", "stopped");
     ok(&b.hull(&["delete", "c1"]));
 }
+
+/// `update` (issue 17): lower memory and pids limits reach the running
+/// container's groups, from flags and from `--resources -` (containerd's
+/// way); an allocation over the new memory limit is OOM-killed; a limit
+/// whose controller has no group, and a bad value, are errors.
+#[test]
+fn update_changes_the_limits_of_a_running_container() {
+    let Some(b) = Bundle::new("oci-update", &["sleep", "60"]) else {
+        return;
+    };
+    let path = b.dir.0.join("config.json");
+    let mut cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    cfg["linux"]["resources"]["memory"] = serde_json::json!({"limit": 256 << 20});
+    cfg["linux"]["resources"]["pids"] = serde_json::json!({"limit": 100});
+    std::fs::write(&path, cfg.to_string()).unwrap();
+    ok(&b.create("c1"));
+    ok(&b.hull(&["start", "c1"]));
+    // Whichever of its groups has the file (cgroup2's name, or v1's).
+    let read = |names: &[&str]| -> String {
+        b.cgroups("c1")
+            .iter()
+            .flat_map(|g| names.iter().map(move |n| Path::new(g).join(n)))
+            .find_map(|f| std::fs::read_to_string(f).ok())
+            .unwrap_or_default()
+    };
+    let memory = ["memory.max", "memory.limit_in_bytes"];
+    assert_eq!(read(&memory), format!("{}\n", 256 << 20));
+    let hog = "a=$(head -c 40000000 /dev/zero | tr '\\0' a); echo survived";
+    let o = b.hull(&["exec", "c1", "sh", "-c", hog]);
+    assert_eq!(
+        (o.status.code(), stdout(&o)),
+        (Some(0), "survived\n".into())
+    );
+    ok(&b.hull(&["update", "--memory", "16m", "--pids-limit", "20", "c1"]));
+    assert_eq!(read(&memory), format!("{}\n", 16 << 20));
+    assert_eq!(read(&["pids.max"]), "20\n");
+    let o = b.hull(&["exec", "c1", "sh", "-c", hog]);
+    assert_eq!(o.status.code(), Some(137), "{}", stderr(&o));
+    let mut c = hull();
+    c.args(["--root", b.root.path(), "update", "--resources", "-", "c1"]);
+    let mut child = c.stdin(Stdio::piped()).spawn().unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"pids": {"limit": 7}}"#)
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(read(&["pids.max"]), "7\n");
+    fails(
+        &b.hull(&["update", "--memory", "12q", "c1"]),
+        "--memory: '12q' is not a size (bytes, or with k, m or g) nor -1",
+    );
+    if read(&["cpuset.cpus"]).is_empty() {
+        fails(
+            &b.hull(&["update", "--cpuset-cpus", "0", "c1"]),
+            "update: no cgroup of the container has cpuset.cpus (its controller's group was not made at create)",
+        );
+    }
+    ok(&b.hull(&["delete", "--force", "c1"]));
+    fails(
+        &b.hull(&["update", "--pids-limit", "5", "c1"]),
+        "container 'c1' does not exist",
+    );
+}

@@ -1,6 +1,6 @@
 //! The OCI runtime commands, as podman's conmon and containerd's shim call
-//! runc: `[GLOBAL…] create|start|state|kill|delete|list|spec|features|exec|ps|pause|resume`
-//! (`exec` is [`super::exec`]).
+//! runc: `[GLOBAL…] create|start|state|kill|delete|list|spec|features|exec|ps|pause|resume|update`
+//! (`exec` is [`super::exec`], `update` [`super::update`]).
 //!
 //! `create` reads the bundle's config.json into the same [`Spec`] that
 //! `hull run` builds from its flags ([`to_spec`]), and launches it through
@@ -33,7 +33,8 @@ use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::process::Signal;
 
 /// The commands, in the order `main` dispatches them.
-const COMMANDS: &str = "create start state kill delete list spec features exec ps pause resume";
+const COMMANDS: &str =
+    "create start state kill delete list spec features exec ps pause resume update";
 
 /// The exit status of a failed command, as runc's.
 pub const FAILED: i32 = 1;
@@ -68,6 +69,9 @@ pub struct Opts<'a> {
     pub groups: Vec<&'a [u8]>,
     pub caps: Vec<&'a [u8]>,
     pub no_new_privs: bool,
+    // `update`'s: the file, and each limit flag with its value.
+    pub resources: Option<&'a [u8]>,
+    pub limits: Vec<(&'a [u8], &'a [u8])>,
     /// The id, then (for `kill`) the signal, or (for `exec`) the command.
     pub args: Vec<&'a [u8]>,
 }
@@ -75,7 +79,9 @@ pub struct Opts<'a> {
 /// The flags that take a value (a `|` between a name's spellings). (runc's
 /// `list -f` is `--format` only here: `-f` is `delete`'s `--force`.)
 const VALUED: &str = "--bundle|-b --pid-file --console-socket --preserve-fds --format \
-    --process|-p --cwd --env|-e --user|-u --additional-gids|-g --cap|-c --apparmor --process-label";
+    --process|-p --cwd --env|-e --user|-u --additional-gids|-g --cap|-c --apparmor --process-label \
+    --resources|-r --memory|-m --memory-swap --memory-reservation --pids-limit --cpu-quota \
+    --cpu-period --cpu-share|--cpu-shares --cpuset-cpus --cpuset-mems";
 
 /// Runs an OCI command if `argv` (without argv[0]) is one; None if it is
 /// not (hull's own command line then reads it).
@@ -218,6 +224,18 @@ fn parse<'a>(argv: &[&'a [u8]], command: bool) -> Result<Opts<'a>, Error> {
             b"--additional-gids" | b"-g" => o.groups.extend(value),
             b"--cap" | b"-c" => o.caps.extend(value),
             b"--no-new-privs" => o.no_new_privs = true,
+            b"--resources" | b"-r" => o.resources = value,
+            b"--memory"
+            | b"-m"
+            | b"--memory-swap"
+            | b"--memory-reservation"
+            | b"--pids-limit"
+            | b"--cpu-quota"
+            | b"--cpu-period"
+            | b"--cpu-share"
+            | b"--cpu-shares"
+            | b"--cpuset-cpus"
+            | b"--cpuset-mems" => o.limits.extend(value.map(|v| (name, v))),
             // runc's: hull always pivots (or moves, in an initramfs), and
             // create has no detached mode of its own to skip; no AppArmor
             // or SELinux labels.
@@ -273,6 +291,7 @@ fn dispatch(n: usize, g: &Global, o: &Opts, env: &[&CStr]) -> Result<i32, Error>
         EXEC => super::exec::exec(o, g.root, &root, id, env, g.debug),
         9 => ps(&root, id, o),
         10 | 11 => pause(&root, id, n == 10),
+        12 => super::update::update(o, &root, id),
         _ => delete(&root, id, o.force),
     }
 }
@@ -931,5 +950,43 @@ mod tests {
         );
         let o = parse(&args(&["--cap", "NOPE", "c1", "id"]), true).unwrap();
         assert!(super::super::exec::from_flags(&mut p, &o).is_err());
+    }
+
+    #[test]
+    fn update_flags_are_sizes_numbers_or_minus_one() {
+        let o = parse(
+            &args(&[
+                "-m",
+                "16m",
+                "--memory-swap=-1",
+                "--pids-limit",
+                "20",
+                "--cpu-quota",
+                "-1",
+                "--cpu-period",
+                "50000",
+                "--cpu-share",
+                "512",
+                "--cpuset-cpus",
+                "0-1",
+                "c1",
+            ]),
+            false,
+        )
+        .unwrap();
+        let mut r = config::Resources::default();
+        super::super::update::from_flags(&mut r, &o).unwrap();
+        assert_eq!(r.memory_limit, Some(16 << 20));
+        assert_eq!(r.memory_swap, Some(-1));
+        assert_eq!(r.pids_limit, Some(20));
+        assert_eq!(
+            (r.cpu_quota, r.cpu_period, r.cpu_shares),
+            (Some(-1), Some(50000), Some(512))
+        );
+        assert_eq!(r.cpus.as_deref(), Some(&b"0-1"[..]));
+        assert_eq!(r.mems, None);
+        let o = parse(&args(&["--pids-limit", "2k", "c1"]), false).unwrap();
+        let e = super::super::update::from_flags(&mut r, &o).unwrap_err();
+        assert_eq!(e.msg, b"--pids-limit: '2k' is not a number nor -1");
     }
 }

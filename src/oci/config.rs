@@ -625,6 +625,29 @@ impl Process {
     }
 }
 
+impl Resources {
+    /// A resources object alone (`update --resources FILE`), read as
+    /// config.json's `linux.resources` is. (Errors name config.json.)
+    #[inline(never)]
+    pub fn parse(text: &[u8]) -> Result<Resources, Error> {
+        let doc = document(text)?;
+        let err = Cell::new(None);
+        let top = At {
+            v: Some(&doc),
+            up: None,
+            key: b"",
+            idx: KEY,
+            err: &err,
+        };
+        let mut r = Resources::default();
+        resources(&top, &mut r);
+        match err.take() {
+            Some(e) => Err(e),
+            None => Ok(r),
+        }
+    }
+}
+
 impl Config {
     /// Reads `text`, the `config.json` of the bundle at `bundle` (an
     /// absolute path: relative `root.path` and bind sources are taken

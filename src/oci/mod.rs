@@ -7,7 +7,8 @@
 //! - [`spec`]: the default `config.json` of `hull spec` and the
 //!   `features` document;
 //! - [`log`]: `--log FILE --log-format text|json`, lines as runc writes them;
-//! - [`exec`]: a new process in a running container.
+//! - [`exec`]: a new process in a running container;
+//! - [`update`]: a running container's cgroup limits.
 //!
 //! Nothing here launches anything: the commands turn a `Config` into the
 //! container spec that `hull run` also builds, and run it.
@@ -18,6 +19,7 @@ pub mod exec;
 pub mod log;
 pub mod spec;
 pub mod state;
+pub mod update;
 
 /// The version of the runtime spec hull implements: written into the
 /// config of `hull spec`, the state it reports and the `features` document.

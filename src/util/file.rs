@@ -63,12 +63,16 @@ pub fn read_regular(path: &[u8], max: u64) -> Result<Vec<u8>, Unreadable> {
 
 /// Reads a whole (small) file.
 pub fn read_file(path: &[u8]) -> sys::Result<Vec<u8>> {
-    let fd = open_file(path, OFlags::RDONLY)?;
+    read_fd(open_file(path, OFlags::RDONLY)?.as_fd())
+}
+
+/// Reads everything from `fd` to its end.
+pub fn read_fd(fd: sys::BorrowedFd<'_>) -> sys::Result<Vec<u8>> {
     // Not dropped on a failed read, as the paths: no drop code.
     let mut out = core::mem::ManuallyDrop::new(Vec::new());
     let mut buf = [0u8; 4096];
     loop {
-        match sys::read_full(fd.as_fd(), &mut buf)? {
+        match sys::read_full(fd, &mut buf)? {
             0 => return Ok(core::mem::ManuallyDrop::into_inner(out)),
             n => out.extend_from_slice(&buf[..n]),
         }

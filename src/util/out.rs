@@ -73,6 +73,17 @@ pub fn dec(mut n: u64, tmp: &mut [u8; 20]) -> &[u8] {
     &tmp[i..]
 }
 
+/// A size in bytes: digits, then optionally k, m or g (any case), above 0.
+pub fn size(v: &[u8]) -> Option<u64> {
+    let (num, shift) = match v.last()?.to_ascii_lowercase() {
+        b'k' => (&v[..v.len() - 1], 10),
+        b'm' => (&v[..v.len() - 1], 20),
+        b'g' => (&v[..v.len() - 1], 30),
+        _ => (v, 0),
+    };
+    parse_u64(num)?.checked_mul(1 << shift).filter(|&n| n > 0)
+}
+
 /// Parses a whole decimal number with no sign; None on anything else or overflow.
 pub fn parse_u64(s: &[u8]) -> Option<u64> {
     if s.is_empty() {

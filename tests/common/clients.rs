@@ -1304,6 +1304,46 @@ pub fn podman_pause_unpause(runtime: &Path) {
     p.finish();
 }
 
+/// `podman update` (the runtime's `update --resources FILE`): a lower
+/// memory limit reaches the running container's cgroup, and an
+/// allocation over it is then OOM-killed (137).
+pub fn podman_update(runtime: &Path) {
+    let Some(p) = Podman::new("podman_update", runtime) else {
+        return;
+    };
+    let o = p.run(&[
+        "-d", "--name", "upd", "--memory", "256m", IMAGE, "sleep", "1000",
+    ]);
+    assert!(o.status.success(), "podman run -d: {}", show(&o));
+    p.wait_running("upd");
+    let limit = "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || \
+                 cat /sys/fs/cgroup/memory.max";
+    expect(
+        &p.podman(&["exec", "upd", "sh", "-c", limit]),
+        0,
+        "268435456\n",
+    );
+    let hog = "a=$(head -c 40000000 /dev/zero | tr '\\0' a); echo survived";
+    expect(
+        &p.podman(&["exec", "upd", "sh", "-c", hog]),
+        0,
+        "survived\n",
+    );
+    expect(
+        &p.podman(&["update", "--memory", "16m", "upd"]),
+        0,
+        &format!("{}\n", p.inspect("upd", "{{.Id}}")),
+    );
+    expect(
+        &p.podman(&["exec", "upd", "sh", "-c", limit]),
+        0,
+        "16777216\n",
+    );
+    expect(&p.podman(&["exec", "upd", "sh", "-c", hog]), 137, "");
+    expect(&p.podman(&["rm", "-f", "-t", "0", "upd"]), 0, "upd\n");
+    p.finish();
+}
+
 /// `podman kill`: a given signal reaches the container's process (which
 /// traps it and goes on), then the default SIGKILL ends it with 137.
 pub fn podman_kill(runtime: &Path) {
@@ -1459,7 +1499,7 @@ pub fn podman_memory(runtime: &Path) {
     let show_limit = "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null \
                       || cat /sys/fs/cgroup/memory.max";
     let o = p.run_rm(&["--memory", "64m"], &["sh", "-c", show_limit]);
-    expect(&o, 0, "67108864\n");
+    expect(&o, 0, "268435456\n");
     let hog = "a=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived";
     let o = p.run_rm(&["--memory", "32m"], &["sh", "-c", hog]);
     expect(&o, 137, "");
@@ -1748,7 +1788,8 @@ macro_rules! client_scenarios {
             podman_exec_tty,
             ctr_task_exec,
             podman_pause_unpause,
-            ctr_task_ps_pause
+            ctr_task_ps_pause,
+            podman_update
         );
     };
     (@each $runtime:path; $($name:ident),*) => {
