@@ -31,6 +31,11 @@ usage:
   hull bench [OPTIONS] [--] COMMAND [ARG...]   time N starts of that container
   hull bench --runtime PATH... --bundle DIR    time OCI runtimes' lifecycles
   hull check          what this kernel offers: namespaces, cgroups, clone3
+  hull exec [-t] [-i] [-e K=V] [-u UID[:GID]] [-w DIR] NAME COMMAND [ARG...]
+                      run COMMAND in the running container NAME (--name)
+  hull ps|pause|resume NAME, hull kill NAME [SIGNAL], hull list
+                      its processes; freeze it, thaw it, signal it; all of them
+  hull create|start|state|delete|update|spec|features ...   the OCI runtime
   hull --help | --version
 
 Run 'hull run --help' or 'hull bench --help' for their options.
@@ -62,6 +67,7 @@ options:
   --privileged        keep every capability; /proc unmasked
   --no-new-privs      set no_new_privs (setuid bits no longer raise privileges)
   --hostname NAME     hostname inside (default: container; at most 64 bytes)
+  --name NAME         known as NAME while it runs (hull exec, ps, kill...)
   -w, --workdir DIR   directory to start in, inside the root (default: /)
   --net               new network namespace, with only lo, brought up
   --ipc               new IPC namespace
@@ -306,7 +312,8 @@ pub fn run_option<'a>(spec: &mut Spec, opt: &Opt<'a>, a: &mut Args<'a>) -> Resul
         13 => spec.sysctls.push(sysctl(opt, v)?),
         14 => security_opt(spec, opt, v)?,
         // --uid-map --gid-map --map-user --map-group
-        21.. => userns::option(spec, opt, v)?,
+        21..=24 => userns::option(spec, opt, v)?,
+        25 => spec.name = Some(v.to_vec()),
         i => {
             // A resource limit (or --cgroup-parent, the last).
             let (parse, want) = LIMITS[i - 15];
@@ -340,7 +347,7 @@ const RUN_OPTIONS: &str = "--net --ipc --cgroupns --debug --dry-run --read-only 
 --hostname -w|--workdir --rootfs -v|--volume --tmpfs -e|--env --env-file -u|--user --cap-add \
 --cap-drop --stop-timeout --preserve-fds --device --sysctl --security-opt --memory --memory-swap \
 --pids --cpus \
---cpu-weight --cgroup-parent --uid-map --gid-map --map-user --map-group";
+--cpu-weight --cgroup-parent --uid-map --gid-map --map-user --map-group --name";
 
 /// `--device HOST[:CONTAINER][:rwm]`, as docker: the container's path is
 /// the host's unless given, and must be a plain path under /dev; the access

@@ -51,18 +51,27 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
     if spec.tty {
         plan.set_terminal(size());
     }
+    // The name, taken before anything starts: one in use is refused.
+    let named = name(spec)?;
     // Created once everything checkable without it passed (the command
     // lookup, the layout); from here on, its drop removes it, on every path.
-    create_cgroup(&mut cgroup, spec, &plan)?;
-    let (child, master) = match launch(&mut plan, cgroup.as_ref(), spec.debug) {
+    let launched = create_cgroup(&mut cgroup, spec, &plan)
+        .and_then(|()| launch(&mut plan, cgroup.as_ref(), spec.debug));
+    let (child, master) = match launched {
         Ok(r) => r,
         Err(e) => {
-            // A failure leaves the image as it was.
+            // A failure leaves the image as it was, and the name free.
             plan.unmake();
+            unname(named);
             return Err(e);
         }
     };
+    #[cfg(feature = "oci")]
+    if let Some(n) = &named {
+        n.started(spec, plan.envp.strings(), child.pid, cgroup.as_ref());
+    }
     let status = attend(spec, &child, signals.as_fd(), forwarded, master);
+    unname(named);
     // hull exits right after: the kernel closes these with the rest, one
     // close(2) each saved.
     core::mem::forget((child, signals));
@@ -76,6 +85,38 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
         }
     }
     status
+}
+
+/// `--name`: the name taken in the OCI state directory (see
+/// [`crate::oci::named`]).
+#[cfg(feature = "oci")]
+type Named = Option<crate::oci::named::Named>;
+#[cfg(not(feature = "oci"))]
+type Named = Option<()>;
+
+fn name(spec: &Spec) -> Result<Named, Error> {
+    let Some(n) = &spec.name else {
+        return Ok(None);
+    };
+    #[cfg(feature = "oci")]
+    return crate::oci::named::register(n).map(Some);
+    #[cfg(not(feature = "oci"))]
+    {
+        let _ = n;
+        Err(Error::usage_text(
+            "--name: not built in (cargo build --features oci)",
+        ))
+    }
+}
+
+/// Gives the name back: the container has ended (or never started).
+fn unname(named: Named) {
+    #[cfg(feature = "oci")]
+    if let Some(n) = named {
+        n.remove();
+    }
+    #[cfg(not(feature = "oci"))]
+    let _ = named;
 }
 
 /// The wait for a container's process that hull sees through (`hull run`,

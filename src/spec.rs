@@ -113,6 +113,9 @@ pub struct Spec {
     pub debug: bool,
     /// Print the plan and exit without creating anything.
     pub dry_run: bool,
+    /// `--name`: recorded in the OCI state directory while it runs, for
+    /// `hull exec`, `ps`, `pause`, `kill`… (a session setting).
+    pub name: Option<Vec<u8>>,
     /// The container's root filesystem (a host directory); None: the host's tree.
     pub rootfs: Option<Vec<u8>>,
     /// Make the root filesystem read-only.
@@ -222,6 +225,7 @@ impl Default for Spec {
             id_maps: [Vec::new(), Vec::new()],
             debug: false,
             dry_run: false,
+            name: None,
             rootfs: None,
             read_only: false,
             volumes: Vec::new(),

@@ -79,7 +79,7 @@ pub struct Opts<'a> {
 /// The flags that take a value (a `|` between a name's spellings). (runc's
 /// `list -f` is `--format` only here: `-f` is `delete`'s `--force`.)
 const VALUED: &str = "--bundle|-b --pid-file --console-socket --preserve-fds --format \
-    --process|-p --cwd --env|-e --user|-u --additional-gids|-g --cap|-c --apparmor --process-label \
+    --process|-p --cwd|--workdir|-w --env|-e --user|-u --additional-gids|-g --cap|-c --apparmor --process-label \
     --resources|-r --memory|-m --memory-swap --memory-reservation --pids-limit --cpu-quota \
     --cpu-period --cpu-share|--cpu-shares --cpuset-cpus --cpuset-mems";
 
@@ -136,8 +136,10 @@ pub fn main(argv: &[&[u8]], env: &[&CStr]) -> Option<i32> {
     };
     Some(r.unwrap_or_else(|e| {
         // exec's command that is missing, or cannot be run: as `hull run`.
+        // (exec into a `hull run --name` container: 125 for its own
+        // failures too, see `exec::exec`.)
         let code = match (known, e.code) {
-            (Some(EXEC), c @ (126 | 127)) => c,
+            (Some(EXEC), c @ (125..=127)) => c,
             _ => FAILED,
         };
         let msg = ManuallyDrop::new(e.render(""));
@@ -218,7 +220,9 @@ fn parse<'a>(argv: &[&'a [u8]], command: bool) -> Result<Opts<'a>, Error> {
             b"--process" | b"-p" => o.process = value,
             b"--detach" | b"-d" => o.detach = true,
             b"--tty" | b"-t" => o.tty = true,
-            b"--cwd" => o.cwd = value,
+            b"--cwd" | b"--workdir" | b"-w" => o.cwd = value,
+            // docker exec's: stdin always passes on (and with -t, is relayed).
+            b"--interactive" | b"-i" => {}
             b"--env" | b"-e" => o.env.extend(value),
             b"--user" | b"-u" => o.user = value,
             b"--additional-gids" | b"-g" => o.groups.extend(value),
@@ -251,7 +255,11 @@ fn dispatch(n: usize, g: &Global, o: &Opts, env: &[&CStr]) -> Result<i32, Error>
     // `list`, `spec` and `features` take no id.
     match n {
         5 => {
-            print(&Root::open(g.root)?.list(o.json)?);
+            let root = Root::open(g.root)?;
+            for id in root.ids()? {
+                super::named::reap(&root, &id);
+            }
+            print(&root.list(o.json)?);
             return Ok(0);
         }
         6 => {
@@ -275,6 +283,8 @@ fn dispatch(n: usize, g: &Global, o: &Opts, env: &[&CStr]) -> Result<i32, Error>
         return Err(Error::usage_text("a container id is needed"));
     };
     let root = Root::open(g.root)?;
+    // A `hull run --name` container whose hull was killed is gone.
+    super::named::reap(&root, id);
     match n {
         0 => create(g, o, &root, id, env),
         1 => start(&root, id),

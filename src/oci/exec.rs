@@ -27,7 +27,7 @@ use super::cmd::{FAILED, Opts, connect, not, process, set_limits, write_pid_file
 use super::config::{self, Config, Process};
 use super::state::{Root, Status};
 use crate::cgroup::Cgroup;
-use crate::error::{EXIT_NOT_FOUND, Error};
+use crate::error::{EXIT_NOT_FOUND, EXIT_RUNTIME, Error};
 use crate::plan::{Facts, Op, Plan, filter};
 use crate::run;
 use crate::spec::{self, Spec};
@@ -55,7 +55,8 @@ const JOIN: [(&str, u32); 6] = [
 /// `exec ID [COMMAND ARG…]`. Returns the process's status (0 with
 /// `--detach`); a command that is missing exits 127, one that cannot be
 /// run 126, as for `hull run`.
-#[inline(never)]
+/// hull's own failures exit 1 (runc's status), or 125 for a `hull run
+/// --name` container (`hull run`'s).
 pub fn exec(
     o: &Opts,
     root_dir: &[u8],
@@ -64,9 +65,29 @@ pub fn exec(
     env: &[&CStr],
     debug: bool,
 ) -> Result<i32, Error> {
+    let mut named = false;
+    enter(o, root_dir, root, id, env, debug, &mut named).map_err(|mut e| {
+        if !matches!(e.code, 126 | 127) {
+            e.code = if named { EXIT_RUNTIME } else { FAILED };
+        }
+        e
+    })
+}
+
+#[inline(never)]
+fn enter(
+    o: &Opts,
+    root_dir: &[u8],
+    root: &Root,
+    id: &[u8],
+    env: &[&CStr],
+    debug: bool,
+    named: &mut bool,
+) -> Result<i32, Error> {
     let c = root.container(id)?;
     // Nothing here is dropped (hull exits soon): no drop code.
     let rec = ManuallyDrop::new(c.load()?);
+    *named = rec.bundle.is_empty();
     let status = rec.status();
     if !matches!(status, Status::Created | Status::Running) {
         return Err(not(id, status, ": cannot exec in it"));
@@ -82,6 +103,13 @@ pub fn exec(
                 e.code = FAILED;
                 e
             })?
+        }
+        // A `hull run --name` container's, kept beside its record.
+        None if rec.bundle.is_empty() => {
+            let text = c.read(c"process.json")?.unwrap_or_default();
+            let mut p = Process::parse(&text)?;
+            from_flags(&mut p, o)?;
+            p
         }
         None => {
             let mut path = rec.bundle.clone();
@@ -112,7 +140,9 @@ pub fn exec(
     spec.new_keyring = true;
     spec.die_with_parent = false;
     spec.seccomp = spec::Seccomp::Unconfined;
-    if c.read(c"seccomp.json")?.is_some() {
+    if c.read(c"seccomp.default")?.is_some() {
+        spec.seccomp = spec::Seccomp::Default;
+    } else if c.read(c"seccomp.json")?.is_some() {
         // The container's filter, from the profile `create` kept.
         let mut path = root_dir.to_vec();
         path.push(b'/');

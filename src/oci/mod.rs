@@ -8,7 +8,8 @@
 //!   `features` document;
 //! - [`log`]: `--log FILE --log-format text|json`, lines as runc writes them;
 //! - [`exec`]: a new process in a running container;
-//! - [`update`]: a running container's cgroup limits.
+//! - [`update`]: a running container's cgroup limits;
+//! - [`named`]: `hull run --name`'s record, in the same state directory.
 //!
 //! Nothing here launches anything: the commands turn a `Config` into the
 //! container spec that `hull run` also builds, and run it.
@@ -17,6 +18,7 @@ pub mod cmd;
 pub mod config;
 pub mod exec;
 pub mod log;
+pub mod named;
 pub mod spec;
 pub mod state;
 pub mod update;

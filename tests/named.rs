@@ -1,0 +1,246 @@
+//! `hull run --name` containers (issue 17): reached by `hull exec`, `ps`,
+//! `pause`, `resume`, `kill` and `list` while they run, as `docker exec`
+//! and friends reach theirs; the name is given back when hull ends, and
+//! reclaimed from a hull that was SIGKILLed.
+//!
+//! Needs root and busybox-static (.ci/run installs it; tmux for the
+//! terminal test); skips loudly without them, and fails under CI.
+
+#![cfg(feature = "oci")]
+
+mod common;
+
+use common::clients::{TIMEOUT, Tmux, poll};
+use common::{Rootfs, hull, need_root, need_tool, stderr, stdout};
+use std::process::{Child, Output, Stdio};
+use std::time::Duration;
+
+/// `hull run --name NAME --rootfs R ARGS…` in the background, running.
+struct Running {
+    child: Child,
+    name: String,
+    rootfs: Rootfs,
+}
+
+impl Running {
+    fn start(tag: &str, opts: &[&str], args: &[&str]) -> Option<Running> {
+        if !need_root(tag) {
+            return None;
+        }
+        let rootfs = Rootfs::new(tag)?;
+        let name = format!("{tag}-{}", std::process::id());
+        let child = hull()
+            .args(["run", "--name", &name, "--rootfs", rootfs.path()])
+            .args(opts)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let r = Running {
+            child,
+            name,
+            rootfs,
+        };
+        let up = poll(TIMEOUT, || {
+            r.hull(&["exec", &r.name, "true"])
+                .status
+                .success()
+                .then_some(())
+        });
+        assert!(up.is_some(), "{} never ran", r.name);
+        Some(r)
+    }
+
+    /// `hull ARGS…`, stdin closed.
+    fn hull(&self, args: &[&str]) -> Output {
+        hull().args(args).stdin(Stdio::null()).output().unwrap()
+    }
+
+    fn state(&self) -> Option<serde_json::Value> {
+        let o = self.hull(&["state", &self.name]);
+        o.status
+            .success()
+            .then(|| serde_json::from_str(&stdout(&o)).unwrap())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_named_container_is_reached_by_exec_ps_pause_and_kill() {
+    let t = "named-reach";
+    let Some(mut r) = Running::start(t, &["--hostname", "nhost"], &["sleep", "100"]) else {
+        return;
+    };
+    let n = r.name.clone();
+    let inside = "hostname; cat /proc/1/comm; \
+                  grep -E '^(CapEff|CapBnd|Seccomp):' /proc/1/status > /one; \
+                  grep -E '^(CapEff|CapBnd|Seccomp):' /proc/self/status > /me; \
+                  cmp /one /me && grep Seccomp: /me; exit 7";
+    let o = r.hull(&["exec", &n, "sh", "-c", inside]);
+    assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "nhost\nsleep\nSeccomp:\t2\n");
+    let o = r.hull(&[
+        "exec",
+        "-u",
+        "1000",
+        "-e",
+        "X=1",
+        "-w",
+        "/bin",
+        &n,
+        "sh",
+        "-c",
+        "echo $(id -u) $X $PWD",
+    ]);
+    assert_eq!(stdout(&o), "1000 1 /bin\n", "{}", stderr(&o));
+    let o = r.hull(&["exec", &n, "no-such-command"]);
+    assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
+    std::fs::write(r.rootfs.0.join("plain"), "").unwrap();
+    assert_eq!(r.hull(&["exec", &n, "/plain"]).status.code(), Some(126));
+    let o = r.hull(&["exec", "no-such-container", "true"]);
+    assert_eq!(
+        (o.status.code(), stderr(&o)),
+        (
+            Some(1),
+            "hull: container 'no-such-container' does not exist\n".into()
+        )
+    );
+
+    // The name is taken: a second one is refused before anything starts.
+    let o = r.hull(&["run", "--name", &n, "--rootfs", r.rootfs.path(), "true"]);
+    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(
+        stderr(&o),
+        format!("hull: --name {n}: container '{n}' already exists\n")
+    );
+
+    let st = r.state().unwrap();
+    assert_eq!(st["status"], "running");
+    let pid = st["pid"].as_u64().unwrap();
+    let o = r.hull(&["ps", "--format", "json", &n]);
+    let pids: Vec<u64> = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(pids, [pid], "{}", stderr(&o));
+    let o = r.hull(&["list"]);
+    assert!(
+        stdout(&o).lines().any(|l| l.starts_with(&format!("{n} "))),
+        "{}",
+        stdout(&o)
+    );
+    assert!(r.hull(&["pause", &n]).status.success());
+    assert_eq!(r.state().unwrap()["status"], "paused");
+    assert!(r.hull(&["resume", &n]).status.success());
+    assert_eq!(r.state().unwrap()["status"], "running");
+
+    // Ended by a signal: hull's status says so, and the name is free.
+    assert!(r.hull(&["kill", &n, "KILL"]).status.success());
+    let st = r.child.wait().unwrap();
+    assert_eq!(st.code(), Some(137));
+    assert_eq!(r.state(), None, "the record outlived hull");
+}
+
+#[test]
+fn a_killed_hulls_name_and_cgroups_are_reclaimed() {
+    let t = "named-reclaim";
+    let Some(mut r) = Running::start(t, &["--memory", "64m"], &["sleep", "100"]) else {
+        return;
+    };
+    let n = r.name.clone();
+    // Read directly: every hull command that reads a dead hull's record
+    // removes it.
+    let rec = std::fs::read_to_string(format!("/run/hull/{n}/state.json")).unwrap();
+    let rec: serde_json::Value = serde_json::from_str(&rec).unwrap();
+    let groups: Vec<String> = rec["cgroup"]
+        .as_str()
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert!(!groups.is_empty());
+    let pid = rec["pid"].as_u64().unwrap();
+    // SIGKILL: hull cannot clean up; the container dies with it.
+    r.child.kill().unwrap();
+    r.child.wait().unwrap();
+    let stat = format!("/proc/{pid}/stat");
+    let gone = poll(TIMEOUT, || {
+        let s = std::fs::read_to_string(&stat).unwrap_or_default();
+        (s.is_empty() || s.contains(") Z ")).then_some(())
+    });
+    assert!(gone.is_some(), "the container outlived its hull");
+    assert!(std::path::Path::new(&format!("/run/hull/{n}")).exists());
+    // The next command that reads the record removes it, and the groups.
+    let o = r.hull(&["list"]);
+    assert!(!stdout(&o).contains(&n), "{}", stdout(&o));
+    assert_eq!(r.state(), None);
+    for g in &groups {
+        assert!(!std::path::Path::new(g).exists(), "{g} left behind");
+    }
+    let o = r.hull(&["run", "--name", &n, "--rootfs", r.rootfs.path(), "true"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn exec_tty_is_a_terminal_of_the_panes_size() {
+    let t = "named-exec-tty";
+    if !need_tool(t, "tmux") {
+        return;
+    }
+    let Some(r) = Running::start(t, &[], &["sleep", "100"]) else {
+        return;
+    };
+    let tm = Tmux::new(80, 24);
+    let line = format!(
+        "{} exec -t -i {} sh; echo rc=$?",
+        env!("CARGO_BIN_EXE_hull"),
+        r.name
+    );
+    tm.keys(&[&line, "Enter"]);
+    let mut answered = false;
+    for _ in 0..100 {
+        tm.keys(&["tty | sed s/^/tty=/", "Enter"]);
+        std::thread::sleep(Duration::from_millis(200));
+        if tm
+            .screen()
+            .lines()
+            .any(|l| l.trim_end().starts_with("tty=/dev/pts/"))
+        {
+            answered = true;
+            break;
+        }
+    }
+    assert!(answered, "no shell on a pty:\n{}", tm.screen());
+    tm.keys(&["stty size | sed s/^/size=/", "Enter"]);
+    tm.wait_line("size=24 80");
+    tm.cmd(&["resize-window", "-t", "t", "-x", "100", "-y", "30"]);
+    // The resize reaches hull as SIGWINCH; it sets the pty's size. Ask
+    // until the new size shows (the resize and the keys race).
+    let mut resized = false;
+    for _ in 0..50 {
+        tm.keys(&["stty size | sed s/^/size=/", "Enter"]);
+        std::thread::sleep(Duration::from_millis(200));
+        if tm
+            .screen()
+            .lines()
+            .any(|l| l.trim_end().ends_with("size=30 100"))
+        {
+            resized = true;
+            break;
+        }
+    }
+    assert!(
+        resized,
+        "the resize never reached the shell:\n{}",
+        tm.screen()
+    );
+    tm.keys(&["echo pid1=$(cat /proc/1/comm)", "Enter"]);
+    tm.wait_line("pid1=sleep");
+    tm.keys(&["exit 4", "Enter"]);
+    tm.wait_line("rc=4");
+}
