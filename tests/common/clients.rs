@@ -1499,7 +1499,7 @@ pub fn podman_memory(runtime: &Path) {
     let show_limit = "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null \
                       || cat /sys/fs/cgroup/memory.max";
     let o = p.run_rm(&["--memory", "64m"], &["sh", "-c", show_limit]);
-    expect(&o, 0, "268435456\n");
+    expect(&o, 0, "67108864\n");
     let hog = "a=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived";
     let o = p.run_rm(&["--memory", "32m"], &["sh", "-c", hog]);
     expect(&o, 137, "");
