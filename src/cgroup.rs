@@ -497,7 +497,19 @@ impl Cgroup {
     /// After the exit: reports an OOM kill (and, with --debug, the event
     /// counters).
     pub fn outcome(&self, status: i32) {
-        let limit = self.memory;
+        // The limit now: `hull update` may have changed the one given.
+        let limit = match self.at[0] {
+            Some(i) if self.memory != 0 => {
+                let file = if self.v2 == Some(i) {
+                    "memory.max"
+                } else {
+                    "memory.limit_in_bytes"
+                };
+                let text = self.read(i, file);
+                parse_u64(text.strip_suffix(b"\n").unwrap_or(&text)).unwrap_or(self.memory)
+            }
+            _ => 0,
+        };
         if limit != 0 {
             let kills = self.counter(0, "memory.events", "memory.oom_control", b"oom_kill");
             // The OOM killer ended the container when its PID 1 died of the

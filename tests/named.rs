@@ -244,3 +244,32 @@ fn exec_tty_is_a_terminal_of_the_panes_size() {
     tm.keys(&["exit 4", "Enter"]);
     tm.wait_line("rc=4");
 }
+
+/// `hull update NAME --memory`: the lower limit holds for the running
+/// container, and hull's OOM message names it.
+#[test]
+fn update_lowers_the_limit_of_a_named_container() {
+    let t = "named-update";
+    let hog = "while [ ! -e /go ]; do sleep 0.05; done; \
+               a=$(head -c 40000000 /dev/zero | tr '\\0' a); echo survived";
+    let Some(mut r) = Running::start(t, &["--memory", "256m"], &["sh", "-c", hog]) else {
+        return;
+    };
+    let o = r.hull(&["update", "--memory", "16m", &r.name]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::write(r.rootfs.0.join("go"), "").unwrap();
+    let st = r.child.wait().unwrap();
+    let mut err = String::new();
+    use std::io::Read;
+    r.child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert_eq!(st.code(), Some(137), "{err}");
+    assert!(
+        err.contains("hull: container killed: out of memory (limit 16 MiB)"),
+        "{err}"
+    );
+}
