@@ -83,7 +83,7 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
             "--bundle, --markdown and --umount-unified go with --runtime",
         ));
     }
-    run::close_inherited(&o.spec, env);
+    run::close_inherited(o.spec.preserve_fds, env);
     let mut plan = Plan::build(&mut o.spec, env)?;
     if o.spec.dry_run {
         print(&plan.describe().0);

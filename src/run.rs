@@ -22,7 +22,7 @@ use rustix::process::{WaitId, WaitIdOptions};
 #[inline(never)]
 pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
     // First, before hull opens anything of its own.
-    close_inherited(spec, env);
+    close_inherited(spec.preserve_fds, env);
     // Plan::build turns it on when hull is not root.
     let asked_userns = spec.userns;
     let mut plan = Plan::build(spec, env)?;
@@ -167,9 +167,9 @@ pub fn block() -> Result<(sys::SigSet, OwnedFd, sys::SigSet), Error> {
 /// are close-on-exec already), but for the first N: `--preserve-fds N`,
 /// or the sockets of systemd socket activation (`LISTEN_FDS`, when
 /// `LISTEN_PID` is hull's pid), which stay open across it.
-pub fn close_inherited(spec: &Spec, env: &[&CStr]) {
+pub fn close_inherited(preserve_fds: u32, env: &[&CStr]) {
     // (The same count as the plan's `keep_fds`.)
-    let keep = spec.preserve_fds.max(crate::env::listen_fds(env));
+    let keep = preserve_fds.max(crate::env::listen_fds(env));
     for fd in 3..3 + keep {
         // (EBADF for a number that is not open: nothing to pass.)
         let _ = sys::set_cloexec(fd as i32, false);

@@ -613,3 +613,71 @@ fn update_changes_the_limits_of_a_running_container() {
         "container 'c1' does not exist",
     );
 }
+
+/// `--preserve-fds N` passes the caller's fds 3..3+N and nothing of
+/// hull's: with a gap in the caller's fds (only 3 open, N = 3), the free
+/// numbers 4 and 5 must not be hull's state directory fds, through which
+/// the container could walk out to the host's root.
+#[test]
+fn preserve_fds_never_passes_hulls_own_fds() {
+    let Some(b) = Bundle::new(
+        "oci-fdgap",
+        &["sh", "-c", "ls /proc/self/fd/ > /fds; exec sleep 60"],
+    ) else {
+        return;
+    };
+    let hull_path = hull().get_program().to_str().unwrap().to_string();
+    // (create's stdio is the container's: not a pipe we would wait on.)
+    let gap = |args: &[&str], piped: bool| {
+        let io = || if piped { Stdio::piped() } else { Stdio::null() };
+        std::process::Command::new("sh")
+            .args(["-c", "exec 3</dev/null; exec \"$@\"", "sh", &hull_path])
+            .args(["--root", b.root.path()])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(io())
+            .stderr(io())
+            .output()
+            .unwrap()
+    };
+    let o = gap(
+        &[
+            "create",
+            "--preserve-fds",
+            "3",
+            "--bundle",
+            b.dir.path(),
+            "c1",
+        ],
+        false,
+    );
+    assert!(o.status.success(), "create failed");
+    ok(&b.hull(&["start", "c1"]));
+    let t = Instant::now();
+    while !b.rootfs.0.join("fds").exists() {
+        assert!(t.elapsed() < Duration::from_secs(20), "never ran");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let fds = std::fs::read_to_string(b.rootfs.0.join("fds")).unwrap();
+    // 0-2, the caller's 3, ls's own directory: not hull's 4 and 5.
+    assert_eq!(
+        fds.split_whitespace().collect::<Vec<_>>(),
+        ["0", "1", "2", "3", "4"],
+        "{fds}"
+    );
+    let o = gap(
+        &[
+            "exec",
+            "--preserve-fds",
+            "3",
+            "c1",
+            "sh",
+            "-c",
+            "for f in 4 5; do [ -e /proc/self/fd/$f ] && readlink /proc/self/fd/$f; done; true",
+        ],
+        true,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "", "hull's own fds reached the process");
+}

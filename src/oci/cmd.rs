@@ -282,11 +282,17 @@ fn dispatch(n: usize, g: &Global, o: &Opts, env: &[&CStr]) -> Result<i32, Error>
     let Some(&id) = o.args.first() else {
         return Err(Error::usage_text("a container id is needed"));
     };
+    if n == 0 || n == EXEC {
+        // First, before hull opens anything of its own (the state
+        // directory, the pidfd): fds 3..3+N that --preserve-fds passes on
+        // must be the caller's, never one of hull's that took a free number.
+        run::close_inherited(o.preserve_fds, env);
+    }
     let root = Root::open(g.root)?;
     // A `hull run --name` container whose hull was killed is gone.
     super::named::reap(&root, id);
     match n {
-        0 => create(g, o, &root, id, env),
+        0 => create(g, o, &root, id),
         1 => start(&root, id),
         2 => {
             let c = root.container(id)?;
@@ -298,7 +304,7 @@ fn dispatch(n: usize, g: &Global, o: &Opts, env: &[&CStr]) -> Result<i32, Error>
             Ok(0)
         }
         3 => kill(&root, id, o),
-        EXEC => super::exec::exec(o, g.root, &root, id, env, g.debug),
+        EXEC => super::exec::exec(o, g.root, &root, id, g.debug),
         9 => ps(&root, id, o),
         10 | 11 => pause(&root, id, n == 10),
         12 => super::update::update(o, &root, id),
@@ -478,14 +484,14 @@ fn delete(root: &Root, id: &[u8], force: bool) -> Result<i32, Error> {
 /// The FIFO `create` leaves for `start`, in the container's directory.
 const FIFO: &CStr = c"exec.fifo";
 
-fn create(g: &Global, o: &Opts, root: &Root, id: &[u8], env: &[&CStr]) -> Result<i32, Error> {
+fn create(g: &Global, o: &Opts, root: &Root, id: &[u8]) -> Result<i32, Error> {
     let bundle = absolute(o.bundle.unwrap_or(b"."))?;
     let mut path = bundle.clone();
     path.extend_from_slice(b"/config.json");
     let text = crate::util::file::read_file(&path).map_err(|e| Error::sys("read", &path, e))?;
     let cfg = ManuallyDrop::new(Config::parse(&text, &bundle)?);
     let c = root.create(id)?;
-    match launch(g, o, &c, &cfg, &bundle, env) {
+    match launch(g, o, &c, &cfg, &bundle) {
         Ok(()) => Ok(0),
         Err(e) => {
             // Nothing is left behind: the process (killed by `launch`) and
@@ -496,14 +502,7 @@ fn create(g: &Global, o: &Opts, root: &Root, id: &[u8], env: &[&CStr]) -> Result
     }
 }
 
-fn launch(
-    g: &Global,
-    o: &Opts,
-    c: &Container,
-    cfg: &Config,
-    bundle: &[u8],
-    env: &[&CStr],
-) -> Result<(), Error> {
+fn launch(g: &Global, o: &Opts, c: &Container, cfg: &Config, bundle: &[u8]) -> Result<(), Error> {
     let mut spec = ManuallyDrop::new(to_spec(cfg, o)?);
     if let Some(s) = &cfg.seccomp {
         // The profile is read by the same code as a `--security-opt` file:
@@ -517,7 +516,6 @@ fn launch(
         p.extend_from_slice(b"/seccomp.json");
         spec.seccomp = spec::Seccomp::File(p);
     }
-    run::close_inherited(&spec, env);
     // The start gate: read-write, so that `start`'s open never blocks and
     // the waiting process never sees end of file.
     rustix::fs::mknodat(

@@ -36,7 +36,6 @@ use crate::util::cstr::cstrs;
 use crate::util::file::{open_file, read_file};
 use crate::util::out::{Buf, eprint};
 use alloc::vec::Vec;
-use core::ffi::CStr;
 use core::mem::ManuallyDrop;
 use linux_raw_sys::general as g;
 use rustix::fs::OFlags;
@@ -57,16 +56,9 @@ const JOIN: [(&str, u32); 6] = [
 /// run 126, as for `hull run`.
 /// hull's own failures exit 1 (runc's status), or 125 for a `hull run
 /// --name` container (`hull run`'s).
-pub fn exec(
-    o: &Opts,
-    root_dir: &[u8],
-    root: &Root,
-    id: &[u8],
-    env: &[&CStr],
-    debug: bool,
-) -> Result<i32, Error> {
+pub fn exec(o: &Opts, root_dir: &[u8], root: &Root, id: &[u8], debug: bool) -> Result<i32, Error> {
     let mut named = false;
-    enter(o, root_dir, root, id, env, debug, &mut named).map_err(|mut e| {
+    enter(o, root_dir, root, id, debug, &mut named).map_err(|mut e| {
         if !matches!(e.code, 126 | 127) {
             e.code = if named { EXIT_RUNTIME } else { FAILED };
         }
@@ -80,7 +72,6 @@ fn enter(
     root_dir: &[u8],
     root: &Root,
     id: &[u8],
-    env: &[&CStr],
     debug: bool,
     named: &mut bool,
 ) -> Result<i32, Error> {
@@ -155,7 +146,6 @@ fn enter(
             "a terminal (--tty) with --detach needs --console-socket",
         ));
     }
-    run::close_inherited(&spec, env);
 
     // What the process joins, opened while the pid is known to be the
     // container's: it is checked again (the pidfd) once they are open.
