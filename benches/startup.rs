@@ -449,9 +449,12 @@ fn main() {
         ("hull", "floor", 2.25),
         ("hull", "launcher-floor", 1.8),
         ("hull-rootfs", "crun", 0.25),
-        // Issue 17's target: hull's exec at most 0.3x crun's (0.27x when
-        // it landed, by farm-bench; runc's about 0.1x).
-        ("hull-exec", "crun-exec", 0.3),
+        // Issue 17 asked for 0.3x crun's exec: 0.23x when exec landed, but
+        // the sealed copy of the binary that OCI create and exec now run
+        // from (CVE-2019-5736; crun and runc pay for one too) costs a copy
+        // and an execveat: 0.54x by farm-bench since. The target keeps a
+        // margin above that, so a regression still fails; 0.3x is missed.
+        ("hull-exec", "crun-exec", 0.65),
     ] {
         if let Some(r) = ratio_to(peer, of) {
             let ok = r <= max;

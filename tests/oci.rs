@@ -681,3 +681,71 @@ fn preserve_fds_never_passes_hulls_own_fds() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), "", "hull's own fds reached the process");
 }
+
+/// CVE-2019-5736: a command that is `#!/proc/self/exe` runs, inside the
+/// container, whatever binary its process had before execve: a clone of
+/// hull's. No hull process stays beside an OCI container to keep that
+/// binary busy, so it must be a sealed copy, never the file on the host
+/// that the container's root could write.
+#[test]
+fn exec_of_proc_self_exe_never_reaches_the_hosts_binary() {
+    let Some(b) = Bundle::new("oci-5736", &["sleep", "60"]) else {
+        return;
+    };
+    ok(&b.create("c1"));
+    ok(&b.hull(&["start", "c1"]));
+    let r = &b.rootfs.0;
+    std::fs::write(r.join("evil"), "#!/proc/self/exe --log=/fifo\n").unwrap();
+    std::process::Command::new("chmod")
+        .args(["755", r.join("evil").to_str().unwrap()])
+        .status()
+        .unwrap();
+    for a in ["mkfifo", "readlink"] {
+        let _ = std::os::unix::fs::symlink("busybox", r.join("bin").join(a));
+    }
+    // A watcher inside: the exe of the first process that is not busybox.
+    let watch = "mkfifo /fifo; while true; do for p in /proc/[0-9]*; do \
+                 l=$(readlink $p/exe); case \"$l\" in *busybox*|'') ;; \
+                 *) echo \"$l\" > /exe; (echo PWNED >> $p/exe) 2>/dev/null; \
+                 echo > /fifo; exit;; esac; done; done";
+    let st = hull()
+        .args([
+            "--root",
+            b.root.path(),
+            "exec",
+            "--detach",
+            "c1",
+            "sh",
+            "-c",
+            watch,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    std::thread::sleep(Duration::from_millis(300));
+    let before = std::fs::read(hull().get_program()).unwrap();
+    let mut evil = hull()
+        .args(["--root", b.root.path(), "exec", "c1", "/evil"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    while !r.join("exe").exists() {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "the watcher never saw it"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = evil.kill();
+    let _ = evil.wait();
+    std::thread::sleep(Duration::from_millis(100));
+    let exe = std::fs::read_to_string(r.join("exe")).unwrap();
+    assert!(exe.starts_with("/memfd:hull"), "the container ran {exe}");
+    assert_eq!(std::fs::read(hull().get_program()).unwrap(), before);
+}

@@ -132,7 +132,7 @@ pub fn main(argv: &[&[u8]], env: &[&CStr]) -> Option<i32> {
         Some(_) if systemd => Err(Error::usage_text(
             "--systemd-cgroup: systemd cgroup paths are not supported; use the cgroupfs manager",
         )),
-        Some(n) => parse(&argv[i + 1..], n == EXEC).and_then(|o| dispatch(n, &g, &o, env)),
+        Some(n) => parse(&argv[i + 1..], n == EXEC).and_then(|o| dispatch(n, &g, &o, argv, env)),
     };
     Some(r.unwrap_or_else(|e| {
         // exec's command that is missing, or cannot be run: as `hull run`.
@@ -161,6 +161,22 @@ fn split(a: &[u8]) -> (&[u8], Option<&[u8]>) {
         Some(at) if a.starts_with(b"--") => (&a[..at], Some(&a[at + 1..])),
         _ => (a, None),
     }
+}
+
+/// Re-executes hull from a sealed copy of its binary unless it runs from
+/// one (see [`sys::run_sealed`]), with the same arguments.
+fn sealed(argv: &[&[u8]], env: &[&CStr]) -> Result<(), Error> {
+    let mut args = alloc::vec![CString::from(c"hull")];
+    args.extend(argv.iter().map(|a| cstr(a)));
+    let args = ManuallyDrop::new(sys::CStrArray::new(args));
+    let envp = ManuallyDrop::new(sys::CStrArray::new(env.iter().map(|&e| e.into()).collect()));
+    sys::run_sealed(&args, &envp).map_err(|e| {
+        Error::sys(
+            "run from a sealed copy of the binary: /proc/self/exe",
+            b"",
+            e,
+        )
+    })
 }
 
 /// `exec`'s index in [`COMMANDS`].
@@ -251,7 +267,7 @@ fn parse<'a>(argv: &[&'a [u8]], command: bool) -> Result<Opts<'a>, Error> {
     Ok(o)
 }
 
-fn dispatch(n: usize, g: &Global, o: &Opts, env: &[&CStr]) -> Result<i32, Error> {
+fn dispatch(n: usize, g: &Global, o: &Opts, argv: &[&[u8]], env: &[&CStr]) -> Result<i32, Error> {
     // `list`, `spec` and `features` take no id.
     match n {
         5 => {
@@ -287,6 +303,9 @@ fn dispatch(n: usize, g: &Global, o: &Opts, env: &[&CStr]) -> Result<i32, Error>
         // directory, the pidfd): fds 3..3+N that --preserve-fds passes on
         // must be the caller's, never one of hull's that took a free number.
         run::close_inherited(o.preserve_fds, env);
+        // No hull process stays beside these containers to keep its binary
+        // busy (ETXTBSY), as `hull run` does: they start from a sealed copy.
+        sealed(argv, env)?;
     }
     let root = Root::open(g.root)?;
     // A `hull run --name` container whose hull was killed is gone.

@@ -6,6 +6,8 @@ use super::{AsRawFd, BorrowedFd, Errno, FromRawFd, OwnedFd, Result, raw};
 use alloc::ffi::CString;
 use alloc::vec::Vec;
 use core::ffi::{CStr, c_char};
+use linux_raw_sys::general as g;
+use rustix::fs::Mode;
 
 /// `exit_group(2)`: ends the process with `code`. Nothing is unwound or flushed.
 pub fn exit(code: i32) -> ! {
@@ -61,6 +63,54 @@ pub fn execve(path: &CStr, argv: &CStrArray, envp: &CStrArray) -> Errno {
         )
     };
     Errno::from_raw_os_error(-r as i32)
+}
+
+/// Makes sure hull runs from a sealed in-memory copy of its binary, not
+/// from the file it was started from: if `/proc/self/exe` is not sealed
+/// already, copies it into a memfd, seals it (no write, grow, shrink or
+/// new seal) and re-executes from it with `argv` and `envp`, so this call
+/// then returns in the copy. A process hull starts in a container begins
+/// as a clone of hull, so its `/proc/self/exe` is hull's binary until its
+/// `execve`; an image whose command is `#!/proc/self/exe` would run that
+/// binary inside, and the container's root could keep it open and write
+/// to it once no hull process runs it any more (CVE-2019-5736). A sealed
+/// memfd cannot be written through any fd. Returns the error that
+/// stopped it.
+pub fn run_sealed(argv: &CStrArray, envp: &CStrArray) -> Result<()> {
+    use rustix::fs::{MemfdFlags, OFlags, SealFlags};
+    let exe = rustix::fs::open(
+        c"/proc/self/exe",
+        OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let want = SealFlags::SEAL | SealFlags::SHRINK | SealFlags::GROW | SealFlags::WRITE;
+    if rustix::fs::fcntl_get_seals(&exe).is_ok_and(|s| s.contains(want)) {
+        return Ok(());
+    }
+    let copy = rustix::fs::memfd_create(c"hull", MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING)?;
+    let size = rustix::fs::fstat(&exe)?.st_size as usize;
+    let mut done = 0;
+    while done < size {
+        match rustix::fs::sendfile(&copy, &exe, None, size - done)? {
+            0 => return Err(Errno::IO),
+            n => done += n,
+        }
+    }
+    rustix::fs::fcntl_add_seals(&copy, want)?;
+    // SAFETY: both arrays are NULL-terminated and point into CStrings owned
+    // by the arrays, which outlive the call (CStrArray's invariant); the
+    // path is an empty C string, as AT_EMPTY_PATH asks.
+    let r = unsafe {
+        raw::syscall5(
+            g::__NR_execveat as usize,
+            rustix::fd::AsRawFd::as_raw_fd(&copy) as usize,
+            c"".as_ptr() as usize,
+            argv.ptrs.as_ptr() as usize,
+            envp.ptrs.as_ptr() as usize,
+            g::AT_EMPTY_PATH as usize,
+        )
+    };
+    Err(Errno::from_raw_os_error(-r as i32))
 }
 
 /// Which side of a successful clone we are on.
