@@ -265,13 +265,25 @@ fn enter(
     }
     let (child, master) = run::launch(&mut plan, (*cgroup).as_ref(), debug)?;
     let mut master = master;
-    if let (Some(sock), Some(m)) = (&console, &master) {
-        sys::send_with_fd(sock.as_fd(), b"/dev/ptmx", m.as_fd())
-            .map_err(|e| Error::sys("send the pty to", o.console_socket.unwrap_or_default(), e))?;
-        master = None;
+    let handed = (|| {
+        if let (Some(sock), Some(m)) = (&console, &master) {
+            sys::send_with_fd(sock.as_fd(), b"/dev/ptmx", m.as_fd()).map_err(|e| {
+                Error::sys("send the pty to", o.console_socket.unwrap_or_default(), e)
+            })?;
+        }
+        match o.pid_file {
+            Some(f) => write_pid_file(f, child.pid),
+            None => Ok(()),
+        }
+    })();
+    if let Err(e) = handed {
+        // The caller takes the exec as failed: it must not run on unseen.
+        let _ = rustix::process::pidfd_send_signal(&child.pidfd, rustix::process::Signal::KILL);
+        let _ = run::wait_exit(&child);
+        return Err(e);
     }
-    if let Some(f) = o.pid_file {
-        write_pid_file(f, child.pid)?;
+    if console.is_some() {
+        master = None;
     }
     let status = match &foreground {
         None => Ok(0),

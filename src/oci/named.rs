@@ -171,7 +171,11 @@ pub fn reap(root: &Root, id: &[u8]) -> bool {
     if !rec.bundle.is_empty() || rec.status() != Status::Stopped || c.lock().is_err() {
         return false;
     }
-    // Dropped: what is left in them is killed, and they are removed.
-    drop(Cgroup::adopt(rec.groups().map(<[u8]>::to_vec).collect()));
+    // Removed only if empty, never killed: the container died with its
+    // hull, and a later hull that got the same pid may have made a group of
+    // the same name, live.
+    for dir in rec.groups() {
+        let _ = rustix::fs::rmdir(dir);
+    }
     c.remove(root).is_ok()
 }
