@@ -603,48 +603,48 @@ fn document(text: &[u8]) -> Result<ManuallyDrop<Value>, Error> {
     Ok(doc)
 }
 
+/// `text`, a JSON object read alone as `read` reads that member of
+/// config.json (`exec --process FILE`, `update --resources FILE`); its
+/// errors name `name` where they would name config.json.
+fn alone<T>(text: &[u8], name: &[u8], read: impl FnOnce(&At) -> T) -> Result<T, Error> {
+    let named = |mut e: Error| {
+        let rest = e.msg.strip_prefix(b"config.json").unwrap_or(&e.msg);
+        e.msg = [name, rest].concat();
+        e
+    };
+    let doc = document(text).map_err(named)?;
+    let err = Cell::new(None);
+    let top = At {
+        v: Some(&doc),
+        up: None,
+        key: b"",
+        idx: KEY,
+        err: &err,
+    };
+    let v = read(&top);
+    match err.take() {
+        Some(e) => Err(named(e)),
+        None => Ok(v),
+    }
+}
+
 impl Process {
-    /// A process object alone (`exec --process FILE`), read as config.json's
-    /// `process` is. (Errors name config.json: the caller renames it.)
+    /// A process object alone, named `name` in errors.
     #[inline(never)]
-    pub fn parse(text: &[u8]) -> Result<Process, Error> {
-        let doc = document(text)?;
-        let err = Cell::new(None);
-        let top = At {
-            v: Some(&doc),
-            up: None,
-            key: b"",
-            idx: KEY,
-            err: &err,
-        };
-        let p = process(&top);
-        match err.take() {
-            Some(e) => Err(e),
-            None => Ok(p),
-        }
+    pub fn parse(text: &[u8], name: &[u8]) -> Result<Process, Error> {
+        alone(text, name, process)
     }
 }
 
 impl Resources {
-    /// A resources object alone (`update --resources FILE`), read as
-    /// config.json's `linux.resources` is. (Errors name config.json.)
+    /// A resources object alone, named `name` in errors.
     #[inline(never)]
-    pub fn parse(text: &[u8]) -> Result<Resources, Error> {
-        let doc = document(text)?;
-        let err = Cell::new(None);
-        let top = At {
-            v: Some(&doc),
-            up: None,
-            key: b"",
-            idx: KEY,
-            err: &err,
-        };
-        let mut r = Resources::default();
-        resources(&top, &mut r);
-        match err.take() {
-            Some(e) => Err(e),
-            None => Ok(r),
-        }
+    pub fn parse(text: &[u8], name: &[u8]) -> Result<Resources, Error> {
+        alone(text, name, |at| {
+            let mut r = Resources::default();
+            resources(at, &mut r);
+            r
+        })
     }
 }
 

@@ -87,18 +87,12 @@ fn enter(
     let p = ManuallyDrop::new(match o.process {
         Some(file) => {
             let text = read_file(file).map_err(|e| Error::sys("read", file, e))?;
-            Process::parse(&text).map_err(|mut e| {
-                // Its errors name config.json.
-                let rest = e.msg.strip_prefix(b"config.json").unwrap_or(&e.msg);
-                e.msg = [b"--process ", file, rest].concat();
-                e.code = FAILED;
-                e
-            })?
+            Process::parse(&text, &[b"--process ", file].concat())?
         }
         // A `hull run --name` container's, kept beside its record.
         None if rec.bundle.is_empty() => {
             let text = c.read(c"process.json")?.unwrap_or_default();
-            let mut p = Process::parse(&text)?;
+            let mut p = Process::parse(&text, b"process.json")?;
             from_flags(&mut p, o)?;
             p
         }

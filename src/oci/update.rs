@@ -33,12 +33,7 @@ pub fn update(o: &Opts, root: &Root, id: &[u8]) -> Result<i32, Error> {
                 _ => crate::util::file::read_file(f),
             }
             .map_err(|e| Error::sys("read", f, e))?;
-            Resources::parse(&text).map_err(|mut e| {
-                let rest = e.msg.strip_prefix(b"config.json").unwrap_or(&e.msg);
-                e.msg = [b"--resources ", f, rest].concat();
-                e.code = FAILED;
-                e
-            })?
+            Resources::parse(&text, &[b"--resources ", f].concat())?
         }
         None => Resources::default(),
     });
