@@ -241,19 +241,7 @@ fn main() {
         );
         std::process::exit(1);
     }
-    for r in 0..rounds {
-        // Interleaved, rotating who goes first.
-        for j in 0..peers.len() {
-            let k = (r + j) % peers.len();
-            let t = Instant::now();
-            for _ in 0..batch {
-                start(&peers[k], &mut id).unwrap_or_else(|e| panic!("{e}"));
-            }
-            peers[k]
-                .samples
-                .push(t.elapsed().as_nanos() as u64 / batch as u64);
-        }
-    }
+    time_rounds(&mut peers, rounds, batch, &mut id);
 
     // `exec` into a running container (issue 17): hull's OCI exec, crun's
     // and runc's, each into a container of its own made from the same
@@ -312,18 +300,7 @@ fn main() {
                 samples: Vec::new(),
             });
         }
-        for r in 0..rounds {
-            for j in 0..exec_peers.len() {
-                let k = (r + j) % exec_peers.len();
-                let t = Instant::now();
-                for _ in 0..batch {
-                    start(&exec_peers[k], &mut id).unwrap_or_else(|e| panic!("{e}"));
-                }
-                exec_peers[k]
-                    .samples
-                    .push(t.elapsed().as_nanos() as u64 / batch as u64);
-            }
-        }
+        time_rounds(&mut exec_peers, rounds, batch, &mut id);
         for (exe, state, id) in &exec_made {
             let _ = Command::new(exe)
                 .args(["--root", state, "delete", "--force", id])
@@ -350,7 +327,6 @@ fn main() {
         .unwrap_or(0);
     let peak = hull_run_peak_kib(&hull);
     let med = |p: &Peer| pct(&p.samples, 50);
-    let hull_med = med(&peers[0]);
     println!(
         "start-up latency, {} rounds x {} starts per peer, interleaved ({} CPUs, Linux {kernel}){}",
         rounds,
@@ -358,60 +334,13 @@ fn main() {
         cpus,
         if quick { " [quick]" } else { "" }
     );
-    println!(
-        "{:<14} {:>10} {:>10} {:>12}",
-        "peer", "median ms", "p99 ms", "hull/peer"
-    );
     let mut json = Vec::new();
-    for p in &peers {
-        let (m, p99) = (med(p), pct(&p.samples, 99));
-        let ratio = hull_med as f64 / m as f64;
-        println!(
-            "{:<14} {:>10.3} {:>10.3} {:>11.2}x",
-            p.name,
-            m as f64 / 1e6,
-            p99 as f64 / 1e6,
-            ratio
-        );
-        json.push(format!(
-            "\"{}\":{{\"median_ns\":{m},\"p99_ns\":{p99},\"hull_ratio\":{ratio:.3},\"argv\":[{}]}}",
-            p.name,
-            p.argv
-                .iter()
-                .map(|a| format!("{a:?}"))
-                .collect::<Vec<_>>()
-                .join(",")
-        ));
-    }
-    if let Some(h) = exec_peers.first().filter(|p| p.name == "hull-exec") {
-        let hull_exec = med(h);
+    table(&peers, &mut json);
+    if exec_peers.first().is_some_and(|p| p.name == "hull-exec") {
         println!(
             "\nexec latency (RUNTIME exec ID /bin/true into a running container), same rounds"
         );
-        println!(
-            "{:<14} {:>10} {:>10} {:>12}",
-            "peer", "median ms", "p99 ms", "hull/peer"
-        );
-        for p in &exec_peers {
-            let (m, p99) = (med(p), pct(&p.samples, 99));
-            let ratio = hull_exec as f64 / m as f64;
-            println!(
-                "{:<14} {:>10.3} {:>10.3} {:>11.2}x",
-                p.name,
-                m as f64 / 1e6,
-                p99 as f64 / 1e6,
-                ratio
-            );
-            json.push(format!(
-                "\"{}\":{{\"median_ns\":{m},\"p99_ns\":{p99},\"hull_ratio\":{ratio:.3},\"argv\":[{}]}}",
-                p.name,
-                p.argv
-                    .iter()
-                    .map(|a| format!("{a:?}"))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            ));
-        }
+        table(&exec_peers, &mut json);
     }
     for s in &skipped {
         println!("skipped: {s}");
@@ -517,6 +446,53 @@ fn main() {
     if unmeasured > 0 && ci {
         eprintln!("bench: {unmeasured} target(s) not measured, under CI; failing");
         std::process::exit(1);
+    }
+}
+
+/// `rounds` samples of each peer, interleaved and rotating who goes first:
+/// each the mean of a batch of `batch` starts.
+fn time_rounds(peers: &mut [Peer], rounds: usize, batch: usize, id: &mut u64) {
+    for r in 0..rounds {
+        for j in 0..peers.len() {
+            let k = (r + j) % peers.len();
+            let t = Instant::now();
+            for _ in 0..batch {
+                start(&peers[k], id).unwrap_or_else(|e| panic!("{e}"));
+            }
+            peers[k]
+                .samples
+                .push(t.elapsed().as_nanos() as u64 / batch as u64);
+        }
+    }
+}
+
+/// Prints the peers' medians and p99s, each as a ratio to the first
+/// peer's median, and adds each to `json`.
+fn table(peers: &[Peer], json: &mut Vec<String>) {
+    println!(
+        "{:<14} {:>10} {:>10} {:>12}",
+        "peer", "median ms", "p99 ms", "hull/peer"
+    );
+    let first = pct(&peers[0].samples, 50);
+    for p in peers {
+        let (m, p99) = (pct(&p.samples, 50), pct(&p.samples, 99));
+        let ratio = first as f64 / m as f64;
+        println!(
+            "{:<14} {:>10.3} {:>10.3} {:>11.2}x",
+            p.name,
+            m as f64 / 1e6,
+            p99 as f64 / 1e6,
+            ratio
+        );
+        json.push(format!(
+            "\"{}\":{{\"median_ns\":{m},\"p99_ns\":{p99},\"hull_ratio\":{ratio:.3},\"argv\":[{}]}}",
+            p.name,
+            p.argv
+                .iter()
+                .map(|a| format!("{a:?}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        ));
     }
 }
 
