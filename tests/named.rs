@@ -13,7 +13,6 @@ mod common;
 use common::clients::{TIMEOUT, Tmux, poll};
 use common::{Rootfs, hull, need_root, need_tool, stderr, stdout};
 use std::process::{Child, Output, Stdio};
-use std::time::Duration;
 
 /// `hull run --name NAME --rootfs R ARGS…` in the background, running.
 struct Running {
@@ -202,38 +201,18 @@ fn exec_tty_is_a_terminal_of_the_panes_size() {
         r.name
     );
     tm.keys(&[&line, "Enter"]);
-    let mut answered = false;
-    for _ in 0..100 {
-        tm.keys(&["tty | sed s/^/tty=/", "Enter"]);
-        std::thread::sleep(Duration::from_millis(200));
-        if tm
-            .screen()
-            .lines()
-            .any(|l| l.trim_end().starts_with("tty=/dev/pts/"))
-        {
-            answered = true;
-            break;
-        }
-    }
+    let answered = tm.ask("tty | sed s/^/tty=/", 100, 200, |l| {
+        l.starts_with("tty=/dev/pts/")
+    });
     assert!(answered, "no shell on a pty:\n{}", tm.screen());
     tm.keys(&["stty size | sed s/^/size=/", "Enter"]);
     tm.wait_line("size=24 80");
     tm.cmd(&["resize-window", "-t", "t", "-x", "100", "-y", "30"]);
     // The resize reaches hull as SIGWINCH; it sets the pty's size. Ask
     // until the new size shows (the resize and the keys race).
-    let mut resized = false;
-    for _ in 0..50 {
-        tm.keys(&["stty size | sed s/^/size=/", "Enter"]);
-        std::thread::sleep(Duration::from_millis(200));
-        if tm
-            .screen()
-            .lines()
-            .any(|l| l.trim_end().ends_with("size=30 100"))
-        {
-            resized = true;
-            break;
-        }
-    }
+    let resized = tm.ask("stty size | sed s/^/size=/", 50, 200, |l| {
+        l.ends_with("size=30 100")
+    });
     assert!(
         resized,
         "the resize never reached the shell:\n{}",

@@ -993,6 +993,18 @@ impl Tmux {
         self.cmd(&["capture-pane", "-p", "-t", "t"])
     }
 
+    /// Types `line` and Enter, then looks at the screen `pause_ms` later,
+    /// at most `tries` times, until a line of it (trailing blanks cut)
+    /// passes `done`: for an answer that races a start or a resize.
+    /// Whether one did.
+    pub fn ask(&self, line: &str, tries: u32, pause_ms: u64, done: impl Fn(&str) -> bool) -> bool {
+        (0..tries).any(|_| {
+            self.keys(&[line, "Enter"]);
+            std::thread::sleep(Duration::from_millis(pause_ms));
+            self.screen().lines().any(|l| done(l.trim_end()))
+        })
+    }
+
     /// Waits (bounded) until a line of the screen ends with `line`.
     #[track_caller]
     pub fn wait_line(&self, line: &str) {
@@ -1219,19 +1231,9 @@ pub fn podman_exec_tty(runtime: &Path) {
         p.runtime.display()
     );
     tm.keys(&[&line, "Enter"]);
-    let mut answered = false;
-    for _ in 0..100 {
-        tm.keys(&["tty | sed s/^/tty=/", "Enter"]);
-        std::thread::sleep(Duration::from_millis(300));
-        if tm
-            .screen()
-            .lines()
-            .any(|l| l.trim_end().starts_with("tty=/dev/pts/"))
-        {
-            answered = true;
-            break;
-        }
-    }
+    let answered = tm.ask("tty | sed s/^/tty=/", 100, 300, |l| {
+        l.starts_with("tty=/dev/pts/")
+    });
     assert!(answered, "no shell on a pty:\n{}", tm.screen());
     tm.keys(&["stty size | sed s/^/size=/", "Enter"]);
     tm.wait_line("size=30 100");
@@ -1385,19 +1387,7 @@ pub fn podman_interactive_tty(runtime: &Path) {
     );
     tm.keys(&[&line, "Enter"]);
     // Ask until the container's shell answers (typing races its start).
-    let mut answered = false;
-    for _ in 0..100 {
-        tm.keys(&["tty | sed s/^/tty=/", "Enter"]);
-        std::thread::sleep(Duration::from_millis(300));
-        if tm
-            .screen()
-            .lines()
-            .any(|l| l.trim_end() == "tty=/dev/pts/0")
-        {
-            answered = true;
-            break;
-        }
-    }
+    let answered = tm.ask("tty | sed s/^/tty=/", 100, 300, |l| l == "tty=/dev/pts/0");
     assert!(answered, "no shell on /dev/pts/0:\n{}", tm.screen());
     tm.keys(&["stty size | sed s/^/size=/", "Enter"]);
     tm.wait_line("size=24 80");
