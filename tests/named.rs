@@ -19,13 +19,19 @@ struct Running {
     child: Child,
     name: String,
     rootfs: Rootfs,
+    /// One test at a time: every hull command removes the records of dead
+    /// hulls, the one another test is looking at too.
+    _serial: std::sync::MutexGuard<'static, ()>,
 }
+
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl Running {
     fn start(tag: &str, opts: &[&str], args: &[&str]) -> Option<Running> {
         if !need_root(tag) {
             return None;
         }
+        let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         let rootfs = Rootfs::new(tag)?;
         let name = format!("{tag}-{}", std::process::id());
         let child = hull()
@@ -41,6 +47,7 @@ impl Running {
             child,
             name,
             rootfs,
+            _serial: serial,
         };
         let up = poll(TIMEOUT, || {
             r.hull(&["exec", &r.name, "true"])
