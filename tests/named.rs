@@ -192,6 +192,52 @@ fn a_killed_hulls_name_and_cgroups_are_reclaimed() {
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
+/// The record is its hull's: while that hull lives, no other hull command
+/// takes it away, even with its container gone (the hull removes it).
+#[test]
+fn a_live_hulls_record_is_not_reaped_when_its_container_has_ended() {
+    let t = "named-owner";
+    let Some(r) = Running::start(t, &[], &["sleep", "100"]) else {
+        return;
+    };
+    let n = r.name.clone();
+    let rec = std::fs::read_to_string(format!("/run/hull/{n}/state.json")).unwrap();
+    let rec: serde_json::Value = serde_json::from_str(&rec).unwrap();
+    let pid = rec["pid"].as_i64().unwrap() as i32;
+    // hull stopped, then its container killed: the container has ended,
+    // and hull has not yet seen it.
+    let hull_pid = r.child.id().to_string();
+    let signal = |sig: &str, pid: &str| {
+        let st = std::process::Command::new("kill")
+            .args([sig, pid])
+            .status()
+            .unwrap();
+        assert!(st.success());
+    };
+    signal("-STOP", &hull_pid);
+    signal("-KILL", &pid.to_string());
+    let stat = format!("/proc/{pid}/stat");
+    let gone = poll(TIMEOUT, || {
+        let s = std::fs::read_to_string(&stat).unwrap_or_default();
+        (s.is_empty() || s.contains(") Z ")).then_some(())
+    });
+    assert!(gone.is_some(), "the container never died");
+    let st = r.state();
+    assert_eq!(
+        st.as_ref().map(|s| s["status"].clone()),
+        Some("stopped".into()),
+        "the record of a live hull was taken: {st:?}"
+    );
+    assert!(stdout(&r.hull(&["list"])).contains(&n));
+    assert_eq!(rec["hullPid"], r.child.id(), "{rec}");
+    // Its hull, going on, sees the end and removes it.
+    signal("-CONT", &hull_pid);
+    let mut r = r;
+    let st = r.child.wait().unwrap();
+    assert_eq!(st.code(), Some(137));
+    assert_eq!(r.state(), None);
+}
+
 #[test]
 fn exec_tty_is_a_terminal_of_the_panes_size() {
     let t = "named-exec-tty";

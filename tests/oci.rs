@@ -168,6 +168,12 @@ fn lifecycle_and_its_errors() {
         assert!(procs.lines().any(|l| l == pid.to_string()), "{g}: {procs}");
     }
     fails(&b.create("c1"), "container 'c1' already exists");
+    // Usage errors are runc's status 1 for exec too.
+    fails(&b.hull(&["exec"]), "a container id is needed");
+    fails(
+        &b.hull(&["exec", "--bogus", "c1", "true"]),
+        "unknown option '--bogus'",
+    );
     ok(&b.hull(&["start", "c1"]));
     let t = Instant::now();
     while !b.rootfs.0.join("started").exists() {
@@ -376,7 +382,16 @@ fn exec_joins_the_container_and_nothing_of_the_callers_crosses() {
         return;
     };
     ok(&b.create("c1"));
+    // An edit of the bundle after create is not the container's: exec
+    // gives the process as it was at create (runc's too).
+    let path = b.dir.0.join("config.json");
+    let mut cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    cfg["process"]["env"] = serde_json::json!(["EDITED=after create"]);
+    std::fs::write(&path, cfg.to_string()).unwrap();
     ok(&b.hull(&["start", "c1"]));
+    let o = b.hull(&["exec", "c1", "sh", "-c", "echo ${EDITED:-as created}"]);
+    assert_eq!(stdout(&o), "as created\n", "{}", stderr(&o));
     let init = b.state("c1")["pid"].as_i64().unwrap();
     let ns = |pid: &str| -> Vec<String> {
         ["mnt", "uts", "ipc", "net", "pid", "cgroup", "user"]
@@ -601,6 +616,21 @@ fn update_changes_the_limits_of_a_running_container() {
         &b.hull(&["update", "--memory", "12q", "c1"]),
         "--memory: '12q' is not a size (bytes, or with k, m or g) nor -1",
     );
+    // runc's checks: memory plus swap below memory would be unlimited
+    // swap; a period or a weight has no -1.
+    fails(
+        &b.hull(&["update", "--memory", "32m", "--memory-swap", "16m", "c1"]),
+        "--memory-swap: memory plus swap must be at least --memory (or -1)",
+    );
+    fails(
+        &b.hull(&["update", "--cpu-period", "-1", "c1"]),
+        "--cpu-period: '-1' is not a number",
+    );
+    fails(
+        &b.hull(&["update", "--cpu-share", "-1", "c1"]),
+        "--cpu-share: '-1' is not a number",
+    );
+    assert_eq!(read(&memory), format!("{}\n", 16 << 20));
     if read(&["cpuset.cpus"]).is_empty() {
         fails(
             &b.hull(&["update", "--cpuset-cpus", "0", "c1"]),

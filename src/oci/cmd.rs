@@ -132,7 +132,9 @@ pub fn main(argv: &[&[u8]], env: &[&CStr]) -> Option<i32> {
         Some(_) if systemd => Err(Error::usage_text(
             "--systemd-cgroup: systemd cgroup paths are not supported; use the cgroupfs manager",
         )),
-        Some(n) => parse(&argv[i + 1..], n == EXEC).and_then(|o| dispatch(n, &g, &o, argv, env)),
+        Some(n) => parse(&argv[i + 1..], n == EXEC)
+            .map_err(failed)
+            .and_then(|o| dispatch(n, &g, &o, argv, env)),
     };
     Some(r.unwrap_or_else(|e| {
         // exec's command that is missing, or cannot be run: as `hull run`.
@@ -296,7 +298,7 @@ fn dispatch(n: usize, g: &Global, o: &Opts, argv: &[&[u8]], env: &[&CStr]) -> Re
         _ => {}
     }
     let Some(&id) = o.args.first() else {
-        return Err(Error::usage_text("a container id is needed"));
+        return Err(failed(Error::usage_text("a container id is needed")));
     };
     if n == 0 || n == EXEC {
         // First, before hull opens anything of its own (the state
@@ -305,9 +307,9 @@ fn dispatch(n: usize, g: &Global, o: &Opts, argv: &[&[u8]], env: &[&CStr]) -> Re
         run::close_inherited(o.preserve_fds, env);
         // No hull process stays beside these containers to keep its binary
         // busy (ETXTBSY), as `hull run` does: they start from a sealed copy.
-        sealed(argv, env)?;
+        sealed(argv, env).map_err(failed)?;
     }
-    let root = Root::open(g.root)?;
+    let root = Root::open(g.root).map_err(failed)?;
     // A `hull run --name` container whose hull was killed is gone.
     super::named::reap(&root, id);
     match n {
@@ -329,6 +331,13 @@ fn dispatch(n: usize, g: &Global, o: &Opts, argv: &[&[u8]], env: &[&CStr]) -> Re
         12 => super::update::update(o, &root, id),
         _ => delete(&root, id, o.force),
     }
+}
+
+/// An error with runc's status. exec's own keep theirs (see the caller of
+/// `dispatch`): these come before it knows whether the container is a
+/// `hull run --name` one, whose status is 125.
+fn failed(e: Error) -> Error {
+    Error { code: FAILED, ..e }
 }
 
 /// The process of a container, if it is still the one `create` started:
@@ -510,7 +519,9 @@ fn create(g: &Global, o: &Opts, root: &Root, id: &[u8]) -> Result<i32, Error> {
     let text = crate::util::file::read_file(&path).map_err(|e| Error::sys("read", &path, e))?;
     let cfg = ManuallyDrop::new(Config::parse(&text, &bundle)?);
     let c = root.create(id)?;
-    match launch(g, o, &c, &cfg, &bundle) {
+    // Kept: `exec` gives a new process the container's `process` as it was
+    // at create, not as the bundle's file may have been edited since.
+    match (c.write(c"config.json", &text)).and_then(|()| launch(g, o, &c, &cfg, &bundle)) {
         Ok(()) => Ok(0),
         Err(e) => {
             // Nothing is left behind: the process (killed by `launch`) and
@@ -622,6 +633,7 @@ fn launch(g: &Global, o: &Opts, c: &Container, cfg: &Config, bundle: &[u8]) -> R
             created: created.0,
             cgroup: cg,
             annotations: cfg.annotations.clone(),
+            owner: (0, 0),
         };
         c.save(&rec)?;
         if let Some(p) = o.pid_file {

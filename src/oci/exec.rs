@@ -96,10 +96,9 @@ fn enter(
             from_flags(&mut p, o)?;
             p
         }
+        // The config `create` kept (see there).
         None => {
-            let mut path = rec.bundle.clone();
-            path.extend_from_slice(b"/config.json");
-            let text = read_file(&path).map_err(|e| Error::sys("read", &path, e))?;
+            let text = c.read(c"config.json")?.unwrap_or_default();
             let mut cfg = ManuallyDrop::new(Config::parse(&text, &rec.bundle)?);
             let mut p = cfg.process.take().unwrap_or_default();
             from_flags(&mut p, o)?;

@@ -23,11 +23,14 @@ use alloc::vec::Vec;
 pub struct Named {
     root: Root,
     id: Vec<u8>,
+    /// This hull (pid, start time): the record's owner.
+    owner: (i32, u64),
 }
 
 /// Takes `name` in the state directory, before anything is started: a
 /// name in use by a live container is refused; one left by a dead hull is
-/// reclaimed. Until the container runs, the record holds hull's own pid.
+/// reclaimed. Until the container runs, the record has no pid (status
+/// creating: nothing to signal, exec in or pause), only its owner's.
 pub fn register(name: &[u8]) -> Result<Named, Error> {
     let root = Root::open(DEFAULT_ROOT)?;
     reap(&root, name);
@@ -37,11 +40,10 @@ pub fn register(name: &[u8]) -> Result<Named, Error> {
         Error::new(crate::error::EXIT_RUNTIME, &m)
     })?;
     let me = rustix::process::getpid().as_raw_nonzero().get();
+    let owner = (me, state::start_time(me).unwrap_or(0));
     let rec = Record {
         id: name.to_vec(),
-        pid: me,
-        start_time: state::start_time(me).unwrap_or(0),
-        started: true,
+        owner,
         ..Record::default()
     };
     let r = c.save(&rec);
@@ -51,6 +53,7 @@ pub fn register(name: &[u8]) -> Result<Named, Error> {
     r.map(|()| Named {
         root,
         id: name.to_vec(),
+        owner,
     })
 }
 
@@ -82,28 +85,34 @@ impl Named {
             rootfs: spec.rootfs.clone().unwrap_or_default(),
             created: created.0,
             cgroup: cg,
+            owner: self.owner,
             ..Record::default()
         };
-        let _ = c.write(c"process.json", &process_json(spec, env).0);
-        match &spec.seccomp {
-            _ if spec.privileged => {}
-            spec::Seccomp::Default => {
-                let _ = c.write(c"seccomp.default", b"");
-            }
-            spec::Seccomp::File(p) => {
-                if let Ok(text) = crate::util::file::read_file(p) {
-                    let _ = c.write(c"seccomp.json", &text);
-                }
-            }
-            spec::Seccomp::Unconfined => {}
+        // The record is what lets `exec` in, and exec takes a container
+        // without a filter file for one without a filter: it is written
+        // only once the process settings and the filter are, or not at all
+        // (then `exec` finds no container rather than an unconfined one).
+        let kept = c.write(c"process.json", &process_json(spec, env).0);
+        let kept = kept.and_then(|()| match &spec.seccomp {
+            _ if spec.privileged => Ok(()),
+            spec::Seccomp::Default => c.write(c"seccomp.default", b""),
+            spec::Seccomp::File(p) => crate::util::file::read_file(p)
+                .map_err(|e| Error::sys("read", p, e))
+                .and_then(|text| c.write(c"seccomp.json", &text)),
+            spec::Seccomp::Unconfined => Ok(()),
+        });
+        if kept.is_ok() {
+            let _ = c.save(&rec);
         }
-        let _ = c.save(&rec);
     }
 
-    /// Removes the record: the container has ended.
+    /// Removes the record: the container has ended. Only if it is still
+    /// this hull's: `delete` may have removed it, and another hull taken
+    /// the name since.
     pub fn remove(self) {
         if let Ok(c) = self.root.container(&self.id)
             && c.lock().is_ok()
+            && c.load().is_ok_and(|r| r.owner == self.owner)
         {
             let _ = c.remove(&self.root);
         }
@@ -168,7 +177,13 @@ pub fn reap(root: &Root, id: &[u8]) -> bool {
         return false;
     };
     let Ok(rec) = c.load() else { return false };
-    if !rec.bundle.is_empty() || rec.status() != Status::Stopped || c.lock().is_err() {
+    // Its hull is gone (a record without an owner, from before hulls
+    // recorded theirs: its container is).
+    let dead = match rec.owner {
+        (0, _) => rec.status() == Status::Stopped,
+        (pid, t) => state::start_time(pid) != Some(t),
+    };
+    if !rec.bundle.is_empty() || !dead || c.lock().is_err() {
         return false;
     }
     // Removed only if empty, never killed: the container died with its

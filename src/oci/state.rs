@@ -96,6 +96,10 @@ pub struct Record {
     pub cgroup: Vec<u8>,
     /// The config's annotations.
     pub annotations: Vec<(Vec<u8>, Vec<u8>)>,
+    /// A `hull run --name` container's hull (pid and start time, as
+    /// `pid`): the record is its to remove, and stale once it is gone.
+    /// (0, 0) for an OCI container.
+    pub owner: (i32, u64),
 }
 
 /// Checks an id as runc does: 1 to 255 of `A-Z a-z 0-9 _ + - .`, and not
@@ -372,6 +376,10 @@ impl Container {
         if rec.paused {
             b.s(",\"paused\":true");
         }
+        if rec.owner.0 > 0 {
+            b.s(",\"hullPid\":").u(rec.owner.0 as u64);
+            b.s(",\"hullStartTime\":").u(rec.owner.1);
+        }
         for (key, v) in [
             (",\"bundle\":", &rec.bundle),
             (",\"rootfs\":", &rec.rootfs),
@@ -431,6 +439,11 @@ impl Container {
             (Some(pid), Some(start), Some(started), Some(_)) if ok => {
                 (r.pid, r.start_time, r.started) = (pid, start, started);
                 r.paused = get("paused").and_then(Value::bool) == Some(true);
+                let owner = get("hullPid").and_then(Value::i64);
+                let owner = owner.and_then(|p| i32::try_from(p).ok());
+                if let (Some(p), Some(t)) = (owner, get("hullStartTime").and_then(Value::u64)) {
+                    r.owner = (p, t);
+                }
             }
             _ => return Err(about(&self.id, "has a damaged state.json")),
         }

@@ -13,9 +13,10 @@
 use super::cmd::{FAILED, Opts, not};
 use super::config::Resources;
 use super::state::{Root, Status};
-use crate::cgroup;
+use crate::cgroup::{self, lines};
 use crate::error::Error;
 use crate::util::out::{Buf, parse_u64, size};
+use alloc::vec::Vec;
 use core::mem::ManuallyDrop;
 
 pub fn update(o: &Opts, root: &Root, id: &[u8]) -> Result<i32, Error> {
@@ -58,7 +59,8 @@ pub(super) fn from_flags(r: &mut Resources, o: &Opts) -> Result<(), Error> {
             continue;
         }
         let n = match v {
-            b"-1" => Some(-1),
+            // (a period or a weight has no "unlimited")
+            b"-1" if i < 5 => Some(-1),
             _ => if i < 3 { size(v) } else { parse_u64(v) }
                 .filter(|&n| n <= i64::MAX as u64)
                 .map(|n| n as i64),
@@ -71,7 +73,7 @@ pub(super) fn from_flags(r: &mut Resources, o: &Opts) -> Result<(), Error> {
             } else {
                 "a number"
             });
-            return Err(Error::new(FAILED, m.s(" nor -1")));
+            return Err(Error::new(FAILED, m.s(if i < 5 { " nor -1" } else { "" })));
         };
         match i {
             0 => r.memory_limit = Some(n),
@@ -79,11 +81,31 @@ pub(super) fn from_flags(r: &mut Resources, o: &Opts) -> Result<(), Error> {
             2 => r.memory_reservation = Some(n),
             3 => r.pids_limit = Some(n),
             4 => r.cpu_quota = Some(n),
-            5 => r.cpu_period = Some(n.max(0) as u64),
-            _ => r.cpu_shares = Some(n.max(0) as u64),
+            5 => r.cpu_period = Some(n as u64),
+            _ => r.cpu_shares = Some(n as u64),
         }
     }
     Ok(())
+}
+
+/// What cgroup2's cpu.max is given for a new `quota` and/or `period`. It
+/// takes "QUOTA [PERIOD]": the one not given is kept as it is, the quota
+/// read back from `now` (the file's "QUOTA PERIOD") as it cannot be left
+/// out.
+fn cpu_max(quota: Option<i64>, period: Option<u64>, now: impl FnOnce() -> Vec<u8>) -> Buf {
+    let mut b = Buf::new();
+    match quota {
+        Some(q) if q >= 0 => b.u(q as u64),
+        Some(_) => b.s("max"),
+        None => b.b(now().split(|&c| c == b' ').next().unwrap_or_default()),
+    };
+    if b.0.is_empty() {
+        b.s("max");
+    }
+    if let Some(p) = period {
+        b.s(" ").u(p);
+    }
+    b
 }
 
 /// Writes what `r` sets into the container's groups `dirs`.
@@ -114,10 +136,17 @@ fn apply(dirs: &[u8], r: &Resources) -> Result<(), Error> {
         };
         match r.memory_swap {
             None => set_memory()?,
+            Some(s) if s >= 0 && (m < 0 || s < m) => {
+                return Err(Error::new(
+                    FAILED,
+                    Buf::new()
+                        .s("--memory-swap: memory plus swap must be at least --memory (or -1)"),
+                ));
+            }
             Some(s) => {
                 // v1 refuses memory above memory+swap, and memory+swap
                 // below memory: raised, swap goes first; lowered, memory.
-                let swap2 = if s < 0 || m < 0 { -1 } else { s - m };
+                let swap2 = if s < 0 { -1 } else { s - m };
                 let set_swap = || {
                     cgroup::set(
                         dirs,
@@ -155,10 +184,11 @@ fn apply(dirs: &[u8], r: &Resources) -> Result<(), Error> {
         cgroup::set(dirs, "pids.max", "pids.max", &max(p).0, &max(p).0)?;
     }
     if r.cpu_quota.is_some() || r.cpu_period.is_some() {
-        let period = r.cpu_period.unwrap_or(crate::spec::CPU_PERIOD);
-        let quota = r.cpu_quota.unwrap_or(-1);
-        let mut both = max(quota);
-        both.s(" ").u(period);
+        let both = cpu_max(r.cpu_quota, r.cpu_period, || {
+            lines(dirs)
+                .find_map(|d| crate::util::file::read_file(&[d, b"/cpu.max"].concat()).ok())
+                .unwrap_or_default()
+        });
         if let Some(p) = r.cpu_period {
             cgroup::set(
                 dirs,
@@ -190,4 +220,22 @@ fn apply(dirs: &[u8], r: &Resources) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cpu_max;
+
+    #[test]
+    fn cpu_max_keeps_what_is_not_given() {
+        let now = || b"50000 200000\n".to_vec();
+        let unused = || -> Vec<u8> { panic!("read back with a quota given") };
+        // A period alone keeps the quota (it once wrote "max 100000",
+        // which lifted the limit).
+        assert_eq!(cpu_max(None, Some(100_000), now).0, b"50000 100000");
+        // A quota alone keeps the period (it once wrote the default's).
+        assert_eq!(cpu_max(Some(20_000), None, unused).0, b"20000");
+        assert_eq!(cpu_max(Some(-1), Some(10_000), unused).0, b"max 10000");
+        assert_eq!(cpu_max(None, Some(10_000), Vec::new).0, b"max 10000");
+    }
 }

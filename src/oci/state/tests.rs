@@ -40,6 +40,7 @@ fn record(id: &str) -> Record {
         created: b"2026-12-04T16:02:54.22032882Z".to_vec(),
         cgroup: b"/sys/fs/cgroup/hull/x".to_vec(),
         annotations: Vec::new(),
+        owner: (0, 0),
     }
 }
 
@@ -181,6 +182,8 @@ fn records_round_trip() {
     rec.started = true;
     rec.paused = true;
     rec.pid = 4_194_304;
+    // A `hull run --name` container's hull, kept too.
+    rec.owner = (me(), 123_456_789);
     c.save(&rec).unwrap();
     drop(c);
     // Read back through another handle, as the next command would.
