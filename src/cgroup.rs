@@ -553,6 +553,13 @@ impl Cgroup {
                             tv_nsec: 10_000_000,
                         };
                         let _ = rustix::thread::nanosleep(&ts);
+                        // Busy also with groups the container made below
+                        // it: those go first (each emptied by the kill).
+                        walk(dir, 0, &mut |d| {
+                            if d.len() > dir.len() {
+                                let _ = rustix::fs::rmdir(d);
+                            }
+                        });
                     }
                     Err(e) => break Some(e),
                 }
@@ -658,15 +665,36 @@ pub fn pids(dirs: &[u8]) -> Vec<u32> {
     let mut out = Vec::new();
     let mut buf: PathBuf = [0; 512];
     for dir in lines(dirs) {
-        let procs = read_file(path(&mut buf, dir, b"cgroup.procs")).unwrap_or_default();
-        for pid in lines(&procs).filter_map(parse_u64) {
-            // (No sort: its code is twice this function's.)
-            if let Err(at) = out.binary_search(&(pid as u32)) {
-                out.insert(at, pid as u32);
+        walk(dir, 0, &mut |d| {
+            let procs = read_file(path(&mut buf, d, b"cgroup.procs")).unwrap_or_default();
+            for pid in lines(&procs).filter_map(parse_u64) {
+                // (No sort: its code is twice this function's.)
+                if let Err(at) = out.binary_search(&(pid as u32)) {
+                    out.insert(at, pid as u32);
+                }
+            }
+        });
+    }
+    out
+}
+
+/// Calls `f` on the group `dir` and every group below it (a container with
+/// its own cgroup namespace may make them), the deepest first, so that `f`
+/// may remove each. Bounded: 16 levels.
+fn walk(dir: &[u8], depth: u32, f: &mut dyn FnMut(&[u8])) {
+    if depth < 16
+        && let Ok(d) = open_file(dir, OFlags::RDONLY | OFlags::DIRECTORY)
+    {
+        let mut buf = [core::mem::MaybeUninit::uninit(); 1024];
+        let mut entries = rustix::fs::RawDir::new(&d, &mut buf);
+        while let Some(Ok(e)) = entries.next() {
+            let name = e.file_name().to_bytes();
+            if e.file_type() == rustix::fs::FileType::Directory && !name.starts_with(b".") {
+                walk(&[dir, b"/", name].concat(), depth + 1, f);
             }
         }
     }
-    out
+    f(dir)
 }
 
 /// The non-empty lines of `text`.
@@ -674,14 +702,11 @@ pub fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
     text.split(|&c| c == b'\n').filter(|l| !l.is_empty())
 }
 
-/// Sends `sig` to every process in the group `dir` (its `cgroup.procs`).
+/// Sends `sig` to every process in the group `dir` and the groups below it
+/// (their `cgroup.procs`).
 pub fn signal_all(dir: &[u8], sig: rustix::process::Signal) {
-    let mut buf: PathBuf = [0; 512];
-    let procs = read_file(path(&mut buf, dir, b"cgroup.procs")).unwrap_or_default();
-    let mut procs = &procs[..];
-    while !procs.is_empty() {
-        let pid = parse_u64(tok(&mut procs, b'\n')).unwrap_or(0) as i32;
-        if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+    for pid in pids(dir) {
+        if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
             let _ = rustix::process::kill_process(pid, sig);
         }
     }

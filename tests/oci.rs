@@ -562,6 +562,56 @@ fn pause_resume_ps_and_kill_of_a_paused_container() {
     ok(&b.hull(&["delete", "c1"]));
 }
 
+/// A container may make groups below its own (runc's `ps` and `delete`
+/// walk them): `ps` lists their processes, `delete --force` kills them and
+/// removes the groups; and `ps`'s table never passes a control character
+/// of a container's command line to the caller's terminal.
+#[test]
+fn ps_and_delete_reach_the_groups_below_the_containers() {
+    let Some(b) = Bundle::new("oci-subgroup", &["sleep", "60"]) else {
+        return;
+    };
+    ok(&b.create("c1"));
+    ok(&b.hull(&["start", "c1"]));
+    let pid_file = b.dir.0.join("exec.pid");
+    let script = "sleep 61; true";
+    // Its stdio not a pipe of ours: the process keeps it.
+    let st = hull()
+        .args(["--root", b.root.path(), "exec", "--detach", "--pid-file"])
+        .arg(&pid_file)
+        .args(["c1", "sh", "-c", script, "x\x1b[2Jy"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let pid: u32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let groups = b.cgroups("c1");
+    let sub = Path::new(&groups[0]).join("made-inside");
+    std::fs::create_dir(&sub).unwrap();
+    std::fs::write(sub.join("cgroup.procs"), pid.to_string()).unwrap();
+    let o = b.hull(&["ps", "--format", "json", "c1"]);
+    let pids: Vec<u32> = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(pids.contains(&pid), "{pids:?} lacks {pid}, in {sub:?}");
+    let o = b.hull(&["ps", "c1"]);
+    let line = format!("{pid}\tsh -c {script} x?[2Jy\n");
+    assert!(stdout(&o).contains(&line), "{:?}", stdout(&o));
+    ok(&b.hull(&["delete", "--force", "c1"]));
+    for g in &groups {
+        assert!(!Path::new(g).exists(), "{g} left behind");
+    }
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    assert!(
+        stat.is_empty() || stat.contains(") Z "),
+        "{pid} lives: {stat}"
+    );
+}
+
 /// `update` (issue 17): lower memory and pids limits reach the running
 /// container's groups, from flags and from `--resources -` (containerd's
 /// way); an allocation over the new memory limit is OOM-killed; a limit

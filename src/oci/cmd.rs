@@ -470,8 +470,14 @@ fn ps(root: &Root, id: &[u8], o: &Opts) -> Result<i32, Error> {
             let cmd = crate::util::file::read_file(&path.0).unwrap_or_default();
             let cmd = cmd.strip_suffix(b"\0").unwrap_or(&cmd);
             b.u(p as u64).s("\t");
+            // The container writes these bytes: no control character of
+            // theirs reaches the caller's terminal (ps(1) shows '?' too).
             for &ch in cmd {
-                b.0.push(if ch == 0 { b' ' } else { ch });
+                b.0.push(match ch {
+                    0 => b' ',
+                    ..b' ' | 0x7f => b'?',
+                    _ => ch,
+                });
             }
             b.s("\n");
         }
