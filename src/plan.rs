@@ -833,8 +833,9 @@ impl Plan {
             // After /proc and /sys are mounted, before the volumes (which may
             // deliberately cover these paths). Each is looked up in the fresh
             // proc or sysfs itself, never through the root.
-            for m in MASKS.split(' ') {
-                let (letter, path) = m.as_bytes().split_first().unwrap_or((&b'R', b""));
+            let masks = spec.masks.as_deref().unwrap_or(MASKS.as_bytes());
+            for m in masks.split(|&c| c == b' ').filter(|m| !m.is_empty()) {
+                let (letter, path) = m.split_first().unwrap_or((&b'R', b""));
                 let slot = if path.starts_with(b"/proc/") {
                     Slot::Proc
                 } else {

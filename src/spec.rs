@@ -131,6 +131,9 @@ pub struct Spec {
     pub caps: u64,
     /// Keep every capability and leave /proc unmasked.
     pub privileged: bool,
+    /// The kernel interfaces hidden, in [`crate::plan::MASKS`]'s form;
+    /// None: those (docker's). An OCI config gives its own.
+    pub masks: Option<Vec<u8>>,
     pub no_new_privs: bool,
     /// Keep hull's tiny init as PID 1 and run the command as PID 2.
     pub init: bool,
@@ -234,6 +237,7 @@ impl Default for Spec {
             user: None,
             caps: DEFAULT_CAPS,
             privileged: false,
+            masks: None,
             no_new_privs: false,
             init: false,
             tty: false,

@@ -562,6 +562,47 @@ fn pause_resume_ps_and_kill_of_a_paused_container() {
     ok(&b.hull(&["delete", "c1"]));
 }
 
+/// `linux.maskedPaths` and `linux.readonlyPaths` are the config's, not
+/// hull run's defaults: podman's and Kubernetes' lists differ from docker's
+/// (an extra path masked, or none for a privileged container).
+#[test]
+fn masked_and_read_only_paths_are_the_configs() {
+    let script = "exec > /out 2>&1; wc -c < /proc/cmdline; ls /sys/kernel | wc -l; \
+                  head -c 1 /proc/timer_list | wc -c; \
+                  echo 1 > /proc/sys/kernel/ns_last_pid || echo sys read-only; \
+                  touch /done";
+    let Some(b) = Bundle::new("oci-masks", &["sh", "-c", script]) else {
+        return;
+    };
+    let path = b.dir.0.join("config.json");
+    let mut cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    cfg["linux"]["maskedPaths"] = serde_json::json!(["/proc/cmdline", "/sys/kernel"]);
+    cfg["linux"]["readonlyPaths"] = serde_json::json!(["/proc/sys"]);
+    std::fs::write(&path, cfg.to_string()).unwrap();
+    ok(&b.create("c1"));
+    ok(&b.hull(&["start", "c1"]));
+    let t = Instant::now();
+    while !b.rootfs.0.join("done").exists() {
+        assert!(t.elapsed() < Duration::from_secs(20), "never done");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = std::fs::read_to_string(b.rootfs.0.join("out")).unwrap();
+    let lines: Vec<&str> = out.lines().map(str::trim).collect();
+    // /proc/cmdline and /sys/kernel masked; /proc/timer_list, which hull
+    // run masks, shown.
+    assert_eq!(lines[..3], ["0", "0", "1"], "{out}");
+    assert_eq!(lines.last(), Some(&"sys read-only"), "{out}");
+    ok(&b.hull(&["delete", "--force", "c1"]));
+
+    cfg["linux"]["maskedPaths"] = serde_json::json!(["/etc/passwd"]);
+    std::fs::write(&path, cfg.to_string()).unwrap();
+    fails(
+        &b.create("c2"),
+        "config.json: a masked path outside /proc and /sys: /etc/passwd is not supported by hull",
+    );
+}
+
 /// A container may make groups below its own (runc's `ps` and `delete`
 /// walk them): `ps` lists their processes, `delete --force` kills them and
 /// removes the groups; and `ps`'s table never passes a control character

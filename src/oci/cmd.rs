@@ -333,6 +333,33 @@ fn dispatch(n: usize, g: &Global, o: &Opts, argv: &[&[u8]], env: &[&CStr]) -> Re
     }
 }
 
+/// The config's `maskedPaths` and `readonlyPaths`, in the form of
+/// [`crate::plan::MASKS`] (which hull run uses): each is looked up in the
+/// container's fresh proc or sysfs, so only paths in them are taken. A
+/// masked directory (as the host's proc or sysfs has it: the same kernel's)
+/// is covered with an empty tmpfs, anything else with /dev/null, as runc
+/// does; one the container's proc or sysfs lacks is skipped.
+fn masks(cfg: &Config) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::new();
+    for (ro, list) in [(false, &cfg.masked_paths), (true, &cfg.readonly_paths)] {
+        for p in list {
+            if !(p.starts_with(b"/proc/") || p.starts_with(b"/sys/")) || p.contains(&b' ') {
+                let what = [b"a masked path outside /proc and /sys: ", &p[..]];
+                return Err(unsupported(&what.concat()));
+            }
+            let dir = rustix::fs::lstat(&p[..]).is_ok_and(|st| st.st_mode & 0o170000 == 0o040000);
+            out.push(match (ro, dir) {
+                (true, _) => b'R',
+                (false, true) => b'D',
+                (false, false) => b'N',
+            });
+            out.extend_from_slice(p);
+            out.push(b' ');
+        }
+    }
+    Ok(out)
+}
+
 /// An error with runc's status. exec's own keep theirs (see the caller of
 /// `dispatch`): these come before it knows whether the container is a
 /// `hull run --name` one, whose status is 125.
@@ -842,6 +869,7 @@ fn to_spec(cfg: &Config, o: &Opts) -> Result<Spec, Error> {
             _ => {}
         }
     }
+    s.masks = Some(masks(cfg)?);
     s.id_maps = [cfg.gid_maps.clone(), cfg.uid_maps.clone()];
     for m in &cfg.mounts {
         let ro = m.opts.set & g::MOUNT_ATTR_RDONLY != 0;
