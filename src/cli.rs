@@ -312,7 +312,7 @@ pub fn run_option<'a>(spec: &mut Spec, opt: &Opt<'a>, a: &mut Args<'a>) -> Resul
         13 => spec.sysctls.push(sysctl(opt, v)?),
         14 => security_opt(spec, opt, v)?,
         // --uid-map --gid-map --map-user --map-group
-        21..=24 => userns::option(spec, opt, v)?,
+        21..=24 => userns::option(spec, opt.name, v).map_err(|want| bad(opt, v, want))?,
         25 => spec.name = Some(v.to_vec()),
         i => {
             // A resource limit (or --cgroup-parent, the last).

@@ -7,7 +7,7 @@
 //! costs about 0.5 ms here, as much as the rest of a start. So by default
 //! a container joins one namespace made once: only `lo`, up, and
 //! `net.ipv4.ping_group_range` set as podman sets it. It is kept as a bind
-//! mount of its nsfs file at [`crate::plan::NETNS`], made on first use
+//! mount of its nsfs file at [`NETNS`], made on first use
 //! (under a lock, so two first starts do not race), and joined with one
 //! `setns` in the child, which costs next to nothing.
 //!
@@ -17,11 +17,13 @@
 //! When the shared one cannot be had (no /run, no /proc, a user namespace),
 //! a container gets one of its own, as with `--net=none`.
 
-use crate::plan::NETNS;
 use crate::sys::{self, AsFd, IntoRawFd};
 use crate::util::cstr::cpath;
 use crate::util::file::{open_file, write_file};
 use rustix::fs::{FlockOperation, Mode, OFlags};
+
+/// Where hull keeps its shared, empty network namespace.
+pub const NETNS: &[u8] = b"/run/hull/netns";
 
 /// The shared namespace's fd (close-on-exec, open until hull exits), made
 /// first when `create` and it does not exist yet; None when it cannot be had.

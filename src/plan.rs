@@ -9,6 +9,7 @@ pub mod filter;
 
 use crate::devices::{self, Rule};
 use crate::error::Error;
+use crate::netns;
 use crate::resolve;
 use crate::rootfs;
 use crate::seccomp::SockFilter;
@@ -234,7 +235,7 @@ impl Op {
             Op::PrivateMounts => ("make mounts private: mount --make-rprivate", b"/"),
             Op::Hostname(h) => ("sethostname", h),
             Op::LoopbackUp => ("bring up loopback: ioctl SIOCSIFFLAGS", b"lo"),
-            Op::JoinNetns(_) => ("join the shared network namespace: setns", NETNS),
+            Op::JoinNetns(_) => ("join the shared network namespace: setns", netns::NETNS),
             Op::JoinNs(..) => ("join a namespace of the config: setns", b""),
             Op::Enter(..) => ("join the container's namespaces: setns", b""),
             Op::NewKeyring => (
@@ -278,9 +279,6 @@ impl PartialEq for Program {
 }
 
 impl Eq for Program {}
-
-/// Where hull keeps its shared, empty network namespace (see `netns.rs`).
-pub const NETNS: &[u8] = b"/run/hull/netns";
 
 /// What `/dev` holds in a container with its own root: these nodes
 /// (name, major, minor), made with mknod in its own tmpfs when hull is root
@@ -1524,9 +1522,8 @@ mod tests {
         assert_eq!(p.ops.iter().filter(|o| **o == Op::DieWithParent).count(), 1);
         // Root with ranges: it becomes the container's ids right away, and
         // the death signal is armed again after the last change.
-        let opt = |name| crate::cli::Opt { name, inline: None };
-        userns::option(&mut s, &opt(b"--uid-map"), b"0:100000:65536").unwrap();
-        userns::option(&mut s, &opt(b"--map-group"), b"7").unwrap();
+        userns::option(&mut s, b"--uid-map", b"0:100000:65536").unwrap();
+        userns::option(&mut s, b"--map-group", b"7").unwrap();
         let p = plan(&s);
         assert_eq!(p.ops[1..3], [Op::AwaitParent, Op::User(0, 7)]);
         let caps = p.ops.iter().position(|o| matches!(o, Op::Caps(_))).unwrap();

@@ -811,10 +811,24 @@ pub fn explain(plan: &Plan, r: Report) -> Error {
         if let Some(op) = op
             && plan.userns.is_some()
         {
-            m.s(userns::hint(op, e));
+            m.s(hint(op, e));
         }
     }
     Error::new(crate::error::EXIT_RUNTIME, &m)
+}
+
+/// Why a step failed in a user namespace, as a suffix to its error: the
+/// kernel refuses a namespace's root some things the host's root may do
+/// (mknod, mounting most filesystems, writing what the host's root owns,
+/// proc where the host's /proc is partly hidden).
+pub fn hint(op: &Op, e: Errno) -> &'static str {
+    if e == Errno::PERM || e == Errno::ACCESS {
+        " (in a user namespace: not the host's root)"
+    } else if e == Errno::INVAL && matches!(op, Op::User(..)) {
+        " (an id not in the user namespace's maps)"
+    } else {
+        ""
+    }
 }
 
 /// Waits on the pidfd for the child to exit and maps its end to hull's
@@ -840,6 +854,22 @@ pub fn wait_exit(child: &Child) -> Result<i32, Error> {
 mod tests {
     use super::*;
     use linux_raw_sys::general as g;
+
+    #[test]
+    fn a_user_namespace_hints_why_a_step_failed() {
+        let op = Op::Hostname(vec![]);
+        assert_eq!(
+            hint(&op, Errno::PERM),
+            " (in a user namespace: not the host's root)"
+        );
+        assert_eq!(hint(&op, Errno::NOENT), "");
+        assert_eq!(hint(&op, Errno::INVAL), "");
+        let user = Op::User(1000, 0);
+        assert_eq!(
+            hint(&user, Errno::INVAL),
+            " (an id not in the user namespace's maps)"
+        );
+    }
 
     #[test]
     fn raw_mode_is_cfmakeraw() {

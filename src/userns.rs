@@ -13,9 +13,7 @@
 //! before cloning, so a map that could not be written is refused with one
 //! line and nothing is started.
 
-use crate::cli::{Opt, bad};
 use crate::error::{EXIT_RUNTIME, Error};
-use crate::plan::Op;
 use crate::spec::{IdMap, Spec};
 use crate::sys::Errno;
 use crate::util::out::{Buf, parse_u64};
@@ -32,8 +30,9 @@ pub const INVOKER: u32 = u32::MAX;
 /// 4294967295. No id may be mapped twice, inside or outside, as the kernel
 /// would refuse. (More than 340 lines, the kernel's limit, fail when
 /// written.) Any map asks for a user namespace.
-pub fn option(spec: &mut Spec, opt: &Opt<'_>, v: &[u8]) -> Result<(), Error> {
-    let single = opt.name[2] == b'm';
+/// Err: what the value should have been (the caller names the option).
+pub fn option(spec: &mut Spec, name: &[u8], v: &[u8]) -> Result<(), &'static str> {
+    let single = name[2] == b'm';
     let mut rest = v;
     let mut x = [0, INVOKER as u64, 1];
     let mut ok = true;
@@ -52,7 +51,7 @@ pub fn option(spec: &mut Spec, opt: &Opt<'_>, v: &[u8]) -> Result<(), Error> {
         count: x[2] as u32,
     };
     // "--gid-map" and "--map-group" have a g; the uid options do not.
-    let maps = &mut spec.id_maps[!opt.name.contains(&b'g') as usize];
+    let maps = &mut spec.id_maps[!name.contains(&b'g') as usize];
     let want = if !ok {
         if single {
             "a numeric id"
@@ -69,7 +68,7 @@ pub fn option(spec: &mut Spec, opt: &Opt<'_>, v: &[u8]) -> Result<(), Error> {
         spec.userns = true;
         return Ok(());
     };
-    Err(bad(opt, v, want))
+    Err(want)
 }
 
 fn overlap(a: u32, b: u32, an: u32, bn: u32) -> bool {
@@ -215,20 +214,6 @@ pub fn disabled(e: Errno, max: &[u8]) -> bool {
 /// The sysctl that turns user namespaces off.
 pub const MAX_USER_NAMESPACES: &[u8] = b"/proc/sys/user/max_user_namespaces";
 
-/// Why a step failed in a user namespace, as a suffix to its error: the
-/// kernel refuses a namespace's root some things the host's root may do
-/// (mknod, mounting most filesystems, writing what the host's root owns,
-/// proc where the host's /proc is partly hidden).
-pub fn hint(op: &Op, e: Errno) -> &'static str {
-    if e == Errno::PERM || e == Errno::ACCESS {
-        " (in a user namespace: not the host's root)"
-    } else if e == Errno::INVAL && matches!(op, Op::User(..)) {
-        " (an id not in the user namespace's maps)"
-    } else {
-        ""
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,11 +241,11 @@ mod tests {
     fn opts(args: &[(&str, &str)]) -> Result<Spec, Error> {
         let mut s = spec();
         for (flag, v) in args {
-            let opt = Opt {
-                name: flag.as_bytes(),
-                inline: None,
-            };
-            option(&mut s, &opt, v.as_bytes())?;
+            // The error as cli::bad words it around the expectation.
+            option(&mut s, flag.as_bytes(), v.as_bytes()).map_err(|want| {
+                let post = format!(": invalid value '{v}' (expected {want})");
+                Error::usage_of("", flag.as_bytes(), &post)
+            })?;
         }
         Ok(s)
     }
@@ -469,18 +454,6 @@ mod tests {
         assert_eq!(
             DISABLED,
             "user namespaces are disabled: /proc/sys/user/max_user_namespaces is 0"
-        );
-        let op = Op::Hostname(vec![]);
-        assert_eq!(
-            hint(&op, Errno::PERM),
-            " (in a user namespace: not the host's root)"
-        );
-        assert_eq!(hint(&op, Errno::NOENT), "");
-        assert_eq!(hint(&op, Errno::INVAL), "");
-        let user = Op::User(1000, 0);
-        assert_eq!(
-            hint(&user, Errno::INVAL),
-            " (an id not in the user namespace's maps)"
         );
     }
 }
