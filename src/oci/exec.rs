@@ -23,7 +23,7 @@
 //! `exec` leaves a tree of the same shape only after an intermediate
 //! process has exited.
 
-use super::cmd::{FAILED, Opts, connect, not, process, set_limits, write_pid_file};
+use super::common::{FAILED, Opts, connect, not, process, set_limits, write_pid_file};
 use super::config::{self, Config, Process};
 use super::state::{Root, Status};
 use crate::cgroup::Cgroup;
@@ -106,7 +106,7 @@ fn enter(
         }
     });
     if p.caps[config::AMBIENT] != 0 {
-        return Err(super::cmd::unsupported(b"process.capabilities.ambient"));
+        return Err(super::common::unsupported(b"process.capabilities.ambient"));
     }
     let mut spec = ManuallyDrop::new(Spec::default());
     spec.command = p.args.clone();

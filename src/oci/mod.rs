@@ -15,6 +15,7 @@
 //! container spec that `hull run` also builds, and run it.
 
 pub mod cmd;
+pub mod common;
 pub mod config;
 pub mod exec;
 pub mod log;

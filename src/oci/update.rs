@@ -10,7 +10,7 @@
 //! make (no limit of that controller was asked for then, on a v1 host) has
 //! no such file: that is an error naming it, never a silent no-op.
 
-use super::cmd::{FAILED, Opts, not};
+use super::common::{FAILED, Opts, not};
 use super::config::Resources;
 use super::state::{Root, Status};
 use crate::cgroup::{self, lines};
