@@ -73,9 +73,16 @@ impl Running {
 }
 
 impl Drop for Running {
+    /// The container killed, so that its hull ends as it would and
+    /// removes the record (a SIGKILLed hull leaves it for the next hull
+    /// command to reap); hull itself only if it does not end.
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = self.hull(&["kill", &self.name, "KILL"]);
+        let child = &mut self.child;
+        if poll(TIMEOUT, || child.try_wait().ok().flatten()).is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 
