@@ -124,7 +124,10 @@ fn apply(dirs: &[u8], r: &Resources) -> Result<(), Error> {
         b.i(v.max(-1));
         b
     };
-    if let Some(m) = r.memory_limit {
+    // 0 is "not given" for these two, as runc reads them (containerd and
+    // Kubernetes send a swap of 0 for none).
+    let set = |v: Option<i64>| v.filter(|&n| n != 0);
+    if let Some(m) = set(r.memory_limit) {
         let set_memory = || {
             cgroup::set(
                 dirs,
@@ -134,13 +137,12 @@ fn apply(dirs: &[u8], r: &Resources) -> Result<(), Error> {
                 &v1(m).0,
             )
         };
-        match r.memory_swap {
+        match set(r.memory_swap) {
             None => set_memory()?,
             Some(s) if s >= 0 && (m < 0 || s < m) => {
                 return Err(Error::new(
                     FAILED,
-                    Buf::new()
-                        .s("--memory-swap: memory plus swap must be at least --memory (or -1)"),
+                    Buf::new().s("--memory-swap: below --memory"),
                 ));
             }
             Some(s) => {
@@ -164,7 +166,7 @@ fn apply(dirs: &[u8], r: &Resources) -> Result<(), Error> {
                 }
             }
         }
-    } else if r.memory_swap.is_some() {
+    } else if set(r.memory_swap).is_some() {
         return Err(Error::usage_text(
             "--memory-swap needs --memory (memory plus swap)",
         ));
