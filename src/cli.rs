@@ -48,10 +48,8 @@ Exit status: the command's own; 128+N if it was killed by signal N;
 pub const RUN_HELP: &str = "\
 usage: hull run [OPTIONS] [--] COMMAND [ARG...]
 
-Runs COMMAND as PID 1 in new UTS, PID and mount namespaces, with the mount
-tree made private, its own hostname, a fresh /proc, docker's default
-capabilities and a cleared environment, with no controlling tty. hull passes
-signals on to it; it dies with hull.
+Runs COMMAND as PID 1 of a container isolated as docker's; every option is
+in man hull (docs/hull.1).
 
 options:
   --rootfs DIR        use DIR as the root filesystem (default: the host's)

@@ -534,6 +534,9 @@ pub struct Plan {
     /// parent blocks the signals it forwards before the clone, and a blocked
     /// mask survives execve). Set at run time.
     pub sigmask: SigSet,
+    /// The file mode creation mask the command starts with (set just
+    /// before execve, so hull's caller's never crosses).
+    pub umask: u32,
     /// The id maps the parent writes for the user namespace, if there is one.
     pub userns: Option<Maps>,
     /// Where `hull bench` wants timestamps (see [`crate::child::T_CHILD`]);
@@ -1145,6 +1148,8 @@ impl Ops {
             argv: ManuallyDrop::new(argv),
             envp: ManuallyDrop::new(envp),
             sigmask: 0,
+            // docker's and runc's when none is given.
+            umask: spec.umask.unwrap_or(0o022),
             userns: None,
             trace: None,
             keep_fds: facts.keep_fds,

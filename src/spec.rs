@@ -134,6 +134,8 @@ pub struct Spec {
     /// The kernel interfaces hidden, in [`crate::plan::MASKS`]'s form;
     /// None: those (docker's). An OCI config gives its own.
     pub masks: Option<Vec<u8>>,
+    /// The command's umask; None: 0022.
+    pub umask: Option<u32>,
     pub no_new_privs: bool,
     /// Keep hull's tiny init as PID 1 and run the command as PID 2.
     pub init: bool,
@@ -238,6 +240,7 @@ impl Default for Spec {
             caps: DEFAULT_CAPS,
             privileged: false,
             masks: None,
+            umask: None,
             no_new_privs: false,
             init: false,
             tty: false,

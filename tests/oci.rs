@@ -562,6 +562,36 @@ fn pause_resume_ps_and_kill_of_a_paused_container() {
     ok(&b.hull(&["delete", "c1"]));
 }
 
+/// `process.user.umask` holds for the container's process and for exec's;
+/// without one, runc's 0022 (never the caller's).
+#[test]
+fn the_configs_umask_holds_in_the_container_and_exec() {
+    let script = "umask > /umask; exec sleep 60";
+    let Some(b) = Bundle::new("oci-umask", &["sh", "-c", script]) else {
+        return;
+    };
+    let path = b.dir.0.join("config.json");
+    let mut cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    cfg["process"]["user"]["umask"] = 0o27.into();
+    std::fs::write(&path, cfg.to_string()).unwrap();
+    ok(&b.create("c1"));
+    ok(&b.hull(&["start", "c1"]));
+    let t = Instant::now();
+    let file = b.rootfs.0.join("umask");
+    while std::fs::read_to_string(&file)
+        .unwrap_or_default()
+        .is_empty()
+    {
+        assert!(t.elapsed() < Duration::from_secs(20), "no umask written");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "0027\n");
+    let o = b.hull(&["exec", "c1", "sh", "-c", "umask"]);
+    assert_eq!(stdout(&o), "0027\n", "{}", stderr(&o));
+    ok(&b.hull(&["delete", "--force", "c1"]));
+}
+
 /// `linux.maskedPaths` and `linux.readonlyPaths` are the config's, not
 /// hull run's defaults: podman's and Kubernetes' lists differ from docker's
 /// (an extra path masked, or none for a privileged container).

@@ -30,6 +30,20 @@ fn hostname_is_container_and_host_is_untouched() {
     );
 }
 
+/// The caller's umask does not cross: the command starts with docker's
+/// 0022, as it does under docker, podman and runc.
+#[test]
+fn the_callers_umask_does_not_cross() {
+    if !need_root("the_callers_umask_does_not_cross") {
+        return;
+    }
+    let o = Command::new("sh")
+        .args(["-c", "umask 077; exec \"$0\" run sh -c umask"])
+        .arg(env!("CARGO_BIN_EXE_hull"))
+        .output_bounded();
+    assert_eq!(stdout(&o), "0022\n", "{}", stderr(&o));
+}
+
 #[test]
 fn command_is_pid_1_and_proc_shows_only_the_container() {
     if !need_root("command_is_pid_1_and_proc_shows_only_the_container") {

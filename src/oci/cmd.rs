@@ -683,6 +683,7 @@ fn to_spec(cfg: &Config, o: &Opts) -> Result<Spec, Error> {
         return Err(unsupported(b"process.capabilities.ambient"));
     }
     s.no_new_privs = p.no_new_privs;
+    s.umask = p.umask;
     s.tty = p.terminal;
     s.preserve_fds = o.preserve_fds;
     s.new_keyring = !o.no_new_keyring;

@@ -116,6 +116,7 @@ fn enter(
     spec.groups = p.groups.clone();
     spec.caps = p.caps[config::BOUNDING];
     spec.no_new_privs = p.no_new_privs;
+    spec.umask = p.umask;
     spec.tty = p.terminal;
     // A person at our terminal types into the process's (without a
     // console socket, hull relays it).
