@@ -102,6 +102,48 @@ impl Bundle {
         ])
     }
 
+    /// `hull --root ROOT ARGS…` with no stdio of ours (a detached process
+    /// keeps what it is given), checked.
+    fn detached(&self, args: &[&str]) {
+        let st = hull()
+            .args(["--root", self.root.path()])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(st.success(), "hull {args:?}");
+    }
+
+    /// `create` then `start`, each checked.
+    fn run(&self, id: &str) {
+        ok(&self.create(id));
+        ok(&self.hull(&["start", id]));
+    }
+
+    /// The bundle's config.json, changed by `edit`.
+    fn edit(&self, edit: impl FnOnce(&mut serde_json::Value)) {
+        let path = self.dir.0.join("config.json");
+        let mut cfg: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        edit(&mut cfg);
+        std::fs::write(&path, cfg.to_string()).unwrap();
+    }
+
+    /// The rootfs file `name` once the container has written `done`
+    /// beside it (or, if `done` is None, once `name` is not empty), within
+    /// 20 s.
+    fn wait_file(&self, name: &str, done: Option<&str>) -> String {
+        let flag = self.rootfs.0.join(done.unwrap_or(name));
+        let t = Instant::now();
+        while std::fs::read(&flag).map_or(true, |b| b.is_empty() && done.is_none()) {
+            assert!(t.elapsed() < Duration::from_secs(20), "no {flag:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::fs::read_to_string(self.rootfs.0.join(name)).unwrap()
+    }
+
     fn state(&self, id: &str) -> serde_json::Value {
         let o = self.hull(&["state", id]);
         assert!(o.status.success(), "state {id}: {}", stderr(&o));
@@ -221,8 +263,7 @@ fn delete_force_stops_a_running_container_and_its_cgroups() {
     let Some(b) = Bundle::new("oci-force", &["sleep", "60"]) else {
         return;
     };
-    ok(&b.create("f1"));
-    ok(&b.hull(&["start", "f1"]));
+    b.run("f1");
     let pid = b.state("f1")["pid"].as_i64().unwrap();
     let groups = b.cgroups("f1");
     ok(&b.hull(&["delete", "-f", "f1"]));
@@ -384,11 +425,7 @@ fn exec_joins_the_container_and_nothing_of_the_callers_crosses() {
     ok(&b.create("c1"));
     // An edit of the bundle after create is not the container's: exec
     // gives the process as it was at create (runc's too).
-    let path = b.dir.0.join("config.json");
-    let mut cfg: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    cfg["process"]["env"] = serde_json::json!(["EDITED=after create"]);
-    std::fs::write(&path, cfg.to_string()).unwrap();
+    b.edit(|cfg| cfg["process"]["env"] = serde_json::json!(["EDITED=after create"]));
     ok(&b.hull(&["start", "c1"]));
     let o = b.hull(&["exec", "c1", "sh", "-c", "echo ${EDITED:-as created}"]);
     assert_eq!(stdout(&o), "as created\n", "{}", stderr(&o));
@@ -570,23 +607,9 @@ fn the_configs_umask_holds_in_the_container_and_exec() {
     let Some(b) = Bundle::new("oci-umask", &["sh", "-c", script]) else {
         return;
     };
-    let path = b.dir.0.join("config.json");
-    let mut cfg: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    cfg["process"]["user"]["umask"] = 0o27.into();
-    std::fs::write(&path, cfg.to_string()).unwrap();
-    ok(&b.create("c1"));
-    ok(&b.hull(&["start", "c1"]));
-    let t = Instant::now();
-    let file = b.rootfs.0.join("umask");
-    while std::fs::read_to_string(&file)
-        .unwrap_or_default()
-        .is_empty()
-    {
-        assert!(t.elapsed() < Duration::from_secs(20), "no umask written");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), "0027\n");
+    b.edit(|cfg| cfg["process"]["user"]["umask"] = 0o27.into());
+    b.run("c1");
+    assert_eq!(b.wait_file("umask", None), "0027\n");
     let o = b.hull(&["exec", "c1", "sh", "-c", "umask"]);
     assert_eq!(stdout(&o), "0027\n", "{}", stderr(&o));
     ok(&b.hull(&["delete", "--force", "c1"]));
@@ -604,20 +627,12 @@ fn masked_and_read_only_paths_are_the_configs() {
     let Some(b) = Bundle::new("oci-masks", &["sh", "-c", script]) else {
         return;
     };
-    let path = b.dir.0.join("config.json");
-    let mut cfg: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    cfg["linux"]["maskedPaths"] = serde_json::json!(["/proc/cmdline", "/sys/kernel"]);
-    cfg["linux"]["readonlyPaths"] = serde_json::json!(["/proc/sys"]);
-    std::fs::write(&path, cfg.to_string()).unwrap();
-    ok(&b.create("c1"));
-    ok(&b.hull(&["start", "c1"]));
-    let t = Instant::now();
-    while !b.rootfs.0.join("done").exists() {
-        assert!(t.elapsed() < Duration::from_secs(20), "never done");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = std::fs::read_to_string(b.rootfs.0.join("out")).unwrap();
+    b.edit(|cfg| {
+        cfg["linux"]["maskedPaths"] = serde_json::json!(["/proc/cmdline", "/sys/kernel"]);
+        cfg["linux"]["readonlyPaths"] = serde_json::json!(["/proc/sys"]);
+    });
+    b.run("c1");
+    let out = b.wait_file("out", Some("done"));
     let lines: Vec<&str> = out.lines().map(str::trim).collect();
     // /proc/cmdline and /sys/kernel masked; /proc/timer_list, which hull
     // run masks, shown.
@@ -625,8 +640,7 @@ fn masked_and_read_only_paths_are_the_configs() {
     assert_eq!(lines.last(), Some(&"sys read-only"), "{out}");
     ok(&b.hull(&["delete", "--force", "c1"]));
 
-    cfg["linux"]["maskedPaths"] = serde_json::json!(["/etc/passwd"]);
-    std::fs::write(&path, cfg.to_string()).unwrap();
+    b.edit(|cfg| cfg["linux"]["maskedPaths"] = serde_json::json!(["/etc/passwd"]));
     fails(
         &b.create("c2"),
         "config.json: a masked path outside /proc and /sys: /etc/passwd is not supported by hull",
@@ -642,21 +656,22 @@ fn ps_and_delete_reach_the_groups_below_the_containers() {
     let Some(b) = Bundle::new("oci-subgroup", &["sleep", "60"]) else {
         return;
     };
-    ok(&b.create("c1"));
-    ok(&b.hull(&["start", "c1"]));
+    b.run("c1");
     let pid_file = b.dir.0.join("exec.pid");
     let script = "sleep 61; true";
-    // Its stdio not a pipe of ours: the process keeps it.
-    let st = hull()
-        .args(["--root", b.root.path(), "exec", "--detach", "--pid-file"])
-        .arg(&pid_file)
-        .args(["c1", "sh", "-c", script, "x\x1b[2Jy"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(st.success());
+    let pid_path = pid_file.to_str().unwrap();
+    let argv = [
+        "exec",
+        "--detach",
+        "--pid-file",
+        pid_path,
+        "c1",
+        "sh",
+        "-c",
+        script,
+        "x\x1b[2Jy",
+    ];
+    b.detached(&argv);
     let pid: u32 = std::fs::read_to_string(&pid_file)
         .unwrap()
         .trim()
@@ -692,14 +707,11 @@ fn update_changes_the_limits_of_a_running_container() {
     let Some(b) = Bundle::new("oci-update", &["sleep", "60"]) else {
         return;
     };
-    let path = b.dir.0.join("config.json");
-    let mut cfg: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    cfg["linux"]["resources"]["memory"] = serde_json::json!({"limit": 256 << 20});
-    cfg["linux"]["resources"]["pids"] = serde_json::json!({"limit": 100});
-    std::fs::write(&path, cfg.to_string()).unwrap();
-    ok(&b.create("c1"));
-    ok(&b.hull(&["start", "c1"]));
+    b.edit(|cfg| {
+        cfg["linux"]["resources"]["memory"] = serde_json::json!({"limit": 256 << 20});
+        cfg["linux"]["resources"]["pids"] = serde_json::json!({"limit": 100});
+    });
+    b.run("c1");
     // Whichever of its groups has the file (cgroup2's name, or v1's).
     let read = |names: &[&str]| -> String {
         b.cgroups("c1")
@@ -847,8 +859,7 @@ fn exec_of_proc_self_exe_never_reaches_the_hosts_binary() {
     let Some(b) = Bundle::new("oci-5736", &["sleep", "60"]) else {
         return;
     };
-    ok(&b.create("c1"));
-    ok(&b.hull(&["start", "c1"]));
+    b.run("c1");
     let r = &b.rootfs.0;
     std::fs::write(r.join("evil"), "#!/proc/self/exe --log=/fifo\n").unwrap();
     std::process::Command::new("chmod")
@@ -863,23 +874,7 @@ fn exec_of_proc_self_exe_never_reaches_the_hosts_binary() {
                  l=$(readlink $p/exe); case \"$l\" in *busybox*|'') ;; \
                  *) echo \"$l\" > /exe; (echo PWNED >> $p/exe) 2>/dev/null; \
                  echo > /fifo; exit;; esac; done; done";
-    let st = hull()
-        .args([
-            "--root",
-            b.root.path(),
-            "exec",
-            "--detach",
-            "c1",
-            "sh",
-            "-c",
-            watch,
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(st.success());
+    b.detached(&["exec", "--detach", "c1", "sh", "-c", watch]);
     std::thread::sleep(Duration::from_millis(300));
     let before = std::fs::read(hull().get_program()).unwrap();
     let mut evil = hull()
