@@ -38,7 +38,7 @@ usage:
   hull create|start|state|delete|update|spec|features ...   the OCI runtime
   hull --help | --version
 
-Run 'hull run --help' or 'hull bench --help' for their options.
+Each command takes --help; every option is in man hull (docs/hull.1).
 
 Exit status: the command's own; 128+N if it was killed by signal N;
 125 if hull itself failed; 126 if the command cannot be executed;
@@ -67,9 +67,8 @@ options:
   --hostname NAME     hostname inside (default: container; at most 64 bytes)
   --name NAME         known as NAME while it runs (hull exec, ps, kill...)
   -w, --workdir DIR   directory to start in, inside the root (default: /)
-  --net               new network namespace, with only lo, brought up
-  --ipc               new IPC namespace
-  --cgroupns          new cgroup namespace
+  --net[=none|host]   own netns (lo only) or the host's (default: shared, empty)
+  --ipc[=host], --cgroupns[=host]   the host's (default: the container's own)
   --init              PID 1 is an init: reaps zombies, passes signals on
   -t, --tty           a new pty as the terminal
   -i, --interactive   relay stdin to it (the host terminal goes raw)
@@ -88,12 +87,20 @@ options:
   -h, --help          this help
 ";
 
+pub const CHECK_HELP: &str = "\
+usage: hull check
+
+What the running kernel offers, one fact a line: clone3, /proc, the
+namespaces, user namespaces and the cgroup hierarchies (man hull).
+";
+
 pub const BENCH_HELP: &str = "\
 usage: hull bench [OPTIONS] [--] COMMAND [ARG...]
 
 Starts the container 'hull run' would, N times, timing each start from
 clone3 to reaped; reports percentiles, phases and a histogram. The command's
 stdin and stdout are /dev/null; a failed start stops it (status 125).
+Every option is in man hull (docs/hull.1).
 
 options (and all of 'hull run'):
   -n N           timed starts (default: 1000)
@@ -133,10 +140,14 @@ pub fn parse(args: &[&[u8]]) -> Result<Command, Error> {
     match find("-h|--help|help -V|--version|version check run bench", sub) {
         Some(0) => Ok(Command::Help(HELP)),
         Some(1) => Ok(Command::Version),
-        Some(2) => Ok(Command::Check),
+        Some(2) => match rest {
+            [] => Ok(Command::Check),
+            [h] if find("-h|--help", h).is_some() => Ok(Command::Help(CHECK_HELP)),
+            [a, ..] => Err(Error::usage_of("check: unexpected argument '", a, "'")),
+        },
         Some(3) => options(false, rest),
         // Built in with the `bench` feature (a default one): it costs about
-        // 12 KiB (see the README).
+        // 12 KiB (see docs/install.md).
         #[cfg(feature = "bench")]
         Some(_) => bench_options(rest),
         #[cfg(not(feature = "bench"))]
@@ -1201,6 +1212,12 @@ mod tests {
         assert_eq!(parse(&[b"--help"]).unwrap(), Command::Help(HELP));
         assert_eq!(parse(&[b"--version"]).unwrap(), Command::Version);
         assert_eq!(parse(&[b"check"]).unwrap(), Command::Check);
+        assert_eq!(
+            parse(&[b"check", b"-h"]).unwrap(),
+            Command::Help(CHECK_HELP)
+        );
+        let e = parse(&[b"check", b"now"]).unwrap_err();
+        assert_eq!(msg(e), "check: unexpected argument 'now'");
         assert_eq!(
             parse(&[b"run", b"--help"]).unwrap(),
             Command::Help(RUN_HELP)

@@ -25,6 +25,7 @@ use crate::spec::{self, Share, Spec, Volume};
 use crate::sys::{self, AsFd};
 use crate::util::cstr::cstr;
 use crate::util::out::{Buf, eprint, parse_u64, print};
+use crate::util::text::tok;
 use alloc::ffi::CString;
 use alloc::vec::Vec;
 use core::ffi::CStr;
@@ -36,6 +37,30 @@ use rustix::process::Signal;
 /// The commands, in the order `main` dispatches them.
 const COMMANDS: &str =
     "create start state kill delete list spec features exec ps pause resume update";
+
+/// Each command's `--help`, in [`COMMANDS`]' order and NUL-separated (an
+/// array of `&str` costs a pointer and a relocation each): its flags, no
+/// more (docs/usage.md and the man page say what each does).
+const HELP: &str = "\
+create [--bundle DIR] [--pid-file F] [--console-socket S] [--preserve-fds N]\n\
+     \x20 [--no-new-keyring] ID\0\
+start ID\0\
+state ID\0\
+kill [--all] ID [SIGNAL]\0\
+delete [--force] ID\0\
+list [--format table|json]\0\
+spec [--rootless] [--bundle DIR]\0\
+features\0\
+exec [--process F] [--tty] [--console-socket S] [--detach] [--pid-file F]\n\
+     \x20 [--cwd DIR] [--env K=V]... [--user UID[:GID]] [--additional-gids G]...\n\
+     \x20 [--cap CAP]... [--no-new-privs] [--preserve-fds N] ID [COMMAND [ARG...]]\n\
+     usage: hull exec [-t] [-i] [-e K=V]... [-u UID[:GID]] [-w DIR] NAME COMMAND [ARG...]\0\
+ps [--format table|json] ID\0\
+pause ID\0\
+resume ID\0\
+update [--memory S] [--memory-swap S] [--memory-reservation S]\n\
+     \x20 [--pids-limit N] [--cpu-quota N] [--cpu-period N] [--cpu-share N]\n\
+     \x20 [--cpuset-cpus L] [--cpuset-mems L] [--resources FILE|-] ID";
 
 /// The global flags.
 struct Global<'a> {
@@ -103,7 +128,22 @@ pub fn main(argv: &[&[u8]], env: &[&CStr]) -> Option<i32> {
         )),
         Some(n) => parse(&argv[i + 1..], n == EXEC)
             .map_err(failed)
-            .and_then(|o| dispatch(n, &g, &o, argv, env)),
+            .and_then(|o| match o.help {
+                true => {
+                    let mut b = Buf::new();
+                    let mut rest = HELP.as_bytes();
+                    for _ in 0..n {
+                        tok(&mut rest, 0);
+                    }
+                    b.s("usage: hull [GLOBAL] ").b(tok(&mut rest, 0)).s(
+                        "\nGLOBAL: [--root DIR] [--log FILE] [--log-format text|json] [--debug]\n\
+                         Every flag is in man hull (docs/hull.1).\n",
+                    );
+                    print(&b.0);
+                    Ok(0)
+                }
+                false => dispatch(n, &g, &o, argv, env),
+            }),
     };
     Some(r.unwrap_or_else(|e| {
         // exec's command that is missing, or cannot be run: as `hull run`.
@@ -200,6 +240,7 @@ fn parse<'a>(argv: &[&'a [u8]], command: bool) -> Result<Opts<'a>, Error> {
                     as u32
             }
             b"--no-new-keyring" => o.no_new_keyring = true,
+            b"--help" | b"-h" => o.help = true,
             b"--force" | b"-f" => o.force = true,
             b"--format" => o.json = value == Some(b"json"),
             b"--all" | b"-a" => o.all = true,

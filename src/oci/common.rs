@@ -24,6 +24,8 @@ pub struct Opts<'a> {
     pub all: bool,
     pub json: bool,
     pub rootless: bool,
+    /// `--help`: the command's usage, and nothing done.
+    pub help: bool,
     // `exec`'s.
     pub process: Option<&'a [u8]>,
     pub detach: bool,
