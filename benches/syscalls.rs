@@ -9,7 +9,7 @@
 //! `crun run` with docker's profile resolved for podman's capabilities (the
 //! profile hull's table gives, written out in OCI's format). Each is run
 //! several times, interleaved; the medians are printed and written to
-//! target/bench/syscalls.json. Not part of CI (the README gives figures).
+//! target/bench/syscalls.json. Not part of CI (docs/performance.md gives figures).
 //!
 //! As benches/startup.rs: crun 1.8 refuses this host's hybrid cgroups, so
 //! the harness re-executes itself in a private mount namespace with

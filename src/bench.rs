@@ -613,7 +613,7 @@ impl Report<'_> {
         self.report(false)
     }
 
-    /// The same figures as one JSON object (schema in the README).
+    /// The same figures as one JSON object (schema in docs/performance.md).
     pub fn json(&self) -> Buf {
         self.report(true)
     }

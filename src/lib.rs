@@ -2,8 +2,8 @@
 //!
 //! The parent turns the command line into a [`spec::Spec`], the spec into a
 //! [`plan::Plan`] (every string and flag prepared), makes one clone3 with all
-//! the namespace flags, and the child walks the plan and execs. See
-//! DESIGN notes in the README.
+//! the namespace flags, and the child walks the plan and execs. The
+//! design notes are in docs/architecture.md.
 //!
 //! The library is `no_std` (it runs without libc); unit tests build it with std.
 

@@ -206,7 +206,7 @@ mod with_bench {
         }
     }
 
-    /// The top-level keys, in the README's order (its `--json` table).
+    /// The top-level keys, in docs/performance.md's order (its `--json` table).
     const TOP: [&str; 17] = [
         "command",
         "unit",

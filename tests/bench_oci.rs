@@ -4,7 +4,7 @@
 //! failure or a Ctrl-C stops the run and leaves nothing behind.
 //!
 //! crun 1.8 refuses this kind of host's hybrid cgroups: the runs use
-//! `--umount-unified`, and one uses the manual workaround the README
+//! `--umount-unified`, and one uses the manual workaround docs/performance.md
 //! documents (`unshare --mount ... sh -c 'umount ...; exec hull bench ...'`).
 //! Under CI a missing crun, runc or busybox is a failure, not a skip.
 
@@ -461,7 +461,7 @@ fn markdown_has_one_row_per_runtime_through_the_manual_workaround() {
     }
     let b = bundle("oci-md", &["/bin/true"]);
     let tmp = TempDir::new("oci-md-tmp");
-    // The README's way for any tool: a private mount namespace without the
+    // docs/performance.md's way for any tool: a private mount namespace without the
     // hybrid host's cgroup2 tree (umount fails harmlessly where there is none).
     let script = format!(
         "umount /sys/fs/cgroup/unified 2>/dev/null; exec {} bench --runtime crun --runtime runc --bundle {} -n 3 --warmup 0 --markdown",

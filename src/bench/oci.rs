@@ -614,7 +614,7 @@ impl Report<'_> {
     /// The terminal report (for each runtime, a row of figures per phase
     /// and a histogram of the total), or (`json`) the same figures as one
     /// JSON object, each phase's in the fields of `hull bench`'s (schema in
-    /// the README). One walk for both, as `hull bench`'s.
+    /// docs/performance.md). One walk for both, as `hull bench`'s.
     fn report(&self, json: bool) -> Buf {
         let j = json as usize;
         let mut b = Buf::new();
