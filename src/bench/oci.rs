@@ -86,13 +86,12 @@ pub fn bench(o: &Options, env: &[&CStr]) -> Result<i32, Error> {
     };
     let mut rts = Vec::new();
     for name in &o.runtimes {
-        if name == b"hull" {
-            return Err(refuse(
-                b"--runtime hull: ",
-                b"hull has no OCI front-end yet; give another runtime's path",
-            ));
-        }
-        let exe = resolve::command(None, name, var(b"PATH="), None);
+        // `hull` is the running binary (its OCI front-end), not whichever
+        // hull PATH finds first: each round execs /proc/self/exe.
+        let exe = match &name[..] {
+            b"hull" => Ok(CString::from(c"/proc/self/exe")),
+            _ => resolve::command(None, name, var(b"PATH="), None),
+        };
         rts.push(Runtime {
             name,
             exe: exe.map_err(|e| refuse(b"--runtime ", &e.msg))?,
