@@ -17,7 +17,9 @@
 
 use crate::devices::Rule;
 use crate::error::{EXIT_RUNTIME, Error};
-use crate::spec::{CPU_PERIOD, CPU_QUOTA, CPU_WEIGHT, Limits, MEMORY, MEMORY_SWAP, PIDS};
+use crate::spec::{
+    CPU_PERIOD, CPU_QUOTA, CPU_SHARES, CPU_WEIGHT, Limits, MEMORY, MEMORY_SWAP, PIDS,
+};
 use crate::sys::{AsFd, Errno, OwnedFd};
 use crate::util::file::{open_file, read_file, write_file};
 use crate::util::log::debug;
@@ -35,12 +37,14 @@ pub const CONTROLLERS: [&[u8]; 3] = [b"memory", b"pids", b"cpu"];
 /// file, v1 file). Memory comes before memory+swap: v1 refuses a memsw
 /// limit below the memory limit. A fresh v1 group already has the 100 ms
 /// CFS period, so only the quota is written.
-pub const KNOBS: [(usize, &str, &str); 5] = [
+pub const KNOBS: [(usize, &str, &str); 7] = [
     (0, "memory.max", "memory.limit_in_bytes"),
     (0, "memory.swap.max", "memory.memsw.limit_in_bytes"),
     (1, "pids.max", "pids.max"),
     (2, "cpu.max", "cpu.cfs_quota_us"),
     (2, "cpu.weight", "cpu.shares"),
+    (2, "cpu.weight", "cpu.shares"),
+    (0, "memory.low", "memory.soft_limit_in_bytes"),
 ];
 
 /// The text written for limit `k` with value `v`, in the file's own terms.
@@ -52,6 +56,10 @@ pub fn value(k: usize, v: u64, l: &Limits, v2: bool) -> Buf {
         // systemd's mapping: the default weight 100 is the default 1024
         // shares; the kernel takes at least 2.
         (CPU_WEIGHT, false) => (v * 1024 / 100).max(2),
+        // OCI's shares, in the kernel's range; on cgroup2 the weight runc
+        // and systemd map them to (2 is 1, 1024 is 39, 262144 is 10000).
+        (CPU_SHARES, false) => v.clamp(2, 262_144),
+        (CPU_SHARES, true) => 1 + (v.clamp(2, 262_144) - 2) * 9999 / 262_142,
         _ => v,
     });
     if v2 && k == CPU_QUOTA {
@@ -836,7 +844,7 @@ mod tests {
     #[test]
     fn values_per_version() {
         let l = Limits {
-            value: [64 << 20, 96 << 20, 20, 20_000, 100],
+            value: [64 << 20, 96 << 20, 20, 20_000, 100, 512, 32 << 20],
             parent: vec![],
         };
         let v = |k: usize, v2: bool| String::from_utf8(value(k, l.value[k], &l, v2).0).unwrap();
@@ -856,6 +864,15 @@ mod tests {
         assert_eq!((v(4, true), v(4, false)), ("100".into(), "1024".into()));
         assert_eq!(value(4, 1, &l, false).0, b"10");
         assert_eq!(value(4, 10_000, &l, false).0, b"102400");
+        // OCI's shares: as given on v1, runc's weight on v2.
+        assert_eq!((v(5, true), v(5, false)), ("20".into(), "512".into()));
+        assert_eq!(value(5, 1024, &l, true).0, b"39");
+        assert_eq!(value(5, 1, &l, false).0, b"2");
+        assert_eq!(value(5, 1 << 20, &l, true).0, b"10000");
+        assert_eq!(
+            (v(6, true), v(6, false)),
+            ("33554432".into(), "33554432".into())
+        );
     }
 
     #[test]

@@ -244,6 +244,7 @@ fn apply(op: &Op, channel: BorrowedFd<'_>, slots: &mut Slots) -> Result<(), Fail
         )
         .on(0),
         Op::Hostname(name) => rustix::system::sethostname(name).on(0),
+        Op::Domainname(name) => rustix::system::setdomainname(name).on(0),
         Op::LoopbackUp => sys::loopback_up().on(0),
         Op::JoinNetns(fd) => sys::join_netns(*fd).on(0),
         Op::JoinNs(fd, flag) => sys::join_ns(*fd, *flag).on(0),

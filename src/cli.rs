@@ -327,7 +327,8 @@ pub fn run_option<'a>(spec: &mut Spec, opt: &Opt<'a>, a: &mut Args<'a>) -> Resul
             // A resource limit (or --cgroup-parent, the last).
             let (parse, want) = LIMITS[i - 15];
             let n = parse(v).ok_or_else(|| bad(opt, v, want))?;
-            match spec.limits.value.get_mut(i - 15) {
+            // (The limits after the fifth are OCI's: no flag of ours.)
+            match spec.limits.value.get_mut(i - 15).filter(|_| i < 20) {
                 Some(slot) => *slot = n,
                 None => spec.limits.parent = v.to_vec(),
             }
@@ -1087,7 +1088,7 @@ mod tests {
         ])
         .unwrap();
         let l = &s.limits;
-        assert_eq!(l.value, [64 << 20, 1 << 30, 20, 20_000, 500]);
+        assert_eq!(l.value, [64 << 20, 1 << 30, 20, 20_000, 500, 0, 0]);
         assert_eq!(l.parent, b"//a/b/");
         assert!(l.any());
         assert!(!run(&["true"]).unwrap().limits.any());

@@ -37,6 +37,8 @@ pub enum Op {
     PrivateMounts,
     /// `sethostname(name)`.
     Hostname(Vec<u8>),
+    /// `setdomainname(name)`.
+    Domainname(Vec<u8>),
     /// Bring the new network namespace's `lo` up.
     LoopbackUp,
     /// `setns(fd, CLONE_NEWNET)`: join hull's shared, empty network
@@ -234,6 +236,7 @@ impl Op {
             ),
             Op::PrivateMounts => ("make mounts private: mount --make-rprivate", b"/"),
             Op::Hostname(h) => ("sethostname", h),
+            Op::Domainname(d) => ("setdomainname", d),
             Op::LoopbackUp => ("bring up loopback: ioctl SIOCSIFFLAGS", b"lo"),
             Op::JoinNetns(_) => ("join the shared network namespace: setns", netns::NETNS),
             Op::JoinNs(..) => ("join a namespace of the config: setns", b""),
@@ -717,6 +720,9 @@ impl Plan {
         if !spec.hostname.is_empty() {
             o.push(Op::Hostname(spec.hostname.clone()));
         }
+        if !spec.domainname.is_empty() {
+            o.push(Op::Domainname(spec.domainname.clone()));
+        }
         if own_net {
             // A new network namespace starts with lo down; programs expect it up.
             o.push(Op::LoopbackUp);
@@ -803,6 +809,19 @@ impl Plan {
                 SAFE,
                 None,
             );
+            // The IPC namespace's POSIX message queues, as docker and
+            // podman mount them; not for the host's IPC namespace, which a
+            // user namespace could not mount and the container must not see.
+            if spec.ipc != Share::Host {
+                o.mount(
+                    "mount mqueue on",
+                    fs(c"mqueue", b""),
+                    place(Slot::Dev, b"/dev/mqueue", 5),
+                    Kind::System,
+                    SAFE,
+                    None,
+                );
+            }
             for (n, target) in DEV_LINKS {
                 o.push(Op::Symlink(target, cstr(n.to_bytes())));
             }

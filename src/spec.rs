@@ -96,6 +96,9 @@ pub struct Spec {
     /// The command and its arguments; never empty once parsed.
     pub command: Vec<Vec<u8>>,
     pub hostname: Vec<u8>,
+    /// The UTS namespace's NIS domain name (OCI's `domainname`); empty:
+    /// left as the new namespace has it.
+    pub domainname: Vec<u8>,
     /// Directory to start in (inside the new root); `/` when not given.
     pub workdir: Option<Vec<u8>>,
     /// The network namespace: hull's shared empty one by default.
@@ -185,12 +188,12 @@ pub struct Spec {
 }
 
 /// Resource limits, already validated: one number per kind, indexed by
-/// [`MEMORY`]..[`CPU_WEIGHT`], as the cgroup files take it (converted per
+/// [`MEMORY`]..[`MEMORY_LOW`], as the cgroup files take it (converted per
 /// cgroup version in `cgroup.rs`). 0 is "not asked": no limit can be 0.
 /// Every container gets a cgroup of its own, limits or not.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Limits {
-    pub value: [u64; 5],
+    pub value: [u64; 7],
     /// `--cgroup-parent`: where `hull-<pid>` is created, relative to each
     /// hierarchy's root (empty or `/`: the root). No `.` or `..` in it.
     pub parent: Vec<u8>,
@@ -206,6 +209,12 @@ pub const PIDS: usize = 2;
 pub const CPU_QUOTA: usize = 3;
 /// `--cpu-weight`, 1..=10000 (cgroup v2's scale; 100 is the default).
 pub const CPU_WEIGHT: usize = 4;
+/// OCI's `cpu.shares`, 2..=262144 (cgroup v1's scale; runc's mapping to
+/// a cgroup2 weight).
+pub const CPU_SHARES: usize = 5;
+/// OCI's `memory.reservation`, in bytes: the memory the kernel reclaims
+/// from others first (cgroup2's `memory.low`, v1's soft limit).
+pub const MEMORY_LOW: usize = 6;
 
 /// The CFS period hull uses, in microseconds (the kernel's default).
 pub const CPU_PERIOD: u64 = 100_000;
@@ -222,6 +231,7 @@ impl Default for Spec {
         Spec {
             command: Vec::new(),
             hostname: b"container".to_vec(),
+            domainname: Vec::new(),
             workdir: None,
             net: Share::Shared,
             ipc: Share::Private,

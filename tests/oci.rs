@@ -698,6 +698,72 @@ fn ps_and_delete_reach_the_groups_below_the_containers() {
     );
 }
 
+/// The config's `domainname` is set in the container's UTS namespace, and
+/// its `/dev/mqueue` mount (every podman config has one) is the container's
+/// IPC namespace's message queues; an mqueue elsewhere is refused.
+#[test]
+fn domainname_and_mqueue_are_the_configs() {
+    let script = "exec > /out 2>&1; cat /proc/sys/kernel/domainname; \
+                  grep ' /dev/mqueue ' /proc/self/mountinfo | cut -d' ' -f9; touch /done";
+    let Some(b) = Bundle::new("oci-uts", &["sh", "-c", script]) else {
+        return;
+    };
+    b.edit(|cfg| cfg["domainname"] = "example.org".into());
+    b.run("c1");
+    assert_eq!(b.wait_file("out", Some("done")), "example.org\nmqueue\n");
+    ok(&b.hull(&["delete", "--force", "c1"]));
+    b.edit(|cfg| {
+        cfg["mounts"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({"destination": "/mq", "type": "mqueue", "source": "mqueue"}))
+    });
+    fails(
+        &b.create("c2"),
+        "config.json: mount of type 'mqueue' on /mq is not supported by hull",
+    );
+}
+
+/// `create` applies the config's cpu shares and memory reservation (as
+/// containerd sends them for every Kubernetes container), never drops
+/// them; cpuset lists, which it cannot apply yet, are refused by name.
+#[test]
+fn create_applies_cpu_shares_and_the_memory_reservation() {
+    let Some(b) = Bundle::new("oci-shares", &["sleep", "60"]) else {
+        return;
+    };
+    b.edit(|cfg| {
+        cfg["linux"]["resources"]["cpu"] = serde_json::json!({"shares": 102});
+        cfg["linux"]["resources"]["memory"] = serde_json::json!({"reservation": 32 << 20});
+    });
+    b.run("c1");
+    let read = |names: &[&str]| -> Option<(String, String)> {
+        b.cgroups("c1").iter().find_map(|g| {
+            names.iter().find_map(|n| {
+                let f = Path::new(g).join(n);
+                Some((n.to_string(), std::fs::read_to_string(f).ok()?))
+            })
+        })
+    };
+    // Kubernetes' 100m: 102 shares on v1, runc's weight 4 on cgroup2.
+    let cpu = read(&["cpu.shares", "cpu.weight"]).expect("a cpu group");
+    let want = if cpu.0 == "cpu.shares" {
+        "102\n"
+    } else {
+        "4\n"
+    };
+    assert_eq!(cpu.1, want, "{}", cpu.0);
+    let low = read(&["memory.soft_limit_in_bytes", "memory.low"]).expect("a memory group");
+    assert_eq!(low.1, format!("{}\n", 32 << 20), "{}", low.0);
+    ok(&b.hull(&["delete", "--force", "c1"]));
+
+    b.edit(|cfg| cfg["linux"]["resources"]["cpu"] = serde_json::json!({"cpus": "0"}));
+    fails(
+        &b.create("c2"),
+        "config.json: linux.resources.cpu.cpus or mems at create (hull update sets them) is not supported by hull",
+    );
+}
+
 /// `update` (issue 17): lower memory and pids limits reach the running
 /// container's groups, from flags and from `--resources -` (containerd's
 /// way); an allocation over the new memory limit is OOM-killed; a limit

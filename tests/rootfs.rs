@@ -65,13 +65,13 @@ fn dev_holds_only_the_safe_nodes() {
         "sh",
         "-c",
         "ls /dev | tr '\\n' ' '; echo; echo x > /dev/null && head -c 5 /dev/zero | wc -c; \
-         for l in ptmx fd stdin; do readlink /dev/$l; done; grep -E ' /dev/(pts|shm) ' /proc/self/mountinfo | cut -d' ' -f5,8",
+         for l in ptmx fd stdin; do readlink /dev/$l; done; grep -E ' /dev/(pts|shm|mqueue) ' /proc/self/mountinfo | cut -d' ' -f5,8",
     ]);
     let out = ok(&o);
     let mut lines = out.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "fd full null ptmx pts random shm stderr stdin stdout tty urandom zero "
+        "fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero "
     );
     assert_eq!(lines.next().unwrap(), "5");
     assert_eq!(lines.next().unwrap(), "pts/ptmx");
@@ -79,6 +79,11 @@ fn dev_holds_only_the_safe_nodes() {
     assert_eq!(lines.next().unwrap(), "/proc/self/fd/0");
     assert_eq!(lines.next().unwrap(), "/dev/pts devpts");
     assert_eq!(lines.next().unwrap(), "/dev/shm tmpfs");
+    // The container's own IPC namespace's message queues, as docker's;
+    // none of the host's with --ipc=host.
+    assert_eq!(lines.next().unwrap(), "/dev/mqueue mqueue");
+    let o = r.run(&["--ipc=host", "test", "-e", "/dev/mqueue"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     // The host's disks are absent.
     for disk in std::fs::read_dir("/sys/block").unwrap() {
         let name = disk.unwrap().file_name().into_string().unwrap();

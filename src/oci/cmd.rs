@@ -734,6 +734,7 @@ fn to_spec(cfg: &Config, o: &Opts) -> Result<Spec, Error> {
     s.seccomp = spec::Seccomp::Unconfined;
     // None: the name the UTS namespace has (a new one: the host's).
     s.hostname = cfg.hostname.clone().unwrap_or_default();
+    s.domainname = cfg.domainname.clone().unwrap_or_default();
     s.rootfs = Some(cfg.root.clone());
     s.read_only = cfg.root_readonly;
     for (name, flag) in config::NAMESPACES.split(' ').zip(config::NS_FLAGS) {
@@ -803,9 +804,9 @@ fn to_spec(cfg: &Config, o: &Opts) -> Result<Spec, Error> {
                     s.cgroupns = Share::Private;
                 }
             }
-            // Not made: the container's /dev/mqueue (an IPC namespace's
-            // message queues, which no client of ours reads).
-            (None, b"mqueue") => {}
+            // hull's own, as for `hull run --rootfs` (with an IPC
+            // namespace of the container's).
+            (None, b"mqueue") if m.dst == b"/dev/mqueue" => {}
             _ => {
                 let mut w = Buf::new();
                 w.s("mount of type '").b(&m.fstype).s("' on ").b(&m.dst);
@@ -818,6 +819,15 @@ fn to_spec(cfg: &Config, o: &Opts) -> Result<Spec, Error> {
     s.limits.value[spec::MEMORY] = pos(r.memory_limit);
     s.limits.value[spec::MEMORY_SWAP] = pos(r.memory_swap);
     s.limits.value[spec::PIDS] = pos(r.pids_limit);
+    s.limits.value[spec::MEMORY_LOW] = pos(r.memory_reservation);
+    s.limits.value[spec::CPU_SHARES] = r.cpu_shares.unwrap_or(0);
+    if r.cpus.is_some() || r.mems.is_some() {
+        // No cpuset group is made at create (on cgroup v1 a new one must
+        // be filled in before any task joins it): refused, not dropped.
+        return Err(unsupported(
+            b"linux.resources.cpu.cpus or mems at create (hull update sets them)",
+        ));
+    }
     if let (Some(q), Some(per)) = (r.cpu_quota.filter(|&q| q > 0), r.cpu_period) {
         s.limits.value[spec::CPU_QUOTA] = q as u64 * spec::CPU_PERIOD / per.max(1);
     }

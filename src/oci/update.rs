@@ -205,16 +205,11 @@ fn apply(dirs: &[u8], r: &Resources) -> Result<(), Error> {
         }
     }
     if let Some(s) = r.cpu_shares {
-        // The kernel's range, and the weight systemd and runc map it to.
-        let s = s.clamp(2, 262_144);
-        let weight = 1 + (s - 2) * 9999 / 262_142;
-        cgroup::set(
-            dirs,
-            "cpu.weight",
-            "cpu.shares",
-            &max(weight as i64).0,
-            &max(s as i64).0,
-        )?;
+        // The kernel's range, and the weight systemd and runc map it to:
+        // as `create` writes them.
+        let l = crate::spec::Limits::default();
+        let at = |v2| cgroup::value(crate::spec::CPU_SHARES, s, &l, v2).0;
+        cgroup::set(dirs, "cpu.weight", "cpu.shares", &at(true), &at(false))?;
     }
     for (v, file) in [(&r.cpus, "cpuset.cpus"), (&r.mems, "cpuset.mems")] {
         if let Some(v) = v {
