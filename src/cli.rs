@@ -434,13 +434,7 @@ fn security_opt(spec: &mut Spec, opt: &Opt<'_>, v: &[u8]) -> Result<(), Error> {
 fn sysctl(opt: &Opt<'_>, v: &[u8]) -> Result<Vec<u8>, Error> {
     let mut val = v;
     let key = tok(&mut val, b'=');
-    let ok_key = !key.is_empty()
-        && key
-            .iter()
-            .all(|&c| c.is_ascii_alphanumeric() || b"._-".contains(&c))
-        && !key.split(|&c| c == b'.').any(|p| p.is_empty())
-        && sysctl_ns(key).is_some();
-    if !ok_key || !v.contains(&b'=') || v.contains(&0) {
+    if crate::spec::sysctl_ns(key).is_none() || !v.contains(&b'=') || v.contains(&0) {
         return Err(bad(
             opt,
             v,
@@ -448,19 +442,6 @@ fn sysctl(opt: &Opt<'_>, v: &[u8]) -> Result<Vec<u8>, Error> {
         ));
     }
     Ok(v.to_vec())
-}
-
-/// The namespace a sysctl belongs to: 0 network, 1 IPC; None for one hull
-/// does not allow (a host-wide setting).
-pub fn sysctl_ns(key: &[u8]) -> Option<usize> {
-    if key.starts_with(b"net.") {
-        return Some(0);
-    }
-    let ipc = key.starts_with(b"fs.mqueue.")
-        || key.starts_with(b"kernel.shm")
-        || key.starts_with(b"kernel.msg")
-        || key == b"kernel.sem";
-    ipc.then_some(1)
 }
 
 /// Takes the command from what is left and validates the whole spec, so that
@@ -490,7 +471,8 @@ pub fn finish(spec: &mut Spec, a: &Args<'_>) -> Result<(), Error> {
         return Err(Error::usage_text("--workdir: not a usable path"));
     }
     for kv in &spec.sysctls {
-        let ns = sysctl_ns(kv).unwrap_or(0);
+        // (The key alone: `kernel.sem=...` is IPC's, not the network's.)
+        let ns = crate::spec::sysctl_ns(tok(&mut &kv[..], b'=')).unwrap_or(0);
         if [spec.net, spec.ipc][ns] == Share::Host {
             return Err(Error::usage_of(
                 "--sysctl ",
@@ -1046,6 +1028,13 @@ mod tests {
             e(&["--ipc=host", "--sysctl", "fs.mqueue.msg_max=20"]),
             "--sysctl fs.mqueue.msg_max=20: needs an IPC namespace of the container's own (not --ipc=host)"
         );
+        // kernel.sem is IPC's (its key was once read with the value, and
+        // taken for the network's: the host's IPC namespace got it).
+        assert_eq!(
+            e(&["--ipc=host", "--sysctl", "kernel.sem=250 32000 32 128"]),
+            "--sysctl kernel.sem=250 32000 32 128: needs an IPC namespace of the container's own (not --ipc=host)"
+        );
+        assert!(run(&["--net=host", "--sysctl", "kernel.sem=1 2 3 4", "true"]).is_ok());
     }
 
     #[test]

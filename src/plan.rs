@@ -418,7 +418,13 @@ impl Ops {
 /// (`size=64m`, `mode=1777`) go to tmpfs. nosuid and nodev unless `suid`
 /// or `dev` say otherwise.
 fn tmpfs(opts: &[u8]) -> (Source, u32) {
-    let mut attrs = NOSUID | NODEV;
+    let (rest, attrs) = mount_flags(opts, NOSUID | NODEV);
+    (fs(c"tmpfs", &rest), attrs)
+}
+
+/// Mount options split into the flags among them, applied to `attrs`,
+/// and the rest (a filesystem's own options), comma-separated.
+fn mount_flags(opts: &[u8], mut attrs: u32) -> (Vec<u8>, u32) {
     let mut rest = Vec::new();
     for o in opts.split(|&c| c == b',') {
         match crate::util::text::find("ro rw noexec exec nosuid suid nodev dev", o) {
@@ -436,7 +442,7 @@ fn tmpfs(opts: &[u8]) -> (Source, u32) {
             }
         }
     }
-    (fs(c"tmpfs", &rest), attrs)
+    (rest, attrs)
 }
 
 /// A [`Place`]: `path` (a C string is made of it), of which the first
@@ -904,7 +910,9 @@ impl Plan {
                     Source::Bind(place(Slot::Host, src, 0), true),
                     at,
                     if v.dir { Kind::Dir } else { Kind::File },
-                    if v.ro { RDONLY } else { 0 },
+                    // (An OCI bind's flags, such as podman's nosuid,
+                    // nodev and noexec, are in its opts.)
+                    mount_flags(&v.opts, if v.ro { RDONLY } else { 0 }).1,
                     None,
                 ),
                 None => {

@@ -30,7 +30,9 @@ pub struct Volume {
     /// Whether the source is a directory (the parent checks; it decides
     /// whether a missing mount point is made as a directory or a file).
     pub dir: bool,
-    /// tmpfs mount options (`size=64m`), passed to the kernel as given.
+    /// Mount options: for a tmpfs, its own (`size=64m`, passed to the
+    /// kernel as given) and the mount flags (`ro`, `noexec`, `nosuid`,
+    /// `nodev` and their opposites); for a bind, only flags.
     pub opts: Vec<u8>,
 }
 
@@ -53,6 +55,29 @@ pub struct Device {
     /// What the container may do with it: bits of [`DEV_READ`],
     /// [`DEV_WRITE`] and [`DEV_MKNOD`].
     pub access: u8,
+}
+
+/// The namespace a sysctl `key` (no `=VALUE`) belongs to: 0 the
+/// network's, 1 IPC's; None for a host-wide setting or a key that is not
+/// plain words between dots (letters, digits, `_`, `-`: a `/` or a `..`
+/// could walk elsewhere under /proc/sys), which no container may set.
+pub fn sysctl_ns(key: &[u8]) -> Option<usize> {
+    let word = |p: &[u8]| {
+        !p.is_empty()
+            && p.iter()
+                .all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+    };
+    if !key.split(|&c| c == b'.').all(word) {
+        return None;
+    }
+    if key.starts_with(b"net.") {
+        return Some(0);
+    }
+    let ipc = key.starts_with(b"fs.mqueue.")
+        || key.starts_with(b"kernel.shm")
+        || key.starts_with(b"kernel.msg")
+        || key == b"kernel.sem";
+    ipc.then_some(1)
 }
 
 /// Device access bits, as the device cgroup names them (`r`, `w`, `m`).

@@ -698,6 +698,84 @@ fn ps_and_delete_reach_the_groups_below_the_containers() {
     );
 }
 
+/// A config mount's flags hold: a tmpfs marked `ro` and `noexec` is
+/// read-only and not executable, podman's `nosuid,nodev,noexec` binds
+/// carry them (they were once dropped, leaving both writable and
+/// executable); and a sysctl that is host-wide, not a plain key, or of a
+/// namespace the container shares with the host is refused, as runc does
+/// (the child, still root, writes it through /proc/sys).
+#[test]
+fn config_mount_flags_hold_and_host_sysctls_are_refused() {
+    let script = "exec > /out 2>&1; touch /ro/x 2>/dev/null || echo ro refused; \
+                  grep -E ' /(ro|data) ' /proc/self/mountinfo | cut -d' ' -f5,6; touch /done";
+    let Some(b) = Bundle::new("oci-flags", &["sh", "-c", script]) else {
+        return;
+    };
+    let data = TempDir::new("oci-flags-data");
+    b.edit(|cfg| {
+        let mounts = cfg["mounts"].as_array_mut().unwrap();
+        mounts.push(serde_json::json!({"destination": "/ro", "type": "tmpfs", "source": "tmpfs",
+                                       "options": ["ro", "noexec", "size=1m"]}));
+        mounts.push(serde_json::json!({"destination": "/data", "type": "bind", "source": data.path(),
+                                       "options": ["rbind", "rprivate", "nosuid", "noexec", "nodev"]}));
+    });
+    b.run("c1");
+    let out = b.wait_file("out", Some("done"));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "ro refused", "{out}");
+    let opts = |dst: &str| {
+        let l = lines
+            .iter()
+            .find(|l| l.starts_with(dst))
+            .unwrap_or_else(|| panic!("{out}"));
+        l.split_once(' ')
+            .unwrap()
+            .1
+            .split(',')
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let ro = opts("/ro");
+    assert!(
+        ro.contains(&"ro".into()) && ro.contains(&"noexec".into()),
+        "{ro:?}"
+    );
+    let data = opts("/data");
+    for f in ["nosuid", "nodev", "noexec"] {
+        assert!(data.contains(&f.into()), "{data:?}");
+    }
+    ok(&b.hull(&["delete", "--force", "c1"]));
+
+    for (key, ns) in [
+        ("kernel.core_pattern", None),
+        ("net.ipv4/../../kernel/core_pattern", None),
+        ("net.ipv4.ip_forward", Some("network")),
+        ("kernel.msgmax", Some("ipc")),
+    ] {
+        b.edit(|cfg| {
+            cfg["linux"]["sysctl"] = serde_json::json!({key: "1"});
+            if let Some(ns) = ns {
+                let list = cfg["linux"]["namespaces"].as_array_mut().unwrap();
+                list.retain(|n| n["type"] != ns);
+            }
+        });
+        fails(
+            &b.create("c2"),
+            &format!(
+                "config.json: linux.sysctl {key} (host-wide, or of a namespace shared with the host) is not supported by hull"
+            ),
+        );
+        b.edit(|cfg| {
+            if let Some(ns) = ns {
+                cfg["linux"]["namespaces"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(serde_json::json!({"type": ns}));
+            }
+        });
+    }
+}
+
 /// The config's `domainname` is set in the container's UTS namespace, and
 /// its `/dev/mqueue` mount (every podman config has one) is the container's
 /// IPC namespace's message queues; an mqueue elsewhere is refused.

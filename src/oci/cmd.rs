@@ -705,6 +705,30 @@ fn absolute(dir: &[u8]) -> Result<Vec<u8>, Error> {
 /// one of them (of that type: not a bind) is that mount.
 const SYSTEM: &str = "/proc /dev /dev/pts /dev/shm /sys";
 
+/// A config mount's flags (plain or recursive: hull's binds are
+/// recursive, its tmpfs mounts have nothing below them) as the words the
+/// plan reads, after `opts`: `ro`, `nosuid`, `nodev`, `noexec` or their
+/// opposites. (A tmpfs is nosuid and nodev unless told otherwise.)
+fn mount_flags(m: &config::Mount, mut opts: Vec<u8>) -> Vec<u8> {
+    let (set, clear) = (m.opts.set | m.opts.rset, m.opts.clear | m.opts.rclear);
+    for (bit, on, off) in [
+        (g::MOUNT_ATTR_RDONLY, "ro", "rw"),
+        (g::MOUNT_ATTR_NOSUID, "nosuid", "suid"),
+        (g::MOUNT_ATTR_NODEV, "nodev", "dev"),
+        (g::MOUNT_ATTR_NOEXEC, "noexec", "exec"),
+    ] {
+        for (bits, word) in [(clear, off), (set, on)] {
+            if bits & bit != 0 {
+                if !opts.is_empty() {
+                    opts.push(b',');
+                }
+                opts.extend_from_slice(word.as_bytes());
+            }
+        }
+    }
+    opts
+}
+
 /// What config.json asks, as the container spec `hull run` also builds.
 /// Whatever hull cannot honour is refused by name, never dropped.
 fn to_spec(cfg: &Config, o: &Opts) -> Result<Spec, Error> {
@@ -776,21 +800,21 @@ fn to_spec(cfg: &Config, o: &Opts) -> Result<Spec, Error> {
     s.masks = Some(masks(cfg)?);
     s.id_maps = [cfg.gid_maps.clone(), cfg.uid_maps.clone()];
     for m in &cfg.mounts {
-        let ro = m.opts.set & g::MOUNT_ATTR_RDONLY != 0;
+        let ro = (m.opts.set | m.opts.rset) & g::MOUNT_ATTR_RDONLY != 0;
         match (m.bind, &m.fstype[..]) {
             (Some(_), _) => s.volumes.push(Volume {
                 src: Some(m.src.clone()),
                 dst: m.dst.clone(),
                 ro,
                 dir: true,
-                opts: Vec::new(),
+                opts: mount_flags(m, Vec::new()),
             }),
             (None, b"tmpfs") if super::find(SYSTEM, &m.dst).is_none() => s.volumes.push(Volume {
                 src: None,
                 dst: m.dst.clone(),
                 ro,
                 dir: true,
-                opts: m.opts.data.join(&b','),
+                opts: mount_flags(m, m.opts.data.join(&b',')),
             }),
             (None, b"proc" | b"tmpfs" | b"devpts" | b"sysfs")
                 if super::find(SYSTEM, &m.dst).is_some() => {}
@@ -837,6 +861,17 @@ fn to_spec(cfg: &Config, o: &Opts) -> Result<Spec, Error> {
         s.limits.parent = path[..end].to_vec();
     }
     for (k, v) in &cfg.sysctl {
+        // As runc: only a namespaced key, of a namespace not the host's
+        // (the child writes it through its own /proc/sys, still root).
+        let ns = spec::sysctl_ns(k);
+        if ns.is_none_or(|n| [s.net, s.ipc][n] == Share::Host) {
+            let what = [
+                b"linux.sysctl ",
+                &k[..],
+                b" (host-wide, or of a namespace shared with the host)",
+            ];
+            return Err(unsupported(&what.concat()));
+        }
         let mut kv = k.clone();
         kv.push(b'=');
         kv.extend_from_slice(v);
