@@ -197,6 +197,13 @@ fn malformed_profiles_are_one_line_and_125() {
             r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["clone"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":1,"op":"SCMP_CMP_LIKE"}]}]}"#,
             "unknown operator 'SCMP_CMP_LIKE'",
         ),
+        // An entry whose includes do not hold (SYS_MODULE is not kept)
+        // still has its excludes read.
+        (
+            "excludes",
+            r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["clone"],"action":"SCMP_ACT_ERRNO","includes":{"caps":["CAP_SYS_MODULE"]},"excludes":{"minKernel":"bogus"}}]}"#,
+            "minKernel 'bogus'",
+        ),
     ];
     for (name, text, want) in cases {
         let p = profile(&d, name, text);
@@ -207,6 +214,8 @@ fn malformed_profiles_are_one_line_and_125() {
             e.starts_with(&format!("hull: seccomp profile {p}: ")) && e.contains(want),
             "{name}: {e}"
         );
+        // The file named once, and the words "seccomp profile" once.
+        assert_eq!(e.matches("seccomp profile").count(), 1, "{name}: {e}");
         assert_eq!(e.lines().count(), 1, "{name}: {e}");
     }
     for (path, want) in [

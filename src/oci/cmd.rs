@@ -273,6 +273,18 @@ fn parse<'a>(argv: &[&'a [u8]], command: bool) -> Result<Opts<'a>, Error> {
             // or SELinux labels.
             b"--no-pivot" | b"--quiet" | b"-q" | b"--apparmor" | b"--process-label"
             | b"--ignore-paused" => {}
+            // Bundled one-letter flags, as docker's `exec -it`.
+            _ if name[1] != b'-' && name[1..].iter().all(|c| b"tidafq".contains(c)) => {
+                for c in &name[1..] {
+                    match c {
+                        b't' => o.tty = true,
+                        b'd' => o.detach = true,
+                        b'a' => o.all = true,
+                        b'f' => o.force = true,
+                        _ => {}
+                    }
+                }
+            }
             _ => return Err(Error::usage_of("unknown option '", name, "'")),
         }
     }
@@ -916,6 +928,13 @@ mod tests {
         assert_eq!(o.env, args(&["A=1", "B=2"]));
         assert_eq!(o.user, Some(&b"5:6"[..]));
         assert_eq!(o.args, args(&["c1", "sh", "-c", "-x"]));
+        // Bundled letters, as docker's `exec -it`; not the command's.
+        let o = parse(&args(&["-it", "-e", "-it", "c1", "ls", "-la"]), true).unwrap();
+        assert!(o.tty);
+        assert_eq!(o.env, args(&["-it"]));
+        assert_eq!(o.args, args(&["c1", "ls", "-la"]));
+        let o = parse(&args(&["c1", "-af"]), false).unwrap();
+        assert!(o.all && o.force);
         let o = parse(&args(&["--detach", "c1", "--", "ls", "-l"]), true).unwrap();
         assert!(o.detach);
         assert_eq!(o.args, args(&["c1", "ls", "-l"]));

@@ -46,7 +46,13 @@ fn kernel() -> (u32, u32) {
 fn file(path: &[u8], caps: u64, kernel: (u32, u32)) -> Result<Profile, Error> {
     let named = |e: Error| {
         let mut m = Buf::new();
-        m.s("seccomp profile ").b(path).s(": ").b(&e.msg);
+        // (The reader's own errors say "seccomp profile: " already.)
+        let skip = if e.msg.starts_with(b"seccomp profile: ") {
+            17
+        } else {
+            0
+        };
+        m.s("seccomp profile ").b(path).s(": ").b(&e.msg[skip..]);
         Error::new(EXIT_RUNTIME, &m)
     };
     let text = crate::util::file::read_regular(path, PROFILE_MAX).map_err(|e| {

@@ -52,8 +52,11 @@ pub fn from_json(v: &Value, caps: u64, kernel: (u32, u32)) -> Result<Profile, Er
         let args = args(call)?;
         let mut names = strings(call, b"names")?;
         names.extend(text(call, b"name")?);
-        let applies = conditions(call, b"includes", caps, kernel, true)?
-            && !conditions(call, b"excludes", caps, kernel, false)?;
+        // Both read, so that a bad `excludes` is an error even where
+        // the `includes` do not hold.
+        let included = conditions(call, b"includes", caps, kernel, true)?;
+        let excluded = conditions(call, b"excludes", caps, kernel, false)?;
+        let applies = included && !excluded;
         if !applies || act == default {
             continue;
         }
@@ -182,6 +185,7 @@ fn args(call: &Value) -> Result<Vec<Arg>, Error> {
 
 /// Whether the entry's `includes` (`all`: every condition must hold; true
 /// without any) or `excludes` (any condition; false without any) hold.
+#[inline(never)]
 fn conditions(
     call: &Value,
     key: &[u8],
