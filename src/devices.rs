@@ -40,19 +40,7 @@ pub const W: u8 = 4;
 /// All three access bits.
 pub const RWM: u8 = R | W | M;
 
-/// One allow rule, as runc and docker write them ("c 1:3 rwm").
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Rule {
-    /// `b'c'` (char), `b'b'` (block) or `b'a'` (both).
-    pub kind: u8,
-    /// The major number; None for any.
-    pub major: Option<u32>,
-    /// The minor number; None for any.
-    pub minor: Option<u32>,
-    /// The access allowed: [`R`], [`W`] and [`M`] bits, which are the
-    /// kernel's `BPF_DEVCG_ACC_*` values.
-    pub access: u8,
-}
+pub use crate::spec::DeviceRule as Rule;
 
 /// A char device allowed in full.
 const fn char_rwm(major: u32, minor: u32) -> Rule {

@@ -932,9 +932,12 @@ impl Plan {
         }
         o.confine(spec, facts, switched);
         let devices = (!spec.privileged && !spec.userns).then(|| {
-            let mut v = devices::DEFAULT.to_vec();
+            let mut v = spec.device_rules.clone();
+            v.extend_from_slice(devices::DEFAULT);
             for (d, &(mode, rdev)) in spec.devices.iter().zip(&facts.devices) {
-                v.push(devices::host_rule(mode, rdev, d.access));
+                if d.access != 0 {
+                    v.push(devices::host_rule(mode, rdev, d.access));
+                }
             }
             v
         });

@@ -80,6 +80,20 @@ pub fn sysctl_ns(key: &[u8]) -> Option<usize> {
     ipc.then_some(1)
 }
 
+/// One allow rule, as runc and docker write them ("c 1:3 rwm").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeviceRule {
+    /// `b'c'` (char), `b'b'` (block) or `b'a'` (both).
+    pub kind: u8,
+    /// The major number; None for any.
+    pub major: Option<u32>,
+    /// The minor number; None for any.
+    pub minor: Option<u32>,
+    /// The access allowed: [`DEV_READ`], [`DEV_WRITE`] and [`DEV_MKNOD`]
+    /// bits, which are the kernel's `BPF_DEVCG_ACC_*` values.
+    pub access: u8,
+}
+
 /// Device access bits, as the device cgroup names them (`r`, `w`, `m`).
 pub const DEV_READ: u8 = 2;
 pub const DEV_WRITE: u8 = 4;
@@ -181,8 +195,14 @@ pub struct Spec {
     /// Join a new anonymous session keyring (`--no-new-keyring`: keep the
     /// caller's, which then shares its keys with the container).
     pub new_keyring: bool,
-    /// `--device`: host devices the container may use, beyond the defaults.
+    /// `--device`: host devices the container may use, beyond the defaults
+    /// (each allowed for its `access`; an OCI config's nodes come with
+    /// none, their rules being the config's).
     pub devices: Vec<Device>,
+    /// Allow rules that come before the default list (docker's, which
+    /// is appended after them, as runc does): an OCI config's
+    /// `linux.resources.devices`. Empty for `hull run`.
+    pub device_rules: Vec<DeviceRule>,
     /// `--sysctl KEY=VALUE`, in order: namespaced kernel settings written in
     /// the container's own /proc/sys before the command starts.
     pub sysctls: Vec<Vec<u8>>,
@@ -285,6 +305,7 @@ impl Default for Spec {
             preserve_fds: 0,
             new_keyring: true,
             devices: Vec::new(),
+            device_rules: Vec::new(),
             sysctls: Vec::new(),
             seccomp: Seccomp::Default,
             die_with_parent: true,

@@ -698,6 +698,68 @@ fn ps_and_delete_reach_the_groups_below_the_containers() {
     );
 }
 
+/// `linux.devices` nodes are made (as the host's node at the path, which
+/// must be that device) and `linux.resources.devices` is the allow list,
+/// before docker's defaults, as runc reads them: podman's `--device
+/// /dev/fuse` gives both; a node without a rule is there but cannot be
+/// opened; a node unlike the host's, and a deny rule the allow list
+/// cannot express, are refused.
+#[test]
+fn config_devices_are_made_and_its_rules_allow_them() {
+    if !std::path::Path::new("/dev/fuse").exists() {
+        common::skip("config_devices", "no /dev/fuse on this host");
+        return;
+    }
+    let script = "exec > /out 2>&1; ls /dev/fuse; (exec 3<>/dev/fuse) 2>/dev/null && echo opened; \
+                  (exec 3<>/dev/null) && echo null; touch /done";
+    let Some(b) = Bundle::new("oci-devices", &["sh", "-c", script]) else {
+        return;
+    };
+    let fuse = serde_json::json!({"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229,
+                                  "fileMode": 438, "uid": 0, "gid": 0});
+    let deny_all = serde_json::json!({"allow": false, "access": "rwm"});
+    let allow_fuse =
+        serde_json::json!({"allow": true, "type": "c", "major": 10, "minor": 229, "access": "rwm"});
+    for (id, rules, want) in [
+        (
+            "c1",
+            serde_json::json!([deny_all, allow_fuse]),
+            "/dev/fuse\nopened\nnull\n",
+        ),
+        (
+            "c2",
+            serde_json::json!([allow_fuse, deny_all]),
+            "/dev/fuse\nnull\n",
+        ),
+    ] {
+        b.edit(|cfg| {
+            cfg["linux"]["devices"] = serde_json::json!([fuse]);
+            cfg["linux"]["resources"]["devices"] = rules;
+        });
+        let _ = std::fs::remove_file(b.rootfs.0.join("done"));
+        b.run(id);
+        assert_eq!(b.wait_file("out", Some("done")), want, "{id}");
+        ok(&b.hull(&["delete", "--force", id]));
+    }
+    b.edit(|cfg| {
+        cfg["linux"]["devices"] =
+            serde_json::json!([{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 230}]);
+    });
+    fails(
+        &b.create("c3"),
+        "config.json: linux.devices /dev/fuse unlike the host's node at that path is not supported by hull",
+    );
+    b.edit(|cfg| {
+        cfg["linux"]["devices"] = serde_json::json!([]);
+        cfg["linux"]["resources"]["devices"] =
+            serde_json::json!([{"allow": false, "type": "c", "major": 1, "minor": 3, "access": "rwm"}]);
+    });
+    fails(
+        &b.create("c4"),
+        "config.json: a linux.resources.devices deny rule other than one of every device is not supported by hull",
+    );
+}
+
 /// A config mount's flags hold: a tmpfs marked `ro` and `noexec` is
 /// read-only and not executable, podman's `nosuid,nodev,noexec` binds
 /// carry them (they were once dropped, leaving both writable and

@@ -717,6 +717,54 @@ fn absolute(dir: &[u8]) -> Result<Vec<u8>, Error> {
 /// one of them (of that type: not a bind) is that mount.
 const SYSTEM: &str = "/proc /dev /dev/pts /dev/shm /sys";
 
+/// The config's device nodes (`linux.devices`) and its allow list
+/// (`linux.resources.devices`), as runc reads them: each node is made as
+/// the host's node at the same path, which must be that device (its
+/// type and numbers); the rules come first, then docker's default list
+/// (runc appends its own the same way), and a node is allowed only by a
+/// rule. The device program is an allow list: a deny of every device
+/// clears the rules before it (of whatever access it names: stricter than
+/// asked, never looser), any other deny is refused.
+fn devices(cfg: &Config, s: &mut Spec) -> Result<(), Error> {
+    for d in &cfg.devices {
+        let kind = if d.kind == b'u' { b'c' } else { d.kind };
+        let host = crate::rootfs::device(&d.path).ok();
+        let want = rustix::fs::makedev(d.major, d.minor);
+        let fits = host.is_some_and(|(mode, rdev)| {
+            let block = mode & g::S_IFMT == g::S_IFBLK;
+            rdev == want && (if block { b'b' } else { b'c' }) == kind
+        });
+        if !fits || !d.path.starts_with(b"/dev/") {
+            let mut m = Buf::new();
+            m.s("linux.devices ").b(&d.path);
+            m.s(" unlike the host's node at that path");
+            return Err(unsupported(&m.0));
+        }
+        s.devices.push(spec::Device {
+            host: d.path.clone(),
+            path: d.path.clone(),
+            access: 0,
+        });
+    }
+    for r in &cfg.resources.devices {
+        match (r.allow, r.kind, r.major, r.minor) {
+            (true, ..) => s.device_rules.push(spec::DeviceRule {
+                kind: r.kind,
+                major: r.major,
+                minor: r.minor,
+                access: r.access,
+            }),
+            (false, b'a', None, None) => s.device_rules.clear(),
+            _ => {
+                return Err(unsupported(
+                    b"a linux.resources.devices deny rule other than one of every device",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A config mount's flags (plain or recursive: hull's binds are
 /// recursive, its tmpfs mounts have nothing below them) as the words the
 /// plan reads, after `opts`: `ro`, `nosuid`, `nodev`, `noexec` or their
@@ -850,6 +898,7 @@ fn to_spec(cfg: &Config, o: &Opts) -> Result<Spec, Error> {
             }
         }
     }
+    devices(cfg, &mut s)?;
     let r = &cfg.resources;
     let pos = |v: Option<i64>| v.filter(|&n| n > 0).map_or(0, |n| n as u64);
     s.limits.value[spec::MEMORY] = pos(r.memory_limit);
