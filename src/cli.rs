@@ -35,7 +35,7 @@ usage:
                       run COMMAND in the running container NAME (--name)
   hull ps|pause|resume NAME, hull kill NAME [SIGNAL], hull list
                       its processes; freeze it, thaw it, signal it; all of them
-  hull create|start|state|delete|update|spec|features ...   the OCI runtime
+  hull create|start|state|delete|update|spec|features|run ... the OCI runtime
   hull --help | --version
 
 Each command takes --help; every option is in man hull (docs/hull.1).

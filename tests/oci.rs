@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{Rootfs, TempDir, hull, need_root, stderr, stdout};
+use common::{Bounded, Rootfs, TempDir, hull, need_root, stderr, stdout};
 use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
@@ -696,6 +696,74 @@ fn ps_and_delete_reach_the_groups_below_the_containers() {
         stat.is_empty() || stat.contains(") Z "),
         "{pid} lives: {stat}"
     );
+}
+
+/// runc's `run`: create and start; in the foreground hull waits, passes
+/// signals on, deletes the container and exits with its status; with
+/// `--detach` it returns at once. `hull run` without one of runc's flags
+/// first (or a global flag before it) stays hull's own `run COMMAND`.
+#[test]
+fn oci_run_waits_passes_signals_on_and_deletes() {
+    let script = "echo hello from $(hostname); exit 7";
+    let Some(b) = Bundle::new("oci-run", &["sh", "-c", script]) else {
+        return;
+    };
+    let o = b.hull(&["run", "--bundle", b.dir.path(), "r1"]);
+    assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "hello from hull\n", "hull spec's hostname");
+    assert_eq!(
+        std::fs::read_dir(&b.root.0).unwrap().count(),
+        0,
+        "state left"
+    );
+
+    // A signal to hull reaches the container, which ends on it.
+    b.edit(|cfg| {
+        cfg["process"]["args"] = serde_json::json!([
+            "sh",
+            "-c",
+            "trap 'exit 3' TERM; touch /ready; sleep 60 & wait"
+        ])
+    });
+    let mut c = hull();
+    c.args([
+        "--root",
+        b.root.path(),
+        "run",
+        "--bundle",
+        b.dir.path(),
+        "r2",
+    ]);
+    let mut p = c.stdout(Stdio::null()).spawn_bounded();
+    b.wait_file("ready", Some("ready"));
+    assert_eq!(send_signal(p.id(), "TERM"), 0, "kill");
+    assert_eq!(p.wait().code(), Some(3));
+    assert_eq!(
+        std::fs::read_dir(&b.root.0).unwrap().count(),
+        0,
+        "state left"
+    );
+
+    // Detached: running, and the caller's to delete.
+    let _ = std::fs::remove_file(b.rootfs.0.join("ready"));
+    b.detached(&["run", "-d", "--bundle", b.dir.path(), "r3"]);
+    b.wait_file("ready", Some("ready"));
+    assert_eq!(b.state("r3")["status"], "running");
+    ok(&b.hull(&["delete", "--force", "r3"]));
+
+    // Without runc's flags, `hull run` is hull's own.
+    let o = hull().args(["run", "echo", "own"]).output().unwrap();
+    assert_eq!(stdout(&o), "own\n", "{}", stderr(&o));
+}
+
+/// kill(1), by name: 0 when the signal was sent.
+fn send_signal(pid: u32, sig: &str) -> i32 {
+    std::process::Command::new("kill")
+        .args([&format!("-{sig}"), &pid.to_string()])
+        .status()
+        .unwrap()
+        .code()
+        .unwrap_or(-1)
 }
 
 /// `linux.devices` nodes are made (as the host's node at the path, which

@@ -36,7 +36,14 @@ use rustix::process::Signal;
 
 /// The commands, in the order `main` dispatches them.
 const COMMANDS: &str =
-    "create start state kill delete list spec features exec ps pause resume update";
+    "create start state kill delete list spec features exec ps pause resume update run";
+
+/// `run`'s index in [`COMMANDS`].
+const RUN: usize = 13;
+
+/// The flags that make `hull run` runc's `run` when one comes first (and
+/// no global flag does): without, it is hull's own `run COMMAND`.
+const RUN_FLAGS: &str = "--bundle -b --detach -d --pid-file --console-socket --no-pivot";
 
 /// Each command's `--help`, in [`COMMANDS`]' order and NUL-separated (an
 /// array of `&str` costs a pointer and a relocation each): its flags, no
@@ -60,7 +67,11 @@ pause ID\0\
 resume ID\0\
 update [--memory S] [--memory-swap S] [--memory-reservation S]\n\
      \x20 [--pids-limit N] [--cpu-quota N] [--cpu-period N] [--cpu-share N]\n\
-     \x20 [--cpuset-cpus L] [--cpuset-mems L] [--resources FILE|-] ID";
+     \x20 [--cpuset-cpus L] [--cpuset-mems L] [--resources FILE|-] ID\0\
+run --bundle DIR [--pid-file F] [--console-socket S] [--detach]\n\
+     \x20 [--preserve-fds N] [--no-new-keyring] ID\n\
+     (without --bundle, --detach, --pid-file or --console-socket first and no\n\
+     global flag, hull run is hull's own)";
 
 /// The global flags.
 struct Global<'a> {
@@ -118,7 +129,10 @@ pub fn main(argv: &[&[u8]], env: &[&CStr]) -> Option<i32> {
     }
     let cmd = argv.get(i).copied().unwrap_or_default();
     let known = super::find(COMMANDS, cmd);
-    if known.is_none() && i == 0 {
+    let oci_run = argv
+        .get(i + 1)
+        .is_some_and(|a| super::find(RUN_FLAGS, split(a).0).is_some());
+    if i == 0 && (known.is_none() || known == Some(RUN) && !oci_run) {
         return None;
     }
     let r = match known {
@@ -322,7 +336,7 @@ fn dispatch(n: usize, g: &Global, o: &Opts, argv: &[&[u8]], env: &[&CStr]) -> Re
     let Some(&id) = o.args.first() else {
         return Err(failed(Error::usage_text("a container id is needed")));
     };
-    if n == 0 || n == EXEC {
+    if n == 0 || n == EXEC || n == RUN {
         // First, before hull opens anything of its own (the state
         // directory, the pidfd): fds 3..3+N that --preserve-fds passes on
         // must be the caller's, never one of hull's that took a free number.
@@ -335,7 +349,12 @@ fn dispatch(n: usize, g: &Global, o: &Opts, argv: &[&[u8]], env: &[&CStr]) -> Re
     // A `hull run --name` container whose hull was killed is gone.
     super::named::reap(&root, id);
     match n {
-        0 => create(g, o, &root, id),
+        0 => create(g, o, &root, id, false),
+        RUN => match create(g, o, &root, id, true)? {
+            // Detached: the container is the caller's now, as runc's.
+            _ if o.detach => Ok(0),
+            code => delete(&root, id, true).map(|_| code),
+        },
         1 => start(&root, id),
         2 => {
             let c = root.container(id)?;
@@ -552,7 +571,10 @@ fn delete(root: &Root, id: &[u8], force: bool) -> Result<i32, Error> {
 /// The FIFO `create` leaves for `start`, in the container's directory.
 const FIFO: &CStr = c"exec.fifo";
 
-fn create(g: &Global, o: &Opts, root: &Root, id: &[u8]) -> Result<i32, Error> {
+/// `create`, or with `run` also `start`: then, unless `--detach`, hull
+/// waits for the container's process (its child), passes signals on,
+/// relays a terminal it made itself, and returns its status.
+fn create(g: &Global, o: &Opts, root: &Root, id: &[u8], run: bool) -> Result<i32, Error> {
     let bundle = absolute(o.bundle.unwrap_or(b"."))?;
     let mut path = bundle.clone();
     path.extend_from_slice(b"/config.json");
@@ -561,8 +583,8 @@ fn create(g: &Global, o: &Opts, root: &Root, id: &[u8]) -> Result<i32, Error> {
     let c = root.create(id)?;
     // Kept: `exec` gives a new process the container's `process` as it was
     // at create, not as the bundle's file may have been edited since.
-    match (c.write(c"config.json", &text)).and_then(|()| launch(g, o, &c, &cfg, &bundle)) {
-        Ok(()) => Ok(0),
+    match (c.write(c"config.json", &text)).and_then(|()| launch(g, o, &c, &cfg, &bundle, run)) {
+        Ok(code) => Ok(code),
         Err(e) => {
             // Nothing is left behind: the process (killed by `launch`) and
             // the cgroups went with it; the state goes now.
@@ -572,7 +594,14 @@ fn create(g: &Global, o: &Opts, root: &Root, id: &[u8]) -> Result<i32, Error> {
     }
 }
 
-fn launch(g: &Global, o: &Opts, c: &Container, cfg: &Config, bundle: &[u8]) -> Result<(), Error> {
+fn launch(
+    g: &Global,
+    o: &Opts,
+    c: &Container,
+    cfg: &Config,
+    bundle: &[u8],
+    run: bool,
+) -> Result<i32, Error> {
     let mut spec = ManuallyDrop::new(to_spec(cfg, o)?);
     if let Some(s) = &cfg.seccomp {
         // The profile is read by the same code as a `--security-opt` file:
@@ -619,7 +648,19 @@ fn launch(g: &Global, o: &Opts, c: &Container, cfg: &Config, bundle: &[u8]) -> R
     if g.debug {
         eprint(&plan.describe().0);
     }
-    plan.sigmask = sys::block_signals(0).unwrap_or(0);
+    // `run` in the foreground: hull's signals blocked and read from a
+    // signalfd, to be passed on, as `hull run` does.
+    let foreground = match run && !o.detach {
+        true => {
+            let (mask, signals, forwarded) = run::block()?;
+            plan.sigmask = mask;
+            Some((signals, forwarded))
+        }
+        false => {
+            plan.sigmask = sys::block_signals(0).unwrap_or(0);
+            None
+        }
+    };
     let size = cfg
         .process
         .as_ref()
@@ -630,6 +671,11 @@ fn launch(g: &Global, o: &Opts, c: &Container, cfg: &Config, bundle: &[u8]) -> R
     }
     let console = match (spec.tty, o.console_socket) {
         (true, Some(path)) => Some(connect(path)?),
+        // `run` relays the terminal it made itself, as runc's.
+        (true, None) if foreground.is_some() => {
+            spec.interactive = true;
+            None
+        }
         (true, None) => return Err(Error::usage_text("process.terminal needs --console-socket")),
         _ => None,
     };
@@ -681,15 +727,37 @@ fn launch(g: &Global, o: &Opts, c: &Container, cfg: &Config, bundle: &[u8]) -> R
         }
         Ok(())
     })();
-    if done.is_err() {
+    let done = done.and_then(|()| match run {
+        // start, as `start` does it: recorded, then released.
+        true => c.load().and_then(|mut rec| {
+            rec.started = true;
+            c.save(&rec)?;
+            sys::write_all(gate.as_fd(), b"0")
+                .map_err(|e| Error::sys("start: write", b"exec.fifo", e))?;
+            let _ = rustix::fs::unlinkat(c.dir(), FIFO, AtFlags::empty());
+            Ok(())
+        }),
+        false => Ok(()),
+    });
+    if let Err(e) = done {
         let _ = rustix::process::pidfd_send_signal(&child.pidfd, Signal::KILL);
         let _ = run::wait_exit(&child);
-        return done;
+        return Err(e);
     }
     // The container outlives us: its cgroups are its record's now.
     core::mem::forget(cgroup);
-    core::mem::forget((child, gate));
-    Ok(())
+    let status = match &foreground {
+        Some((signals, forwarded)) => {
+            let relay = if console.is_some() { None } else { master };
+            run::attend(&spec, &child, signals.as_fd(), *forwarded, relay)
+        }
+        None => {
+            core::mem::forget(master);
+            Ok(0)
+        }
+    };
+    core::mem::forget((child, gate, foreground));
+    status
 }
 
 fn id_of(c: &Container) -> &[u8] {
