@@ -208,6 +208,15 @@ fn main() {
         } else {
             skipped.push("hull-rootfs (this hull has no --rootfs yet)".into());
         }
+        // hull's OCI `run` (issue 16), the same command line as crun's and
+        // runc's: create, start, wait and delete, from the bundle's config.
+        add(
+            &mut peers,
+            &mut skipped,
+            "hull-oci-run",
+            "",
+            &[&hull, "run", "--bundle", &bundle_s, "ID"],
+        );
     }
 
     // 80 rounds: with 40, the medians moved by about 1% from run to run,
@@ -394,6 +403,12 @@ fn main() {
         // and an execveat: 0.54x by farm-bench since. The target keeps a
         // margin above that, so a regression still fails; 0.3x is missed.
         ("hull-exec", "crun-exec", 0.65),
+        // Issue 16 asked for 0.2x crun's `run` on the same bundle: hull's
+        // OCI run (create, start, wait, delete, from the sealed copy of
+        // its binary) measured 0.35x in its first runs (2026-12-05). The
+        // target keeps a margin above that, so a regression still fails;
+        // 0.2x is missed and said so.
+        ("hull-oci-run", "crun", 0.5),
     ] {
         if let Some(r) = ratio_to(peer, of) {
             let ok = r <= max;
