@@ -29,47 +29,7 @@ use rustix::fs::{Mode, OFlags};
 
 pub mod oci;
 
-/// The command line of `hull bench`.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Options {
-    /// The container, exactly as `hull run` would start it.
-    pub spec: Spec,
-    /// Timed starts (`-n`).
-    pub n: u32,
-    /// Untimed starts before them (`--warmup`).
-    pub warmup: u32,
-    pub json: bool,
-    pub svg: Option<Vec<u8>>,
-    /// Interleave the no-namespace floor and unshare(1).
-    pub compare: bool,
-    /// `--runtime`: OCI runtimes to time instead, in order (as given).
-    pub runtimes: Vec<Vec<u8>>,
-    /// `--bundle`: the OCI bundle they run.
-    pub bundle: Vec<u8>,
-    /// `--markdown`: a table of the medians, one row per runtime.
-    pub markdown: bool,
-    /// `--umount-unified`: run the runtimes in a mount namespace of
-    /// hull's own without /sys/fs/cgroup/unified (crun 1.8 refuses a
-    /// hybrid cgroup layout).
-    pub umount_unified: bool,
-}
-
-impl Default for Options {
-    fn default() -> Options {
-        Options {
-            spec: Spec::default(),
-            n: 1000,
-            warmup: 20,
-            json: false,
-            svg: None,
-            compare: false,
-            runtimes: Vec::new(),
-            bundle: Vec::new(),
-            markdown: false,
-            umount_unified: false,
-        }
-    }
-}
+pub use crate::cli::BenchOptions as Options;
 
 /// `hull bench`. Returns 0, or the error that stopped it (status 125).
 // Out of line: inlined into hull::main it would be copied there whole.

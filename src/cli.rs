@@ -1,12 +1,10 @@
 //! argv -> what to do. Pure: no syscalls, unit-tested without root.
 
-use crate::bench;
 use crate::error::Error;
 use crate::spec::{
-    CAP_NAMES, CPU_PERIOD, DEV_MKNOD, DEV_READ, DEV_WRITE, Device, Env, HOSTNAME_MAX, MEMORY,
-    MEMORY_SWAP, Seccomp, Share, Spec, Volume,
+    CAP_NAMES, CPU_PERIOD, DEV_MKNOD, DEV_READ, DEV_WRITE, Device, Env, HOSTNAME_MAX, INVOKER,
+    IdMap, MEMORY, MEMORY_SWAP, Seccomp, Share, Spec, Volume,
 };
-use crate::userns;
 use crate::util::out::{Buf, parse_u64, size};
 use crate::util::text::{find, tok};
 use alloc::vec::Vec;
@@ -117,6 +115,48 @@ Times OCI runtimes' create, start, exec, exit and delete, interleaved.
   --umount-unified  without /sys/fs/cgroup/unified (crun 1.8 on hybrid hosts)
 ";
 
+/// The command line of `hull bench`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct BenchOptions {
+    /// The container, exactly as `hull run` would start it.
+    pub spec: Spec,
+    /// Timed starts (`-n`).
+    pub n: u32,
+    /// Untimed starts before them (`--warmup`).
+    pub warmup: u32,
+    pub json: bool,
+    pub svg: Option<Vec<u8>>,
+    /// Interleave the no-namespace floor and unshare(1).
+    pub compare: bool,
+    /// `--runtime`: OCI runtimes to time instead, in order (as given).
+    pub runtimes: Vec<Vec<u8>>,
+    /// `--bundle`: the OCI bundle they run.
+    pub bundle: Vec<u8>,
+    /// `--markdown`: a table of the medians, one row per runtime.
+    pub markdown: bool,
+    /// `--umount-unified`: run the runtimes in a mount namespace of
+    /// hull's own without /sys/fs/cgroup/unified (crun 1.8 refuses a
+    /// hybrid cgroup layout).
+    pub umount_unified: bool,
+}
+
+impl Default for BenchOptions {
+    fn default() -> BenchOptions {
+        BenchOptions {
+            spec: Spec::default(),
+            n: 1000,
+            warmup: 20,
+            json: false,
+            svg: None,
+            compare: false,
+            runtimes: Vec::new(),
+            bundle: Vec::new(),
+            markdown: false,
+            umount_unified: false,
+        }
+    }
+}
+
 /// What the command line asks for. Made once per process and moved once,
 /// so a large `Run` costs nothing; a Box would cost code.
 #[derive(Debug, PartialEq, Eq)]
@@ -128,7 +168,7 @@ pub enum Command {
     /// Report what the running kernel offers (`hull check`).
     Check,
     Run(Spec),
-    Bench(bench::Options),
+    Bench(BenchOptions),
 }
 
 /// Parses the arguments after argv[0].
@@ -171,7 +211,7 @@ pub fn bench_options(rest: &[&[u8]]) -> Result<Command, Error> {
 fn options(bench: bool, rest: &[&[u8]]) -> Result<Command, Error> {
     // Not dropped on an error or --help: hull exits right after, and the
     // drop glue of the options is code.
-    let mut o = core::mem::ManuallyDrop::new(bench::Options::default());
+    let mut o = core::mem::ManuallyDrop::new(BenchOptions::default());
     let mut a = Args::new(rest);
     while let Some(opt) = a.next_option()? {
         if is_help(&opt) {
@@ -198,11 +238,7 @@ fn options(bench: bool, rest: &[&[u8]]) -> Result<Command, Error> {
 }
 
 /// `hull bench`'s own options; false for any other.
-fn bench_option<'a>(
-    o: &mut bench::Options,
-    opt: &Opt<'a>,
-    a: &mut Args<'a>,
-) -> Result<bool, Error> {
+fn bench_option<'a>(o: &mut BenchOptions, opt: &Opt<'a>, a: &mut Args<'a>) -> Result<bool, Error> {
     match find(
         "-n --warmup --json --compare --svg --runtime --bundle --markdown --umount-unified",
         opt.name,
@@ -321,7 +357,7 @@ pub fn run_option<'a>(spec: &mut Spec, opt: &Opt<'a>, a: &mut Args<'a>) -> Resul
         13 => spec.sysctls.push(sysctl(opt, v)?),
         14 => security_opt(spec, opt, v)?,
         // --uid-map --gid-map --map-user --map-group
-        21..=24 => userns::option(spec, opt.name, v).map_err(|want| bad(opt, v, want))?,
+        21..=24 => id_map(spec, opt.name, v).map_err(|want| bad(opt, v, want))?,
         25 => spec.name = Some(v.to_vec()),
         i => {
             // A resource limit (or --cgroup-parent, the last).
@@ -358,6 +394,57 @@ const RUN_OPTIONS: &str = "--net --ipc --cgroupns --debug --dry-run --read-only 
 --cap-drop --stop-timeout --preserve-fds --device --sysctl --security-opt --memory --memory-swap \
 --pids --cpus \
 --cpu-weight --cgroup-parent --uid-map --gid-map --map-user --map-group --name";
+
+/// Reads `--uid-map`/`--gid-map CONTAINER:HOST:COUNT` or `--map-user`/
+/// `--map-group ID` (which is `ID:<the invoker>:1`) into the spec (pure).
+/// The ids are decimal, the count at least 1, and a range ends below
+/// 4294967295. No id may be mapped twice, inside or outside, as the kernel
+/// would refuse. (More than 340 lines, the kernel's limit, fail when
+/// written.) Any map asks for a user namespace.
+/// Err: what the value should have been (the caller names the option).
+pub fn id_map(spec: &mut Spec, name: &[u8], v: &[u8]) -> Result<(), &'static str> {
+    let single = name[2] == b'm';
+    let mut rest = v;
+    let mut x = [0, INVOKER as u64, 1];
+    let mut ok = true;
+    for slot in &mut x[..if single { 1 } else { 3 }] {
+        match parse_u64(tok(&mut rest, b':')) {
+            Some(n) => *slot = n,
+            None => ok = false,
+        }
+    }
+    // (--map-user's x[1] is INVOKER, one past the last id: let it be.)
+    let top = u32::MAX as u64;
+    ok &= rest.is_empty() && x[2] > 0 && x[0] + x[2] <= top && x[1] + x[2] <= top + single as u64;
+    let new = IdMap {
+        inside: x[0] as u32,
+        outside: x[1] as u32,
+        count: x[2] as u32,
+    };
+    // "--gid-map" and "--map-group" have a g; the uid options do not.
+    let maps = &mut spec.id_maps[!name.contains(&b'g') as usize];
+    let want = if !ok {
+        if single {
+            "a numeric id"
+        } else {
+            "CONTAINER:HOST:COUNT"
+        }
+    } else if maps.iter().any(|o| {
+        overlap(new.inside, o.inside, new.count, o.count)
+            || overlap(new.outside, o.outside, new.count, o.count)
+    }) {
+        "a range that overlaps no earlier one"
+    } else {
+        maps.push(new);
+        spec.userns = true;
+        return Ok(());
+    };
+    Err(want)
+}
+
+fn overlap(a: u32, b: u32, an: u32, bn: u32) -> bool {
+    (a as u64) < b as u64 + bn as u64 && (b as u64) < a as u64 + an as u64
+}
 
 /// `--device HOST[:CONTAINER][:rwm]`, as docker: the container's path is
 /// the host's unless given, and must be a plain path under /dev; the access

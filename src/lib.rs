@@ -8,6 +8,8 @@
 //! The library is `no_std` (it runs without libc); unit tests build it with std.
 
 #![cfg_attr(not(test), no_std)]
+// Every unsafe block is in the syscall layer (and the binary's main.rs).
+#![deny(unsafe_code)]
 
 extern crate alloc;
 
@@ -29,6 +31,7 @@ pub mod rootfs;
 pub mod run;
 pub mod seccomp;
 pub mod spec;
+#[allow(unsafe_code)]
 pub mod sys;
 pub mod userns;
 pub mod util;

@@ -1557,8 +1557,8 @@ mod tests {
         assert_eq!(p.ops.iter().filter(|o| **o == Op::DieWithParent).count(), 1);
         // Root with ranges: it becomes the container's ids right away, and
         // the death signal is armed again after the last change.
-        userns::option(&mut s, b"--uid-map", b"0:100000:65536").unwrap();
-        userns::option(&mut s, b"--map-group", b"7").unwrap();
+        crate::cli::id_map(&mut s, b"--uid-map", b"0:100000:65536").unwrap();
+        crate::cli::id_map(&mut s, b"--map-group", b"7").unwrap();
         let p = plan(&s);
         assert_eq!(p.ops[1..3], [Op::AwaitParent, Op::User(0, 7)]);
         let caps = p.ops.iter().position(|o| matches!(o, Op::Caps(_))).unwrap();

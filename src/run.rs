@@ -873,8 +873,7 @@ mod tests {
 
     #[test]
     fn raw_mode_is_cfmakeraw() {
-        // SAFETY: all-zero bytes are a valid struct termios.
-        let mut t: Termios = unsafe { core::mem::zeroed() };
+        let mut t: Termios = sys::blank_termios();
         t.c_iflag = g::ICRNL | g::IXON | g::IUTF8;
         t.c_oflag = g::OPOST | g::ONLCR;
         t.c_lflag = g::ECHO | g::ICANON | g::ISIG | g::IEXTEN | g::ECHOE;

@@ -57,6 +57,10 @@ pub struct Device {
     pub access: u8,
 }
 
+/// The `outside` of a `--map-user`/`--map-group` line: the invoker's own
+/// id, filled in at run time. (uid_t)-1, which is never an id.
+pub const INVOKER: u32 = u32::MAX;
+
 /// The namespace a sysctl `key` (no `=VALUE`) belongs to: 0 the
 /// network's, 1 IPC's; None for a host-wide setting or a key that is not
 /// plain words between dots (letters, digits, `_`, `-`: a `/` or a `..`
@@ -320,7 +324,7 @@ impl Default for Spec {
 
 /// One line of an id map: `count` ids from `inside` (in the container) map
 /// to `count` ids from `outside` (in hull's own user namespace).
-/// `outside` is [`crate::userns::INVOKER`] for `--map-user`/`--map-group`.
+/// `outside` is [`INVOKER`] for `--map-user`/`--map-group`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IdMap {
     pub inside: u32,

@@ -16,64 +16,10 @@
 use crate::error::{EXIT_RUNTIME, Error};
 use crate::spec::{IdMap, Spec};
 use crate::sys::Errno;
-use crate::util::out::{Buf, parse_u64};
-use crate::util::text::tok;
+use crate::util::out::Buf;
 use alloc::vec::Vec;
 
-/// The `outside` of a `--map-user`/`--map-group` line: the invoker's own
-/// id, filled in at run time. (uid_t)-1, which is never an id.
-pub const INVOKER: u32 = u32::MAX;
-
-/// Reads `--uid-map`/`--gid-map CONTAINER:HOST:COUNT` or `--map-user`/
-/// `--map-group ID` (which is `ID:<the invoker>:1`) into the spec (pure).
-/// The ids are decimal, the count at least 1, and a range ends below
-/// 4294967295. No id may be mapped twice, inside or outside, as the kernel
-/// would refuse. (More than 340 lines, the kernel's limit, fail when
-/// written.) Any map asks for a user namespace.
-/// Err: what the value should have been (the caller names the option).
-pub fn option(spec: &mut Spec, name: &[u8], v: &[u8]) -> Result<(), &'static str> {
-    let single = name[2] == b'm';
-    let mut rest = v;
-    let mut x = [0, INVOKER as u64, 1];
-    let mut ok = true;
-    for slot in &mut x[..if single { 1 } else { 3 }] {
-        match parse_u64(tok(&mut rest, b':')) {
-            Some(n) => *slot = n,
-            None => ok = false,
-        }
-    }
-    // (--map-user's x[1] is INVOKER, one past the last id: let it be.)
-    let top = u32::MAX as u64;
-    ok &= rest.is_empty() && x[2] > 0 && x[0] + x[2] <= top && x[1] + x[2] <= top + single as u64;
-    let new = IdMap {
-        inside: x[0] as u32,
-        outside: x[1] as u32,
-        count: x[2] as u32,
-    };
-    // "--gid-map" and "--map-group" have a g; the uid options do not.
-    let maps = &mut spec.id_maps[!name.contains(&b'g') as usize];
-    let want = if !ok {
-        if single {
-            "a numeric id"
-        } else {
-            "CONTAINER:HOST:COUNT"
-        }
-    } else if maps.iter().any(|o| {
-        overlap(new.inside, o.inside, new.count, o.count)
-            || overlap(new.outside, o.outside, new.count, o.count)
-    }) {
-        "a range that overlaps no earlier one"
-    } else {
-        maps.push(new);
-        spec.userns = true;
-        return Ok(());
-    };
-    Err(want)
-}
-
-fn overlap(a: u32, b: u32, an: u32, bn: u32) -> bool {
-    (a as u64) < b as u64 + bn as u64 && (b as u64) < a as u64 + an as u64
-}
+pub use crate::spec::INVOKER;
 
 /// Appends `inside<sep>outside<sep>count`.
 fn range(b: &mut Buf, m: &IdMap, sep: u8) {
@@ -242,7 +188,7 @@ mod tests {
         let mut s = spec();
         for (flag, v) in args {
             // The error as cli::bad words it around the expectation.
-            option(&mut s, flag.as_bytes(), v.as_bytes()).map_err(|want| {
+            crate::cli::id_map(&mut s, flag.as_bytes(), v.as_bytes()).map_err(|want| {
                 let post = format!(": invalid value '{v}' (expected {want})");
                 Error::usage_of("", flag.as_bytes(), &post)
             })?;

@@ -92,11 +92,17 @@ pub fn set_foreground(fd: BorrowedFd<'_>) -> Result<()> {
 /// The kernel's `struct termios`, as `ioctl(TCGETS)` fills it.
 pub use linux_raw_sys::general::termios as Termios;
 
+/// A `struct termios` of zeros (every flag off), to be filled in.
+pub fn blank_termios() -> Termios {
+    // SAFETY: all-zero bytes are a valid `struct termios` (integers and
+    // an array of them).
+    unsafe { core::mem::zeroed() }
+}
+
 /// `ioctl(fd, TCGETS)`: the terminal's settings (tcgetattr, without the
 /// speed decoding that hull does not need).
 pub fn tcgets(fd: BorrowedFd<'_>) -> Result<Termios> {
-    // SAFETY: all-zero bytes are a valid `struct termios`.
-    let mut t: Termios = unsafe { core::mem::zeroed() };
+    let mut t = blank_termios();
     // SAFETY: TCGETS writes one `struct termios` to the pointer, which is live.
     unsafe { ioctl(fd, ioc::TCGETS, &mut t as *mut Termios as usize) }?;
     Ok(t)
