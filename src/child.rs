@@ -356,31 +356,40 @@ fn apply(op: &Op, channel: BorrowedFd<'_>, slots: &mut Slots) -> Result<(), Fail
         }
         Op::User(uid, gid) => set_user(*uid, *gid, &[]),
         Op::UserGroups(uid, gid, groups) => set_user(*uid, *gid, groups),
-        Op::Caps(mask) => {
+        Op::KeepCaps => rustix::thread::set_keep_capabilities(true).on(0),
+        Op::Caps(sets) => {
             // Only what we hold can be kept: a process cannot raise a
             // capability it lacks (capset fails with EPERM), and hull itself
             // may run without some (a sandbox that dropped CAP_SYS_RESOURCE),
             // so `--cap-add ALL` means every capability we have. Asked as
             // given first: it usually holds, and then capget is not needed.
-            let set = |m| {
+            let [e, p, i, ambient] = sets.map(CapabilitySet::from_bits_retain);
+            let set = |held: CapabilitySet| {
                 rustix::thread::set_capabilities(
                     None,
                     CapabilitySets {
-                        effective: m,
-                        permitted: m,
-                        inheritable: m,
+                        effective: e & held,
+                        permitted: p & held,
+                        inheritable: i & held,
                     },
                 )
             };
-            let m = CapabilitySet::from_bits_retain(*mask);
-            match set(m) {
+            match set(CapabilitySet::all()) {
                 Err(Errno::PERM) => {
                     let held = rustix::thread::capabilities(None).on(0)?.permitted;
-                    set(m & held).on(0)?
+                    set(held).on(0)?
                 }
                 r => r.on(0)?,
             }
-            rustix::thread::clear_ambient_capability_set().on(0)
+            rustix::thread::clear_ambient_capability_set().on(0)?;
+            // Each one raised must be permitted and inheritable: as asked.
+            for bit in 0..64 {
+                let cap = CapabilitySet::from_bits_retain(1 << bit);
+                if ambient.contains(cap) {
+                    rustix::thread::configure_capability_in_ambient_set(cap, true).on(0)?;
+                }
+            }
+            Ok(())
         }
         Op::NoNewPrivs => rustix::thread::set_no_new_privs(true).on(0),
         Op::Seccomp(prog, _) => sys::set_filter(&prog.0).on(0),

@@ -91,9 +91,13 @@ pub enum Op {
     User(u32, u32),
     /// The same with supplementary groups: `setgroups(groups)`.
     UserGroups(u32, u32, Vec<rustix::process::Gid>),
-    /// `capset`: effective, permitted and inheritable sets to the mask;
-    /// then the ambient set cleared.
-    Caps(u64),
+    /// `capset`: the effective, permitted and inheritable sets (indexes
+    /// as [`crate::spec::Spec::cap_sets`]'), then the ambient set cleared
+    /// and raised to the fourth.
+    Caps([u64; 4]),
+    /// `prctl(PR_SET_KEEPCAPS, 1)`: the permitted set survives the change
+    /// to a non-root user that comes next (execve clears the flag).
+    KeepCaps,
     /// `prctl(PR_SET_NO_NEW_PRIVS, 1)`.
     NoNewPrivs,
     /// `seccomp(SECCOMP_SET_MODE_FILTER)` with the program compiled by the
@@ -258,6 +262,7 @@ impl Op {
             Op::DropBounding(_) => ("drop capabilities: prctl PR_CAPBSET_DROP", b""),
             Op::User(..) | Op::UserGroups(..) => ("set user: setgroups, setresgid, setresuid", b""),
             Op::Caps(_) => ("set capabilities: capset", b""),
+            Op::KeepCaps => ("keep capabilities: prctl PR_SET_KEEPCAPS", b""),
             Op::NoNewPrivs => ("prctl PR_SET_NO_NEW_PRIVS", b""),
             Op::Seccomp(_, what) => (
                 "install the seccomp filter: seccomp SECCOMP_SET_MODE_FILTER",
@@ -1113,6 +1118,19 @@ impl Ops {
             // While we still hold CAP_SETPCAP (a non-root uid loses it).
             o.push(Op::DropBounding(spec.caps));
         }
+        let nonroot = spec.user.is_some_and(|(u, _)| u != 0);
+        let sets = match spec.cap_sets {
+            _ if spec.privileged => None,
+            Some(s) => Some(s),
+            // docker: a non-root user keeps no effective or permitted capability.
+            None if nonroot => Some([0; 4]),
+            None => Some([spec.caps, spec.caps, spec.caps, 0]),
+        };
+        if nonroot && sets.is_some_and(|s| s[crate::spec::CAP_PERMITTED] != 0) {
+            // An OCI config's sets for a non-root user: the permitted set
+            // must outlive the change of uid for capset to keep it.
+            o.push(Op::KeepCaps);
+        }
         if let Some((uid, gid)) = spec.user {
             // After every mount and privileged step; before capset, since
             // changing to a non-root uid clears the effective and permitted sets.
@@ -1129,10 +1147,8 @@ impl Ops {
             });
             switched = true;
         }
-        if !spec.privileged {
-            // docker: a non-root user keeps no effective or permitted capability.
-            let nonroot = spec.user.is_some_and(|(u, _)| u != 0);
-            o.push(Op::Caps(if nonroot { 0 } else { spec.caps }));
+        if let Some(s) = sets {
+            o.push(Op::Caps(s));
         }
         if switched && spec.die_with_parent {
             // A change of uid or gid cleared the death signal: arm it again,
@@ -1273,7 +1289,10 @@ mod tests {
         );
         assert_eq!((proc.attrs, proc.save), (SAFE, Some(Slot::Proc)));
         assert_eq!(p.ops[10], Op::DropBounding(DEFAULT_CAPS));
-        assert_eq!(p.ops[11], Op::Caps(DEFAULT_CAPS));
+        assert_eq!(
+            p.ops[11],
+            Op::Caps([DEFAULT_CAPS, DEFAULT_CAPS, DEFAULT_CAPS, 0])
+        );
         let ns = (g::CLONE_NEWNS | g::CLONE_NEWUTS | g::CLONE_NEWPID | g::CLONE_NEWIPC) as u64;
         assert_eq!(p.clone_flags, ns);
         assert_eq!(p.argv.strings(), &[CString::from(c"sh")]);
@@ -1313,7 +1332,7 @@ mod tests {
         // may not share hull's memory (setns: EINVAL).
         assert_eq!(p.clone_flags, 0);
         assert!(!p.shares_memory());
-        assert_eq!(p.ops[7], Op::Caps(0), "a non-root user keeps none");
+        assert_eq!(p.ops[7], Op::Caps([0; 4]), "a non-root user keeps none");
         assert_eq!(p.devices, None);
     }
 
@@ -1462,7 +1481,7 @@ mod tests {
         assert_eq!(p.ops[pivot + 4], Op::DropBounding(DEFAULT_CAPS));
         assert_eq!(p.ops[pivot + 5], Op::User(1000, 100));
         // A non-root user keeps no effective capability.
-        assert_eq!(p.ops[pivot + 6], Op::Caps(0));
+        assert_eq!(p.ops[pivot + 6], Op::Caps([0; 4]));
         // The uid change cleared the death signal: armed again, after it.
         assert_eq!(p.ops[pivot + 7], Op::DieWithParent);
         assert_eq!(p.ops[pivot + 8], Op::NoNewPrivs);
@@ -1614,7 +1633,7 @@ mod tests {
         assert_eq!(at(&Op::NewSession), at(&Op::NewKeyring) + 1);
         assert_eq!(at(&Op::Terminal([1; 4])), at(&Op::NewSession) + 1);
         // The init and the command keep no more privilege than asked.
-        assert!(at(&Op::Caps(DEFAULT_CAPS)) < at(&Op::Init));
+        assert!(at(&Op::Caps([DEFAULT_CAPS, DEFAULT_CAPS, DEFAULT_CAPS, 0])) < at(&Op::Init));
         assert_eq!(
             p.ops[n - 2..],
             [Op::Init, Op::OwnGroup { foreground: true }]

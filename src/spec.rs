@@ -61,6 +61,12 @@ pub struct Device {
 /// id, filled in at run time. (uid_t)-1, which is never an id.
 pub const INVOKER: u32 = u32::MAX;
 
+/// Indexes of [`Spec::cap_sets`].
+pub const CAP_EFFECTIVE: usize = 0;
+pub const CAP_PERMITTED: usize = 1;
+pub const CAP_INHERITABLE: usize = 2;
+pub const CAP_AMBIENT: usize = 3;
+
 /// The namespace a sysctl `key` (no `=VALUE`) belongs to: 0 the
 /// network's, 1 IPC's; None for a host-wide setting or a key that is not
 /// plain words between dots (letters, digits, `_`, `-`: a `/` or a `..`
@@ -173,8 +179,16 @@ pub struct Spec {
     pub env_host: bool,
     /// `-u UID[:GID]`.
     pub user: Option<(u32, u32)>,
-    /// The capabilities kept (bounding, effective, permitted, inheritable).
+    /// The capabilities kept: the bounding set, and (without [`cap_sets`])
+    /// the effective, permitted and inheritable ones too, for root (a
+    /// non-root user keeps none, as docker does).
+    ///
+    /// [`cap_sets`]: Spec::cap_sets
     pub caps: u64,
+    /// OCI's other four sets, as given: effective, permitted, inheritable
+    /// and ambient (indexes [`CAP_EFFECTIVE`]..[`CAP_AMBIENT`]); None for
+    /// docker's rule above.
+    pub cap_sets: Option<[u64; 4]>,
     /// Keep every capability and leave /proc unmasked.
     pub privileged: bool,
     /// The kernel interfaces hidden, in [`crate::plan::MASKS`]'s form;
@@ -297,6 +311,7 @@ impl Default for Spec {
             env_host: false,
             user: None,
             caps: DEFAULT_CAPS,
+            cap_sets: None,
             privileged: false,
             masks: None,
             umask: None,

@@ -698,6 +698,87 @@ fn ps_and_delete_reach_the_groups_below_the_containers() {
     );
 }
 
+/// The config's five capability sets hold as given (they were once the
+/// bounding set in four and ambient refused): a non-root user with
+/// NET_BIND_SERVICE in every set, ambient included (podman's `--user 1000
+/// --cap-add`), keeps it across the execve; `exec --process` gets its own
+/// file's sets; and root with an empty inheritable set (containerd's,
+/// since CVE-2022-24769) has none inheritable.
+#[test]
+fn the_configs_five_capability_sets_hold() {
+    let script = "grep -E '^Cap(Inh|Prm|Eff|Bnd|Amb)' /proc/self/status > /w/out; exec sleep 60";
+    let Some(b) = Bundle::new("oci-caps", &["sh", "-c", script]) else {
+        return;
+    };
+    // Where user 1000 may write.
+    let w = b.rootfs.0.join("w");
+    std::fs::create_dir_all(&w).unwrap();
+    std::os::unix::fs::PermissionsExt::set_mode(
+        &mut std::fs::metadata(&w).unwrap().permissions(),
+        0o777,
+    );
+    std::fs::set_permissions(&w, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    let nbs = serde_json::json!(["CAP_NET_BIND_SERVICE"]);
+    let caps = |e: &serde_json::Value, a: &serde_json::Value| {
+        serde_json::json!({"bounding": ["CAP_NET_BIND_SERVICE", "CAP_CHOWN"], "effective": e,
+                           "permitted": e, "inheritable": e, "ambient": a})
+    };
+    let sets = |text: &str| -> Vec<String> {
+        text.lines()
+            .map(|l| l.split_whitespace().last().unwrap_or("").to_string())
+            .collect()
+    };
+    b.edit(|cfg| {
+        cfg["process"]["user"] = serde_json::json!({"uid": 1000, "gid": 1000});
+        cfg["process"]["capabilities"] = caps(&nbs, &nbs);
+    });
+    b.run("c1");
+    // Inh, Prm, Eff, Bnd, Amb.
+    let want = [
+        "0000000000000400",
+        "0000000000000400",
+        "0000000000000400",
+        "0000000000000401",
+        "0000000000000400",
+    ];
+    assert_eq!(sets(&b.wait_file("w/out", None)), want);
+    // exec with a process file of its own: its sets, not the config's.
+    let proc_file = b.dir.0.join("process.json");
+    let process = serde_json::json!({"args": ["grep", "-E", "^Cap(Eff|Amb)", "/proc/self/status"],
+        "cwd": "/", "user": {"uid": 1000, "gid": 1000}, "env": ["PATH=/bin"],
+        "capabilities": caps(&serde_json::json!([]), &serde_json::json!([]))});
+    std::fs::write(&proc_file, process.to_string()).unwrap();
+    let o = b.hull(&["exec", "--process", proc_file.to_str().unwrap(), "c1"]);
+    assert_eq!(
+        sets(&stdout(&o)),
+        ["0000000000000000", "0000000000000000"],
+        "{}",
+        stderr(&o)
+    );
+    ok(&b.hull(&["delete", "--force", "c1"]));
+
+    // Root with an empty inheritable set: none inheritable.
+    std::fs::remove_file(w.join("out")).unwrap();
+    b.edit(|cfg| {
+        cfg["process"]["user"] = serde_json::json!({"uid": 0, "gid": 0});
+        let mut c = caps(&nbs, &serde_json::json!([]));
+        c["inheritable"] = serde_json::json!([]);
+        cfg["process"]["capabilities"] = c;
+    });
+    b.run("c2");
+    // (hull spec's config sets noNewPrivileges: execve then grants root
+    // no more than the permitted set it had.)
+    let want = [
+        "0000000000000000",
+        "0000000000000400",
+        "0000000000000400",
+        "0000000000000401",
+        "0000000000000000",
+    ];
+    assert_eq!(sets(&b.wait_file("w/out", None)), want);
+    ok(&b.hull(&["delete", "--force", "c2"]));
+}
+
 /// runc's `run`: create and start; in the foreground hull waits, passes
 /// signals on, deletes the container and exits with its status; with
 /// `--detach` it returns at once. `hull run` without one of runc's flags

@@ -868,13 +868,10 @@ fn to_spec(cfg: &Config, o: &Opts) -> Result<Spec, Error> {
     s.env_host = true;
     s.workdir = Some(p.cwd.clone());
     s.user = Some((p.uid, p.gid));
-    // One mask for the bounding, effective, permitted and inheritable
-    // sets: docker's, podman's and containerd's configs give the same set
-    // to all four (and none ambient).
+    // The five sets as given (podman's configs give one set to all but
+    // ambient; containerd's leave inheritable empty).
     s.caps = p.caps[config::BOUNDING];
-    if p.caps[config::AMBIENT] != 0 {
-        return Err(unsupported(b"process.capabilities.ambient"));
-    }
+    s.cap_sets = Some(super::common::cap_sets(p));
     s.no_new_privs = p.no_new_privs;
     s.umask = p.umask;
     s.tty = p.terminal;

@@ -88,6 +88,13 @@ pub fn connect(path: &[u8]) -> Result<OwnedFd, Error> {
     Ok(s)
 }
 
+/// A config process's effective, permitted, inheritable and ambient
+/// sets, in [`crate::spec::Spec::cap_sets`]' order.
+pub fn cap_sets(p: &config::Process) -> [u64; 4] {
+    use config::{AMBIENT, EFFECTIVE, INHERITABLE, PERMITTED};
+    [EFFECTIVE, PERMITTED, INHERITABLE, AMBIENT].map(|i| p.caps[i])
+}
+
 /// The process's rlimits and OOM score adjustment, set on hull itself:
 /// the clone passes them on.
 pub fn set_limits(p: &config::Process) -> Result<(), Error> {

@@ -105,9 +105,6 @@ fn enter(
             p
         }
     });
-    if p.caps[config::AMBIENT] != 0 {
-        return Err(super::common::unsupported(b"process.capabilities.ambient"));
-    }
     let mut spec = ManuallyDrop::new(Spec::default());
     spec.command = p.args.clone();
     spec.env_host = true;
@@ -115,6 +112,7 @@ fn enter(
     spec.user = Some((p.uid, p.gid));
     spec.groups = p.groups.clone();
     spec.caps = p.caps[config::BOUNDING];
+    spec.cap_sets = Some(super::common::cap_sets(&p));
     spec.no_new_privs = p.no_new_privs;
     spec.umask = p.umask;
     spec.tty = p.terminal;

@@ -88,7 +88,7 @@ const PROFILE_MAX: u64 = 1 << 20;
 /// make to report: write and exit_group, always checked).
 fn calls(op: &Op) -> &'static [u32] {
     match op {
-        Op::DropBounding(_) | Op::NoNewPrivs => &[g::__NR_prctl],
+        Op::DropBounding(_) | Op::NoNewPrivs | Op::KeepCaps => &[g::__NR_prctl],
         Op::User(..) | Op::UserGroups(..) => {
             &[g::__NR_setgroups, g::__NR_setresgid, g::__NR_setresuid]
         }
