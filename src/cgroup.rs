@@ -31,7 +31,14 @@ use core::mem::ManuallyDrop;
 use rustix::fs::OFlags;
 
 /// The controllers hull may need; indexes into this are controller ids.
-pub const CONTROLLERS: [&[u8]; 3] = [b"memory", b"pids", b"cpu"];
+pub const CONTROLLERS: [&[u8]; 4] = [b"memory", b"pids", b"cpu", b"cpuset"];
+
+/// [`CONTROLLERS`]' index of cpuset, whose lists are not numbers: see
+/// [`Limits::cpuset`].
+const CPUSET: usize = 3;
+
+/// The files of [`Limits::cpuset`], the same in both versions.
+const CPUSET_FILES: [&str; 2] = ["cpuset.cpus", "cpuset.mems"];
 
 /// Where each limit of [`Limits::value`] is written: (controller, cgroup2
 /// file, v1 file). Memory comes before memory+swap: v1 refuses a memsw
@@ -83,7 +90,7 @@ pub struct Cgroup {
     /// The index in `dirs` of the cgroup2 hierarchy.
     pub v2: Option<usize>,
     /// For each controller, the index in `dirs` of its hierarchy.
-    pub at: [Option<usize>; 3],
+    pub at: [Option<usize>; 4],
     /// The v1 `devices` hierarchy's index in `dirs`, used for the device
     /// allow list only where no cgroup2 is mounted (a BPF program on the
     /// cgroup2 group does it otherwise, with no v1 group to join).
@@ -263,7 +270,7 @@ impl Cgroup {
             dirs: ManuallyDrop::new(Vec::new()),
             base: ManuallyDrop::new(Vec::new()),
             v2: None,
-            at: [None; 3],
+            at: [None; 4],
             devices: None,
             shared: None,
             made: 0,
@@ -272,10 +279,11 @@ impl Cgroup {
             pids: l.value[PIDS] != 0,
             debug,
         };
-        let mut need = [false; 3];
+        let mut need = [false; 4];
         for (k, v) in KNOBS.iter().zip(&l.value) {
             need[k.0] |= *v != 0;
         }
+        need[CPUSET] = l.cpuset.iter().any(|c| !c.is_empty());
         let mut v1_devices = None;
         for line in crate::util::mountinfo::lines(mountinfo) {
             let (dir, fstype) = (line.point, line.fstype);
@@ -298,14 +306,14 @@ impl Cgroup {
                 if opt == b"devices" && v1_devices.is_none() {
                     v1_devices = Some(dir);
                 }
-                for c in 0..3 {
+                for c in 0..4 {
                     if need[c] && cg.at[c].is_none() && opt == CONTROLLERS[c] {
                         cg.at[c] = Some(place(&mut cg));
                     }
                 }
             }
         }
-        for c in 0..3 {
+        for c in 0..4 {
             if need[c] && cg.at[c].is_none() {
                 cg.at[c] = Some(cg.v2.ok_or(CONTROLLERS[c])?);
             }
@@ -337,7 +345,7 @@ impl Cgroup {
         Cgroup {
             base: ManuallyDrop::new(Vec::new()),
             v2: None,
-            at: [None; 3],
+            at: [None; 4],
             devices: None,
             shared: None,
             made,
@@ -391,11 +399,11 @@ impl Cgroup {
             // may do so while it holds processes (an initramfs shell);
             // other groups may not, which is why the default place is the
             // root, not hull's own group.
-            let mut enable = [0u8; 24];
+            let mut enable = [0u8; 32];
             let mut n = 0;
             // An index loop: a zip over both arrays costs more bytes.
             #[allow(clippy::needless_range_loop)]
-            for c in 0..3 {
+            for c in 0..4 {
                 if self.v2 == Some(i) && self.at[c] == Some(i) {
                     for &b in b" +".iter().chain(CONTROLLERS[c]) {
                         enable[n] = b;
@@ -427,6 +435,21 @@ impl Cgroup {
                     r => r,
                 };
                 made.map_err(|e| Error::sys("mkdir", &dir[..next], e))?;
+                if self.at[CPUSET] == Some(i) && self.v2 != Some(i) {
+                    // A new v1 cpuset group has no CPU and no memory node,
+                    // and no task may join it so: its parent's, as runc
+                    // fills them (cgroup2 inherits them by itself).
+                    for f in CPUSET_FILES {
+                        let mut up: PathBuf = [0; 512];
+                        let mut own: PathBuf = [0; 512];
+                        let own = path(&mut own, &dir[..next], f.as_bytes());
+                        if read_file(own).is_ok_and(|v| v.trim_ascii().is_empty()) {
+                            let v = read_file(path(&mut up, &dir[..p], f.as_bytes()))
+                                .unwrap_or_default();
+                            write_file(own, &v).map_err(|e| Error::sys("write", own, e))?;
+                        }
+                    }
+                }
                 p = next;
             }
             self.made = i + 1;
@@ -453,6 +476,11 @@ impl Cgroup {
                 let v2 = self.v2 == Some(i);
                 let file = if v2 { f2 } else { f1 };
                 self.write(i, file, &value(k, v, l, v2).0)?;
+            }
+        }
+        for (v, f) in l.cpuset.iter().zip(CPUSET_FILES) {
+            if let (false, Some(i)) = (v.is_empty(), self.at[CPUSET]) {
+                self.write(i, f, v)?;
             }
         }
         Ok(())
@@ -772,6 +800,25 @@ mod tests {
         Cgroup::parse(mi.as_bytes(), &limits(need.0, need.1, need.2), false, false)
     }
 
+    /// A cpuset list asked for places the cpuset controller: its v1
+    /// hierarchy where it has one, else cgroup2.
+    #[test]
+    fn a_cpuset_places_its_controller() {
+        let mut l = Limits::default();
+        l.cpuset[1] = b"0".to_vec();
+        let mi = "1 0 0:1 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n\
+                  2 0 0:2 / /sys/fs/cgroup/cpuset rw - cgroup cgroup rw,cpuset\n";
+        let c = Cgroup::parse(mi.as_bytes(), &l, false, false).unwrap();
+        assert_eq!(c.at, [None, None, None, Some(1)]);
+        assert_eq!(
+            dirs(&c),
+            ["/sys/fs/cgroup/unified", "/sys/fs/cgroup/cpuset"]
+        );
+        let c = Cgroup::parse(&mi.as_bytes()[..61], &l, false, false).unwrap();
+        assert_eq!(c.at, [None, None, None, Some(0)]);
+        assert!(l.any());
+    }
+
     fn dirs(c: &Cgroup) -> Vec<&str> {
         c.dirs
             .iter()
@@ -809,19 +856,19 @@ mod tests {
                 "/sys/fs/cgroup/unified",
             ]
         );
-        assert_eq!((c.at, c.v2), ([Some(1), Some(2), Some(0)], Some(3)));
+        assert_eq!((c.at, c.v2), ([Some(1), Some(2), Some(0), None], Some(3)));
         assert!(c.has_v1());
         // Only what is needed.
         let c = place(HYBRID, (false, true, false)).unwrap();
         assert_eq!(dirs(&c), ["/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified"]);
-        assert_eq!((c.at, c.v2), ([None, Some(0), None], Some(1)));
+        assert_eq!((c.at, c.v2), ([None, Some(0), None, None], Some(1)));
     }
 
     #[test]
     fn controllers_on_pure_v2() {
         let c = place(PURE_V2, (true, true, true)).unwrap();
         assert_eq!(dirs(&c), ["/sys/fs/cgroup"]);
-        assert_eq!((c.at, c.v2), ([Some(0); 3], Some(0)));
+        assert_eq!((c.at, c.v2), ([Some(0), Some(0), Some(0), None], Some(0)));
         assert!(!c.has_v1());
     }
 
@@ -832,19 +879,23 @@ mod tests {
             dirs(&c),
             ["/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/my memory"]
         );
-        assert_eq!((c.at, c.v2), ([Some(1), None, Some(0)], None));
+        assert_eq!((c.at, c.v2), ([Some(1), None, Some(0), None], None));
         assert!(c.has_v1());
         assert_eq!(place(PURE_V1, (false, true, false)).unwrap_err(), b"pids");
         // Co-mounted controllers share one group.
         let mi = "5 1 0:5 / /cg rw - cgroup cgroup rw,memory,pids\n";
         let c = place(mi, (true, true, false)).unwrap();
-        assert_eq!((dirs(&c), c.at), (vec!["/cg"], [Some(0), Some(0), None]));
+        assert_eq!(
+            (dirs(&c), c.at),
+            (vec!["/cg"], [Some(0), Some(0), None, None])
+        );
     }
 
     #[test]
     fn values_per_version() {
         let l = Limits {
             value: [64 << 20, 96 << 20, 20, 20_000, 100, 512, 32 << 20],
+            cpuset: Default::default(),
             parent: vec![],
         };
         let v = |k: usize, v2: bool| String::from_utf8(value(k, l.value[k], &l, v2).0).unwrap();

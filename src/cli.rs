@@ -76,6 +76,7 @@ options:
   --pids N            at most N tasks
   --cpus X            CPU time, in CPUs (such as 0.5)
   --cpu-weight N      CPU weight, 1 to 10000 (default 100)
+  --cpuset-cpus L, --cpuset-mems L   the CPUs, memory nodes it may use (0-3,7)
   --cgroup-parent P   make the limits' cgroup, hull-<pid>, under P
   -U, --userns        new user namespace, you as root (always if not root)
   --uid-map, --gid-map C:H:N   N ids from H outside as C.. inside (root only)
@@ -359,6 +360,16 @@ pub fn run_option<'a>(spec: &mut Spec, opt: &Opt<'a>, a: &mut Args<'a>) -> Resul
         // --uid-map --gid-map --map-user --map-group
         21..=24 => id_map(spec, opt.name, v).map_err(|want| bad(opt, v, want))?,
         25 => spec.name = Some(v.to_vec()),
+        // --cpuset-cpus, --cpuset-mems: a list such as 0-3,7.
+        k @ (26 | 27) => {
+            let list = !v.is_empty()
+                && v.iter().all(|c| c.is_ascii_digit() || b",-".contains(c))
+                && v[0].is_ascii_digit();
+            if !list {
+                return Err(bad(opt, v, "a list such as 0-3,7"));
+            }
+            spec.limits.cpuset[k - 26] = v.to_vec();
+        }
         i => {
             // A resource limit (or --cgroup-parent, the last).
             let (parse, want) = LIMITS[i - 15];
@@ -393,7 +404,8 @@ const RUN_OPTIONS: &str = "--net --ipc --cgroupns --debug --dry-run --read-only 
 --hostname -w|--workdir --rootfs -v|--volume --tmpfs -e|--env --env-file -u|--user --cap-add \
 --cap-drop --stop-timeout --preserve-fds --device --sysctl --security-opt --memory --memory-swap \
 --pids --cpus \
---cpu-weight --cgroup-parent --uid-map --gid-map --map-user --map-group --name";
+--cpu-weight --cgroup-parent --uid-map --gid-map --map-user --map-group --name --cpuset-cpus \
+--cpuset-mems";
 
 /// Reads `--uid-map`/`--gid-map CONTAINER:HOST:COUNT` or `--map-user`/
 /// `--map-group ID` (which is `ID:<the invoker>:1`) into the spec (pure).
@@ -1160,11 +1172,15 @@ mod tests {
             "500",
             "--cgroup-parent",
             "//a/b/",
+            "--cpuset-cpus",
+            "0-1,3",
+            "--cpuset-mems=0",
             "true",
         ])
         .unwrap();
         let l = &s.limits;
         assert_eq!(l.value, [64 << 20, 1 << 30, 20, 20_000, 500, 0, 0]);
+        assert_eq!(l.cpuset, [b"0-1,3".to_vec(), b"0".to_vec()]);
         assert_eq!(l.parent, b"//a/b/");
         assert!(l.any());
         assert!(!run(&["true"]).unwrap().limits.any());
@@ -1232,6 +1248,12 @@ mod tests {
         assert!(e(&["--pids", "0"]).starts_with("--pids: invalid value '0' (expected 1 to"));
         assert!(e(&["--pids", "99999999999999999999"]).starts_with("--pids: invalid"));
         assert!(e(&["--cpu-weight", "10001"]).ends_with("(expected 1 to 10000)"));
+        for bad in ["", "x", "-1", "1 2"] {
+            assert!(
+                e(&["--cpuset-cpus", bad]).ends_with("(expected a list such as 0-3,7)"),
+                "{bad}"
+            );
+        }
         assert!(
             e(&["--cgroup-parent", "a/../b", "--pids", "1"])
                 .starts_with("--cgroup-parent: invalid value 'a/../b'")

@@ -257,6 +257,9 @@ pub struct Spec {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Limits {
     pub value: [u64; 7],
+    /// `--cpuset-cpus`, `--cpuset-mems` (OCI's `cpu.cpus`, `cpu.mems`):
+    /// the lists as given ("0-3,7"); empty when not asked.
+    pub cpuset: [Vec<u8>; 2],
     /// `--cgroup-parent`: where `hull-<pid>` is created, relative to each
     /// hierarchy's root (empty or `/`: the root). No `.` or `..` in it.
     pub parent: Vec<u8>,
@@ -285,7 +288,7 @@ pub const CPU_PERIOD: u64 = 100_000;
 impl Limits {
     /// Whether any limit is set, i.e. whether hull does any cgroup work.
     pub fn any(&self) -> bool {
-        self.value.iter().any(|&v| v != 0)
+        self.value.iter().any(|&v| v != 0) || self.cpuset.iter().any(|c| !c.is_empty())
     }
 }
 

@@ -65,6 +65,41 @@ fn run_pid(args: &[&str]) -> (u32, std::process::Output) {
     (pid, child.wait_with_output())
 }
 
+/// `--cpuset-cpus` and `--cpuset-mems` confine the container to those
+/// CPUs and nodes; a new v1 cpuset group (and each parent made for
+/// `--cgroup-parent`) first gets its parent's lists, or no task could
+/// join it; nothing is left after.
+#[test]
+fn cpuset_lists_confine_the_container() {
+    if !need_root("cpuset") {
+        return;
+    }
+    for parent in [None, Some("hull-test-cpuset/a")] {
+        let mut args = vec!["run", "--cpuset-cpus", "0", "--cpuset-mems", "0"];
+        if let Some(p) = parent {
+            args.extend(["--cgroup-parent", p]);
+        }
+        args.extend([
+            "sh",
+            "-c",
+            "grep -E '^(Cpus|Mems)_allowed_list' /proc/self/status",
+        ]);
+        let (pid, o) = run_pid(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(
+            stdout(&o),
+            "Cpus_allowed_list:\t0\nMems_allowed_list:\t0\n",
+            "{parent:?}"
+        );
+        assert_eq!(leftovers(pid, parent.unwrap_or("")), Vec::<PathBuf>::new());
+    }
+    // The parents hull made are left, as --cgroup-parent's always are.
+    for h in hierarchies() {
+        let _ = std::fs::remove_dir(h.0.join("hull-test-cpuset/a"));
+        let _ = std::fs::remove_dir(h.0.join("hull-test-cpuset"));
+    }
+}
+
 #[test]
 fn memory_limit_is_enforced_and_an_oom_kill_reported() {
     if !need_root("memory_limit_is_enforced_and_an_oom_kill_reported") {

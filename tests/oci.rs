@@ -1014,8 +1014,8 @@ fn domainname_and_mqueue_are_the_configs() {
 }
 
 /// `create` applies the config's cpu shares and memory reservation (as
-/// containerd sends them for every Kubernetes container), never drops
-/// them; cpuset lists, which it cannot apply yet, are refused by name.
+/// containerd sends them for every Kubernetes container) and its cpuset
+/// lists, never drops them.
 #[test]
 fn create_applies_cpu_shares_and_the_memory_reservation() {
     let Some(b) = Bundle::new("oci-shares", &["sleep", "60"]) else {
@@ -1026,8 +1026,8 @@ fn create_applies_cpu_shares_and_the_memory_reservation() {
         cfg["linux"]["resources"]["memory"] = serde_json::json!({"reservation": 32 << 20});
     });
     b.run("c1");
-    let read = |names: &[&str]| -> Option<(String, String)> {
-        b.cgroups("c1").iter().find_map(|g| {
+    let read = |id: &str, names: &[&str]| -> Option<(String, String)> {
+        b.cgroups(id).iter().find_map(|g| {
             names.iter().find_map(|n| {
                 let f = Path::new(g).join(n);
                 Some((n.to_string(), std::fs::read_to_string(f).ok()?))
@@ -1035,22 +1035,23 @@ fn create_applies_cpu_shares_and_the_memory_reservation() {
         })
     };
     // Kubernetes' 100m: 102 shares on v1, runc's weight 4 on cgroup2.
-    let cpu = read(&["cpu.shares", "cpu.weight"]).expect("a cpu group");
+    let cpu = read("c1", &["cpu.shares", "cpu.weight"]).expect("a cpu group");
     let want = if cpu.0 == "cpu.shares" {
         "102\n"
     } else {
         "4\n"
     };
     assert_eq!(cpu.1, want, "{}", cpu.0);
-    let low = read(&["memory.soft_limit_in_bytes", "memory.low"]).expect("a memory group");
+    let low = read("c1", &["memory.soft_limit_in_bytes", "memory.low"]).expect("a memory group");
     assert_eq!(low.1, format!("{}\n", 32 << 20), "{}", low.0);
     ok(&b.hull(&["delete", "--force", "c1"]));
 
-    b.edit(|cfg| cfg["linux"]["resources"]["cpu"] = serde_json::json!({"cpus": "0"}));
-    fails(
-        &b.create("c2"),
-        "config.json: linux.resources.cpu.cpus or mems at create (hull update sets them) is not supported by hull",
-    );
+    // And the cpuset lists (Kubernetes' static CPU manager sends them).
+    b.edit(|cfg| cfg["linux"]["resources"]["cpu"] = serde_json::json!({"cpus": "0", "mems": "0"}));
+    b.run("c2");
+    let cpus = read("c2", &["cpuset.cpus"]).expect("a cpuset group");
+    assert_eq!(cpus.1, "0\n");
+    ok(&b.hull(&["delete", "--force", "c2"]));
 }
 
 /// `update` (issue 17): lower memory and pids limits reach the running

@@ -971,12 +971,8 @@ fn to_spec(cfg: &Config, o: &Opts) -> Result<Spec, Error> {
     s.limits.value[spec::PIDS] = pos(r.pids_limit);
     s.limits.value[spec::MEMORY_LOW] = pos(r.memory_reservation);
     s.limits.value[spec::CPU_SHARES] = r.cpu_shares.unwrap_or(0);
-    if r.cpus.is_some() || r.mems.is_some() {
-        // No cpuset group is made at create (on cgroup v1 a new one must
-        // be filled in before any task joins it): refused, not dropped.
-        return Err(unsupported(
-            b"linux.resources.cpu.cpus or mems at create (hull update sets them)",
-        ));
+    for (slot, v) in s.limits.cpuset.iter_mut().zip([&r.cpus, &r.mems]) {
+        *slot = v.clone().unwrap_or_default();
     }
     if let (Some(q), Some(per)) = (r.cpu_quota.filter(|&q| q > 0), r.cpu_period) {
         s.limits.value[spec::CPU_QUOTA] = q as u64 * spec::CPU_PERIOD / per.max(1);
