@@ -263,6 +263,7 @@ fn every_oci_option_the_man_page_gives_is_taken() {
     let man = man();
     let dir = common::TempDir::new("docs-options");
     let mut checked = 0;
+    let mut taken = BTreeSet::new();
     for c in oci_commands() {
         let mut opts = tagged_options(&match c.as_str() {
             "pause" | "resume" => man_subsection(&man, "pause ID, resume ID"),
@@ -283,9 +284,23 @@ fn every_oci_option_the_man_page_gives_is_taken() {
             let err = String::from_utf8_lossy(&out.stderr);
             assert!(!err.contains("unknown option"), "hull {c} {o}: {err}");
             checked += 1;
+            taken.insert(o);
         }
     }
     assert!(checked > 30, "{checked}");
+    // And the usage reference gives no OCI option the man page (checked
+    // above against the binary) does not.
+    taken.extend(tagged_options(&man_subsection(&man, "Global options")));
+    taken.extend(["--version".to_string(), "--help".to_string()]);
+    let usage = read("docs/usage.md");
+    let extra: Vec<_> = options_in(&md_section(&usage, "The OCI runtime commands"))
+        .into_iter()
+        .filter(|o| !taken.contains(o))
+        .collect();
+    assert!(
+        extra.is_empty(),
+        "in docs/usage.md's OCI commands, not taken: {extra:?}"
+    );
 }
 
 /// The README's code blocks marked `<!-- runnable -->` run, in order, in one
