@@ -446,7 +446,11 @@ impl Cgroup {
                         if read_file(own).is_ok_and(|v| v.trim_ascii().is_empty()) {
                             let v = read_file(path(&mut up, &dir[..p], f.as_bytes()))
                                 .unwrap_or_default();
-                            write_file(own, &v).map_err(|e| Error::sys("write", own, e))?;
+                            if let Err(e) = write_file(own, &v) {
+                                // Not counted as made yet: removed here.
+                                let _ = rustix::fs::rmdir(&dir[..next]);
+                                return Err(Error::sys("write", own, e));
+                            }
                         }
                     }
                 }

@@ -490,12 +490,12 @@ fn device(opt: &Opt<'_>, v: &[u8]) -> Result<Device, Error> {
         // A letter twice, or another one, is refused below.
         access |= if access & bit == 0 { bit } else { 0xff };
     }
-    let plain = path.len() > 5
-        && path.starts_with(b"/dev/")
-        && !path[5..]
-            .split(|&c| c == b'/')
-            .any(|c| c.is_empty() || c == b"." || c == b"..");
-    if host.first() != Some(&b'/') || !plain || access == 0 || access > 7 || v.contains(&0) {
+    if host.first() != Some(&b'/')
+        || !crate::spec::dev_path_ok(path)
+        || access == 0
+        || access > 7
+        || v.contains(&0)
+    {
         return Err(bad(opt, v, "HOST[:CONTAINER][:rwm], CONTAINER under /dev"));
     }
     Ok(Device {

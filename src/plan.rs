@@ -293,7 +293,7 @@ impl Eq for Program {}
 /// outside any user namespace, else bound from the host's `/dev` (a user
 /// namespace may not mknod, and a bind there cannot change the host's
 /// inode: the container's root is not the host's) ...
-const DEV_NODES: [(&CStr, u32, u32); 6] = [
+pub const DEV_NODES: [(&CStr, u32, u32); 6] = [
     (c"null", 1, 3),
     (c"zero", 1, 5),
     (c"full", 1, 7),

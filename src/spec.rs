@@ -61,6 +61,17 @@ pub struct Device {
 /// id, filled in at run time. (uid_t)-1, which is never an id.
 pub const INVOKER: u32 = u32::MAX;
 
+/// Whether `path` is a plain path under /dev: no empty, `.` or `..`
+/// component, which the child would follow from the container's /dev
+/// (before the switch of root: out to the host).
+pub fn dev_path_ok(path: &[u8]) -> bool {
+    path.len() > 5
+        && path.starts_with(b"/dev/")
+        && !path[5..]
+            .split(|&c| c == b'/')
+            .any(|c| c.is_empty() || c == b"." || c == b"..")
+}
+
 /// Indexes of [`Spec::cap_sets`].
 pub const CAP_EFFECTIVE: usize = 0;
 pub const CAP_PERMITTED: usize = 1;

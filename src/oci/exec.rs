@@ -112,7 +112,10 @@ fn enter(
     spec.user = Some((p.uid, p.gid));
     spec.groups = p.groups.clone();
     spec.caps = p.caps[config::BOUNDING];
-    spec.cap_sets = Some(super::common::cap_sets(&p));
+    // A `hull run --name` container's process.json lists one set for all
+    // (as `hull run` keeps it): docker's rule then, as for its PID 1 (a
+    // non-root user keeps none); an OCI config's sets as given.
+    spec.cap_sets = (!rec.bundle.is_empty()).then(|| super::common::cap_sets(&p));
     spec.no_new_privs = p.no_new_privs;
     spec.umask = p.umask;
     spec.tty = p.terminal;
@@ -238,6 +241,9 @@ fn enter(
         false => {
             let (mask, signals, forwarded) = run::block()?;
             plan.sigmask = mask;
+            // runc's exec passes signals on and nothing more: no stop
+            // timeout.
+            spec.stop_timeout = u32::MAX;
             Some((signals, forwarded))
         }
     };
