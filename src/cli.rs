@@ -188,7 +188,7 @@ pub fn parse(args: &[&[u8]]) -> Result<Command, Error> {
         },
         Some(3) => options(false, rest),
         // Built in with the `bench` feature (a default one): it costs about
-        // 31 KiB (see docs/install.md).
+        // 33 KiB (see docs/install.md).
         #[cfg(feature = "bench")]
         Some(_) => bench_options(rest),
         #[cfg(not(feature = "bench"))]
