@@ -174,6 +174,16 @@ fn man_subsection(man: &str, name: &str) -> String {
     rest[..rest.find("\n.SS ").unwrap_or(rest.len())].to_string()
 }
 
+/// What the man page says of OCI command `c`: its subsection (pause and
+/// resume share one; run's options are create's, and its own).
+fn man_of(man: &str, c: &str) -> String {
+    match c {
+        "pause" | "resume" => man_subsection(man, "pause ID, resume ID"),
+        "run" => man_subsection(man, "create") + &man_subsection(man, "run"),
+        _ => man_subsection(man, c),
+    }
+}
+
 #[test]
 fn every_command_s_help_is_short_points_to_the_man_page_and_is_documented() {
     let man = man();
@@ -201,18 +211,11 @@ fn every_command_s_help_is_short_points_to_the_man_page_and_is_documented() {
         // (After a global flag: `hull run` alone is hull's own.)
         let text = help(&["--root", "/run/hull", &c, "--help"]);
         assert_eq!(help(&["--root", "/run/hull", &c, "-h"]), text, "{c} -h");
-        let own = match c.as_str() {
-            "pause" | "resume" => man_subsection(&man, "pause ID, resume ID"),
-            _ => man_subsection(&man, &c),
-        };
+        let own = man_of(&man, &c);
         let mut documented = options_in(&own);
         documented.extend(global.iter().cloned());
         if c == "exec" {
             documented.extend(named.iter().cloned());
-        }
-        if c == "run" {
-            // "Options as create's, and:"
-            documented.extend(options_in(&man_subsection(&man, "create")));
         }
         let missing: Vec<_> = options_in(&text)
             .into_iter()
@@ -265,11 +268,7 @@ fn every_oci_option_the_man_page_gives_is_taken() {
     let mut checked = 0;
     let mut taken = BTreeSet::new();
     for c in oci_commands() {
-        let mut opts = tagged_options(&match c.as_str() {
-            "pause" | "resume" => man_subsection(&man, "pause ID, resume ID"),
-            "run" => man_subsection(&man, "create") + &man_subsection(&man, "run"),
-            _ => man_subsection(&man, &c),
-        });
+        let mut opts = tagged_options(&man_of(&man, &c));
         if c == "exec" {
             opts.extend(tagged_options(&section(&man, "EXEC AND NAMED CONTAINERS")));
         }

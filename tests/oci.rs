@@ -158,6 +158,17 @@ impl Bundle {
         }
     }
 
+    /// The first of the files `names` that one of `id`'s cgroups has
+    /// (cgroup2's name or v1's): (its name, its text).
+    fn cgroup_file(&self, id: &str, names: &[&str]) -> Option<(String, String)> {
+        self.cgroups(id).iter().find_map(|g| {
+            names.iter().find_map(|n| {
+                let f = Path::new(g).join(n);
+                Some((n.to_string(), std::fs::read_to_string(f).ok()?))
+            })
+        })
+    }
+
     /// The cgroups `create` recorded for `id`.
     fn cgroups(&self, id: &str) -> Vec<String> {
         let rec = std::fs::read_to_string(self.root.0.join(id).join("state.json")).unwrap();
@@ -817,7 +828,7 @@ fn oci_run_waits_passes_signals_on_and_deletes() {
     ]);
     let mut p = c.stdout(Stdio::null()).spawn_bounded();
     b.wait_file("ready", Some("ready"));
-    assert_eq!(send_signal(p.id(), "TERM"), 0, "kill");
+    common::kill(p.id(), "TERM");
     assert_eq!(p.wait().code(), Some(3));
     assert_eq!(
         std::fs::read_dir(&b.root.0).unwrap().count(),
@@ -842,7 +853,7 @@ fn oci_run_waits_passes_signals_on_and_deletes() {
     ]);
     let mut p = c.stdout(Stdio::null()).spawn_bounded();
     b.wait_file("ready", Some("ready"));
-    assert_eq!(send_signal(p.id(), "TERM"), 0, "kill");
+    common::kill(p.id(), "TERM");
     assert_eq!(p.wait_within(12), None, "killed after a stop timeout");
     assert_eq!(b.state("r4")["status"], "running");
     ok(&b.hull(&["kill", "r4", "KILL"]));
@@ -858,16 +869,6 @@ fn oci_run_waits_passes_signals_on_and_deletes() {
     // Without runc's flags, `hull run` is hull's own.
     let o = hull().args(["run", "echo", "own"]).output().unwrap();
     assert_eq!(stdout(&o), "own\n", "{}", stderr(&o));
-}
-
-/// kill(1), by name: 0 when the signal was sent.
-fn send_signal(pid: u32, sig: &str) -> i32 {
-    std::process::Command::new("kill")
-        .args([&format!("-{sig}"), &pid.to_string()])
-        .status()
-        .unwrap()
-        .code()
-        .unwrap_or(-1)
 }
 
 /// `linux.devices` nodes are made (as the host's node at the path, which
@@ -1098,14 +1099,7 @@ fn create_applies_cpu_shares_and_the_memory_reservation() {
         cfg["linux"]["resources"]["memory"] = serde_json::json!({"reservation": 32 << 20});
     });
     b.run("c1");
-    let read = |id: &str, names: &[&str]| -> Option<(String, String)> {
-        b.cgroups(id).iter().find_map(|g| {
-            names.iter().find_map(|n| {
-                let f = Path::new(g).join(n);
-                Some((n.to_string(), std::fs::read_to_string(f).ok()?))
-            })
-        })
-    };
+    let read = |id: &str, names: &[&str]| b.cgroup_file(id, names);
     // Kubernetes' 100m: 102 shares on v1, runc's weight 4 on cgroup2.
     let cpu = read("c1", &["cpu.shares", "cpu.weight"]).expect("a cpu group");
     let want = if cpu.0 == "cpu.shares" {
@@ -1141,13 +1135,7 @@ fn update_changes_the_limits_of_a_running_container() {
     });
     b.run("c1");
     // Whichever of its groups has the file (cgroup2's name, or v1's).
-    let read = |names: &[&str]| -> String {
-        b.cgroups("c1")
-            .iter()
-            .flat_map(|g| names.iter().map(move |n| Path::new(g).join(n)))
-            .find_map(|f| std::fs::read_to_string(f).ok())
-            .unwrap_or_default()
-    };
+    let read = |names: &[&str]| b.cgroup_file("c1", names).map(|f| f.1).unwrap_or_default();
     let memory = ["memory.max", "memory.limit_in_bytes"];
     assert_eq!(read(&memory), format!("{}\n", 256 << 20));
     let hog = "a=$(head -c 40000000 /dev/zero | tr '\\0' a); echo survived";

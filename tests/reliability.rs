@@ -85,14 +85,6 @@ fn sh(script: &str, secs: u64) -> Output {
     bounded(c, secs, script)
 }
 
-fn kill(pid: u32, sig: &str) {
-    let st = Command::new("kill")
-        .args([&format!("-{sig}"), &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(st.success(), "kill -{sig} {pid}");
-}
-
 /// Every hull-* cgroup on the host, in every hierarchy (under hull's
 /// shared parents too).
 fn hull_groups() -> Vec<String> {

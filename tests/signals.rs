@@ -7,13 +7,6 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-fn kill(pid: u32, sig: &str) {
-    let o = Command::new("kill")
-        .args(["-s", sig, &pid.to_string()])
-        .output_bounded();
-    assert!(o.status.success(), "kill -s {sig} {pid}: {}", stderr(&o));
-}
-
 /// Waits (bounded) for the child to exit and returns its code; None if it
 /// is still running after `secs` (it is killed, with its group, on drop).
 fn wait_code(child: &mut Proc, secs: u64) -> Option<i32> {

@@ -425,11 +425,18 @@ fn start(root: &Root, id: &[u8]) -> Result<i32, Error> {
         Mode::empty(),
     )
     .map_err(|e| Error::sys("start: open", b"exec.fifo", e))?;
-    rec.started = true;
-    c.save(&rec)?;
-    sys::write_all(fifo.as_fd(), b"0").map_err(|e| Error::sys("start: write", b"exec.fifo", e))?;
-    let _ = rustix::fs::unlinkat(c.dir(), FIFO, AtFlags::empty());
+    release(&c, &mut rec, fifo.as_fd())?;
     Ok(0)
+}
+
+/// Starts a created container: recorded as started first, then the byte
+/// on its FIFO (`fifo`, open for writing) that lets its process execve.
+fn release(c: &Container, rec: &mut Record, fifo: sys::BorrowedFd<'_>) -> Result<(), Error> {
+    rec.started = true;
+    c.save(rec)?;
+    sys::write_all(fifo, b"0").map_err(|e| Error::sys("start: write", b"exec.fifo", e))?;
+    let _ = rustix::fs::unlinkat(c.dir(), FIFO, AtFlags::empty());
+    Ok(())
 }
 
 /// A signal by number or name, with or without `SIG`.
@@ -734,14 +741,9 @@ fn launch(
     })();
     let done = done.and_then(|()| match run {
         // start, as `start` does it: recorded, then released.
-        true => c.load().and_then(|mut rec| {
-            rec.started = true;
-            c.save(&rec)?;
-            sys::write_all(gate.as_fd(), b"0")
-                .map_err(|e| Error::sys("start: write", b"exec.fifo", e))?;
-            let _ = rustix::fs::unlinkat(c.dir(), FIFO, AtFlags::empty());
-            Ok(())
-        }),
+        true => c
+            .load()
+            .and_then(|mut rec| release(c, &mut rec, gate.as_fd())),
         false => Ok(()),
     });
     if let Err(e) = done {
@@ -865,17 +867,16 @@ fn devices(cfg: &Config, s: &mut Spec) -> Result<(), Error> {
 /// own, the host's: shared, or joined by a path that names it (runc's
 /// `isHostNetNS`: `/proc/self/ns/net` is a path too).
 fn shares_host(s: &Spec, n: usize) -> bool {
-    let (share, flag, own) = [
-        (s.net, g::CLONE_NEWNET, c"/proc/self/ns/net"),
-        (s.ipc, g::CLONE_NEWIPC, c"/proc/self/ns/ipc"),
+    let (share, flag, name) = [
+        (s.net, g::CLONE_NEWNET, "net"),
+        (s.ipc, g::CLONE_NEWIPC, "ipc"),
     ][n];
-    let id = |p: &CStr| rustix::fs::stat(p).map(|st| (st.st_dev, st.st_ino)).ok();
     match share {
         Share::Host => true,
         Share::Joined => s.join.iter().filter(|j| j.1 == flag).any(|&(fd, _)| {
             let mut p = Buf::new();
             p.s("/proc/self/fd/").u(fd as u64);
-            id(&cstr(&p.0)) == id(own)
+            super::common::ns_at(&p.0) == super::common::own_ns(name)
         }),
         _ => false,
     }
@@ -885,7 +886,7 @@ fn shares_host(s: &Spec, n: usize) -> bool {
 /// recursive, its tmpfs mounts have nothing below them) as the words the
 /// plan reads, after `opts`: `ro`, `nosuid`, `nodev`, `noexec` or their
 /// opposites. (A tmpfs is nosuid and nodev unless told otherwise.)
-fn mount_flags(m: &config::Mount, mut opts: Vec<u8>) -> Vec<u8> {
+fn flag_words(m: &config::Mount, mut opts: Vec<u8>) -> Vec<u8> {
     let (set, clear) = (m.opts.set | m.opts.rset, m.opts.clear | m.opts.rclear);
     for (bit, on, off) in [
         (g::MOUNT_ATTR_RDONLY, "ro", "rw"),
@@ -980,14 +981,14 @@ fn to_spec(cfg: &Config, o: &Opts) -> Result<Spec, Error> {
                 dst: m.dst.clone(),
                 ro,
                 dir: true,
-                opts: mount_flags(m, Vec::new()),
+                opts: flag_words(m, Vec::new()),
             }),
             (None, b"tmpfs") if super::find(SYSTEM, &m.dst).is_none() => s.volumes.push(Volume {
                 src: None,
                 dst: m.dst.clone(),
                 ro,
                 dir: true,
-                opts: mount_flags(m, m.opts.data.join(&b',')),
+                opts: flag_words(m, m.opts.data.join(&b',')),
             }),
             (None, b"proc" | b"tmpfs" | b"devpts" | b"sysfs")
                 if super::find(SYSTEM, &m.dst).is_some() => {}

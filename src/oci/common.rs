@@ -88,6 +88,17 @@ pub fn connect(path: &[u8]) -> Result<OwnedFd, Error> {
     Ok(s)
 }
 
+/// The (device, inode) of the namespace at `path` (an ns file, or an fd's
+/// /proc link to one), which tells two namespaces apart.
+pub fn ns_at(path: &[u8]) -> Option<(u64, u64)> {
+    rustix::fs::stat(path).map(|s| (s.st_dev, s.st_ino)).ok()
+}
+
+/// The (device, inode) of hull's own namespace `name` ("net", "pid"...).
+pub fn own_ns(name: &str) -> Option<(u64, u64)> {
+    ns_at(&[b"/proc/self/ns/", name.as_bytes()].concat())
+}
+
 /// A config process's effective, permitted, inheritable and ambient
 /// sets, in [`crate::spec::Spec::cap_sets`]' order.
 pub fn cap_sets(p: &config::Process) -> [u64; 4] {

@@ -155,12 +155,7 @@ fn enter(
         open_file(&path, flags | OFlags::CLOEXEC).map_err(|e| Error::sys("open", &path, e))
     };
     let ns_id = |fd: &OwnedFd| rustix::fs::fstat(fd).map(|s| (s.st_dev, s.st_ino)).ok();
-    let own_id = |name: &str| {
-        let path = [b"/proc/self/ns/", name.as_bytes()].concat();
-        rustix::fs::stat(&path[..])
-            .map(|s| (s.st_dev, s.st_ino))
-            .ok()
-    };
+    let own_id = super::common::own_ns;
     let mut flags = 0;
     let mut fds: ManuallyDrop<Vec<(i32, u32)>> = ManuallyDrop::default();
     for (name, flag) in JOIN {

@@ -294,6 +294,15 @@ pub fn need_tool(test: &str, tool: &str) -> bool {
         )
 }
 
+/// kill(1) (the tests use no libc crate): sends `sig` (a name) to `pid`,
+/// and fails the test if it could not be sent.
+pub fn kill(pid: u32, sig: &str) {
+    let o = Command::new("kill")
+        .args(["-s", sig, &pid.to_string()])
+        .output_bounded();
+    assert!(o.status.success(), "kill -s {sig} {pid}: {}", stderr(&o));
+}
+
 /// The host's mount table, for before/after comparisons.
 pub fn host_mountinfo() -> String {
     std::fs::read_to_string("/proc/self/mountinfo").expect("read mountinfo")
