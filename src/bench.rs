@@ -12,7 +12,7 @@
 use crate::cgroup::Cgroup;
 use crate::child::{T_CGROUP, T_CHILD, T_CLONE, T_EXITED, T_REAPED, T_REMOVED};
 use crate::error::{EXIT_RUNTIME, Error};
-use crate::plan::Plan;
+use crate::plan::{Facts, Join, Plan};
 use crate::resolve;
 use crate::run;
 use crate::spec::Spec;
@@ -44,18 +44,25 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
         ));
     }
     run::close_inherited(o.spec.preserve_fds, env);
-    let mut plan = Plan::build(&mut o.spec, env)?;
-    if o.spec.dry_run {
-        print(&plan.describe().0);
-        return Ok(0);
-    }
+    let mut facts = Facts::gather(&o.spec, env)?;
     let trace = Trace::new().map_err(|e| Error::sys("mmap", b"trace page", e))?;
-    plan.trace = Some(trace);
     // The container's own cgroup, made and removed at each start of
     // hull's, as hull run does (and timed with it).
-    let mut cgroup = run::find_cgroup(&o.spec, &plan)?;
-    if cgroup.as_ref().is_some_and(Cgroup::has_v1) {
-        plan.join_cgroups_after_clone();
+    let mut cgroup = run::find_cgroup(&o.spec, &facts)?;
+    facts.join = Join::of(cgroup.as_ref().is_some_and(Cgroup::has_v1));
+    facts.trace = Some(trace);
+    // As hull run: signals blocked before the clones (an init waits for its
+    // command's SIGCHLD on a signalfd, which needs it blocked), each child
+    // restoring the mask hull started with. A signal that would end hull
+    // (SIGINT, SIGTERM...) ends the benchmark between two starts instead,
+    // so that nothing is left behind.
+    let (mask, signals, forwarded) = run::block()?;
+    facts.sigmask = mask;
+    let plan = Plan::build(&o.spec, &facts)?;
+    if o.spec.dry_run {
+        // The plan hull run would show (with the same cgroup join).
+        print(&plan.describe().0);
+        return Ok(0);
     }
     let flags = plan.clone_flags;
     // Plans hold memory only; never dropped, as the spec below.
@@ -88,11 +95,9 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
                 }
             }
         }
-        let mut p = Plan::build(&mut base, env)?;
-        p.clone_flags = 0;
-        p.ops.clear();
-        p.trace = Some(trace);
-        vars.push(p);
+        let mut f = Facts::gather(&base, env)?;
+        (f.trace, f.sigmask) = (Some(trace), mask);
+        vars.push(Plan::bare(&base, &f));
     }
     // Columns of samples: each variant's total, then hull's phases: clone3,
     // one per kind of op (named by its step up to any ':', so new ops get
@@ -145,18 +150,14 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
         }
     }
 
-    // As hull run: signals blocked before the clones (an init waits for its
-    // command's SIGCHLD on a signalfd, which needs it blocked), each child
-    // restoring the mask hull started with. A signal that would end hull
-    // (SIGINT, SIGTERM...) ends the benchmark between two starts instead,
-    // so that nothing is left behind.
-    let (mask, signals, forwarded) = run::block()?;
-    for p in vars.iter_mut() {
-        p.sigmask = mask;
-    }
     let (n, w) = (o.n as usize, o.warmup as usize);
     let data = vec![0u32; names.len() * n].leak();
     let mut progress = Progress::start();
+    let spec = &o.spec;
+    let mut replan = || {
+        facts.join = Join::Outside;
+        Plan::build(spec, &facts)
+    };
     for r in 0..w + n {
         let have = r.saturating_sub(w);
         progress.show(r, w + n, k, &|v| {
@@ -167,10 +168,10 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
             let v = (r + j) % k;
             trace.stamp(T_CGROUP);
             if v == 0 {
-                run::create_cgroup(&mut cgroup, &o.spec, &vars[0])?;
+                run::create_cgroup(&mut cgroup, spec, &vars[0])?;
             }
             let cg = if v == 0 { cgroup.as_ref() } else { None };
-            once(&mut vars[v], cg, o.spec.debug)?;
+            once(&mut vars[v], cg, spec.debug, &mut replan)?;
             if let Some(cg) = cgroup.as_mut().filter(|_| v == 0) {
                 cg.remove();
             }
@@ -251,8 +252,13 @@ const UNSHARE: &[(u32, &str)] = &[
 /// Any failure ends the benchmark: timings of failures mean nothing.
 // Out of line: 16 bytes smaller.
 #[inline(never)]
-fn once(plan: &mut Plan, cgroup: Option<&Cgroup>, debug: bool) -> Result<(), Error> {
-    let (child, _) = run::launch(plan, cgroup, debug).map_err(|e| Error {
+fn once(
+    plan: &mut Plan,
+    cgroup: Option<&Cgroup>,
+    debug: bool,
+    replan: &mut dyn FnMut() -> Result<Plan, Error>,
+) -> Result<(), Error> {
+    let (child, _) = run::launch(plan, cgroup, debug, replan).map_err(|e| Error {
         code: EXIT_RUNTIME,
         ..e
     })?;
@@ -278,11 +284,46 @@ pub fn sat(ns: u64) -> u32 {
     ns.min(u32::MAX as u64) as u32
 }
 
-/// The figures of one column of samples, in nanoseconds unless said:
-/// `[n, warmup, min, p50, p90, p99, max, mean, stddev, starts per second,
-/// hull's median over this one in thousandths, hull's peak memory in KiB]`.
-/// An unknown figure is `u64::MAX` (JSON null).
-pub type Figures = [u64; 12];
+/// The figures of one column of samples, in nanoseconds unless said. An
+/// unknown figure is `u64::MAX` (JSON null).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Figures {
+    pub n: u64,
+    pub warmup: u64,
+    pub min: u64,
+    pub p50: u64,
+    pub p90: u64,
+    pub p99: u64,
+    pub max: u64,
+    pub mean: u64,
+    pub stddev: u64,
+    pub starts_per_sec: u64,
+    /// hull's median over this one, in thousandths.
+    pub ratio: u64,
+    /// hull's peak memory, in KiB.
+    pub peak_kib: u64,
+}
+
+impl Figures {
+    /// The figures in the order of [`JSON_OBJECT`], which the text
+    /// templates follow too.
+    pub fn row(&self) -> [u64; 12] {
+        [
+            self.n,
+            self.warmup,
+            self.min,
+            self.p50,
+            self.p90,
+            self.p99,
+            self.max,
+            self.mean,
+            self.stddev,
+            self.starts_per_sec,
+            self.ratio,
+            self.peak_kib,
+        ]
+    }
+}
 
 /// Sorts `col` and works out its figures. The first column is hull's:
 /// `hull` keeps its median for the ratios of the next ones.
@@ -299,21 +340,24 @@ pub fn figures(col: &mut [u32], n: u32, warmup: u32, peak: u64, hull: &mut u64) 
         rem += d2 % len;
     }
     let var = q + rem / len;
-    let mut f = [0; 12];
-    f[0] = n as u64;
-    f[1] = warmup as u64;
-    for (i, &p) in [0u8, 50, 90, 99, 100].iter().enumerate() {
-        f[2 + i] = pct(col, p as usize);
-    }
-    f[7] = mean;
-    f[8] = isqrt(var);
-    f[9] = 1_000_000_000 / mean.max(1);
-    f[11] = peak;
+    let p50 = pct(col, 50);
     if *hull == 0 {
-        *hull = f[3].max(1);
+        *hull = p50.max(1);
     }
-    f[10] = *hull * 1000 / f[3].max(1);
-    f
+    Figures {
+        n: n as u64,
+        warmup: warmup as u64,
+        min: pct(col, 0),
+        p50,
+        p90: pct(col, 90),
+        p99: pct(col, 99),
+        max: pct(col, 100),
+        mean,
+        stddev: isqrt(var),
+        starts_per_sec: 1_000_000_000 / mean.max(1),
+        ratio: *hull * 1000 / p50.max(1),
+        peak_kib: peak,
+    }
 }
 
 /// The integer square root, by Newton's method.
@@ -367,14 +411,14 @@ pub const BINS: usize = 12;
 
 /// The width of a bin in ns, and the counts (the last one: above p99).
 pub fn histogram(sorted: &[u32], f: &Figures) -> (u64, [u64; BINS + 1]) {
-    let width = (f[5] - f[2]) / BINS as u64 + 1;
+    let width = (f.p99 - f.min) / BINS as u64 + 1;
     let mut counts = [0; BINS + 1];
     for &x in sorted {
         let x = x as u64;
-        let bin = if x > f[5] {
+        let bin = if x > f.p99 {
             BINS
         } else {
-            ((x - f[2]) / width) as usize
+            ((x - f.min) / width) as usize
         };
         counts[bin] += 1;
     }
@@ -389,7 +433,7 @@ pub fn hist(b: &mut Buf, json: bool, sorted: &[u32], f: &Figures) {
         tpl(
             b,
             "{\"from\":\x01,\"width\":\x01,\"above\":\x01,\"counts\":[",
-            &[f[2], width, counts[BINS]],
+            &[f.min, width, counts[BINS]],
         );
     }
     let top = counts.iter().max().unwrap_or(&1);
@@ -400,9 +444,9 @@ pub fn hist(b: &mut Buf, json: bool, sorted: &[u32], f: &Figures) {
             }
             sep(b, i);
         } else if i < BINS {
-            tpl(b, "  \x02 ", &[f[2] + i as u64 * width]);
+            tpl(b, "  \x02 ", &[f.min + i as u64 * width]);
         } else if c > 0 {
-            tpl(b, " >\x02 ", &f[5..]);
+            tpl(b, " >\x02 ", &[f.p99]);
         } else {
             break;
         }
@@ -599,15 +643,15 @@ impl Report<'_> {
         }
         if json {
             b.s("],\"unit\":\"ns\",");
-            tpl(&mut b, JSON_FIGURES, f);
+            tpl(&mut b, JSON_FIGURES, &f.row());
         } else {
             tpl(
                 &mut b,
                 "\n  \x01 starts after \x01 warm-up, clone3 to reaped, in ms:\n  min \x02  p50 \x02  p90 \x02  p99 \x02  max \x02\n  mean \x02  stddev \x02  \x01 starts/s",
-                f,
+                &f.row(),
             );
-            if f[11] != u64::MAX {
-                tpl(&mut b, "  peak memory \x01 KiB", &f[11..]);
+            if f.peak_kib != u64::MAX {
+                tpl(&mut b, "  peak memory \x01 KiB", &[f.peak_kib]);
             }
         }
         b.s(if json {
@@ -620,7 +664,7 @@ impl Report<'_> {
             tpl(
                 &mut b,
                 ["\x02\n", "\x01"][json as usize],
-                &self.figs[c][3..],
+                &[self.figs[c].p50],
             );
         }
         b.s(if json {
@@ -646,7 +690,7 @@ impl Report<'_> {
                     "\x05\x05\x05\x02  \x05\x02  \x05\x05\x05\x05\x03x\n",
                     JSON_OBJECT,
                 ][json as usize],
-                &self.figs[c],
+                &self.figs[c].row(),
             );
         }
         if json {
@@ -676,9 +720,9 @@ impl Report<'_> {
     pub fn svg(&self) -> Buf {
         let (mut lo, mut p50, mut p99) = (u64::MAX, 0, 0);
         for f in &self.figs[..self.k] {
-            lo = lo.min(f[2]);
-            p50 = p50.max(f[3]);
-            p99 = p99.max(f[5]);
+            lo = lo.min(f.min);
+            p50 = p50.max(f.p50);
+            p99 = p99.max(f.p99);
         }
         let hi = p99.min(2 * p50).max(lo + 1);
         let mut b = Buf::new();
@@ -689,7 +733,7 @@ impl Report<'_> {
         tpl(
             &mut b,
             " (n=\x01)</text>\n<text x=\"340\" y=\"392\">start latency CDF, ms, clone3 to reaped</text>\n",
-            &self.figs[0],
+            &[self.figs[0].n],
         );
         for i in 0..5 {
             // Grid lines and labels at the quarters of each axis.
@@ -785,12 +829,16 @@ mod tests {
         let f = figures(&mut v, 8, 3, 100, &mut hull);
         assert_eq!(v, [2, 4, 4, 4, 5, 5, 7, 9]);
         // n, warmup, min, p50, p90, p99, max, mean, stddev, starts/s, ratio, peak
-        assert_eq!(f, [8, 3, 2, 4, 9, 9, 9, 5, 2, 200_000_000, 1000, 100]);
+        assert_eq!(f.row(), [8, 3, 2, 4, 9, 9, 9, 5, 2, 200_000_000, 1000, 100]);
+        assert_eq!((f.p50, f.p99, f.ratio), (4, 9, 1000));
         let mut v = vec![8; 3];
-        assert_eq!(figures(&mut v, 3, 0, 0, &mut hull)[10], 500);
+        assert_eq!(figures(&mut v, 3, 0, 0, &mut hull).ratio, 500);
         let mut v = vec![u32::MAX; 3];
         let f = figures(&mut v, 3, 0, u64::MAX, &mut 0);
-        assert_eq!((f[7], f[8], f[11]), (u32::MAX as u64, 0, u64::MAX));
+        assert_eq!(
+            (f.mean, f.stddev, f.peak_kib),
+            (u32::MAX as u64, 0, u64::MAX)
+        );
     }
 
     #[test]

@@ -11,15 +11,13 @@
 //! - each controller a limit needs lives in the v1 hierarchy that names it
 //!   in its mount options, else in cgroup2. v1 groups are joined by the
 //!   parent writing the child's pid to `cgroup.procs` while the child waits
-//!   at its first step ([`crate::plan::Plan::join_cgroups_after_clone`]).
+//!   at its first step ([`crate::plan::Join`]).
 //!
 //! The limits are one table, [`KNOBS`]: (controller, v2 file, v1 file).
 
 use crate::devices::Rule;
 use crate::error::{EXIT_RUNTIME, Error};
-use crate::spec::{
-    CPU_PERIOD, CPU_QUOTA, CPU_SHARES, CPU_WEIGHT, Limits, MEMORY, MEMORY_SWAP, PIDS,
-};
+use crate::spec::{CPU_PERIOD, Knob, Limits};
 use crate::sys::{AsFd, Errno, OwnedFd};
 use crate::util::file::{open_file, read_file, write_file};
 use crate::util::log::debug;
@@ -34,16 +32,12 @@ use rustix::fs::OFlags;
 pub const CONTROLLERS: [&[u8]; 4] = [b"memory", b"pids", b"cpu", b"cpuset"];
 
 /// [`CONTROLLERS`]' index of cpuset, whose lists are not numbers: see
-/// [`Limits::cpuset`].
+/// [`Limits::cpusets`].
 const CPUSET: usize = 3;
 
-/// The files of [`Limits::cpuset`], the same in both versions.
-const CPUSET_FILES: [&str; 2] = ["cpuset.cpus", "cpuset.mems"];
-
-/// Where each limit of [`Limits::value`] is written: (controller, cgroup2
-/// file, v1 file). Memory comes before memory+swap: v1 refuses a memsw
-/// limit below the memory limit. A fresh v1 group already has the 100 ms
-/// CFS period, so only the quota is written.
+/// Where each [`Knob`] is written, in its order: (controller, cgroup2
+/// file, v1 file). A fresh v1 group already has the 100 ms CFS period, so
+/// only the quota is written.
 pub const KNOBS: [(usize, &str, &str); 7] = [
     (0, "memory.max", "memory.limit_in_bytes"),
     (0, "memory.swap.max", "memory.memsw.limit_in_bytes"),
@@ -55,21 +49,21 @@ pub const KNOBS: [(usize, &str, &str); 7] = [
 ];
 
 /// The text written for limit `k` with value `v`, in the file's own terms.
-pub fn value(k: usize, v: u64, l: &Limits, v2: bool) -> Buf {
+pub fn value(k: Knob, v: u64, l: &Limits, v2: bool) -> Buf {
     let mut b = Buf::new();
     b.u(match (k, v2) {
         // memory.swap.max is swap alone; --memory-swap is memory plus swap.
-        (MEMORY_SWAP, true) => v - l.value[MEMORY],
+        (Knob::MemorySwap, true) => v - l.memory.unwrap_or(0),
         // systemd's mapping: the default weight 100 is the default 1024
         // shares; the kernel takes at least 2.
-        (CPU_WEIGHT, false) => (v * 1024 / 100).max(2),
+        (Knob::CpuWeight, false) => (v * 1024 / 100).max(2),
         // OCI's shares, in the kernel's range; on cgroup2 the weight runc
         // and systemd map them to (2 is 1, 1024 is 39, 262144 is 10000).
-        (CPU_SHARES, false) => v.clamp(2, 262_144),
-        (CPU_SHARES, true) => 1 + (v.clamp(2, 262_144) - 2) * 9999 / 262_142,
+        (Knob::CpuShares, false) => v.clamp(2, 262_144),
+        (Knob::CpuShares, true) => 1 + (v.clamp(2, 262_144) - 2) * 9999 / 262_142,
         _ => v,
     });
-    if v2 && k == CPU_QUOTA {
+    if v2 && k == Knob::CpuQuota {
         // cpu.max is "quota period".
         b.s(" ").u(CPU_PERIOD);
     }
@@ -275,15 +269,15 @@ impl Cgroup {
             shared: None,
             made: 0,
             fd: None,
-            memory: l.value[MEMORY],
-            pids: l.value[PIDS] != 0,
+            memory: l.memory.unwrap_or(0),
+            pids: l.pids.is_some(),
             debug,
         };
         let mut need = [false; 4];
-        for (k, v) in KNOBS.iter().zip(&l.value) {
-            need[k.0] |= *v != 0;
+        for (k, v) in l.knobs() {
+            need[KNOBS[k as usize].0] |= v.is_some();
         }
-        need[CPUSET] = l.cpuset.iter().any(|c| !c.is_empty());
+        need[CPUSET] = l.cpusets().iter().any(|c| c.1.is_some());
         let mut v1_devices = None;
         for line in crate::util::mountinfo::lines(mountinfo) {
             let (dir, fstype) = (line.point, line.fstype);
@@ -439,7 +433,7 @@ impl Cgroup {
                     // A new v1 cpuset group has no CPU and no memory node,
                     // and no task may join it so: its parent's, as runc
                     // fills them (cgroup2 inherits them by itself).
-                    for f in CPUSET_FILES {
+                    for (f, _) in l.cpusets() {
                         let mut up: PathBuf = [0; 512];
                         let mut own: PathBuf = [0; 512];
                         let own = path(&mut own, &dir[..next], f.as_bytes());
@@ -475,15 +469,16 @@ impl Cgroup {
                 crate::devices::v1_apply(dir, rules)?;
             }
         }
-        for (k, (&(c, f2, f1), &v)) in KNOBS.iter().zip(&l.value).enumerate() {
-            if let (1.., Some(i)) = (v, self.at[c]) {
+        for (k, v) in l.knobs() {
+            let (c, f2, f1) = KNOBS[k as usize];
+            if let (Some(v), Some(i)) = (v, self.at[c]) {
                 let v2 = self.v2 == Some(i);
                 let file = if v2 { f2 } else { f1 };
                 self.write(i, file, &value(k, v, l, v2).0)?;
             }
         }
-        for (v, f) in l.cpuset.iter().zip(CPUSET_FILES) {
-            if let (false, Some(i)) = (v.is_empty(), self.at[CPUSET]) {
+        for (f, v) in l.cpusets() {
+            if let (Some(v), Some(i)) = (v, self.at[CPUSET]) {
                 self.write(i, f, v)?;
             }
         }
@@ -793,11 +788,12 @@ mod tests {
 ";
 
     fn limits(memory: bool, pids: bool, cpu: bool) -> Limits {
-        let mut l = Limits::default();
-        l.value[MEMORY] = memory as u64;
-        l.value[PIDS] = pids as u64;
-        l.value[CPU_WEIGHT] = cpu as u64;
-        l
+        Limits {
+            memory: memory.then_some(1),
+            pids: pids.then_some(1),
+            cpu_weight: cpu.then_some(1),
+            ..Limits::default()
+        }
     }
 
     fn place(mi: &str, need: (bool, bool, bool)) -> Result<Cgroup, &'static [u8]> {
@@ -808,8 +804,10 @@ mod tests {
     /// hierarchy where it has one, else cgroup2.
     #[test]
     fn a_cpuset_places_its_controller() {
-        let mut l = Limits::default();
-        l.cpuset[1] = b"0".to_vec();
+        let l = Limits {
+            cpuset_mems: Some(b"0".to_vec()),
+            ..Limits::default()
+        };
         let mi = "1 0 0:1 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n\
                   2 0 0:2 / /sys/fs/cgroup/cpuset rw - cgroup cgroup rw,cpuset\n";
         let c = Cgroup::parse(mi.as_bytes(), &l, false, false).unwrap();
@@ -898,11 +896,20 @@ mod tests {
     #[test]
     fn values_per_version() {
         let l = Limits {
-            value: [64 << 20, 96 << 20, 20, 20_000, 100, 512, 32 << 20],
-            cpuset: Default::default(),
-            parent: vec![],
+            memory: Some(64 << 20),
+            memory_swap: Some(96 << 20),
+            pids: Some(20),
+            cpu_quota: Some(20_000),
+            cpu_weight: Some(100),
+            cpu_shares: Some(512),
+            memory_low: Some(32 << 20),
+            ..Limits::default()
         };
-        let v = |k: usize, v2: bool| String::from_utf8(value(k, l.value[k], &l, v2).0).unwrap();
+        let knobs = l.knobs();
+        let v = |k: usize, v2: bool| {
+            let (knob, n) = knobs[k];
+            String::from_utf8(value(knob, n.unwrap(), &l, v2).0).unwrap()
+        };
         assert_eq!(
             (v(0, true), v(0, false)),
             ("67108864".into(), "67108864".into())
@@ -917,13 +924,13 @@ mod tests {
             ("20000 100000".into(), "20000".into())
         );
         assert_eq!((v(4, true), v(4, false)), ("100".into(), "1024".into()));
-        assert_eq!(value(4, 1, &l, false).0, b"10");
-        assert_eq!(value(4, 10_000, &l, false).0, b"102400");
+        assert_eq!(value(Knob::CpuWeight, 1, &l, false).0, b"10");
+        assert_eq!(value(Knob::CpuWeight, 10_000, &l, false).0, b"102400");
         // OCI's shares: as given on v1, runc's weight on v2.
         assert_eq!((v(5, true), v(5, false)), ("20".into(), "512".into()));
-        assert_eq!(value(5, 1024, &l, true).0, b"39");
-        assert_eq!(value(5, 1, &l, false).0, b"2");
-        assert_eq!(value(5, 1 << 20, &l, true).0, b"10000");
+        assert_eq!(value(Knob::CpuShares, 1024, &l, true).0, b"39");
+        assert_eq!(value(Knob::CpuShares, 1, &l, false).0, b"2");
+        assert_eq!(value(Knob::CpuShares, 1 << 20, &l, true).0, b"10000");
         assert_eq!(
             (v(6, true), v(6, false)),
             ("33554432".into(), "33554432".into())

@@ -184,7 +184,7 @@ pub fn run(plan: &Plan, report: OwnedFd) -> ! {
     sys::default_signals(RESET);
     let _ = sys::set_signal_mask(plan.sigmask);
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(plan.umask));
-    let e = sys::execve(&plan.exe, &plan.argv, &plan.envp);
+    let e = sys::execve(plan.exe, &plan.argv, &plan.envp);
     fail(report.as_fd(), EXEC_STEP, 0, e)
 }
 

@@ -3,7 +3,7 @@
 use crate::error::Error;
 use crate::spec::{
     CAP_NAMES, CPU_PERIOD, DEV_MKNOD, DEV_READ, DEV_WRITE, Device, Env, HOSTNAME_MAX, INVOKER,
-    IdMap, MEMORY, MEMORY_SWAP, Seccomp, Share, Spec, Volume,
+    IdMap, Seccomp, Share, Spec, Volume,
 };
 use crate::util::out::{Buf, parse_u64, size};
 use crate::util::text::{find, tok};
@@ -274,72 +274,134 @@ fn count(opt: &Opt<'_>, v: &[u8], min: u64) -> Result<u32, Error> {
     }
 }
 
+/// Declares the options of `hull run`: one row per option, its spellings
+/// (`|` between two of one) and the name its handling matches on. Makes
+/// [`RUN_OPTIONS`], the one string the parser looks names up in (an array
+/// of slices would cost 16 bytes of pointers each), and [`RunOpt`], the
+/// option found, in the same order: a name and its handling cannot drift.
+macro_rules! run_options {
+    ($($names:literal => $opt:ident,)*) => {
+        /// An option of `hull run` (see [`RUN_OPTIONS`]).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        enum RunOpt { $($opt),* }
+        /// The spellings of each [`RunOpt`], in its order.
+        const RUN_OPTIONS: &str = concat!($($names, " "),*);
+        const RUN_OPT: &[RunOpt] = &[$(RunOpt::$opt),*];
+    };
+}
+
+run_options! {
+    "--net" => Net,
+    "--ipc" => Ipc,
+    "--cgroupns" => Cgroupns,
+    "--debug" => Debug,
+    "--dry-run" => DryRun,
+    "--read-only" => ReadOnly,
+    "--env-host" => EnvHost,
+    "--privileged" => Privileged,
+    "--no-new-privs" => NoNewPrivs,
+    "--init" => Init,
+    "-t|--tty" => Tty,
+    "-i|--interactive" => Interactive,
+    "-U|--userns" => Userns,
+    "--no-new-keyring" => NoNewKeyring,
+    "--hostname" => Hostname,
+    "-w|--workdir" => Workdir,
+    "--rootfs" => Rootfs,
+    "-v|--volume" => Volume,
+    "--tmpfs" => Tmpfs,
+    "-e|--env" => Env,
+    "--env-file" => EnvFile,
+    "-u|--user" => User,
+    "--cap-add" => CapAdd,
+    "--cap-drop" => CapDrop,
+    "--stop-timeout" => StopTimeout,
+    "--preserve-fds" => PreserveFds,
+    "--device" => Device,
+    "--sysctl" => Sysctl,
+    "--security-opt" => SecurityOpt,
+    "--memory" => Memory,
+    "--memory-swap" => MemorySwap,
+    "--pids" => Pids,
+    "--cpus" => Cpus,
+    "--cpu-weight" => CpuWeight,
+    "--cgroup-parent" => CgroupParent,
+    "--uid-map" => UidMap,
+    "--gid-map" => GidMap,
+    "--map-user" => MapUser,
+    "--map-group" => MapGroup,
+    "--name" => Name,
+    "--cpuset-cpus" => CpusetCpus,
+    "--cpuset-mems" => CpusetMems,
+}
+
 /// Reads the options of `hull run` (which every container-starting
 /// subcommand shares). Returns false for an option it does not know.
 // Out of line: measured smaller than inlined into its one caller.
 #[inline(never)]
 pub fn run_option<'a>(spec: &mut Spec, opt: &Opt<'a>, a: &mut Args<'a>) -> Result<bool, Error> {
-    // A table and a jump on the index, rather than a match on byte strings,
-    // which compiles to a comparison chain per arm.
-    let Some(i) = find(RUN_OPTIONS, opt.name) else {
+    use RunOpt as O;
+    // A table and a jump on the option, rather than a match on byte
+    // strings, which compiles to a comparison chain per arm.
+    let Some(&o) = find(RUN_OPTIONS, opt.name).and_then(|i| RUN_OPT.get(i)) else {
         return Ok(false);
     };
-    if i < SHARES {
-        // --net, --ipc, --cgroupns: alone, a namespace of the container's
-        // own; `=host` shares the host's; `--net=shared` is the default.
+    if let O::Net | O::Ipc | O::Cgroupns = o {
+        // Alone, a namespace of the container's own; `=host` shares the
+        // host's; `--net=shared` is the default.
         let v = opt.inline.unwrap_or(b"private");
         let share = match find("private|none host shared", v) {
             Some(0) => Share::Private,
             Some(1) => Share::Host,
-            Some(_) if i == 0 => Share::Shared,
+            Some(_) if o == O::Net => Share::Shared,
             _ => {
-                return Err(bad(
-                    opt,
-                    v,
-                    if i == 0 {
-                        "none, host or shared"
-                    } else {
-                        "private or host"
-                    },
-                ));
+                let want = match o {
+                    O::Net => "none, host or shared",
+                    _ => "private or host",
+                };
+                return Err(bad(opt, v, want));
             }
         };
-        *[&mut spec.net, &mut spec.ipc, &mut spec.cgroupns][i] = share;
+        *match o {
+            O::Net => &mut spec.net,
+            O::Ipc => &mut spec.ipc,
+            _ => &mut spec.cgroupns,
+        } = share;
         return Ok(true);
     }
-    if i < RUN_FLAGS {
+    let flag = match o {
+        O::Debug => Some(&mut spec.debug),
+        O::DryRun => Some(&mut spec.dry_run),
+        O::ReadOnly => Some(&mut spec.read_only),
+        O::EnvHost => Some(&mut spec.env_host),
+        O::Privileged => Some(&mut spec.privileged),
+        O::NoNewPrivs => Some(&mut spec.no_new_privs),
+        O::Init => Some(&mut spec.init),
+        O::Tty => Some(&mut spec.tty),
+        O::Interactive => Some(&mut spec.interactive),
+        O::Userns => Some(&mut spec.userns),
+        O::NoNewKeyring => Some(&mut spec.new_keyring),
+        _ => None,
+    };
+    if let Some(flag) = flag {
         a.flag(opt)?;
-        *match i - SHARES {
-            0 => &mut spec.debug,
-            1 => &mut spec.dry_run,
-            2 => &mut spec.read_only,
-            3 => &mut spec.env_host,
-            4 => &mut spec.privileged,
-            5 => &mut spec.no_new_privs,
-            6 => &mut spec.init,
-            7 => &mut spec.tty,
-            8 => &mut spec.interactive,
-            9 => &mut spec.userns,
-            _ => &mut spec.new_keyring,
-        } = i - SHARES < 10;
+        *flag = o != O::NoNewKeyring;
         return Ok(true);
     }
     let v = a.value(opt)?;
-    match i - RUN_FLAGS {
-        0 => spec.hostname = v.to_vec(),
-        1 => spec.workdir = Some(v.to_vec()),
-        2 => spec.rootfs = Some(v.to_vec()),
-        3 => spec.volumes.push(volume(v, false)?),
-        4 => spec.volumes.push(volume(v, true)?),
-        j @ (5 | 6) => {
-            let x = v.to_vec();
-            spec.env
-                .push(if j == 5 { Env::Var(x) } else { Env::File(x) })
-        }
-        7 => spec.user = Some(user(v)?),
-        8 => spec.caps |= cap(v)?,
-        9 => spec.caps &= !cap(v)?,
-        10 => {
+    let l = &mut spec.limits;
+    match o {
+        O::Hostname => spec.hostname = v.to_vec(),
+        O::Workdir => spec.workdir = Some(v.to_vec()),
+        O::Rootfs => spec.rootfs = Some(v.to_vec()),
+        O::Volume => spec.volumes.push(volume(v, false)?),
+        O::Tmpfs => spec.volumes.push(volume(v, true)?),
+        O::Env => spec.env.push(Env::Var(v.to_vec())),
+        O::EnvFile => spec.env.push(Env::File(v.to_vec())),
+        O::User => spec.user = Some(user(v)?),
+        O::CapAdd => spec.caps |= cap(v)?,
+        O::CapDrop => spec.caps &= !cap(v)?,
+        O::StopTimeout => {
             // Bounded so that seconds * 1000 (the poll timeout) cannot overflow.
             spec.stop_timeout = match range(v, 0, 1_000_000) {
                 Some(n) => n as u32,
@@ -350,72 +412,67 @@ pub fn run_option<'a>(spec: &mut Spec, opt: &Opt<'a>, a: &mut Args<'a>) -> Resul
                 }
             }
         }
-        11 => {
+        O::PreserveFds => {
             spec.preserve_fds =
                 range(v, 0, MAX_PRESERVE).ok_or_else(|| bad(opt, v, "0 to 65536"))? as u32
         }
-        12 => spec.devices.push(device(opt, v)?),
-        13 => spec.sysctls.push(sysctl(opt, v)?),
-        14 => security_opt(spec, opt, v)?,
-        // --uid-map --gid-map --map-user --map-group
-        21..=24 => id_map(spec, opt.name, v).map_err(|want| bad(opt, v, want))?,
-        25 => spec.name = Some(v.to_vec()),
-        // --cpuset-cpus, --cpuset-mems: a list such as 0-3,7.
-        k @ (26 | 27) => {
+        O::Device => spec.devices.push(device(opt, v)?),
+        O::Sysctl => spec.sysctls.push(sysctl(opt, v)?),
+        O::SecurityOpt => security_opt(spec, opt, v)?,
+        O::UidMap => id_map(spec, UID, false, v).map_err(|want| bad(opt, v, want))?,
+        O::GidMap => id_map(spec, GID, false, v).map_err(|want| bad(opt, v, want))?,
+        O::MapUser => id_map(spec, UID, true, v).map_err(|want| bad(opt, v, want))?,
+        O::MapGroup => id_map(spec, GID, true, v).map_err(|want| bad(opt, v, want))?,
+        O::Name => spec.name = Some(v.to_vec()),
+        O::CpusetCpus | O::CpusetMems => {
+            // A list such as 0-3,7.
             let list = !v.is_empty()
                 && v.iter().all(|c| c.is_ascii_digit() || b",-".contains(c))
                 && v[0].is_ascii_digit();
             if !list {
                 return Err(bad(opt, v, "a list such as 0-3,7"));
             }
-            spec.limits.cpuset[k - 26] = v.to_vec();
+            *match o {
+                O::CpusetCpus => &mut l.cpuset_cpus,
+                _ => &mut l.cpuset_mems,
+            } = Some(v.to_vec());
         }
-        i => {
-            // A resource limit (or --cgroup-parent, the last).
-            let (parse, want) = LIMITS[i - 15];
-            let n = parse(v).ok_or_else(|| bad(opt, v, want))?;
-            // (The limits after the fifth are OCI's: no flag of ours.)
-            match spec.limits.value.get_mut(i - 15).filter(|_| i < 20) {
-                Some(slot) => *slot = n,
-                None => spec.limits.parent = v.to_vec(),
-            }
+        O::CgroupParent => {
+            path(v).ok_or_else(|| bad(opt, v, "a path without . or .."))?;
+            l.parent = v.to_vec();
+        }
+        _ => {
+            // A resource limit: its parser (None for a bad value), what a
+            // good value looks like, and where it goes.
+            let (parse, want, slot): (Parser, _, _) = match o {
+                O::Memory => (memory, MEMORY_SIZE, &mut l.memory),
+                O::MemorySwap => (memory, MEMORY_SIZE, &mut l.memory_swap),
+                O::Pids => (pids, "1 to 4194304", &mut l.pids),
+                O::Cpus => (cpus, "0.01 to 999999", &mut l.cpu_quota),
+                _ => (weight, "1 to 10000", &mut l.cpu_weight),
+            };
+            *slot = Some(parse(v).ok_or_else(|| bad(opt, v, want))?);
         }
     }
     Ok(true)
 }
 
-/// How many of [`RUN_OPTIONS`] (the first ones) choose how a namespace is
-/// shared, taking an optional `=MODE`.
-const SHARES: usize = 3;
-
-/// How many of [`RUN_OPTIONS`] (the first ones) take no value (or an
-/// optional `=MODE`).
-const RUN_FLAGS: usize = 14;
-
 /// The most fds `--preserve-fds` may pass.
 const MAX_PRESERVE: u64 = 65536;
 
-/// The options of `hull run`, `|` between two spellings of one: the
-/// namespace modes, the flags in the order `run_option` sets them, then
-/// those that take a value. One string, not an array of slices: each slice
-/// would cost 16 bytes of pointers.
-const RUN_OPTIONS: &str = "--net --ipc --cgroupns --debug --dry-run --read-only --env-host \
---privileged --no-new-privs --init -t|--tty -i|--interactive -U|--userns --no-new-keyring \
---hostname -w|--workdir --rootfs -v|--volume --tmpfs -e|--env --env-file -u|--user --cap-add \
---cap-drop --stop-timeout --preserve-fds --device --sysctl --security-opt --memory --memory-swap \
---pids --cpus \
---cpu-weight --cgroup-parent --uid-map --gid-map --map-user --map-group --name --cpuset-cpus \
---cpuset-mems";
+/// [`Spec::id_maps`]' index of the gid maps, and of the uid maps.
+pub const GID: usize = 0;
+pub const UID: usize = 1;
 
-/// Reads `--uid-map`/`--gid-map CONTAINER:HOST:COUNT` or `--map-user`/
-/// `--map-group ID` (which is `ID:<the invoker>:1`) into the spec (pure).
+/// Reads `--uid-map`/`--gid-map CONTAINER:HOST:COUNT` or (`single`)
+/// `--map-user`/`--map-group ID` (which is `ID:<the invoker>:1`) into the
+/// spec's maps of `which` ([`UID`] or [`GID`]), pure.
 /// The ids are decimal, the count at least 1, and a range ends below
 /// 4294967295. No id may be mapped twice, inside or outside, as the kernel
 /// would refuse. (More than 340 lines, the kernel's limit, fail when
 /// written.) Any map asks for a user namespace.
 /// Err: what the value should have been (the caller names the option).
-pub fn id_map(spec: &mut Spec, name: &[u8], v: &[u8]) -> Result<(), &'static str> {
-    let single = name[2] == b'm';
+pub fn id_map(spec: &mut Spec, which: usize, single: bool, v: &[u8]) -> Result<(), &'static str> {
     let mut rest = v;
     let mut x = [0, INVOKER as u64, 1];
     let mut ok = true;
@@ -433,8 +490,7 @@ pub fn id_map(spec: &mut Spec, name: &[u8], v: &[u8]) -> Result<(), &'static str
         outside: x[1] as u32,
         count: x[2] as u32,
     };
-    // "--gid-map" and "--map-group" have a g; the uid options do not.
-    let maps = &mut spec.id_maps[!name.contains(&b'g') as usize];
+    let maps = &mut spec.id_maps[which];
     let want = if !ok {
         if single {
             "a numeric id"
@@ -555,8 +611,9 @@ pub fn finish(spec: &mut Spec, a: &Args<'_>) -> Result<(), Error> {
     }
     validate_hostname(&spec.hostname)?;
     let l = &spec.limits;
-    let (mem, swap) = (l.value[MEMORY], l.value[MEMORY_SWAP]);
-    if swap != 0 && (mem == 0 || swap < mem) {
+    if let Some(swap) = l.memory_swap
+        && l.memory.is_none_or(|mem| swap < mem)
+    {
         return Err(Error::usage_text(
             "--memory-swap: needs --memory, and at least as much",
         ));
@@ -618,7 +675,6 @@ fn volume(v: &[u8], tmpfs: bool) -> Result<Volume, Error> {
             src: src.map(|s| s.to_vec()),
             dst: dst.to_vec(),
             ro: !tmpfs && rest == b"ro",
-            dir: true,
             opts: if tmpfs { rest.to_vec() } else { Vec::new() },
         });
     }
@@ -689,18 +745,8 @@ fn validate_hostname(h: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
-/// The limit options, the last of [`RUN_OPTIONS`], indexed as
-/// [`crate::spec::Limits::value`] and then `--cgroup-parent`: the parser
-/// (None for a bad value) and what a good value looks like.
+/// A limit's parser: None for a bad value.
 type Parser = fn(&[u8]) -> Option<u64>;
-const LIMITS: [(Parser, &str); 6] = [
-    (memory, MEMORY_SIZE),
-    (memory, MEMORY_SIZE),
-    (pids, "1 to 4194304"),
-    (cpus, "0.01 to 999999"),
-    (weight, "1 to 10000"),
-    (path, "a path without . or .."),
-];
 const MEMORY_SIZE: &str = "a size of at least 6m: bytes, or with k, m or g";
 
 /// The smallest memory limit hull takes, as docker: below it a container
@@ -722,8 +768,8 @@ pub fn bad(opt: &Opt<'_>, v: &[u8], want: &str) -> Error {
 }
 
 /// A cgroup path that stays in the hierarchy: no `.` or `..` component.
-fn path(v: &[u8]) -> Option<u64> {
-    (!v.split(|&c| c == b'/').any(|p| p == b"." || p == b"..")).then_some(0)
+fn path(v: &[u8]) -> Option<()> {
+    (!v.split(|&c| c == b'/').any(|p| p == b"." || p == b"..")).then_some(())
 }
 
 /// pids.max takes at most PID_MAX_LIMIT.
@@ -1179,8 +1225,18 @@ mod tests {
         ])
         .unwrap();
         let l = &s.limits;
-        assert_eq!(l.value, [64 << 20, 1 << 30, 20, 20_000, 500, 0, 0]);
-        assert_eq!(l.cpuset, [b"0-1,3".to_vec(), b"0".to_vec()]);
+        let want = [
+            Some(64 << 20),
+            Some(1 << 30),
+            Some(20),
+            Some(20_000),
+            Some(500),
+            None,
+            None,
+        ];
+        assert_eq!(l.knobs().map(|k| k.1), want);
+        assert_eq!(l.cpuset_cpus.as_deref(), Some(&b"0-1,3"[..]));
+        assert_eq!(l.cpuset_mems.as_deref(), Some(&b"0"[..]));
         assert_eq!(l.parent, b"//a/b/");
         assert!(l.any());
         assert!(!run(&["true"]).unwrap().limits.any());

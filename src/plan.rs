@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::netns;
 use crate::resolve;
 use crate::rootfs;
-use crate::seccomp::SockFilter;
+use crate::seccomp::{Profile, SockFilter};
 use crate::spec::{Share, Spec};
 use crate::sys::{CStrArray, SigSet, Trace};
 use crate::userns::{self, Maps};
@@ -326,28 +326,168 @@ const NODEV: u32 = g::MOUNT_ATTR_NODEV;
 const NOEXEC: u32 = g::MOUNT_ATTR_NOEXEC;
 const SAFE: u32 = NOSUID | NODEV | NOEXEC;
 
-/// What the parent learnt of the host for the plan: the facts that
-/// [`Plan::with_exe`] would otherwise have to look up itself.
-#[derive(Debug, Default)]
+/// Everything [`Plan::build`] needs besides the spec: what the parent
+/// learnt of the host (gathered by [`Facts::gather`], which is the only
+/// part of planning that looks at the system), and what the launcher
+/// decided for this start (the signal mask, the terminal's size, the
+/// trace page, how the cgroup is joined), set before the plan is built:
+/// nothing patches a plan afterwards.
+#[derive(Default)]
 pub struct Facts {
+    /// Whether the container gets a user namespace: asked for, or hull
+    /// is not root (see [`userns::maps`]).
+    pub userns: bool,
+    /// The id maps the parent writes for it (leaked, as the paths).
+    pub maps: Option<&'static Maps>,
+    /// The rootfs as a canonical host path (leaked, as the plan's paths).
+    pub root: Option<&'static [u8]>,
     /// The rootfs directory's (device, inode), which the child checks.
     pub root_id: (u64, u64),
+    /// For each of [`Spec::volumes`], in order: a bind's source as a
+    /// canonical host path and whether it is a directory; None for a tmpfs.
+    pub volumes: Vec<Option<(&'static [u8], bool)>>,
     /// The shared network namespace's fd, when the container joins it.
     pub netns: Option<i32>,
     /// Each `--device`'s host node: its file type bits and device number.
     pub devices: Vec<(u32, u64)>,
     /// How many fds from 3 up pass into the container open.
     pub keep_fds: u32,
-    /// The seccomp program and what to call it, when there is a filter.
-    pub seccomp: Option<(Vec<SockFilter>, Vec<u8>)>,
+    /// The seccomp profile and what to call it, when there is a filter.
+    pub profile: Option<(Profile, Vec<u8>)>,
     /// The host's cgroup hierarchies under /sys/fs/cgroup, for
     /// [`Spec::cgroup_mount`]: (the path below it, cgroup2, the options).
     pub cgroups: Vec<(Vec<u8>, bool, Vec<u8>)>,
+    /// The executable, resolved as execvp would, and the final
+    /// environment (leaked, as the paths: the plan points into them).
+    pub exe: &'static CStr,
+    pub env: &'static [CString],
+    /// The mount points a start would make in the rootfs.
+    pub made: &'static [Vec<u8>],
+    /// The signal mask hull started with (see [`Plan::sigmask`]).
+    pub sigmask: SigSet,
+    /// The size the child gives the pty it opens (see [`Op::Terminal`]).
+    pub terminal: [u16; 4],
+    /// Where `hull bench` wants timestamps.
+    pub trace: Option<Trace>,
+    /// How the child gets into its cgroups.
+    pub join: Join,
 }
 
-/// Paths of the rootfs's that a start would make as mount points (see
-/// `rootfs::missing`), removed again when the start fails.
-pub type Made = Vec<Vec<u8>>;
+/// How the child gets into the container's cgroups. Where the parent
+/// joins it from outside, the child waits for the join before its first
+/// step, so nothing runs unlimited.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Join {
+    /// Born in its cgroup2 group (`CLONE_INTO_CGROUP`), or no cgroup.
+    #[default]
+    AtClone,
+    /// Born in the cgroup2 group; the parent joins the v1 groups.
+    AlsoOutside,
+    /// The kernel refused the clone into it (before 5.7, or a seccomp
+    /// filter): the parent joins every group.
+    Outside,
+}
+
+impl Join {
+    /// The way in when the kernel takes CLONE_INTO_CGROUP: `v1`, the
+    /// container has cgroup v1 groups.
+    pub fn of(v1: bool) -> Join {
+        match v1 {
+            true => Join::AlsoOutside,
+            false => Join::AtClone,
+        }
+    }
+}
+
+impl Facts {
+    /// Looks at the filesystem and the invoker for a start of `spec`: who
+    /// runs hull (the user namespace and its maps; a map this invoker may
+    /// not write is refused first), the rootfs and volume sources
+    /// (canonical paths), the device nodes, the fds to pass, the host's
+    /// cgroup layout, the seccomp profile, the shared network namespace,
+    /// the environment, the command (resolved as execvp would) and the
+    /// mount points a start would make. The launcher's own facts keep
+    /// their defaults.
+    pub fn gather(spec: &Spec, env: &[&CStr]) -> Result<Facts, Error> {
+        let uid = rustix::process::geteuid().as_raw();
+        let gid = rustix::process::getegid().as_raw();
+        let maps = userns::maps(spec, uid, gid)?;
+        let mut facts = Facts {
+            userns: spec.userns || maps.is_some(),
+            maps: maps.map(|m| &*alloc::boxed::Box::leak(alloc::boxed::Box::new(m))),
+            ..Facts::default()
+        };
+        let root = match &spec.rootfs {
+            Some(r) => Some(rootfs::open(r, "rootfs", true)?),
+            None => None,
+        };
+        if let Some(r) = &root {
+            if r.path == b"/" {
+                // It cannot be switched to (pivot_root: EBUSY), and it
+                // would isolate nothing: the container would be the host.
+                return Err(Error::new(
+                    crate::error::EXIT_RUNTIME,
+                    Buf::new().s("--rootfs /: that is the host's root; leave --rootfs out to run in the host's tree"),
+                ));
+            }
+            facts.root_id = r.id;
+            facts.root = Some(r.path);
+        }
+        for v in &spec.volumes {
+            // Checked here, so that a typo is one clear line and nothing is
+            // created; the canonical path is what the child binds.
+            facts.volumes.push(match &v.src {
+                Some(src) => {
+                    let s = rootfs::open(src, "volume source", false)?;
+                    Some((s.path, s.dir))
+                }
+                None => None,
+            });
+        }
+        for d in &spec.devices {
+            facts.devices.push(rootfs::device(&d.host)?);
+        }
+        facts.keep_fds = spec.preserve_fds.max(crate::env::listen_fds(env));
+        if spec.cgroup_mount {
+            facts.cgroups = cgroup_layout();
+        }
+        facts.profile = filter::profile(spec)?;
+        // The shared network namespace is the host's root's: a user
+        // namespace cannot join it (it gets one of its own instead).
+        if spec.net == Share::Shared && !facts.userns {
+            facts.netns = crate::netns::open(!spec.dry_run);
+        }
+        // Leaked: it lives until exit, as the paths (48 bytes of drop code).
+        let envv = crate::env::build(spec, env)?.leak();
+        let path_var = crate::env::lookup(envv.iter().map(|e| &e[..]), b"PATH");
+        facts.exe = leak(resolve::command(
+            root.as_ref(),
+            spec.command.first().map_or(&[][..], |c| c),
+            path_var,
+            spec.workdir.as_deref(),
+        )?);
+        facts.env = cstrs(envv).leak();
+        if let Some(r) = root.as_ref().filter(|_| creates(spec)) {
+            // What the child will make (volumes' mount points, and /proc,
+            // /sys, /dev where the image lacks them).
+            let mut dsts: Vec<&[u8]> = alloc::vec![b"/proc", b"/sys", b"/dev"];
+            dsts.extend(spec.volumes.iter().map(|v| &v.dst[..]));
+            facts.made = rootfs::missing(r, &dsts).leak();
+        }
+        Ok(facts)
+    }
+}
+
+/// A C string that lives until hull exits, as the paths.
+pub fn leak(s: CString) -> &'static CStr {
+    alloc::boxed::Box::leak(s.into_boxed_c_str())
+}
+
+/// Whether a start may create mount points in the rootfs: not in a
+/// read-only one, unless asked to ([`Spec::make_points`]).
+fn creates(spec: &Spec) -> bool {
+    !spec.read_only || spec.make_points
+}
 
 /// Builds the op list, appending to a plan under construction.
 struct Ops {
@@ -541,7 +681,7 @@ pub struct Plan {
     pub clone_flags: u64,
     pub ops: ManuallyDrop<Vec<Op>>,
     /// The resolved executable.
-    pub exe: ManuallyDrop<CString>,
+    pub exe: &'static CStr,
     pub argv: ManuallyDrop<CStrArray>,
     pub envp: ManuallyDrop<CStrArray>,
     /// The signal mask hull started with, restored just before execve (the
@@ -552,16 +692,18 @@ pub struct Plan {
     /// before execve, so hull's caller's never crosses).
     pub umask: u32,
     /// The id maps the parent writes for the user namespace, if there is one.
-    pub userns: Option<Maps>,
+    pub userns: Option<&'static Maps>,
     /// Where `hull bench` wants timestamps (see [`crate::child::T_CHILD`]);
     /// None for `hull run`.
     pub trace: Option<Trace>,
     /// How many fds from 3 up pass into the container open (see
     /// `run::close_inherited`).
     pub keep_fds: u32,
+    /// How the child gets into its cgroups (see [`Join`]).
+    pub join: Join,
     /// The mount points this start will make in the rootfs, for a failed
     /// start to remove (see [`Plan::unmake`]).
-    pub made: Made,
+    pub made: &'static [Vec<u8>],
     /// The device allow list the parent gives the container's cgroup
     /// (docker's, and each `--device`); None where none applies: with
     /// `--privileged`, and in a user namespace, where device nodes are
@@ -570,362 +712,43 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Looks at the filesystem (the rootfs, volume sources, env files, the
-    /// command, which it resolves as execvp would) and builds the plan.
-    /// The rootfs and volume sources in `spec` become canonical host paths.
-    /// Decides the user namespace from who runs hull (see [`userns::maps`]):
-    /// `spec.userns` is set when it is on.
-    pub fn build(spec: &mut Spec, env: &[&CStr]) -> Result<Plan, Error> {
-        // First: a map this invoker may not write is refused before anything else.
-        let uid = rustix::process::geteuid().as_raw();
-        let gid = rustix::process::getegid().as_raw();
-        let maps = userns::maps(spec, uid, gid)?;
-        spec.userns |= maps.is_some();
-        let mut facts = Facts::default();
-        let root = match &spec.rootfs {
-            Some(r) => Some(rootfs::open(r, "rootfs", true)?),
-            None => None,
-        };
-        if let Some(r) = &root {
-            if r.path == b"/" {
-                // It cannot be switched to (pivot_root: EBUSY), and it
-                // would isolate nothing: the container would be the host.
-                return Err(Error::new(
-                    crate::error::EXIT_RUNTIME,
-                    Buf::new().s("--rootfs /: that is the host's root; leave --rootfs out to run in the host's tree"),
-                ));
-            }
-            facts.root_id = r.id;
-            // The old value leaked, as the paths: no drop code.
-            core::mem::forget(spec.rootfs.replace(r.path.to_vec()));
-        }
-        for v in spec.volumes.iter_mut() {
-            if let Some(src) = &v.src {
-                // Checked here, so that a typo is one clear line and nothing is
-                // created; the canonical path is what the child binds.
-                let s = rootfs::open(src, "volume source", false)?;
-                v.dir = s.dir;
-                core::mem::forget(v.src.replace(s.path.to_vec()));
-            }
-        }
-        for d in &spec.devices {
-            facts.devices.push(rootfs::device(&d.host)?);
-        }
-        facts.keep_fds = spec.preserve_fds.max(crate::env::listen_fds(env));
-        if spec.cgroup_mount {
-            facts.cgroups = cgroup_layout();
-        }
-        let profile = filter::profile(spec)?;
-        if let Some((p, what)) = &profile {
-            let prog = crate::seccomp::compile(p)?;
-            let mut w = Buf::new();
-            w.b(what).s(", ").u(prog.len() as u64).s(" instructions");
-            facts.seccomp = Some((prog, w.0));
-        }
-        // The shared network namespace is the host's root's: a user
-        // namespace cannot join it (it gets one of its own instead).
-        if spec.net == Share::Shared && !spec.userns {
-            facts.netns = crate::netns::open(!spec.dry_run);
-        }
-        // Leaked: it lives until exit, as the paths (48 bytes of drop code).
-        let envv = crate::env::build(spec, env)?.leak();
-        let path_var = crate::env::lookup(envv.iter().map(|e| &e[..]), b"PATH");
-        let exe = resolve::command(
-            root.as_ref(),
-            spec.command.first().map_or(&[][..], |c| c),
-            path_var,
-            spec.workdir.as_deref(),
-        )?;
-        let envc = cstrs(envv);
-        let mut plan = Plan::with_exe(spec, &facts, exe, envc)?;
-        if let Some(r) = root
-            .as_ref()
-            .filter(|_| !spec.read_only || spec.make_points)
-        {
-            // What the child will make (volumes' mount points, and /proc,
-            // /sys, /dev where the image lacks them).
-            let mut dsts: Vec<&[u8]> = alloc::vec![b"/proc", b"/sys", b"/dev"];
-            dsts.extend(spec.volumes.iter().map(|v| &v.dst[..]));
-            plan.made = rootfs::missing(r, &dsts);
-        }
-        if let Some((p, what)) = &profile {
-            filter::check(p, what, &plan.ops)?;
-        }
-        // Replaces None: nothing to drop, and no drop code for it.
-        core::mem::forget(core::mem::replace(&mut plan.userns, maps));
-        Ok(plan)
-    }
-
-    /// Builds the plan for an already resolved executable and environment,
-    /// with what the parent learnt of the host in `facts`. Pure.
-    // Out of line: measured smaller than inlined into its one caller.
-    #[inline(never)]
-    pub fn with_exe(
-        spec: &Spec,
-        facts: &Facts,
-        exe: CString,
-        env: Vec<CString>,
-    ) -> Result<Plan, Error> {
-        // Not dropped on an error below, as the paths: no drop code.
-        let (exe, env) = (ManuallyDrop::new(exe), ManuallyDrop::new(env));
-        let mut flags = (g::CLONE_NEWNS | g::CLONE_NEWUTS | g::CLONE_NEWPID) as u64;
-        // hull's shared network namespace when it could be had, else one of
-        // the container's own.
-        let shared = match spec.net {
-            Share::Shared => facts.netns,
-            _ => None,
-        };
-        let own_net = spec.net == Share::Private || spec.net == Share::Shared && shared.is_none();
-        if own_net {
-            flags |= g::CLONE_NEWNET as u64;
-        }
-        if spec.ipc == Share::Private {
-            flags |= g::CLONE_NEWIPC as u64;
-        }
-        if spec.userns {
-            flags |= g::CLONE_NEWUSER as u64;
-        }
-        for &(_, f) in &spec.join {
-            flags &= !(f as u64);
-        }
-        let root: &[u8] = spec.rootfs.as_deref().unwrap_or_default();
+    /// The plan for `spec` on a host that `facts` describes. Pure: every
+    /// look at the system is in [`Facts::gather`], so the same inputs give
+    /// the same plan (and `--dry-run` shows it). Reads as the setup order:
+    /// one stage a call, each saying why it comes where it does.
+    pub fn build(spec: &Spec, facts: &Facts) -> Result<Plan, Error> {
+        let net = own_net(spec, facts);
+        let root = facts.root.unwrap_or_default();
         let mut o = Ops {
             ops: ManuallyDrop::new(Vec::new()),
-            create: !root.is_empty() && (!spec.read_only || spec.make_points),
+            create: !root.is_empty() && creates(spec),
         };
-        // Before anything else: a step that blocks or fails must not leave a
-        // container behind a hull that was killed meanwhile.
-        if spec.die_with_parent {
-            o.push(Op::DieWithParent);
-        }
-        let mut switched = false;
-        if spec.userns {
-            // Then: until the parent has written the id maps, the
-            // child is nobody in its user namespace, and every later step
-            // (mounts, hostname, files, execve) needs it to be root there.
-            o.push(Op::AwaitParent);
-            if let Some((uid, gid)) = userns::switch(spec) {
-                // Right after: root's own ids are not in the maps, so it must
-                // become the container's ids before it creates any file.
-                o.push(Op::User(uid, gid));
-                switched = true;
-            }
-        }
-        // First, before any mount: with a shared `/` (systemd's default) every
-        // mount below would propagate back to the host's mount table.
-        o.push(Op::PrivateMounts);
-        if spec.cgroupns == Share::Private {
-            // Now that the child is in its own cgroup (born there, or joined
-            // while it waited): the namespace's root is that group. A
-            // CLONE_NEWCGROUP at the clone would root it at hull's.
-            o.push(Op::UnshareCgroupNs);
-        }
-        if let Some(fd) = shared {
-            o.push(Op::JoinNetns(fd));
-        }
-        for &(fd, f) in spec.join.iter().filter(|j| j.1 != g::CLONE_NEWPID) {
-            // With the rest of the namespaces, before the first mount.
-            o.push(Op::JoinNs(fd, f));
-        }
-        // None given (an OCI config without one): the name it has.
-        if !spec.hostname.is_empty() {
-            o.push(Op::Hostname(spec.hostname.clone()));
-        }
-        if !spec.domainname.is_empty() {
-            o.push(Op::Domainname(spec.domainname.clone()));
-        }
-        if own_net {
-            // A new network namespace starts with lo down; programs expect it up.
-            o.push(Op::LoopbackUp);
-        }
+        // First: the child's ties to hull and its namespaces, before any
+        // mount (see `Ops::begin`).
+        let switched = o.begin(spec, facts, net);
         // Every later path inside the container is resolved from this fd.
         o.push(Op::Root(
             (!root.is_empty()).then(|| cstr(root)),
             facts.root_id,
         ));
-        // After the private step (or it would leak) and from inside the new
-        // PID namespace (we are its PID 1), so it shows only our processes.
-        o.mount(
-            "mount proc on",
-            fs(c"proc", b""),
-            place(Slot::Root, b"/proc", 1),
-            Kind::System,
-            SAFE,
-            Some(Slot::Proc),
-        );
-        // In the container's own /proc/sys, before it is made read-only.
-        if own_net && userns::maps_gid(spec, 0) {
-            // podman's default: ping (ICMP datagram sockets) for root inside,
-            // without NET_RAW. (The kernel refuses a group that has no id
-            // outside the user namespace.)
-            o.push(Op::Sysctl(
-                place(Slot::Proc, b"/proc/sys/net/ipv4/ping_group_range", 6),
-                b"0 0".to_vec(),
-            ));
-        }
-        for kv in &spec.sysctls {
-            let mut v = &kv[..];
-            let key = crate::util::text::tok(&mut v, b'=');
-            let mut path = b"/proc/sys/".to_vec();
-            path.extend(key.iter().map(|&c| if c == b'.' { b'/' } else { c }));
-            o.push(Op::Sysctl(place(Slot::Proc, &path, 6), v.to_vec()));
-        }
+        o.proc(spec, facts, net == Some(None));
         if !root.is_empty() {
-            // A small /dev of our own: the harmless nodes, a private devpts,
-            // shm, and the usual links.
-            o.mount(
-                "mount tmpfs on",
-                fs(c"tmpfs", b"mode=755,size=65536k"),
-                place(Slot::Root, b"/dev", 1),
-                Kind::System,
-                NOSUID | NOEXEC,
-                Some(Slot::Dev),
-            );
-            for (n, major, minor) in DEV_NODES {
-                let rdev = rustix::fs::makedev(major, minor);
-                let host = &[b"/dev/", n.to_bytes()].concat();
-                o.node(
-                    spec.userns,
-                    host,
-                    n.to_bytes(),
-                    g::S_IFCHR | 0o666,
-                    rdev,
-                    true,
-                );
-            }
-            for (d, &(mode, rdev)) in spec.devices.iter().zip(&facts.devices) {
-                let rel = &d.path[5..];
-                // Its directories first (/dev/net for /dev/net/tun).
-                for (i, &c) in rel.iter().enumerate() {
-                    if c == b'/' && !spec.userns {
-                        o.push(Op::DevDir(cstr(&rel[..i])));
-                    }
-                }
-                o.node(spec.userns, &d.host, rel, mode, rdev, false);
-            }
-            // No gid=5 (tty): a user namespace may not map that group.
-            o.mount(
-                "mount devpts on",
-                fs(c"devpts", b"newinstance,ptmxmode=0666,mode=0620"),
-                place(Slot::Dev, b"/dev/pts", 5),
-                Kind::System,
-                NOSUID | NOEXEC,
-                None,
-            );
-            o.mount(
-                "mount tmpfs on",
-                fs(c"tmpfs", b"mode=1777,size=65536k"),
-                place(Slot::Dev, b"/dev/shm", 5),
-                Kind::System,
-                SAFE,
-                None,
-            );
-            // The IPC namespace's POSIX message queues, as docker and
-            // podman mount them; not for the host's IPC namespace, which a
-            // user namespace could not mount and the container must not see.
-            if spec.ipc != Share::Host {
-                o.mount(
-                    "mount mqueue on",
-                    fs(c"mqueue", b""),
-                    place(Slot::Dev, b"/dev/mqueue", 5),
-                    Kind::System,
-                    SAFE,
-                    None,
-                );
-            }
-            for (n, target) in DEV_LINKS {
-                o.push(Op::Symlink(target, cstr(n.to_bytes())));
-            }
-            // /sys read-only: outside the host's network namespace, a sysfs
-            // of its own (which shows that namespace's interfaces);
-            // otherwise the host's, bound read-only with everything below it.
-            let sys = place(Slot::Root, b"/sys", 1);
-            let src = match spec.net {
-                Share::Host => Source::Bind(place(Slot::Host, b"/sys", 0), true),
-                _ => fs(c"sysfs", b""),
-            };
-            o.mount(
-                "mount sysfs on",
-                src,
-                sys,
-                Kind::System,
-                SAFE | RDONLY,
-                Some(Slot::Sys),
-            );
-            if spec.net != Share::Host {
-                cgroup_mounts(&mut o, &facts.cgroups);
-            }
+            // After /proc: the links in /dev point into it.
+            o.dev(spec, facts);
+            o.sys(spec, facts);
         }
         // Only a container with a root of its own gets the masks: without
         // --rootfs it shares the host's tree (its /sys, /dev and files, which
         // its root may write), so masking /proc would protect nothing and
-        // cost a tenth of a millisecond per start.
+        // cost a tenth of a millisecond per start. After /proc and /sys are
+        // mounted, before the volumes (which may deliberately cover these
+        // paths).
         if !spec.privileged && !root.is_empty() {
-            // After /proc and /sys are mounted, before the volumes (which may
-            // deliberately cover these paths). Each is looked up in the fresh
-            // proc or sysfs itself, never through the root.
-            let masks = spec.masks.as_deref().unwrap_or(MASKS.as_bytes());
-            for m in masks.split(|&c| c == b' ').filter(|m| !m.is_empty()) {
-                let (letter, path) = m.split_first().unwrap_or((&b'R', b""));
-                let slot = if path.starts_with(b"/proc/") {
-                    Slot::Proc
-                } else {
-                    Slot::Sys
-                };
-                let skip = if slot == Slot::Proc { 6 } else { 5 };
-                let at = place(slot, path, skip);
-                match letter {
-                    b'N' => o.mount(
-                        "mask with /dev/null",
-                        Source::Bind(place(Slot::Dev, b"/dev/null", 5), false),
-                        at,
-                        Kind::Mask,
-                        0,
-                        None,
-                    ),
-                    b'D' => o.mount(
-                        "mask with tmpfs",
-                        fs(c"tmpfs", b"size=0"),
-                        at,
-                        Kind::Mask,
-                        SAFE | RDONLY,
-                        None,
-                    ),
-                    _ => o.mount(
-                        "make read-only",
-                        Source::Bind(place(slot, path, skip), true),
-                        at,
-                        Kind::Mask,
-                        RDONLY,
-                        None,
-                    ),
-                }
-            }
+            o.masks(spec);
         }
-        // Volumes and tmpfs mounts in the order given, after the system
-        // mounts (so they may cover them) and before the switch of root
-        // (while their host sources are still reachable). A read-only
-        // volume is made so before it is attached: never writable, not
-        // even for an instant, and the flag is on the very mount bound.
-        for v in &spec.volumes {
-            let at = place(Slot::Root, &v.dst, 1);
-            match &v.src {
-                Some(src) => o.mount(
-                    "bind-mount volume on",
-                    Source::Bind(place(Slot::Host, src, 0), true),
-                    at,
-                    if v.dir { Kind::Dir } else { Kind::File },
-                    // (An OCI bind's flags, such as podman's nosuid,
-                    // nodev and noexec, are in its opts.)
-                    mount_flags(&v.opts, if v.ro { RDONLY } else { 0 }).1,
-                    None,
-                ),
-                None => {
-                    let (src, attrs) = tmpfs(&v.opts);
-                    o.mount("mount tmpfs on", src, at, Kind::Dir, attrs, None)
-                }
-            }
-        }
+        // After the system mounts (so they may cover them) and before the
+        // switch of root (while their host sources are still reachable).
+        o.volumes(spec, facts);
         if spec.read_only {
             // Last of the mounts inside it, which needed their points created
             // first; only the root's own mount, not those on it. Without
@@ -935,79 +758,68 @@ impl Plan {
         if !root.is_empty() {
             o.push(Op::PivotRoot(cstr(root)));
         }
-        o.confine(spec, facts, switched);
-        let devices = (!spec.privileged && !spec.userns).then(|| {
-            let mut v = spec.device_rules.clone();
-            v.extend_from_slice(devices::DEFAULT);
-            for (d, &(mode, rdev)) in spec.devices.iter().zip(&facts.devices) {
-                if d.access != 0 {
-                    v.push(devices::host_rule(mode, rdev, d.access));
-                }
-            }
-            v
-        });
-        Ok(o.finish(spec, facts, exe, env, flags, devices))
+        o.confine(spec, facts, seccomp(facts)?, switched);
+        let plan = o.finish(
+            spec,
+            facts,
+            clone_flags(spec, facts, net),
+            device_rules(spec, facts),
+        );
+        if let Some((p, what)) = &facts.profile {
+            filter::check(p, what, &plan.ops)?;
+        }
+        Ok(plan)
+    }
+
+    /// The baselines of `hull bench`: the spec's command started through
+    /// the same code path with no namespace and no step (a plain
+    /// fork+execve).
+    pub fn bare(spec: &Spec, facts: &Facts) -> Plan {
+        let o = Ops {
+            ops: ManuallyDrop::new(Vec::new()),
+            create: false,
+        };
+        o.finish(spec, facts, 0, None)
     }
 
     /// The plan of `exec`: a new process in a running container. The
     /// parent has put itself in the container's PID namespace for its
     /// children (a PID namespace is entered only at birth); the child joins
-    /// the container's cgroups (`await_parent`: v1 ones, from outside),
-    /// then its other namespaces (`enter`, an [`Op::Enter`]), which also
-    /// puts it at the container's root; and from there it is confined as
-    /// the container's own process was, with `spec`'s process settings.
+    /// the container's cgroups (waiting for the parent's join of v1 ones,
+    /// [`Facts::join`]), then its other namespaces (an [`Op::Enter`] of
+    /// `pidfd`, `flags` and the namespace files `fds`), which also puts it
+    /// at the container's root; and from there it is confined as the
+    /// container's own process was, with `spec`'s process settings.
     #[inline(never)]
     pub fn for_exec(
         spec: &Spec,
         facts: &Facts,
-        exe: CString,
-        env: Vec<CString>,
-        enter: Op,
-        await_parent: bool,
-    ) -> Plan {
-        let (exe, env) = (ManuallyDrop::new(exe), ManuallyDrop::new(env));
+        pidfd: i32,
+        flags: u32,
+        fds: &[(i32, u32)],
+    ) -> Result<Plan, Error> {
         let mut o = Ops {
             ops: ManuallyDrop::new(Vec::new()),
             create: false,
         };
-        if await_parent {
+        if facts.join != Join::AtClone {
             o.push(Op::AwaitParent);
         }
-        o.push(enter);
-        o.confine(spec, facts, false);
-        o.finish(spec, facts, exe, env, 0, None)
+        o.push(Op::Enter(pidfd, flags, fds.to_vec()));
+        o.confine(spec, facts, seccomp(facts)?, false);
+        let plan = o.finish(spec, facts, 0, None);
+        if let Some((p, what)) = &facts.profile {
+            filter::check(p, what, &plan.ops)?;
+        }
+        Ok(plan)
     }
 
     /// After a failed start: removes the mount points it made in the rootfs
     /// (empty ones only), so that a failure leaves the image as it was.
     pub fn unmake(&self) {
         if let Some(Op::Root(Some(root), _)) = self.ops.iter().find(|o| matches!(o, Op::Root(..))) {
-            rootfs::unmake(root.to_bytes(), &self.made);
+            rootfs::unmake(root.to_bytes(), self.made);
         }
-    }
-
-    /// The size the child gives the pty it opens (see [`Op::Terminal`]).
-    pub fn set_terminal(&mut self, size: [u16; 4]) {
-        for op in self.ops.iter_mut() {
-            if let Op::Terminal(s) = op {
-                *s = size;
-            }
-        }
-    }
-
-    /// For cgroups the parent joins from outside after the clone (v1, or
-    /// cgroup2 when CLONE_INTO_CGROUP is refused): the child waits for the
-    /// join before its first step, so nothing runs unlimited; and a cgroup
-    /// namespace is unshared after the join rather than at the clone, or
-    /// its root would be hull's cgroups instead of the container's.
-    pub fn join_cgroups_after_clone(&mut self) {
-        self.ops.retain(|op| *op != Op::AwaitParent);
-        let ns = g::CLONE_NEWCGROUP as u64;
-        if self.clone_flags & ns != 0 {
-            self.clone_flags &= !ns;
-            self.ops.insert(0, Op::UnshareCgroupNs);
-        }
-        self.ops.insert(0, Op::AwaitParent);
     }
 
     /// Whether the child may run in hull's memory, vfork style, with hull
@@ -1074,7 +886,7 @@ impl Ops {
     /// filter, capabilities, user, no_new_privs) in the order the kernel
     /// needs, and for `--init`, the fork. `switched`: the ids were
     /// changed already (which cleared the parent-death signal).
-    fn confine(&mut self, spec: &Spec, facts: &Facts, mut switched: bool) {
+    fn confine(&mut self, spec: &Spec, facts: &Facts, filter: Option<Op>, mut switched: bool) {
         let o = self;
         // After the switch of root: the workdir is a path inside the container.
         let dir: &[u8] = spec.workdir.as_deref().unwrap_or(b"/");
@@ -1087,16 +899,12 @@ impl Ops {
             // After setsid: only a session leader with no terminal can take
             // one; after the switch of root, to open the container's ptmx.
             o.push(Op::NewSession);
-            o.push(Op::Terminal([0; 4]));
+            o.push(Op::Terminal(facts.terminal));
         } else {
             // Not setsid: with CONFIG_SCHED_AUTOGROUP, every new session is
             // also a new scheduler group, built and torn down per start.
             o.push(Op::LeaveTerminal);
         }
-        let filter = facts
-            .seccomp
-            .as_ref()
-            .map(|(p, w)| Op::Seccomp(Program(p.clone()), w.clone()));
         if let Some(fd) = spec.start_gate {
             // Every step that can fail is done (create reports them), but
             // the filter's: a user's profile need not allow the wait.
@@ -1176,31 +984,345 @@ impl Ops {
 
     /// The plan, from the steps and what the child execs.
     #[inline(never)]
-    fn finish(
-        self,
-        spec: &Spec,
-        facts: &Facts,
-        exe: ManuallyDrop<CString>,
-        env: ManuallyDrop<Vec<CString>>,
-        flags: u64,
-        devices: Option<Vec<Rule>>,
-    ) -> Plan {
+    fn finish(self, spec: &Spec, facts: &Facts, flags: u64, devices: Option<Vec<Rule>>) -> Plan {
         let argv = CStrArray::new(cstrs(&spec.command));
-        let envp = CStrArray::new(ManuallyDrop::into_inner(env));
+        let envp = CStrArray::new(facts.env);
         Plan {
             clone_flags: flags,
             ops: self.ops,
-            exe,
+            exe: facts.exe,
             argv: ManuallyDrop::new(argv),
             envp: ManuallyDrop::new(envp),
-            sigmask: 0,
+            sigmask: facts.sigmask,
             // docker's and runc's when none is given.
             umask: spec.umask.unwrap_or(0o022),
-            userns: None,
-            trace: None,
+            userns: facts.maps,
+            trace: facts.trace,
             keep_fds: facts.keep_fds,
-            made: Vec::new(),
+            made: facts.made,
+            join: facts.join,
             devices,
+        }
+    }
+}
+
+/// The network namespace the container joins or makes: Some(fd) for
+/// hull's shared, empty one when it could be had, Some(None) for one of
+/// the container's own, None for the host's or one joined by path.
+// Out of line: measured 16 bytes smaller.
+#[inline(never)]
+fn own_net(spec: &Spec, facts: &Facts) -> Option<Option<i32>> {
+    match spec.net {
+        Share::Shared if facts.netns.is_some() => Some(facts.netns),
+        Share::Shared | Share::Private => Some(None),
+        _ => None,
+    }
+}
+
+/// The namespace flags of the clone: mount, UTS and PID always; network,
+/// IPC and user as the spec and facts say; none that is joined instead.
+// Out of line: measured 16 bytes smaller.
+#[inline(never)]
+fn clone_flags(spec: &Spec, facts: &Facts, net: Option<Option<i32>>) -> u64 {
+    let mut flags = (g::CLONE_NEWNS | g::CLONE_NEWUTS | g::CLONE_NEWPID) as u64;
+    if net == Some(None) {
+        flags |= g::CLONE_NEWNET as u64;
+    }
+    if spec.ipc == Share::Private {
+        flags |= g::CLONE_NEWIPC as u64;
+    }
+    if facts.userns {
+        flags |= g::CLONE_NEWUSER as u64;
+    }
+    for &(_, f) in &spec.join {
+        flags &= !(f as u64);
+    }
+    flags
+}
+
+/// The device allow list the parent gives the container's cgroup: the
+/// spec's rules, docker's default list, each `--device`'s node. None with
+/// `--privileged`, and in a user namespace, where device nodes are only
+/// the host's own, bound, and no new one can be made.
+pub fn device_rules(spec: &Spec, facts: &Facts) -> Option<Vec<Rule>> {
+    (!spec.privileged && !facts.userns).then(|| {
+        let mut v = spec.device_rules.clone();
+        v.extend_from_slice(devices::DEFAULT);
+        for (d, &(mode, rdev)) in spec.devices.iter().zip(&facts.devices) {
+            if d.access != 0 {
+                v.push(devices::host_rule(mode, rdev, d.access));
+            }
+        }
+        v
+    })
+}
+
+/// The seccomp step, compiled from the profile (pure: profile to BPF).
+fn seccomp(facts: &Facts) -> Result<Option<Op>, Error> {
+    let Some((p, what)) = &facts.profile else {
+        return Ok(None);
+    };
+    let prog = crate::seccomp::compile(p)?;
+    let mut w = Buf::new();
+    w.b(what).s(", ").u(prog.len() as u64).s(" instructions");
+    Ok(Some(Op::Seccomp(Program(prog), w.0)))
+}
+
+impl Ops {
+    /// The steps before the first mount: the child's ties to hull (the
+    /// death signal, the wait for the parent's part), a private mount
+    /// tree, and the namespaces it joins or names. Returns whether the
+    /// ids were changed (which cleared the death signal).
+    fn begin(&mut self, spec: &Spec, facts: &Facts, net: Option<Option<i32>>) -> bool {
+        let o = self;
+        if facts.join != Join::AtClone {
+            // Before anything else: the child must not run a step outside
+            // its cgroup (unlimited), so it waits for the parent's join.
+            o.push(Op::AwaitParent);
+        }
+        // Before anything else that can block or fail: a step must not
+        // leave a container behind a hull that was killed meanwhile.
+        if spec.die_with_parent {
+            o.push(Op::DieWithParent);
+        }
+        let mut switched = false;
+        if facts.userns {
+            // Then: until the parent has written the id maps, the
+            // child is nobody in its user namespace, and every later step
+            // (mounts, hostname, files, execve) needs it to be root there.
+            if facts.join == Join::AtClone {
+                o.push(Op::AwaitParent);
+            }
+            if let Some((uid, gid)) = userns::switch(spec) {
+                // Right after: root's own ids are not in the maps, so it must
+                // become the container's ids before it creates any file.
+                o.push(Op::User(uid, gid));
+                switched = true;
+            }
+        }
+        // First, before any mount: with a shared `/` (systemd's default) every
+        // mount below would propagate back to the host's mount table.
+        o.push(Op::PrivateMounts);
+        if spec.cgroupns == Share::Private {
+            // Now that the child is in its own cgroup (born there, or joined
+            // while it waited): the namespace's root is that group. A
+            // CLONE_NEWCGROUP at the clone would root it at hull's.
+            o.push(Op::UnshareCgroupNs);
+        }
+        if let Some(Some(fd)) = net {
+            o.push(Op::JoinNetns(fd));
+        }
+        for &(fd, f) in spec.join.iter().filter(|j| j.1 != g::CLONE_NEWPID) {
+            // With the rest of the namespaces, before the first mount.
+            o.push(Op::JoinNs(fd, f));
+        }
+        // None given (an OCI config without one): the name it has.
+        if !spec.hostname.is_empty() {
+            o.push(Op::Hostname(spec.hostname.clone()));
+        }
+        if !spec.domainname.is_empty() {
+            o.push(Op::Domainname(spec.domainname.clone()));
+        }
+        if net == Some(None) {
+            // A new network namespace starts with lo down; programs expect it up.
+            o.push(Op::LoopbackUp);
+        }
+        switched
+    }
+
+    /// The container's /proc and its sysctls. After the private step (or
+    /// it would leak) and from inside the new PID namespace (we are its
+    /// PID 1), so it shows only our processes.
+    fn proc(&mut self, spec: &Spec, facts: &Facts, own_net: bool) {
+        let o = self;
+        o.mount(
+            "mount proc on",
+            fs(c"proc", b""),
+            place(Slot::Root, b"/proc", 1),
+            Kind::System,
+            SAFE,
+            Some(Slot::Proc),
+        );
+        // In the container's own /proc/sys, before it is made read-only.
+        if own_net && userns::maps_gid(spec, facts.userns, 0) {
+            // podman's default: ping (ICMP datagram sockets) for root inside,
+            // without NET_RAW. (The kernel refuses a group that has no id
+            // outside the user namespace.)
+            o.push(Op::Sysctl(
+                place(Slot::Proc, b"/proc/sys/net/ipv4/ping_group_range", 6),
+                b"0 0".to_vec(),
+            ));
+        }
+        for kv in &spec.sysctls {
+            let mut v = &kv[..];
+            let key = crate::util::text::tok(&mut v, b'=');
+            let mut path = b"/proc/sys/".to_vec();
+            path.extend(key.iter().map(|&c| if c == b'.' { b'/' } else { c }));
+            o.push(Op::Sysctl(place(Slot::Proc, &path, 6), v.to_vec()));
+        }
+    }
+
+    /// A small /dev of the container's own: the harmless nodes and each
+    /// `--device`, a private devpts, shm, mqueue, and the usual links.
+    // Out of line: measured 16 bytes smaller.
+    #[inline(never)]
+    fn dev(&mut self, spec: &Spec, facts: &Facts) {
+        let o = self;
+        o.mount(
+            "mount tmpfs on",
+            fs(c"tmpfs", b"mode=755,size=65536k"),
+            place(Slot::Root, b"/dev", 1),
+            Kind::System,
+            NOSUID | NOEXEC,
+            Some(Slot::Dev),
+        );
+        for (n, major, minor) in DEV_NODES {
+            let rdev = rustix::fs::makedev(major, minor);
+            let host = &[b"/dev/", n.to_bytes()].concat();
+            o.node(
+                facts.userns,
+                host,
+                n.to_bytes(),
+                g::S_IFCHR | 0o666,
+                rdev,
+                true,
+            );
+        }
+        for (d, &(mode, rdev)) in spec.devices.iter().zip(&facts.devices) {
+            let rel = &d.path[5..];
+            // Its directories first (/dev/net for /dev/net/tun).
+            for (i, &c) in rel.iter().enumerate() {
+                if c == b'/' && !facts.userns {
+                    o.push(Op::DevDir(cstr(&rel[..i])));
+                }
+            }
+            o.node(facts.userns, &d.host, rel, mode, rdev, false);
+        }
+        // No gid=5 (tty): a user namespace may not map that group.
+        o.mount(
+            "mount devpts on",
+            fs(c"devpts", b"newinstance,ptmxmode=0666,mode=0620"),
+            place(Slot::Dev, b"/dev/pts", 5),
+            Kind::System,
+            NOSUID | NOEXEC,
+            None,
+        );
+        o.mount(
+            "mount tmpfs on",
+            fs(c"tmpfs", b"mode=1777,size=65536k"),
+            place(Slot::Dev, b"/dev/shm", 5),
+            Kind::System,
+            SAFE,
+            None,
+        );
+        // The IPC namespace's POSIX message queues, as docker and
+        // podman mount them; not for the host's IPC namespace, which a
+        // user namespace could not mount and the container must not see.
+        if spec.ipc != Share::Host {
+            o.mount(
+                "mount mqueue on",
+                fs(c"mqueue", b""),
+                place(Slot::Dev, b"/dev/mqueue", 5),
+                Kind::System,
+                SAFE,
+                None,
+            );
+        }
+        for (n, target) in DEV_LINKS {
+            o.push(Op::Symlink(target, cstr(n.to_bytes())));
+        }
+    }
+
+    /// /sys read-only: outside the host's network namespace, a sysfs of
+    /// its own (which shows that namespace's interfaces); otherwise the
+    /// host's, bound read-only with everything below it. Then the cgroup
+    /// hierarchies, when the spec asks for them.
+    fn sys(&mut self, spec: &Spec, facts: &Facts) {
+        let sys = place(Slot::Root, b"/sys", 1);
+        let src = match spec.net {
+            Share::Host => Source::Bind(place(Slot::Host, b"/sys", 0), true),
+            _ => fs(c"sysfs", b""),
+        };
+        self.mount(
+            "mount sysfs on",
+            src,
+            sys,
+            Kind::System,
+            SAFE | RDONLY,
+            Some(Slot::Sys),
+        );
+        if spec.net != Share::Host {
+            cgroup_mounts(self, &facts.cgroups);
+        }
+    }
+
+    /// The kernel interfaces hidden from the container ([`MASKS`], or the
+    /// spec's). Each is looked up in the fresh proc or sysfs itself, never
+    /// through the root.
+    // Out of line: measured 64 bytes smaller.
+    #[inline(never)]
+    fn masks(&mut self, spec: &Spec) {
+        let masks = spec.masks.as_deref().unwrap_or(MASKS.as_bytes());
+        for m in masks.split(|&c| c == b' ').filter(|m| !m.is_empty()) {
+            let (letter, path) = m.split_first().unwrap_or((&b'R', b""));
+            let slot = if path.starts_with(b"/proc/") {
+                Slot::Proc
+            } else {
+                Slot::Sys
+            };
+            let skip = if slot == Slot::Proc { 6 } else { 5 };
+            let at = place(slot, path, skip);
+            match letter {
+                b'N' => self.mount(
+                    "mask with /dev/null",
+                    Source::Bind(place(Slot::Dev, b"/dev/null", 5), false),
+                    at,
+                    Kind::Mask,
+                    0,
+                    None,
+                ),
+                b'D' => self.mount(
+                    "mask with tmpfs",
+                    fs(c"tmpfs", b"size=0"),
+                    at,
+                    Kind::Mask,
+                    SAFE | RDONLY,
+                    None,
+                ),
+                _ => self.mount(
+                    "make read-only",
+                    Source::Bind(place(slot, path, skip), true),
+                    at,
+                    Kind::Mask,
+                    RDONLY,
+                    None,
+                ),
+            }
+        }
+    }
+
+    /// Volumes and tmpfs mounts in the order given. A read-only volume is
+    /// made so before it is attached: never writable, not even for an
+    /// instant, and the flag is on the very mount bound.
+    fn volumes(&mut self, spec: &Spec, facts: &Facts) {
+        for (v, src) in spec.volumes.iter().zip(&facts.volumes) {
+            let at = place(Slot::Root, &v.dst, 1);
+            match src {
+                Some((src, dir)) => self.mount(
+                    "bind-mount volume on",
+                    Source::Bind(place(Slot::Host, src, 0), true),
+                    at,
+                    if *dir { Kind::Dir } else { Kind::File },
+                    // (An OCI bind's flags, such as podman's nosuid,
+                    // nodev and noexec, are in its opts.)
+                    mount_flags(&v.opts, if v.ro { RDONLY } else { 0 }).1,
+                    None,
+                ),
+                None => {
+                    let (src, attrs) = tmpfs(&v.opts);
+                    self.mount("mount tmpfs on", src, at, Kind::Dir, attrs, None)
+                }
+            }
         }
     }
 }
@@ -1230,16 +1352,30 @@ mod tests {
         }
     }
 
-    fn plan(s: &Spec) -> Plan {
-        let facts = Facts {
+    /// What `Facts::gather` would find on a host where the spec's paths
+    /// are canonical, volume sources are directories, the rootfs is
+    /// (7, 9), the shared netns is fd 42 and the command is /bin/sh.
+    fn facts(s: &Spec) -> Facts {
+        let leak = |p: &Vec<u8>| &*p.clone().leak();
+        Facts {
+            userns: s.userns,
+            root: s.rootfs.as_ref().map(leak),
             root_id: (7, 9),
+            volumes: s
+                .volumes
+                .iter()
+                .map(|v| v.src.as_ref().map(|p| (leak(p), true)))
+                .collect(),
             netns: Some(42),
             devices: vec![(g::S_IFCHR | 0o660, rustix::fs::makedev(10, 200)); s.devices.len()],
-            keep_fds: 0,
-            seccomp: None,
-            cgroups: Vec::new(),
-        };
-        Plan::with_exe(s, &facts, c"/bin/sh".into(), vec![c"A=1".into()]).unwrap()
+            exe: c"/bin/sh",
+            env: vec![c"A=1".into()].leak(),
+            ..Facts::default()
+        }
+    }
+
+    fn plan(s: &Spec) -> Plan {
+        Plan::build(s, &facts(s)).unwrap()
     }
 
     /// The plan's steps as `--dry-run` prints them, without the numbers.
@@ -1305,15 +1441,13 @@ mod tests {
         s.user = Some((1000, 1000));
         s.die_with_parent = false;
         let ns = g::CLONE_NEWNS | g::CLONE_NEWUTS;
-        let enter = Op::Enter(5, ns, vec![(6, g::CLONE_NEWNS), (7, g::CLONE_NEWUTS)]);
-        let p = Plan::for_exec(
-            &s,
-            &Facts::default(),
-            c"/bin/sh".into(),
-            vec![],
-            enter,
-            true,
-        );
+        let f = Facts {
+            exe: c"/bin/sh",
+            join: Join::Outside,
+            ..Facts::default()
+        };
+        let fds = [(6, g::CLONE_NEWNS), (7, g::CLONE_NEWUTS)];
+        let p = Plan::for_exec(&s, &f, 5, ns, &fds).unwrap();
         assert_eq!(
             steps(&p),
             [
@@ -1340,8 +1474,14 @@ mod tests {
     fn namespaces_as_asked() {
         let mut s = spec(&["sh"]);
         // The shared network namespace could not be had: one of its own.
-        let facts = Facts::default();
-        let p = Plan::with_exe(&s, &facts, c"/bin/sh".into(), vec![]).unwrap();
+        let p = Plan::build(
+            &s,
+            &Facts {
+                netns: None,
+                ..facts(&s)
+            },
+        )
+        .unwrap();
         assert_ne!(p.clone_flags & g::CLONE_NEWNET as u64, 0);
         let st = steps(&p);
         assert!(
@@ -1386,19 +1526,19 @@ mod tests {
                 src: Some(b"/host/a".to_vec()),
                 dst: b"/data/a".to_vec(),
                 ro: true,
-                dir: false,
                 opts: vec![],
             },
             Volume {
                 src: None,
                 dst: b"/tmp".to_vec(),
                 ro: false,
-                dir: true,
                 opts: b"size=1m,noexec".to_vec(),
             },
         ];
         s.workdir = Some(b"/tmp".to_vec());
-        let p = plan(&s);
+        let mut f = facts(&s);
+        f.volumes[0] = Some((b"/host/a", false));
+        let p = Plan::build(&s, &f).unwrap();
         let st = steps(&p);
         let at = |needle: &str| {
             st.iter()
@@ -1576,8 +1716,8 @@ mod tests {
         assert_eq!(p.ops.iter().filter(|o| **o == Op::DieWithParent).count(), 1);
         // Root with ranges: it becomes the container's ids right away, and
         // the death signal is armed again after the last change.
-        crate::cli::id_map(&mut s, b"--uid-map", b"0:100000:65536").unwrap();
-        crate::cli::id_map(&mut s, b"--map-group", b"7").unwrap();
+        crate::cli::id_map(&mut s, crate::cli::UID, false, b"0:100000:65536").unwrap();
+        crate::cli::id_map(&mut s, crate::cli::GID, true, b"7").unwrap();
         let p = plan(&s);
         assert_eq!(p.ops[1..3], [Op::AwaitParent, Op::User(0, 7)]);
         let caps = p.ops.iter().position(|o| matches!(o, Op::Caps(_))).unwrap();
@@ -1625,8 +1765,14 @@ mod tests {
         let mut s = spec(&["sh"]);
         s.tty = true;
         s.init = true;
-        let mut p = plan(&s);
-        p.set_terminal([1; 4]);
+        let p = Plan::build(
+            &s,
+            &Facts {
+                terminal: [1; 4],
+                ..facts(&s)
+            },
+        )
+        .unwrap();
         let n = p.ops.len();
         assert_eq!(p.ops[0], Op::DieWithParent);
         let at = |op: &Op| p.ops.iter().position(|o| o == op).unwrap();
@@ -1650,8 +1796,11 @@ mod tests {
         // opened once the root is switched.
         s.tty = true;
         s.rootfs = Some(b"/R".to_vec());
-        let mut p = plan(&s);
-        p.set_terminal([24, 80, 0, 0]);
+        let f = Facts {
+            terminal: [24, 80, 0, 0],
+            ..facts(&s)
+        };
+        let p = Plan::build(&s, &f).unwrap();
         let at = |op: &Op| p.ops.iter().position(|o| o == op).unwrap();
         let t = at(&Op::Terminal([24, 80, 0, 0]));
         assert!(at(&Op::PivotRoot(c"/R".into())) < t);
@@ -1672,8 +1821,14 @@ mod tests {
         s.userns = true;
         assert!(!plan(&s).shares_memory());
         s.userns = false;
-        let mut p = plan(&s);
-        p.join_cgroups_after_clone();
+        let p = Plan::build(
+            &s,
+            &Facts {
+                join: Join::Outside,
+                ..facts(&s)
+            },
+        )
+        .unwrap();
         assert!(!p.shares_memory() && !p.pipe_channel());
         // An init never execs.
         s.init = true;
@@ -1682,25 +1837,34 @@ mod tests {
 
     #[test]
     fn cgroup_join_comes_first_and_the_cgroupns_after_it() {
-        let s = spec(&["sh"]);
-        let mut p = plan(&s);
-        let before = plan(&s).ops;
-        p.join_cgroups_after_clone();
-        // First, before anything else: nothing runs unlimited, and the
-        // cgroup namespace is made once the group is joined.
-        assert_eq!(p.ops[0], Op::AwaitParent);
-        assert_eq!(p.ops[1..], before[..]);
-        assert!(p.awaits_parent());
-        assert!(
-            p.ops
-                .iter()
-                .position(|o| *o == Op::UnshareCgroupNs)
-                .unwrap()
-                > 0
-        );
-        p.join_cgroups_after_clone();
-        assert_eq!(p.ops.len(), before.len() + 1);
-        assert_eq!(p.clone_flags & g::CLONE_NEWCGROUP as u64, 0);
+        let mut s = spec(&["sh"]);
+        for userns in [false, true] {
+            s.userns = userns;
+            let before = plan(&s).ops;
+            let p = Plan::build(
+                &s,
+                &Facts {
+                    join: Join::Outside,
+                    ..facts(&s)
+                },
+            )
+            .unwrap();
+            // First, before anything else: nothing runs unlimited, and the
+            // cgroup namespace is made once the group is joined. One wait
+            // serves the id maps too.
+            assert_eq!(p.ops[0], Op::AwaitParent);
+            let rest: Vec<&Op> = before.iter().filter(|o| **o != Op::AwaitParent).collect();
+            assert_eq!(p.ops[1..].iter().collect::<Vec<_>>(), rest);
+            assert!(p.awaits_parent());
+            assert!(
+                p.ops
+                    .iter()
+                    .position(|o| *o == Op::UnshareCgroupNs)
+                    .unwrap()
+                    > 0
+            );
+            assert_eq!(p.clone_flags & g::CLONE_NEWCGROUP as u64, 0);
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@ use crate::cgroup::Cgroup;
 use crate::child::{self, EXEC_STEP, PTY_STEP, Report};
 use crate::error::{EXIT_CANNOT_EXEC, EXIT_NOT_FOUND, Error};
 use crate::init::{BLOCKED, FORWARDED};
-use crate::plan::{Op, Plan, Slot};
+use crate::plan::{Facts, Join, Op, Plan, Slot};
 use crate::spec::Spec;
 use crate::sys::{self, AsFd, BorrowedFd, Errno, Fork, OwnedFd, Termios};
 use crate::userns;
@@ -23,40 +23,42 @@ use rustix::process::{WaitId, WaitIdOptions};
 pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
     // First, before hull opens anything of its own.
     close_inherited(spec.preserve_fds, env);
-    // Plan::build turns it on when hull is not root.
-    let asked_userns = spec.userns;
-    let mut plan = Plan::build(spec, env)?;
-    let mut cgroup = find_cgroup(spec, &plan)?;
-    if cgroup.as_ref().is_some_and(Cgroup::has_v1) {
-        plan.join_cgroups_after_clone();
+    let mut facts = Facts::gather(spec, env)?;
+    let mut cgroup = find_cgroup(spec, &facts)?;
+    facts.join = Join::of(cgroup.as_ref().is_some_and(Cgroup::has_v1));
+    // Before the clone, so that no signal is lost between now and the wait
+    // loop: they queue on the signalfd. The child inherits the blocked mask
+    // and restores this original one just before execve. (With --dry-run
+    // too, for one plan: blocking our own signals is seen by nobody.)
+    let (mask, signals, forwarded) = block()?;
+    facts.sigmask = mask;
+    // The child opens the pty (in the container's devpts, with a rootfs)
+    // and sends us the master; it sizes it like our terminal.
+    if spec.tty {
+        facts.terminal = size();
     }
+    let mut plan = Plan::build(spec, &facts)?;
     if spec.dry_run {
         print(&plan.describe().0);
         return Ok(0);
     }
     if spec.debug {
-        if !asked_userns && spec.userns {
+        if !spec.userns && facts.userns {
             note(b"not root: adding --userns", None);
         }
         note(b"plan:\n", None);
         eprint(&plan.describe().0);
     }
-    // Before the clone, so that no signal is lost between now and the wait
-    // loop: they queue on the signalfd. The child inherits the blocked mask
-    // and restores this original one just before execve.
-    let (mask, signals, forwarded) = block()?;
-    plan.sigmask = mask;
-    // The child opens the pty (in the container's devpts, with a rootfs)
-    // and sends us the master; it sizes it like our terminal.
-    if spec.tty {
-        plan.set_terminal(size());
-    }
     // The name, taken before anything starts: one in use is refused.
     let named = name(spec)?;
     // Created once everything checkable without it passed (the command
     // lookup, the layout); from here on, its drop removes it, on every path.
-    let launched = create_cgroup(&mut cgroup, spec, &plan)
-        .and_then(|()| launch(&mut plan, cgroup.as_ref(), spec.debug));
+    let launched = create_cgroup(&mut cgroup, spec, &plan).and_then(|()| {
+        launch(&mut plan, cgroup.as_ref(), spec.debug, &mut || {
+            facts.join = Join::Outside;
+            Plan::build(spec, &facts)
+        })
+    });
     let (child, master) = match launched {
         Ok(r) => r,
         Err(e) => {
@@ -207,8 +209,9 @@ pub fn close_inherited(preserve_fds: u32, env: &[&CStr]) {
 /// gets one, for its device policy, its cgroup namespace and its limits.
 /// With a limit asked for, not finding one is an error; without, a host
 /// with no cgroup filesystem (early boot) runs it without one.
-pub fn find_cgroup(spec: &Spec, plan: &Plan) -> Result<Option<Cgroup>, Error> {
-    match Cgroup::find(&spec.limits, plan.devices.as_deref(), spec.debug) {
+pub fn find_cgroup(spec: &Spec, facts: &Facts) -> Result<Option<Cgroup>, Error> {
+    let rules = crate::plan::device_rules(spec, facts);
+    match Cgroup::find(&spec.limits, rules.as_deref(), spec.debug) {
         Ok(cg) if cg.dirs.is_empty() => Ok(None),
         Ok(cg) => Ok(Some(cg)),
         Err(e) if spec.limits.any() => Err(e),
@@ -260,13 +263,19 @@ fn no_device_list(spec: &Spec, plan: &Plan, why: &[u8]) {
 /// cgroup, when there is one), the parent's part of the setup, the release,
 /// and the child's report. Returns the child and the pty master it sent, if
 /// any. `hull run` and `hull bench` share it, so a benchmark times what run
-/// does.
+/// does. `replan` gives the plan again for a join of the cgroup from
+/// outside ([`Join::Outside`]), where the kernel refuses the clone
+/// into it.
 pub fn launch(
     plan: &mut Plan,
     cgroup: Option<&Cgroup>,
     debug_on: bool,
+    replan: &mut dyn FnMut() -> Result<Plan, Error>,
 ) -> Result<(Child, Option<OwnedFd>), Error> {
-    let mut fd = cgroup.and_then(|c| c.fd.as_ref()).map(|f| f.as_fd());
+    let mut fd = cgroup
+        .and_then(|c| c.fd.as_ref())
+        .map(|f| f.as_fd())
+        .filter(|_| plan.join != Join::Outside);
     let child = loop {
         match start(plan, fd) {
             Err(mut e) if fd.is_some() && e.msg.starts_with(b"clone3") => {
@@ -277,7 +286,9 @@ pub fn launch(
                     e.msg.extend_from_slice(b": joining through cgroup.procs");
                     note(&e.msg, None);
                 }
-                plan.join_cgroups_after_clone();
+                // The old plan's memory is left: once per process, as the
+                // new plan clones with no cgroup fd.
+                core::mem::forget(core::mem::replace(plan, replan()?));
                 fd = None;
             }
             r => break r?,

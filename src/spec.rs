@@ -27,9 +27,6 @@ pub struct Volume {
     /// Where it goes, an absolute path inside the container.
     pub dst: Vec<u8>,
     pub ro: bool,
-    /// Whether the source is a directory (the parent checks; it decides
-    /// whether a missing mount point is made as a directory or a file).
-    pub dir: bool,
     /// Mount options: for a tmpfs, its own (`size=64m`, passed to the
     /// kernel as given) and the mount flags (`ro`, `noexec`, `nosuid`,
     /// `nodev` and their opposites); for a bind, only flags.
@@ -261,45 +258,87 @@ pub struct Spec {
     pub join: Vec<(i32, u32)>,
 }
 
-/// Resource limits, already validated: one number per kind, indexed by
-/// [`MEMORY`]..[`MEMORY_LOW`], as the cgroup files take it (converted per
-/// cgroup version in `cgroup.rs`). 0 is "not asked": no limit can be 0.
+/// Resource limits, already validated, as the cgroup files take them
+/// (converted per cgroup version in `cgroup.rs`); None where not asked.
 /// Every container gets a cgroup of its own, limits or not.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Limits {
-    pub value: [u64; 7],
+    /// `--memory`, in bytes.
+    pub memory: Option<u64>,
+    /// `--memory-swap`: memory plus swap, in bytes (at least `memory`).
+    pub memory_swap: Option<u64>,
+    /// `--pids`: most tasks at once.
+    pub pids: Option<u64>,
+    /// `--cpus`, as microseconds of CPU time per [`CPU_PERIOD`].
+    pub cpu_quota: Option<u64>,
+    /// `--cpu-weight`, 1..=10000 (cgroup v2's scale; 100 is the default).
+    pub cpu_weight: Option<u64>,
+    /// OCI's `cpu.shares`, 2..=262144 (cgroup v1's scale; runc's mapping
+    /// to a cgroup2 weight).
+    pub cpu_shares: Option<u64>,
+    /// OCI's `memory.reservation`, in bytes: the memory the kernel
+    /// reclaims from others first (cgroup2's `memory.low`, v1's soft limit).
+    pub memory_low: Option<u64>,
     /// `--cpuset-cpus`, `--cpuset-mems` (OCI's `cpu.cpus`, `cpu.mems`):
-    /// the lists as given ("0-3,7"); empty when not asked.
-    pub cpuset: [Vec<u8>; 2],
+    /// the lists as given ("0-3,7").
+    pub cpuset_cpus: Option<Vec<u8>>,
+    pub cpuset_mems: Option<Vec<u8>>,
     /// `--cgroup-parent`: where `hull-<pid>` is created, relative to each
     /// hierarchy's root (empty or `/`: the root). No `.` or `..` in it.
     pub parent: Vec<u8>,
 }
 
-/// `--memory`, in bytes.
-pub const MEMORY: usize = 0;
-/// `--memory-swap`: memory plus swap, in bytes (at least `--memory`).
-pub const MEMORY_SWAP: usize = 1;
-/// `--pids`: most tasks at once.
-pub const PIDS: usize = 2;
-/// `--cpus`, as microseconds of CPU time per [`CPU_PERIOD`].
-pub const CPU_QUOTA: usize = 3;
-/// `--cpu-weight`, 1..=10000 (cgroup v2's scale; 100 is the default).
-pub const CPU_WEIGHT: usize = 4;
-/// OCI's `cpu.shares`, 2..=262144 (cgroup v1's scale; runc's mapping to
-/// a cgroup2 weight).
-pub const CPU_SHARES: usize = 5;
-/// OCI's `memory.reservation`, in bytes: the memory the kernel reclaims
-/// from others first (cgroup2's `memory.low`, v1's soft limit).
-pub const MEMORY_LOW: usize = 6;
+/// The numeric limits of [`Limits`], in the order they are written:
+/// memory comes before memory+swap, as v1 refuses a memsw limit below
+/// the memory limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Knob {
+    Memory,
+    MemorySwap,
+    Pids,
+    CpuQuota,
+    CpuWeight,
+    CpuShares,
+    MemoryLow,
+}
 
 /// The CFS period hull uses, in microseconds (the kernel's default).
 pub const CPU_PERIOD: u64 = 100_000;
 
 impl Limits {
+    /// Each numeric limit with its knob, in the order they are written.
+    pub fn knobs(&self) -> [(Knob, Option<u64>); 7] {
+        [
+            (Knob::Memory, self.memory),
+            (Knob::MemorySwap, self.memory_swap),
+            (Knob::Pids, self.pids),
+            (Knob::CpuQuota, self.cpu_quota),
+            (Knob::CpuWeight, self.cpu_weight),
+            (Knob::CpuShares, self.cpu_shares),
+            (Knob::MemoryLow, self.memory_low),
+        ]
+    }
+
+    /// The cpuset lists with their file (the same in both versions).
+    pub fn cpusets(&self) -> [(&'static str, Option<&[u8]>); 2] {
+        [
+            ("cpuset.cpus", self.cpuset_cpus.as_deref()),
+            ("cpuset.mems", self.cpuset_mems.as_deref()),
+        ]
+    }
+
     /// Whether any limit is set, i.e. whether hull does any cgroup work.
     pub fn any(&self) -> bool {
-        self.value.iter().any(|&v| v != 0) || self.cpuset.iter().any(|c| !c.is_empty())
+        // Every field but the parent (a place, not a limit).
+        self.memory.is_some()
+            || self.memory_swap.is_some()
+            || self.pids.is_some()
+            || self.cpu_quota.is_some()
+            || self.cpu_weight.is_some()
+            || self.cpu_shares.is_some()
+            || self.memory_low.is_some()
+            || self.cpuset_cpus.is_some()
+            || self.cpuset_mems.is_some()
     }
 }
 

@@ -62,8 +62,8 @@ fn lines(spec: &Spec, i: usize) -> &[IdMap] {
 /// Whether group `gid` of the container has an id outside: in its user
 /// namespace's gid map when it has one (the default map makes the
 /// invoker 0), else always.
-pub fn maps_gid(spec: &Spec, gid: u32) -> bool {
-    !spec.userns
+pub fn maps_gid(spec: &Spec, userns: bool, gid: u32) -> bool {
+    !userns
         || lines(spec, 0)
             .iter()
             .any(|m| (m.inside..=m.inside.saturating_add(m.count - 1)).contains(&gid))
@@ -188,7 +188,13 @@ mod tests {
         let mut s = spec();
         for (flag, v) in args {
             // The error as cli::bad words it around the expectation.
-            crate::cli::id_map(&mut s, flag.as_bytes(), v.as_bytes()).map_err(|want| {
+            let (which, single) = match *flag {
+                "--uid-map" => (crate::cli::UID, false),
+                "--gid-map" => (crate::cli::GID, false),
+                "--map-user" => (crate::cli::UID, true),
+                _ => (crate::cli::GID, true),
+            };
+            crate::cli::id_map(&mut s, which, single, v.as_bytes()).map_err(|want| {
                 let post = format!(": invalid value '{v}' (expected {want})");
                 Error::usage_of("", flag.as_bytes(), &post)
             })?;

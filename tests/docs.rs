@@ -1,5 +1,5 @@
 //! No drift between what hull takes and what its documentation says (issue
-//! 19): `hull run`'s option table (`RUN_OPTIONS` in src/cli.rs, what the
+//! 19): `hull run`'s option table (`run_options!` in src/cli.rs, what the
 //! parser accepts), every command's `--help` (the real binary), the man
 //! page (docs/hull.1) and the usage reference (docs/usage.md); every OCI
 //! option the man page gives is one the binary takes; the README's
@@ -18,17 +18,15 @@ fn read(rel: &str) -> String {
 }
 
 /// Every spelling of every option `hull run` accepts, from the parser's
-/// own table.
+/// own table (the `run_options!` rows: `"-t|--tty" => Tty,`).
 fn run_options() -> BTreeSet<String> {
     let cli = read("src/cli.rs");
-    let start = cli
-        .find("const RUN_OPTIONS: &str = \"")
-        .expect("RUN_OPTIONS")
-        + 27;
-    let end = start + cli[start..].find("\";").unwrap();
+    let start = cli.find("\nrun_options! {\n").expect("run_options! table");
+    let end = start + cli[start..].find("\n}\n").unwrap();
     let set: BTreeSet<String> = cli[start..end]
-        .replace("\\\n", " ")
-        .split([' ', '|'])
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix('"')?.split_once('"'))
+        .flat_map(|(names, _)| names.split('|'))
         .filter(|s| s.starts_with('-'))
         .map(str::to_string)
         .collect();

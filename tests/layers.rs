@@ -255,3 +255,95 @@ fn unsafe_code_is_denied_but_in_sys() {
     assert_eq!(allows.len(), 1, "{allows:#?}");
     assert!(allows[0].ends_with("pub mod sys;"), "{allows:#?}");
 }
+
+/// The plan's field names, read from `pub struct Plan { … }` in plan.rs.
+fn plan_fields(plan_rs: &str) -> Vec<String> {
+    let start = plan_rs.find("pub struct Plan {").expect("struct Plan");
+    let body = &plan_rs[start..start + plan_rs[start..].find("\n}").unwrap()];
+    body.lines()
+        .filter_map(|l| l.trim().strip_prefix("pub ")?.split_once(':'))
+        .map(|(name, _)| name.to_string())
+        .collect()
+}
+
+/// The places in `text` (one file) that change a plan after it is built:
+/// an assignment to a field of `plan`, `p` or `vars[…]`, a change of its
+/// op list, or (in plan.rs) a method of `impl Plan` taking `&mut self`.
+fn patches(text: &str, fields: &[String], is_plan_rs: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut in_impl = false;
+    for (i, line) in text.lines().enumerate() {
+        let code = line.split("//").next().unwrap_or("");
+        if is_plan_rs {
+            if line.starts_with("impl Plan {") {
+                in_impl = true;
+            } else if line.starts_with('}') {
+                in_impl = false;
+            }
+            if in_impl && code.contains("fn ") && code.contains("&mut self") {
+                out.push(format!("{}: {}", i + 1, line.trim()));
+            }
+        }
+        for f in fields {
+            for (at, _) in code.match_indices(&format!(".{f}")) {
+                let before = &code[..at];
+                let receiver = before.ends_with("plan")
+                    || before.ends_with(" p")
+                    || before.ends_with("(p")
+                    || before.ends_with(']') && before.contains("vars[");
+                let after = code[at + f.len() + 1..].trim_start();
+                let changes = (after.starts_with('=') && !after.starts_with("=="))
+                    || [
+                        ".push(",
+                        ".insert(",
+                        ".retain(",
+                        ".clear(",
+                        ".remove(",
+                        ".truncate(",
+                    ]
+                    .iter()
+                    .any(|m| after.starts_with(m));
+                if receiver && changes {
+                    out.push(format!("{}: {}", i + 1, line.trim()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `Plan::build` takes the spec and the facts, and nothing patches the
+/// plan afterwards (issue 14): what the launcher knows goes into the facts
+/// before the build.
+#[test]
+fn nothing_patches_a_plan_after_it_is_built() {
+    let src = src();
+    let plan_rs = std::fs::read_to_string(src.join("plan.rs")).unwrap();
+    let fields = plan_fields(&plan_rs);
+    assert!(
+        fields.len() > 8 && fields.iter().any(|f| f == "sigmask"),
+        "{fields:?}"
+    );
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let mut bad = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        // A file's test module may build plans any way it likes.
+        let text = text.split("#[cfg(test)]\nmod tests").next().unwrap();
+        let is_plan_rs = f.ends_with("src/plan.rs");
+        for p in patches(text, &fields, is_plan_rs) {
+            bad.push(format!("{}:{p}", f.display()));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "a plan patched after its build:\n{}",
+        bad.join("\n")
+    );
+    // The check itself sees each kind of patch.
+    let made_up = "impl Plan {\n    pub fn set_terminal(&mut self) {}\n}\n\
+                   fn f() {\n    plan.sigmask = mask;\n    p.ops.insert(0, Op::AwaitParent);\n\
+                   vars[0].trace = None;\n    if plan.sigmask == 0 {}\n}\n";
+    assert_eq!(patches(made_up, &fields, true).len(), 4, "{made_up}");
+}

@@ -28,7 +28,7 @@ use super::config::{self, Config, Process};
 use super::state::{Root, Status};
 use crate::cgroup::Cgroup;
 use crate::error::{EXIT_NOT_FOUND, EXIT_RUNTIME, Error};
-use crate::plan::{Facts, Op, Plan, filter};
+use crate::plan::{Facts, Join, Plan, filter};
 use crate::run;
 use crate::spec::{self, Spec};
 use crate::sys::{self, AsFd, OwnedFd};
@@ -199,43 +199,30 @@ fn enter(
         }
         e
     })?;
-    let mut facts = ManuallyDrop::new(Facts {
-        keep_fds: spec.preserve_fds,
-        ..Facts::default()
-    });
-    let profile = ManuallyDrop::new(filter::profile(&spec)?);
-    if let Some((prof, what)) = &*profile {
-        let prog = crate::seccomp::compile(prof)?;
-        facts.seccomp = Some((prog, what.to_vec()));
-    }
     let dirs: Vec<Vec<u8>> = rec.groups().map(<[u8]>::to_vec).collect();
     let cgroup = ManuallyDrop::new(match dirs.is_empty() {
         true => None,
         false => Some(Cgroup::existing(dirs)?),
     });
-    let enter = Op::Enter(
-        rustix::fd::AsRawFd::as_raw_fd(&pidfd),
-        flags,
-        ManuallyDrop::into_inner(fds),
-    );
-    let v1 = cgroup.as_ref().is_some_and(Cgroup::has_v1);
-    let mut plan = ManuallyDrop::new(Plan::for_exec(&spec, &facts, exe, cstrs(&envv), enter, v1));
-    if let Some((prof, what)) = &*profile {
-        filter::check(prof, what, &plan.ops)?;
-    }
-    if debug {
-        eprint(&plan.describe().0);
-    }
+    // What `Facts::gather` would have found, looked up in the container.
+    let mut facts = ManuallyDrop::new(Facts {
+        keep_fds: spec.preserve_fds,
+        profile: filter::profile(&spec)?,
+        exe: crate::plan::leak(exe),
+        env: cstrs(&envv).leak(),
+        join: Join::of(cgroup.as_ref().is_some_and(Cgroup::has_v1)),
+        ..Facts::default()
+    });
     // Inherited across the clone: set on hull itself, which is done soon.
     set_limits(&p)?;
     let foreground = match o.detach {
         true => {
-            plan.sigmask = sys::block_signals(0).unwrap_or(0);
+            facts.sigmask = sys::block_signals(0).unwrap_or(0);
             None
         }
         false => {
             let (mask, signals, forwarded) = run::block()?;
-            plan.sigmask = mask;
+            facts.sigmask = mask;
             // runc's exec passes signals on and nothing more: no stop
             // timeout.
             spec.stop_timeout = u32::MAX;
@@ -243,10 +230,15 @@ fn enter(
         }
     };
     if spec.tty {
-        plan.set_terminal(match p.console_size {
+        facts.terminal = match p.console_size {
             Some((r, c)) => [r, c, 0, 0],
             None => run::size(),
-        });
+        };
+    }
+    let pidfd_raw = rustix::fd::AsRawFd::as_raw_fd(&pidfd);
+    let mut plan = ManuallyDrop::new(Plan::for_exec(&spec, &facts, pidfd_raw, flags, &fds)?);
+    if debug {
+        eprint(&plan.describe().0);
     }
     let console = match (spec.tty, o.console_socket) {
         (true, Some(path)) => Some(connect(path)?),
@@ -256,7 +248,11 @@ fn enter(
         sys::join_ns(rustix::fd::AsRawFd::as_raw_fd(&pid_ns), g::CLONE_NEWPID)
             .map_err(|e| Error::sys("setns", b"pid namespace", e))?;
     }
-    let (child, master) = run::launch(&mut plan, (*cgroup).as_ref(), debug)?;
+    let replan = &mut || {
+        facts.join = Join::Outside;
+        Plan::for_exec(&spec, &facts, pidfd_raw, flags, &fds)
+    };
+    let (child, master) = run::launch(&mut plan, (*cgroup).as_ref(), debug, replan)?;
     let mut master = master;
     let handed = (|| {
         if let (Some(sock), Some(m)) = (&console, &master) {

@@ -208,7 +208,7 @@ fn apply(dirs: &[u8], r: &Resources) -> Result<(), Error> {
         // The kernel's range, and the weight systemd and runc map it to:
         // as `create` writes them.
         let l = crate::spec::Limits::default();
-        let at = |v2| cgroup::value(crate::spec::CPU_SHARES, s, &l, v2).0;
+        let at = |v2| cgroup::value(crate::spec::Knob::CpuShares, s, &l, v2).0;
         cgroup::set(dirs, "cpu.weight", "cpu.shares", &at(true), &at(false))?;
     }
     for (v, file) in [(&r.cpus, "cpuset.cpus"), (&r.mems, "cpuset.mems")] {

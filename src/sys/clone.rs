@@ -3,6 +3,7 @@
 //! execve and exit.
 
 use super::{AsRawFd, BorrowedFd, Errno, FromRawFd, OwnedFd, Result, raw};
+use alloc::borrow::Cow;
 use alloc::ffi::CString;
 use alloc::vec::Vec;
 use core::ffi::{CStr, c_char};
@@ -23,26 +24,27 @@ pub fn exit(code: i32) -> ! {
 ///
 /// Built in the parent before the clone, so the child only passes a pointer.
 pub struct CStrArray {
-    strings: Vec<CString>,
+    strings: Cow<'static, [CString]>,
     ptrs: Vec<*const c_char>,
 }
 
-// SAFETY: the pointers point into the CStrings the array owns, which are
-// never written after it is built: sharing it between threads (or with a
+// SAFETY: the pointers point into the CStrings the array holds (owned,
+// or borrowed for the whole process), which are never written after it is
+// built: sharing it between threads (or with a
 // vfork-style child) is sharing plain immutable data.
 unsafe impl Sync for CStrArray {}
 
 impl CStrArray {
-    pub fn new(items: Vec<CString>) -> CStrArray {
-        let mut ptrs = Vec::with_capacity(items.len() + 1);
-        for s in &items {
+    /// Owned strings (`Vec`), or strings that live until hull exits or
+    /// execs (`&'static`, leaked as the plan's paths: no copy is made).
+    pub fn new(items: impl Into<Cow<'static, [CString]>>) -> CStrArray {
+        let strings = items.into();
+        let mut ptrs = Vec::with_capacity(strings.len() + 1);
+        for s in strings.iter() {
             ptrs.push(s.as_ptr());
         }
         ptrs.push(core::ptr::null());
-        CStrArray {
-            strings: items,
-            ptrs,
-        }
+        CStrArray { strings, ptrs }
     }
 
     pub fn strings(&self) -> &[CString] {
