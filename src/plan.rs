@@ -13,7 +13,7 @@ use crate::netns;
 use crate::resolve;
 use crate::rootfs;
 use crate::seccomp::{Profile, SockFilter};
-use crate::spec::{Share, Spec};
+use crate::spec::{DEV_LINKS, DEV_NODES, MASKS, Share, Spec};
 use crate::sys::{CStrArray, SigSet, Trace};
 use crate::userns::{self, Maps};
 use crate::util::cstr::{cstr, cstrs};
@@ -287,38 +287,6 @@ impl PartialEq for Program {
 }
 
 impl Eq for Program {}
-
-/// What `/dev` holds in a container with its own root: these nodes
-/// (name, major, minor), made with mknod in its own tmpfs when hull is root
-/// outside any user namespace, else bound from the host's `/dev` (a user
-/// namespace may not mknod, and a bind there cannot change the host's
-/// inode: the container's root is not the host's) ...
-pub const DEV_NODES: [(&CStr, u32, u32); 6] = [
-    (c"null", 1, 3),
-    (c"zero", 1, 5),
-    (c"full", 1, 7),
-    (c"random", 1, 8),
-    (c"urandom", 1, 9),
-    (c"tty", 5, 0),
-];
-/// ... and these symlinks (name, target).
-const DEV_LINKS: [(&CStr, &CStr); 5] = [
-    (c"ptmx", c"pts/ptmx"),
-    (c"fd", c"/proc/self/fd"),
-    (c"stdin", c"/proc/self/fd/0"),
-    (c"stdout", c"/proc/self/fd/1"),
-    (c"stderr", c"/proc/self/fd/2"),
-];
-
-/// Kernel interfaces hidden from the container, as docker and the OCI
-/// runtimes do by default. `D`: a directory covered with an empty read-only
-/// tmpfs; `N`: a file covered with /dev/null; `R`: made read-only. Each is
-/// looked up in the container's fresh proc or sysfs with no symlink; one
-/// this kernel lacks is skipped, any other failure stops the start.
-pub const MASKS: &str = "D/proc/asound D/proc/acpi D/proc/scsi D/sys/firmware \
-D/sys/devices/virtual/powercap N/proc/kcore N/proc/keys N/proc/latency_stats \
-N/proc/timer_list N/proc/timer_stats N/proc/sched_debug \
-R/proc/bus R/proc/fs R/proc/irq R/proc/sys R/proc/sysrq-trigger";
 
 const RDONLY: u32 = g::MOUNT_ATTR_RDONLY;
 const NOSUID: u32 = g::MOUNT_ATTR_NOSUID;

@@ -1,6 +1,7 @@
 //! The container as data: what the user asked for, already validated.
 
 use alloc::vec::Vec;
+use core::ffi::CStr;
 
 /// Longest hostname the kernel accepts (`__NEW_UTS_LEN`).
 pub const HOSTNAME_MAX: usize = 64;
@@ -199,7 +200,7 @@ pub struct Spec {
     pub cap_sets: Option<[u64; 4]>,
     /// Keep every capability and leave /proc unmasked.
     pub privileged: bool,
-    /// The kernel interfaces hidden, in [`crate::plan::MASKS`]'s form;
+    /// The kernel interfaces hidden, in [`MASKS`]' form;
     /// None: those (docker's). An OCI config gives its own.
     pub masks: Option<Vec<u8>>,
     /// The command's umask; None: 0022.
@@ -399,3 +400,39 @@ pub struct IdMap {
     pub outside: u32,
     pub count: u32,
 }
+
+// Docker's defaults for a container with a root of its own: the planner
+// applies them; they are the spec's choices (`Spec::masks` replaces the
+// masks), not the planner's.
+
+/// What `/dev` holds in a container with its own root: these nodes
+/// (name, major, minor), made with mknod in its own tmpfs when hull is root
+/// outside any user namespace, else bound from the host's `/dev` (a user
+/// namespace may not mknod, and a bind there cannot change the host's
+/// inode: the container's root is not the host's) ...
+pub const DEV_NODES: [(&CStr, u32, u32); 6] = [
+    (c"null", 1, 3),
+    (c"zero", 1, 5),
+    (c"full", 1, 7),
+    (c"random", 1, 8),
+    (c"urandom", 1, 9),
+    (c"tty", 5, 0),
+];
+/// ... and these symlinks (name, target).
+pub const DEV_LINKS: [(&CStr, &CStr); 5] = [
+    (c"ptmx", c"pts/ptmx"),
+    (c"fd", c"/proc/self/fd"),
+    (c"stdin", c"/proc/self/fd/0"),
+    (c"stdout", c"/proc/self/fd/1"),
+    (c"stderr", c"/proc/self/fd/2"),
+];
+
+/// Kernel interfaces hidden from the container, as docker and the OCI
+/// runtimes do by default. `D`: a directory covered with an empty read-only
+/// tmpfs; `N`: a file covered with /dev/null; `R`: made read-only. Each is
+/// looked up in the container's fresh proc or sysfs with no symlink; one
+/// this kernel lacks is skipped, any other failure stops the start.
+pub const MASKS: &str = "D/proc/asound D/proc/acpi D/proc/scsi D/sys/firmware \
+D/sys/devices/virtual/powercap N/proc/kcore N/proc/keys N/proc/latency_stats \
+N/proc/timer_list N/proc/timer_stats N/proc/sched_debug \
+R/proc/bus R/proc/fs R/proc/irq R/proc/sys R/proc/sysrq-trigger";

@@ -418,7 +418,7 @@ fn escapes_fail() {
 fn proc_and_sys_are_masked_and_read_only() {
     let Some(r) = rootfs("masks") else { return };
     let t = "proc_and_sys_are_masked_and_read_only";
-    // Each mask of the plan (src/plan.rs MASKS) the host's kernel has. The
+    // Each mask of the plan (src/spec.rs MASKS) the host's kernel has. The
     // host's /proc/keys lists root's keys (the host's session keyring at
     // least), so the mask is what makes it read empty inside.
     let files = [

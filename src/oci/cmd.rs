@@ -379,7 +379,7 @@ fn dispatch(n: usize, g: &Global, o: &Opts, argv: &[&[u8]], env: &[&CStr]) -> Re
 }
 
 /// The config's `maskedPaths` and `readonlyPaths`, in the form of
-/// [`crate::plan::MASKS`] (which hull run uses): each is looked up in the
+/// [`crate::spec::MASKS`] (which hull run uses): each is looked up in the
 /// container's fresh proc or sysfs, so only paths in them are taken. A
 /// masked directory (as the host's proc or sysfs has it: the same kernel's)
 /// is covered with an empty tmpfs, anything else with /dev/null, as runc
@@ -838,7 +838,7 @@ fn devices(cfg: &Config, s: &mut Spec) -> Result<(), Error> {
         }
         // One hull makes anyway (containerd's default list names them):
         // the same node, already there.
-        let own = crate::plan::DEV_NODES
+        let own = crate::spec::DEV_NODES
             .iter()
             .any(|(n, ..)| d.path[5..] == *n.to_bytes());
         if own {
