@@ -257,6 +257,7 @@ fn apply(op: &Op, channel: BorrowedFd<'_>, slots: &mut Slots) -> Result<(), Fail
                 r => r.on(0),
             }
         }
+        Op::Personality(p) => sys::set_personality(*p).on(0),
         Op::NewKeyring => match sys::new_session_keyring() {
             // A kernel without keyrings has no keys to share.
             Err(Errno::NOSYS) => Ok(()),

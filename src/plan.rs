@@ -58,6 +58,8 @@ pub enum Op {
     /// `keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL)`: a new, empty session
     /// keyring, so the caller's keys stay out of reach.
     NewKeyring,
+    /// `personality(persona)`: the execution domain the command runs in.
+    Personality(u32),
     /// `chdir(dir)`.
     Chdir(CString),
     /// The container's root, kept as an fd that every later path inside it
@@ -248,6 +250,14 @@ impl Op {
             Op::NewKeyring => (
                 "new session keyring: keyctl",
                 b"KEYCTL_JOIN_SESSION_KEYRING",
+            ),
+            Op::Personality(p) => (
+                "set the execution domain: personality",
+                if *p == 0 {
+                    b"PER_LINUX"
+                } else {
+                    b"PER_LINUX32"
+                },
             ),
             Op::Chdir(d) => ("chdir", d.to_bytes()),
             Op::Root(Some(r), _) => ("bind the rootfs onto itself", r.to_bytes()),
@@ -669,6 +679,10 @@ pub struct Plan {
     pub keep_fds: u32,
     /// How the child gets into its cgroups (see [`Join`]).
     pub join: Join,
+    /// A time namespace for the child: the offsets the parent writes to
+    /// /proc/self/timens_offsets after `unshare(CLONE_NEWTIME)`, before
+    /// the clone (a process born in it can no longer change them).
+    pub timens: Option<Vec<u8>>,
     /// The mount points this start will make in the rootfs, for a failed
     /// start to remove (see [`Plan::unmake`]).
     pub made: &'static [Vec<u8>],
@@ -795,12 +809,15 @@ impl Plan {
     /// waits for the parent to act ([`Op::AwaitParent`]): the parent must
     /// run then. Not with an init, which never execs.
     pub fn shares_memory(&self) -> bool {
-        !self.ops.iter().any(|op| {
-            matches!(
-                op,
-                Op::AwaitParent | Op::AwaitStart(_) | Op::Init | Op::Enter(..)
-            )
-        })
+        // (Nor with a time namespace to be born in: the kernel refuses
+        // CLONE_VM into another time namespace.)
+        self.timens.is_none()
+            && !self.ops.iter().any(|op| {
+                matches!(
+                    op,
+                    Op::AwaitParent | Op::AwaitStart(_) | Op::Init | Op::Enter(..)
+                )
+            })
     }
 
     /// Whether the report channel can be a pipe (see [`crate::run::start`]):
@@ -826,6 +843,15 @@ impl Plan {
             }
         }
         b.s("CLONE_PIDFD, exit signal SIGCHLD\n");
+        if let Some(t) = &self.timens {
+            // The parent's step before the clone: the offsets a line each
+            // (clock id, seconds, nanoseconds).
+            b.s("before it: unshare CLONE_NEWTIME, timens_offsets:");
+            for line in t.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
+                b.s(" [").b(line).s("]");
+            }
+            b.s("\n");
+        }
         // The steps, then execve as the last one.
         for i in 0..=self.ops.len() {
             b.s("  ").u(i as u64 + 1).s(". ");
@@ -861,6 +887,10 @@ impl Ops {
         o.push(Op::Chdir(cstr(dir)));
         if spec.new_keyring {
             o.push(Op::NewKeyring);
+        }
+        if let Some(p) = spec.personality {
+            // Before the filter: a user's profile need not allow it.
+            o.push(Op::Personality(p));
         }
         // Always: the container must not keep the host's terminal.
         if spec.tty {
@@ -969,6 +999,18 @@ impl Ops {
             keep_fds: facts.keep_fds,
             made: facts.made,
             join: facts.join,
+            timens: spec.time_offsets.as_ref().map(|offsets| {
+                let mut b = Buf::new();
+                for &(clock, secs, nanos) in offsets {
+                    b.u(clock as u64)
+                        .s(" ")
+                        .i(secs)
+                        .s(" ")
+                        .u(nanos as u64)
+                        .s("\n");
+                }
+                b.0
+            }),
             devices,
         }
     }
@@ -1833,6 +1875,34 @@ mod tests {
             );
             assert_eq!(p.clone_flags & g::CLONE_NEWCGROUP as u64, 0);
         }
+    }
+
+    #[test]
+    fn a_time_namespace_is_the_parents_step_and_personality_the_childs() {
+        let mut s = spec(&["sh"]);
+        s.time_offsets = Some(vec![(1, -5, 0), (7, 10_000_000, 250)]);
+        s.personality = Some(8);
+        let p = plan(&s);
+        assert_eq!(p.timens.as_deref(), Some(&b"1 -5 0\n7 10000000 250\n"[..]));
+        // The kernel refuses CLONE_VM into another time namespace.
+        assert!(!p.shares_memory());
+        let text = String::from_utf8(p.describe().0).unwrap();
+        assert!(
+            text.contains(
+                "\nbefore it: unshare CLONE_NEWTIME, timens_offsets: [1 -5 0] [7 10000000 250]\n"
+            ),
+            "{text}"
+        );
+        let pers = p.ops.iter().position(|o| *o == Op::Personality(8)).unwrap();
+        let filter = p.ops.iter().position(|o| matches!(o, Op::Seccomp(..)));
+        assert!(filter.is_none_or(|f| pers < f));
+        assert!(
+            pers > p
+                .ops
+                .iter()
+                .position(|o| matches!(o, Op::Chdir(_)))
+                .unwrap()
+        );
     }
 
     #[test]

@@ -276,6 +276,14 @@ pub fn launch(
         .and_then(|c| c.fd.as_ref())
         .map(|f| f.as_fd())
         .filter(|_| plan.join != Join::Outside);
+    if let Some(offsets) = &plan.timens {
+        // Before the clone, which gives the child this new namespace: its
+        // offsets can be set only while no process is in it. hull stays in
+        // its own.
+        sys::unshare_timens().map_err(|e| Error::sys("unshare", b"CLONE_NEWTIME", e))?;
+        let file = b"/proc/self/timens_offsets";
+        crate::util::file::write_file(file, offsets).map_err(|e| Error::sys("write", file, e))?;
+    }
     let child = loop {
         match start(plan, fd) {
             Err(mut e) if fd.is_some() && e.msg.starts_with(b"clone3") => {

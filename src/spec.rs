@@ -205,6 +205,12 @@ pub struct Spec {
     pub masks: Option<Vec<u8>>,
     /// The command's umask; None: 0022.
     pub umask: Option<u32>,
+    /// A new time namespace with these clock offsets (clock id, seconds,
+    /// nanoseconds); None: the host's.
+    pub time_offsets: Option<Vec<(u32, i64, u32)>>,
+    /// The execution domain, as personality(2) takes it (OCI's
+    /// `linux.personality`: PER_LINUX or PER_LINUX32); None: hull's own.
+    pub personality: Option<u32>,
     pub no_new_privs: bool,
     /// Keep hull's tiny init as PID 1 and run the command as PID 2.
     pub init: bool,
@@ -369,6 +375,8 @@ impl Default for Spec {
             privileged: false,
             masks: None,
             umask: None,
+            personality: None,
+            time_offsets: None,
             no_new_privs: false,
             init: false,
             tty: false,

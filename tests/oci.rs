@@ -1086,6 +1086,63 @@ fn domainname_and_mqueue_are_the_configs() {
     );
 }
 
+/// The config's `linux.personality` is the command's execution domain
+/// (LINUX32: `uname -m` says i686 on x86_64, as `setarch` makes it); LINUX
+/// is the native one.
+#[test]
+fn the_configs_personality_holds() {
+    let script = "exec > /out 2>&1; uname -m; touch /done";
+    let Some(b) = Bundle::new("oci-pers", &["sh", "-c", script]) else {
+        return;
+    };
+    b.edit(|cfg| cfg["linux"]["personality"] = serde_json::json!({"domain": "LINUX32"}));
+    b.run("c1");
+    assert_eq!(b.wait_file("out", Some("done")), "i686\n");
+    ok(&b.hull(&["delete", "--force", "c1"]));
+    b.edit(|cfg| cfg["linux"]["personality"] = serde_json::json!({"domain": "LINUX"}));
+    for f in ["out", "done"] {
+        std::fs::remove_file(b.rootfs.0.join(f)).unwrap();
+    }
+    b.run("c2");
+    assert_eq!(b.wait_file("out", Some("done")), "x86_64\n");
+    ok(&b.hull(&["delete", "--force", "c2"]));
+}
+
+/// A time namespace in the config is the container's own, with its
+/// `timeOffsets`: the boot clock (and /proc/uptime, which follows it) runs
+/// 10^7 s ahead inside, for the container's process and for `exec`, and
+/// not for the host.
+#[test]
+fn a_time_namespace_has_the_configs_offsets() {
+    let script = "exec > /out 2>&1; cut -d. -f1 /proc/uptime; touch /done; sleep 30";
+    let Some(b) = Bundle::new("oci-time", &["sh", "-c", script]) else {
+        return;
+    };
+    b.edit(|cfg| {
+        cfg["linux"]["timeOffsets"] = serde_json::json!({"boottime": {"secs": 10_000_000}});
+        let ns = cfg["linux"]["namespaces"].as_array_mut().unwrap();
+        ns.push(serde_json::json!({"type": "time"}));
+    });
+    b.run("c1");
+    let host: u64 = std::fs::read_to_string("/proc/uptime")
+        .unwrap()
+        .split('.')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let inside: u64 = b.wait_file("out", Some("done")).trim().parse().unwrap();
+    assert!(
+        inside >= 10_000_000 + host - 5 && inside <= 10_000_000 + host + 60,
+        "{inside} vs host {host}"
+    );
+    let o = b.hull(&["exec", "c1", "cut", "-d.", "-f1", "/proc/uptime"]);
+    ok(&o);
+    let exec: u64 = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
+    assert!(exec >= inside, "exec sees {exec}, the container {inside}");
+    ok(&b.hull(&["delete", "--force", "c1"]));
+}
+
 /// `create` applies the config's cpu shares and memory reservation (as
 /// containerd sends them for every Kubernetes container) and its cpuset
 /// lists, never drops them.

@@ -968,8 +968,9 @@ fn to_spec(cfg: &Config, o: &Opts) -> Result<Spec, Error> {
             g::CLONE_NEWIPC => s.ipc = share,
             g::CLONE_NEWCGROUP => s.cgroupns = share,
             g::CLONE_NEWUSER => s.userns = ns.is_some(),
-            g::CLONE_NEWTIME if ns.is_some() => return Err(unsupported(b"a time namespace")),
-            g::CLONE_NEWTIME => {}
+            // A new one, with the config's offsets (joining one by path
+            // is refused above).
+            g::CLONE_NEWTIME => s.time_offsets = ns.map(|_| cfg.time_offsets.clone()),
             // hull always makes these three.
             _ if ns.is_none() => {
                 let mut m = Buf::new();
@@ -1057,9 +1058,7 @@ fn to_spec(cfg: &Config, o: &Opts) -> Result<Spec, Error> {
     if cfg.hooks.iter().any(|h| !h.is_empty()) {
         return Err(unsupported(b"hooks"));
     }
-    if cfg.time_offsets.len() + cfg.personality.is_some() as usize > 0 {
-        return Err(unsupported(b"linux.timeOffsets or linux.personality"));
-    }
+    s.personality = cfg.personality;
     Ok(s)
 }
 

@@ -42,13 +42,14 @@ use rustix::fs::OFlags;
 
 /// The namespaces a process joins, in the order the fallback joins their
 /// files: the user namespace first (it gives the rights the others need).
-const JOIN: [(&str, u32); 6] = [
+const JOIN: [(&str, u32); 7] = [
     ("user", g::CLONE_NEWUSER),
     ("mnt", g::CLONE_NEWNS),
     ("uts", g::CLONE_NEWUTS),
     ("ipc", g::CLONE_NEWIPC),
     ("net", g::CLONE_NEWNET),
     ("cgroup", g::CLONE_NEWCGROUP),
+    ("time", g::CLONE_NEWTIME),
 ];
 
 /// `exec ID [COMMAND ARG…]`. Returns the process's status (0 with
@@ -159,6 +160,10 @@ fn enter(
     let mut flags = 0;
     let mut fds: ManuallyDrop<Vec<(i32, u32)>> = ManuallyDrop::default();
     for (name, flag) in JOIN {
+        if flag == g::CLONE_NEWTIME && own_id(name).is_none() {
+            // A kernel before 5.6 has no time namespaces.
+            continue;
+        }
         let fd = open_at(&[b"ns/", name.as_bytes()].concat(), OFlags::RDONLY)?;
         // Joining its own user namespace is refused (EINVAL): only those
         // that are not hull's.

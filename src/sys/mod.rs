@@ -35,7 +35,7 @@ pub use mount::*;
 pub use net::*;
 #[cfg(debug_assertions)]
 pub use proc::IN_CHILD;
-pub use proc::{note_cmdline, set_cmdline};
+pub use proc::{note_cmdline, set_cmdline, unshare_timens};
 pub use seccomp::set_filter;
 pub use signal::*;
 pub use socket::*;

@@ -153,6 +153,14 @@ pub fn new_session_keyring() -> Result<()> {
     raw::check(r).map(drop)
 }
 
+/// `personality(persona)`: the execution domain, which execve keeps
+/// (`PER_LINUX32`: `uname -m` says i686, as `setarch` makes it).
+pub fn set_personality(persona: u32) -> Result<()> {
+    // SAFETY: personality takes one integer and reads no memory.
+    let r = unsafe { raw::syscall2(raw::SYS_PERSONALITY, persona as usize, 0) };
+    raw::check(r).map(drop)
+}
+
 /// `setns(fd, CLONE_NEWNET)`: joins the network namespace `fd` is open on
 /// (EBADF if it is not open).
 pub fn join_netns(fd: i32) -> Result<()> {

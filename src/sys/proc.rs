@@ -61,6 +61,16 @@ pub fn unshare_mountns() -> Result<()> {
     unsafe { unshare_unsafe(UnshareFlags::NEWNS) }
 }
 
+/// `unshare(CLONE_NEWTIME)`: the caller's children are born in a new time
+/// namespace (the caller stays in its own), whose clock offsets may be
+/// written to /proc/self/timens_offsets until a process enters it.
+pub fn unshare_timens() -> Result<()> {
+    use rustix::thread::{UnshareFlags, unshare_unsafe};
+    // SAFETY: only CLONE_NEWTIME is unshared; the fd table (the reason
+    // rustix marks unshare unsafe) is untouched.
+    unsafe { unshare_unsafe(UnshareFlags::NEWTIME) }
+}
+
 /// Set by the child when it starts, in debug builds: the allocator aborts
 /// if the child ever allocates (it runs in hull's memory, and anything it
 /// allocated there would be hull's bump arena moving under hull's feet).

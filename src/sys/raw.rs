@@ -23,6 +23,7 @@ pub const SYS_CLOSE: usize = g::__NR_close as usize;
 pub const SYS_FCNTL: usize = g::__NR_fcntl as usize;
 pub const SYS_KEYCTL: usize = g::__NR_keyctl as usize;
 pub const SYS_SECCOMP: usize = g::__NR_seccomp as usize;
+pub const SYS_PERSONALITY: usize = g::__NR_personality as usize;
 pub const SIOCGIFFLAGS: usize = linux_raw_sys::ioctl::SIOCGIFFLAGS as usize;
 pub const SIOCSIFFLAGS: usize = linux_raw_sys::ioctl::SIOCSIFFLAGS as usize;
 /// `IFF_UP` from <linux/if.h> (an enum there, so not a constant in linux-raw-sys).
