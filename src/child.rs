@@ -67,7 +67,8 @@ impl Report {
 pub const SUBCALLS: &str = "openat2 of the mount point|mkdirat of the mount point|\
 mknodat|fsopen|fsconfig|fsmount|openat2 of the source|open_tree|mount_setattr|move_mount|\
 fchmodat|fchdir|pivot_root|umount2|mount MS_MOVE|chroot|chdir|setgroups|setresgid|setresuid|\
-the rootfs is no longer the directory hull examined (replaced meanwhile)|openat2|write";
+the rootfs is no longer the directory hull examined (replaced meanwhile)|openat2|write|\
+mount_setattr of the propagation";
 
 pub const S_TARGET: u32 = 1;
 const S_MKDIR: u32 = 2;
@@ -91,6 +92,7 @@ const S_SETRESUID: u32 = 20;
 pub const S_REPLACED: u32 = 21;
 const S_OPEN: u32 = 22;
 const S_WRITE: u32 = 23;
+const S_PROPAGATION: u32 = 24;
 
 /// A failed step: the sub-call (see [`SUBCALLS`]) and its errno.
 pub type Fail = (u32, Errno);
@@ -238,11 +240,9 @@ fn apply(op: &Op, channel: BorrowedFd<'_>, slots: &mut Slots) -> Result<(), Fail
             }
             Ok(())
         }
-        Op::PrivateMounts => rustix::mount::mount_change(
-            c"/",
-            MountPropagationFlags::REC | MountPropagationFlags::PRIVATE,
-        )
-        .on(0),
+        Op::PrivateMounts(flags) | Op::RootPropagation(flags) => {
+            rustix::mount::mount_change(c"/", MountPropagationFlags::from_bits_retain(*flags)).on(0)
+        }
         Op::Hostname(name) => rustix::system::sethostname(name).on(0),
         Op::Domainname(name) => rustix::system::setdomainname(name).on(0),
         Op::LoopbackUp => sys::loopback_up().on(0),
@@ -315,7 +315,7 @@ fn apply(op: &Op, channel: BorrowedFd<'_>, slots: &mut Slots) -> Result<(), Fail
             sys::write_all(f.as_fd(), value).on(S_WRITE)
         }
         Op::ReadOnlyRoot => {
-            sys::set_mount_attrs(slots.fd(Slot::Root)?, g::MOUNT_ATTR_RDONLY, false).on(0)
+            sys::set_mount_attrs(slots.fd(Slot::Root)?, g::MOUNT_ATTR_RDONLY, 0, false).on(0)
         }
         Op::PivotRoot(_) => {
             rustix::process::fchdir(slots.fd(Slot::Root)?).on(S_FCHDIR)?;
@@ -579,12 +579,18 @@ fn mount(m: &Mount, slots: &mut Slots) -> Result<(), Fail> {
             };
             let tree = sys::clone_tree(src.as_fd(), *recursive).on(S_OPEN_TREE)?;
             if m.attrs != 0 {
-                sys::set_mount_attrs(tree.as_fd(), m.attrs, *recursive).on(S_SETATTR)?;
+                sys::set_mount_attrs(tree.as_fd(), m.attrs, 0, *recursive).on(S_SETATTR)?;
             }
             tree
         }
     };
     sys::attach(tree.as_fd(), target.as_fd()).on(S_MOVE)?;
+    if m.propagation != 0 {
+        // Once attached: a mount that is not yet in the tree has no
+        // propagation to change.
+        let (mode, rec) = (m.propagation & !g::MS_REC, m.propagation & g::MS_REC != 0);
+        sys::set_mount_attrs(tree.as_fd(), 0, mode, rec).on(S_PROPAGATION)?;
+    }
     if let Some(s) = m.save {
         slots.set(s, tree);
     }

@@ -8,6 +8,7 @@ use crate::spec::{
 use crate::util::out::{Buf, parse_u64, size};
 use crate::util::text::{find, tok};
 use alloc::vec::Vec;
+use linux_raw_sys::general as g;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// What `hull --version` prints, made at compile time.
@@ -52,7 +53,8 @@ in man hull (docs/hull.1).
 options:
   --rootfs DIR        use DIR as the root filesystem (default: the host's)
   --read-only         make the root filesystem read-only
-  -v, --volume SRC:DST[:ro]  bind host path SRC on DST (read-only with :ro)
+  -v, --volume SRC:DST[:ro][,rslave]  bind host path SRC on DST (read-only
+                      with :ro; a slave of the host's mounts with rslave)
   --tmpfs DST[:OPTS]  a private tmpfs on DST (OPTS such as size=64m)
   -e, --env KEY[=VAL] set KEY (without =VAL: the host's value)
   --env-file FILE     KEY=VALUE lines; # comments and blank lines skipped
@@ -650,6 +652,18 @@ pub fn finish(spec: &mut Spec, a: &Args<'_>) -> Result<(), Error> {
 }
 
 /// `SRC:DST[:ro|rw]` (a volume) or `DST[:OPTS]` (a tmpfs).
+/// The propagation a volume may ask for, as docker's `-v` words: shared
+/// is not among them (a mount made inside could not reach the host: the
+/// container's copy of the host's mounts is a slave at best).
+const VOLUME_PROPAGATION: [(&str, u32); 6] = [
+    ("private", g::MS_PRIVATE),
+    ("rprivate", g::MS_REC | g::MS_PRIVATE),
+    ("slave", g::MS_SLAVE),
+    ("rslave", g::MS_REC | g::MS_SLAVE),
+    ("unbindable", g::MS_UNBINDABLE),
+    ("runbindable", g::MS_REC | g::MS_UNBINDABLE),
+];
+
 fn volume(v: &[u8], tmpfs: bool) -> Result<Volume, Error> {
     // Fields cut with tok, as the other options' values are.
     let mut rest = v;
@@ -659,9 +673,27 @@ fn volume(v: &[u8], tmpfs: bool) -> Result<Volume, Error> {
     } else {
         (Some(a), tok(&mut rest, b':'))
     };
-    // What is left: a tmpfs's options, or a volume's mode (none, ro or rw;
-    // a trailing `:` is an empty mode, which is not one).
-    let mode_ok = rest == b"ro" || rest == b"rw" || rest.is_empty() && v.last() != Some(&b':');
+    // What is left: a tmpfs's options, or a volume's mode, as docker's:
+    // words between commas, `ro` or `rw` and a propagation (a trailing
+    // `:` or `,` is an empty word, which is not one).
+    let (mut ro, mut propagation) = (false, 0);
+    let mode_ok = match rest.is_empty() {
+        true => v.last() != Some(&b':'),
+        false => rest.split(|&c| c == b',').all(|w| match w {
+            b"ro" => {
+                ro = true;
+                true
+            }
+            b"rw" => true,
+            _ => match VOLUME_PROPAGATION.iter().find(|p| p.0.as_bytes() == w) {
+                Some(&(_, flags)) => {
+                    propagation = flags;
+                    true
+                }
+                None => false,
+            },
+        }),
+    };
     // An absolute, plain path (no empty, `.` or `..` component): `..`
     // could climb out of the root while the mount point is created.
     if dst.first() == Some(&b'/')
@@ -674,8 +706,9 @@ fn volume(v: &[u8], tmpfs: bool) -> Result<Volume, Error> {
         return Ok(Volume {
             src: src.map(|s| s.to_vec()),
             dst: dst.to_vec(),
-            ro: !tmpfs && rest == b"ro",
+            ro: !tmpfs && ro,
             opts: if tmpfs { rest.to_vec() } else { Vec::new() },
+            propagation: if tmpfs { 0 } else { propagation },
         });
     }
     // Status 125 without the usage line, as it has always been reported.
@@ -687,7 +720,7 @@ fn volume(v: &[u8], tmpfs: bool) -> Result<Volume, Error> {
     } else {
         (
             "--volume '",
-            "': expected SRC:DST[:ro|rw] with an absolute DST",
+            "': expected SRC:DST[:ro|rw][,PROPAGATION] with an absolute DST",
         )
     };
     Err(Error::usage_of(pre, v, post))
@@ -1558,12 +1591,31 @@ mod tests {
             "/a:/",
             "/a:/b:ro:x",
             "/a:/b:",
+            "/a:/b:ro,",
+            "/a:/b:rshared",
+            "/a:/b:ro,shared",
         ] {
             let e = run(&["-v", bad, "sh"]).unwrap_err();
             assert_eq!((e.code, e.usage), (125, false), "{bad}");
             assert_eq!(
                 msg(e),
-                format!("--volume '{bad}': expected SRC:DST[:ro|rw] with an absolute DST")
+                format!(
+                    "--volume '{bad}': expected SRC:DST[:ro|rw][,PROPAGATION] with an absolute DST"
+                )
+            );
+        }
+        // docker's mode words: ro or rw, and a propagation.
+        for (mode, ro, propagation) in [
+            ("ro,rslave", true, g::MS_REC | g::MS_SLAVE),
+            ("slave", false, g::MS_SLAVE),
+            ("rw,runbindable", false, g::MS_REC | g::MS_UNBINDABLE),
+            ("rprivate,ro", true, g::MS_REC | g::MS_PRIVATE),
+        ] {
+            let s = run(&["-v", &format!("/a:/b:{mode}"), "sh"]).unwrap();
+            assert_eq!(
+                (s.volumes[0].ro, s.volumes[0].propagation),
+                (ro, propagation),
+                "{mode}"
             );
         }
         let e = run(&["--tmpfs", "tmp", "sh"]).unwrap_err();

@@ -33,8 +33,13 @@ pub enum Op {
     /// hull, and killing PID 1 takes down the whole PID namespace. First, and
     /// again after the last change of credentials, which clears it.
     DieWithParent,
-    /// `mount(NULL, "/", NULL, MS_REC|MS_PRIVATE)`: nothing mounted later leaks out.
-    PrivateMounts,
+    /// `mount(NULL, "/", NULL, MS_REC|MS_PRIVATE)`: nothing mounted later
+    /// leaks out. `MS_REC|MS_SLAVE` instead where a mount asks to be a
+    /// slave: the host's mounts still propagate in, none out.
+    PrivateMounts(u32),
+    /// `mount(NULL, "/", NULL, flags)` once the root is switched: the
+    /// config's `rootfsPropagation` on the container's own root.
+    RootPropagation(u32),
     /// `sethostname(name)`.
     Hostname(Vec<u8>),
     /// `setdomainname(name)`.
@@ -221,6 +226,9 @@ pub struct Mount {
     /// A source that does not exist is skipped (a /dev node a bare
     /// initramfs lacks).
     pub optional: bool,
+    /// The propagation set once it is attached (see
+    /// [`crate::spec::Volume::propagation`]); 0: as made.
+    pub propagation: u32,
 }
 
 impl Op {
@@ -240,7 +248,11 @@ impl Op {
                 },
                 b"",
             ),
-            Op::PrivateMounts => ("make mounts private: mount --make-rprivate", b"/"),
+            Op::PrivateMounts(f) if f & g::MS_SLAVE != 0 => {
+                ("make mounts slaves: mount --make-rslave", b"/")
+            }
+            Op::PrivateMounts(_) => ("make mounts private: mount --make-rprivate", b"/"),
+            Op::RootPropagation(_) => ("set the root's propagation: mount", b"/"),
             Op::Hostname(h) => ("sethostname", h),
             Op::Domainname(d) => ("setdomainname", d),
             Op::LoopbackUp => ("bring up loopback: ioctl SIOCSIFFLAGS", b"lo"),
@@ -502,6 +514,7 @@ impl Ops {
             attrs,
             save,
             optional: false,
+            propagation: 0,
         }));
     }
 }
@@ -739,6 +752,18 @@ impl Plan {
         }
         if !root.is_empty() {
             o.push(Op::PivotRoot(cstr(root)));
+            // On the new root itself, so after the switch: unbindable as
+            // asked; private (the default) where the tree was made slaves
+            // for a volume's sake (slave is the first step's).
+            let p = spec.root_propagation;
+            let own = match p & g::MS_UNBINDABLE != 0 {
+                true => p,
+                false if slave_tree(spec) && p & g::MS_SLAVE == 0 => g::MS_PRIVATE,
+                false => 0,
+            };
+            if own != 0 {
+                o.push(Op::RootPropagation(own));
+            }
         }
         o.confine(spec, facts, seccomp(facts)?, switched);
         let plan = o.finish(
@@ -1050,6 +1075,17 @@ fn clone_flags(spec: &Spec, facts: &Facts, net: Option<Option<i32>>) -> u64 {
     flags
 }
 
+/// Whether the container's copy of the host's mounts is made slaves
+/// rather than private: where a volume or the root asks to be a slave (a
+/// bind is a slave of its source's peers only if the source's copy here
+/// is one). Nothing propagates out either way.
+fn slave_tree(spec: &Spec) -> bool {
+    let asked = spec.volumes.iter().map(|v| v.propagation);
+    asked
+        .chain([spec.root_propagation])
+        .any(|p| p & g::MS_SLAVE != 0)
+}
+
 /// The device allow list the parent gives the container's cgroup: the
 /// spec's rules, docker's default list, each `--device`'s node. None with
 /// `--privileged`, and in a user namespace, where device nodes are only
@@ -1112,7 +1148,12 @@ impl Ops {
         }
         // First, before any mount: with a shared `/` (systemd's default) every
         // mount below would propagate back to the host's mount table.
-        o.push(Op::PrivateMounts);
+        let mode = if slave_tree(spec) {
+            g::MS_SLAVE
+        } else {
+            g::MS_PRIVATE
+        };
+        o.push(Op::PrivateMounts(g::MS_REC | mode));
         if spec.cgroupns == Share::Private {
             // Now that the child is in its own cgroup (born there, or joined
             // while it waited): the namespace's root is that group. A
@@ -1333,6 +1374,14 @@ impl Ops {
                     self.mount("mount tmpfs on", src, at, Kind::Dir, attrs, None)
                 }
             }
+            if let Some(Op::Mount(m)) = self.ops.last_mut() {
+                // Private unless asked, also where the tree was made
+                // slaves for another volume's sake.
+                m.propagation = match v.propagation {
+                    0 if slave_tree(spec) => g::MS_REC | g::MS_PRIVATE,
+                    p => p,
+                };
+            }
         }
     }
 }
@@ -1537,12 +1586,14 @@ mod tests {
                 dst: b"/data/a".to_vec(),
                 ro: true,
                 opts: vec![],
+                propagation: 0,
             },
             Volume {
                 src: None,
                 dst: b"/tmp".to_vec(),
                 ro: false,
                 opts: b"size=1m,noexec".to_vec(),
+                propagation: 0,
             },
         ];
         s.workdir = Some(b"/tmp".to_vec());
@@ -1715,7 +1766,11 @@ mod tests {
         let p = plan(&s);
         assert_eq!(
             p.ops[..3],
-            [Op::DieWithParent, Op::AwaitParent, Op::PrivateMounts]
+            [
+                Op::DieWithParent,
+                Op::AwaitParent,
+                Op::PrivateMounts(g::MS_REC | g::MS_PRIVATE)
+            ]
         );
         assert!(p.awaits_parent());
         assert_ne!(p.clone_flags & g::CLONE_NEWUSER as u64, 0);
@@ -1903,6 +1958,42 @@ mod tests {
                 .position(|o| matches!(o, Op::Chdir(_)))
                 .unwrap()
         );
+    }
+
+    #[test]
+    fn a_slave_volume_makes_the_tree_slaves_and_unbindable_comes_after_the_switch() {
+        let mut s = spec(&["sh"]);
+        s.rootfs = Some(b"/R".to_vec());
+        s.volumes = vec![Volume {
+            src: Some(b"/host/a".to_vec()),
+            dst: b"/a".to_vec(),
+            ro: false,
+            opts: vec![],
+            propagation: g::MS_REC | g::MS_SLAVE,
+        }];
+        let p = plan(&s);
+        let private = |f| Op::PrivateMounts(g::MS_REC | f);
+        assert!(p.ops.contains(&private(g::MS_SLAVE)));
+        let vol = p.ops.iter().find_map(|o| match o {
+            Op::Mount(m) if m.step == "bind-mount volume on" => Some(m),
+            _ => None,
+        });
+        assert_eq!(vol.unwrap().propagation, g::MS_REC | g::MS_SLAVE);
+        assert!(steps(&p).contains(&"make mounts slaves: mount --make-rslave /".into()));
+        // The root itself stays private, as unasked volumes do.
+        let pivot = p.ops.iter().position(|o| matches!(o, Op::PivotRoot(_))).unwrap();
+        assert_eq!(p.ops[pivot + 1], Op::RootPropagation(g::MS_PRIVATE));
+        // Without one: private, as always.
+        s.volumes[0].propagation = 0;
+        s.root_propagation = g::MS_UNBINDABLE;
+        let p = plan(&s);
+        assert!(p.ops.contains(&private(g::MS_PRIVATE)));
+        let pivot = p
+            .ops
+            .iter()
+            .position(|o| matches!(o, Op::PivotRoot(_)))
+            .unwrap();
+        assert_eq!(p.ops[pivot + 1], Op::RootPropagation(g::MS_UNBINDABLE));
     }
 
     #[test]

@@ -32,6 +32,10 @@ pub struct Volume {
     /// kernel as given) and the mount flags (`ro`, `noexec`, `nosuid`,
     /// `nodev` and their opposites); for a bind, only flags.
     pub opts: Vec<u8>,
+    /// Its propagation: `MS_PRIVATE`, `MS_SLAVE` or `MS_UNBINDABLE`, with
+    /// `MS_REC` for the mounts below it too; 0: the container's default
+    /// (private).
+    pub propagation: u32,
 }
 
 /// One environment option, in command-line order (later ones win).
@@ -205,6 +209,9 @@ pub struct Spec {
     pub masks: Option<Vec<u8>>,
     /// The command's umask; None: 0022.
     pub umask: Option<u32>,
+    /// The propagation of the container's mounts, as [`Volume::propagation`]
+    /// (OCI's `rootfsPropagation`); 0: private.
+    pub root_propagation: u32,
     /// A new time namespace with these clock offsets (clock id, seconds,
     /// nanoseconds); None: the host's.
     pub time_offsets: Option<Vec<(u32, i64, u32)>>,
@@ -377,6 +384,7 @@ impl Default for Spec {
             umask: None,
             personality: None,
             time_offsets: None,
+            root_propagation: 0,
             no_new_privs: false,
             init: false,
             tty: false,

@@ -12,7 +12,7 @@ mod common;
 
 use common::{Bounded, Rootfs, TempDir, hull, need_root, stderr, stdout};
 use std::path::Path;
-use std::process::{Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// A bundle in a fresh directory: `hull spec`'s config, run by `args`, on
@@ -1106,6 +1106,70 @@ fn the_configs_personality_holds() {
     b.run("c2");
     assert_eq!(b.wait_file("out", Some("done")), "x86_64\n");
     ok(&b.hull(&["delete", "--force", "c2"]));
+}
+
+/// Mount propagation as the config asks: a bind with `rslave` sees what
+/// the host mounts below its source after the start (Kubernetes'
+/// HostToContainer), a private one does not; `rootfsPropagation` and the
+/// binds' modes are applied; shared propagation is refused by name.
+#[test]
+fn mount_propagation_is_the_configs() {
+    let script = "exec > /out 2>&1; while [ ! -e /go ]; do sleep 0.1; done; \
+                  cat /slave/sub/m; cat /private/sub/m 2>/dev/null || echo none; \
+                  grep -c ' /slave ' /proc/self/mountinfo; touch /done";
+    let Some(b) = Bundle::new("oci-prop", &["sh", "-c", script]) else {
+        return;
+    };
+    // The host's side: a shared tmpfs of the test's own.
+    let src = TempDir::new("oci-prop-src");
+    let sh = |cmd: &str| {
+        let o = Command::new("sh").args(["-ec", cmd]).output().unwrap();
+        assert!(o.status.success(), "{cmd}: {}", stderr(&o));
+    };
+    let d = src.path();
+    sh(&format!(
+        "mount -t tmpfs tmpfs {d} && mount --make-shared {d} && mkdir {d}/sub"
+    ));
+    struct Unmount(String);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").args(["-R", &self.0]).status();
+        }
+    }
+    let _unmount = Unmount(d.to_string());
+    b.edit(|cfg| {
+        let mounts = cfg["mounts"].as_array_mut().unwrap();
+        for (dst, opt) in [("/slave", "rslave"), ("/private", "rprivate")] {
+            mounts.push(
+                serde_json::json!({"destination": dst, "type": "bind", "source": d,
+                "options": ["rbind", opt]}),
+            );
+        }
+        cfg["linux"]["rootfsPropagation"] = "rslave".into();
+    });
+    b.run("c1");
+    sh(&format!(
+        "mount -t tmpfs tmpfs {d}/sub && echo hi > {d}/sub/m"
+    ));
+    std::fs::write(b.rootfs.0.join("go"), "").unwrap();
+    assert_eq!(b.wait_file("out", Some("done")), "hi\nnone\n1\n");
+    ok(&b.hull(&["delete", "--force", "c1"]));
+    b.edit(|cfg| {
+        let mounts = cfg["mounts"].as_array_mut().unwrap();
+        mounts.last_mut().unwrap()["options"] = serde_json::json!(["rbind", "rshared"]);
+    });
+    fails(
+        &b.create("c2"),
+        "config.json: shared propagation of the mount on /private is not supported by hull",
+    );
+    b.edit(|cfg| {
+        cfg["mounts"].as_array_mut().unwrap().pop();
+        cfg["linux"]["rootfsPropagation"] = "shared".into();
+    });
+    fails(
+        &b.create("c3"),
+        "config.json: rootfsPropagation shared is not supported by hull",
+    );
 }
 
 /// A time namespace in the config is the container's own, with its

@@ -580,10 +580,68 @@ fn errors_are_one_line_and_125() {
         assert_eq!(o.status.code(), Some(125), "{bad}");
         assert_eq!(
             stderr(&o),
-            format!("hull: --volume '{bad}': expected SRC:DST[:ro|rw] with an absolute DST\n")
+            format!(
+                "hull: --volume '{bad}': expected SRC:DST[:ro|rw][,PROPAGATION] with an absolute DST\n"
+            )
         );
     }
     let o = run(&["run", "-u", "bob", "true"]);
     assert_eq!(o.status.code(), Some(125));
     assert!(stderr(&o).starts_with("hull: --user 'bob': expected UID[:GID], numeric\n"));
+}
+
+/// `-v SRC:DST:rslave` (docker's words): what the host mounts below SRC
+/// after the start appears inside; a volume of the same SRC without it
+/// (private, the default) does not see it.
+#[test]
+fn an_rslave_volume_sees_the_hosts_later_mounts() {
+    let Some(r) = rootfs("an_rslave_volume_sees_the_hosts_later_mounts") else {
+        return;
+    };
+    let src = TempDir::new("rslave-src");
+    let d = src.path().to_string();
+    let sh = |cmd: &str| {
+        let o = std::process::Command::new("sh")
+            .args(["-ec", cmd])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{cmd}: {}", stderr(&o));
+    };
+    sh(&format!(
+        "mount -t tmpfs tmpfs {d} && mount --make-shared {d} && mkdir {d}/sub"
+    ));
+    struct Unmount(String);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount")
+                .args(["-R", &self.0])
+                .status();
+        }
+    }
+    let _unmount = Unmount(d.clone());
+    let child = hull()
+        .args(["run", "--rootfs", r.path()])
+        .args(["-v", &format!("{d}:/s:ro,rslave"), "-v", &format!("{d}:/p")])
+        .args([
+            "sh",
+            "-c",
+            "while [ ! -e /s/go ]; do sleep 0.1; done; \
+                cat /s/sub/m; cat /p/sub/m 2>/dev/null || echo none",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once the container is up (it has made its mount points).
+    let t = std::time::Instant::now();
+    while !std::path::Path::new(&format!("{}/s", r.path())).exists() {
+        assert!(t.elapsed().as_secs() < 20, "the container did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    sh(&format!(
+        "mount -t tmpfs tmpfs {d}/sub && echo hi > {d}/sub/m && touch {d}/go"
+    ));
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(ok(&o), "hi\nnone\n");
 }

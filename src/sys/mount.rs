@@ -62,11 +62,18 @@ pub fn attach(tree: BorrowedFd<'_>, target: BorrowedFd<'_>) -> Result<()> {
 /// Unlike `MS_REMOUNT|MS_BIND`, it changes only the bits asked for: the
 /// "locked" flags of a mount from a more privileged namespace (nosuid,
 /// nodev...) need not be repeated, and a recursive bind is covered whole.
-pub fn set_mount_attrs(fd: BorrowedFd<'_>, attrs: u32, recursive: bool) -> Result<()> {
+/// `propagation` (`MS_PRIVATE`, `MS_SLAVE`, `MS_SHARED`, `MS_UNBINDABLE`,
+/// or 0) changes the mount's propagation too.
+pub fn set_mount_attrs(
+    fd: BorrowedFd<'_>,
+    attrs: u32,
+    propagation: u32,
+    recursive: bool,
+) -> Result<()> {
     let attr = g::mount_attr {
         attr_set: attrs as u64,
         attr_clr: 0,
-        propagation: 0,
+        propagation: propagation as u64,
         userns_fd: 0,
     };
     let flags = g::AT_EMPTY_PATH | if recursive { g::AT_RECURSIVE } else { 0 };
