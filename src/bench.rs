@@ -258,10 +258,11 @@ fn once(
     debug: bool,
     replan: &mut dyn FnMut() -> Result<Plan, Error>,
 ) -> Result<(), Error> {
-    let (child, _) = run::launch(plan, cgroup, debug, replan).map_err(|e| Error {
-        code: EXIT_RUNTIME,
-        ..e
-    })?;
+    let (child, _) =
+        run::launch(plan, cgroup, debug, replan, &mut |_| Ok(())).map_err(|e| Error {
+            code: EXIT_RUNTIME,
+            ..e
+        })?;
     let _ = sys::wait_readable(child.pidfd.as_fd());
     sys::stamp(plan.trace, T_EXITED);
     let status = run::wait_exit(&child)?;

@@ -29,6 +29,10 @@ pub const PTY_STEP: u32 = 0xfffe;
 /// waits for `start` ([`Op::AwaitStart`]).
 pub const READY_STEP: u32 = 0xfffd;
 
+/// The step of the report that says the mounts are made and the child
+/// waits for the parent's hooks ([`Op::AwaitHooks`]).
+pub const HOOKS_STEP: u32 = 0xfffc;
+
 /// What the child tells the parent when a step fails: which step (an index
 /// into `Plan::ops`, or [`EXEC_STEP`]), which of its calls (a [`SUBCALLS`]
 /// number; 0: the step's own, single call) and the errno (0: no call
@@ -409,6 +413,20 @@ fn apply(op: &Op, channel: BorrowedFd<'_>, slots: &mut Slots) -> Result<(), Fail
                 sys::exit(EXIT_RUNTIME);
             }
             Ok(())
+        }
+        Op::AwaitHooks => {
+            let r = Report {
+                step: HOOKS_STEP,
+                sub: 0,
+                errno: 0,
+            };
+            sys::write_all(channel, &r.to_bytes()).on(0)?;
+            let mut go = [0u8; 1];
+            match rustix::io::read(channel, &mut go) {
+                Ok(1) => Ok(()),
+                // The parent gave up (a hook failed): it says why.
+                _ => sys::exit(EXIT_RUNTIME),
+            }
         }
         Op::AwaitParent => {
             // One byte means "go". End of file means the parent gave up (it

@@ -114,6 +114,10 @@ pub enum Op {
     /// report), then block until one byte can be read from this fd: an OCI
     /// container's wait for `start` (see [`crate::spec::Spec::start_gate`]).
     AwaitStart(i32),
+    /// Tell the parent the mounts are made (a [`crate::child::HOOKS_STEP`]
+    /// report), then block until it has run its hooks and sent one byte
+    /// on the channel (see [`crate::spec::Spec::await_hooks`]).
+    AwaitHooks,
     /// Block until the parent has done its part of the setup from outside
     /// (id maps, a cgroup join) and sent one byte on the channel. A plan
     /// holds at most one, placed before the first step that depends on it.
@@ -252,6 +256,7 @@ impl Op {
                 ("make mounts slaves: mount --make-rslave", b"/")
             }
             Op::PrivateMounts(_) => ("make mounts private: mount --make-rprivate", b"/"),
+            Op::AwaitHooks => ("wait for the hooks", b"prestart, createRuntime"),
             Op::RootPropagation(_) => ("set the root's propagation: mount", b"/"),
             Op::Hostname(h) => ("sethostname", h),
             Op::Domainname(d) => ("setdomainname", d),
@@ -750,6 +755,11 @@ impl Plan {
             // --rootfs, the host's root as this mount namespace sees it.
             o.push(Op::ReadOnlyRoot);
         }
+        if spec.await_hooks {
+            // The runtime spec's point for them: the namespaces and mounts
+            // are made, the root is not switched yet.
+            o.push(Op::AwaitHooks);
+        }
         if !root.is_empty() {
             o.push(Op::PivotRoot(cstr(root)));
             // On the new root itself, so after the switch: unbindable as
@@ -840,7 +850,7 @@ impl Plan {
             && !self.ops.iter().any(|op| {
                 matches!(
                     op,
-                    Op::AwaitParent | Op::AwaitStart(_) | Op::Init | Op::Enter(..)
+                    Op::AwaitParent | Op::AwaitHooks | Op::AwaitStart(_) | Op::Init | Op::Enter(..)
                 )
             })
     }
@@ -1981,7 +1991,11 @@ mod tests {
         assert_eq!(vol.unwrap().propagation, g::MS_REC | g::MS_SLAVE);
         assert!(steps(&p).contains(&"make mounts slaves: mount --make-rslave /".into()));
         // The root itself stays private, as unasked volumes do.
-        let pivot = p.ops.iter().position(|o| matches!(o, Op::PivotRoot(_))).unwrap();
+        let pivot = p
+            .ops
+            .iter()
+            .position(|o| matches!(o, Op::PivotRoot(_)))
+            .unwrap();
         assert_eq!(p.ops[pivot + 1], Op::RootPropagation(g::MS_PRIVATE));
         // Without one: private, as always.
         s.volumes[0].propagation = 0;
@@ -1994,6 +2008,21 @@ mod tests {
             .position(|o| matches!(o, Op::PivotRoot(_)))
             .unwrap();
         assert_eq!(p.ops[pivot + 1], Op::RootPropagation(g::MS_UNBINDABLE));
+    }
+
+    #[test]
+    fn hooks_are_awaited_after_the_mounts_before_the_switch() {
+        let mut s = spec(&["sh"]);
+        s.rootfs = Some(b"/R".to_vec());
+        assert!(plan(&s).shares_memory());
+        s.await_hooks = true;
+        let p = plan(&s);
+        let at = |f: &dyn Fn(&Op) -> bool| p.ops.iter().position(f).unwrap();
+        let hooks = at(&|o| *o == Op::AwaitHooks);
+        assert_eq!(hooks + 1, at(&|o| matches!(o, Op::PivotRoot(_))));
+        assert!(hooks > at(&|o| matches!(o, Op::Mount(m) if m.step == "mount sysfs on")));
+        // The parent runs while the child waits.
+        assert!(!p.shares_memory() && !p.pipe_channel());
     }
 
     #[test]

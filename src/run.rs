@@ -54,9 +54,12 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
     // Created once everything checkable without it passed (the command
     // lookup, the layout); from here on, its drop removes it, on every path.
     let launched = create_cgroup(&mut cgroup, spec, &plan).and_then(|()| {
-        launch(&mut plan, cgroup.as_ref(), spec.debug, &mut || {
+        let replan = &mut || {
             facts.join = Join::Outside;
             Plan::build(spec, &facts)
+        };
+        launch(&mut plan, cgroup.as_ref(), spec.debug, replan, &mut |_| {
+            Ok(())
         })
     });
     let (child, master) = match launched {
@@ -263,7 +266,8 @@ fn no_device_list(spec: &Spec, plan: &Plan, why: &[u8]) {
 /// cgroup, when there is one), the parent's part of the setup, the release,
 /// and the child's report. Returns the child and the pty master it sent, if
 /// any. `hull run` and `hull bench` share it, so a benchmark times what run
-/// does. `replan` gives the plan again for a join of the cgroup from
+/// does. `hooks` runs what the child waits for at [`Op::AwaitHooks`]
+/// (given its pid). `replan` gives the plan again for a join of the cgroup from
 /// outside ([`Join::Outside`]), where the kernel refuses the clone
 /// into it.
 pub fn launch(
@@ -271,6 +275,7 @@ pub fn launch(
     cgroup: Option<&Cgroup>,
     debug_on: bool,
     replan: &mut dyn FnMut() -> Result<Plan, Error>,
+    hooks: &mut dyn FnMut(i32) -> Result<(), Error>,
 ) -> Result<(Child, Option<OwnedFd>), Error> {
     let mut fd = cgroup
         .and_then(|c| c.fd.as_ref())
@@ -317,7 +322,7 @@ pub fn launch(
         }
         child.release()?;
     }
-    let master = wait_exec(plan, &child)?;
+    let master = wait_exec(plan, &child, hooks)?;
     if debug_on {
         note(b"execve succeeded (report channel closed)", None);
     }
@@ -738,7 +743,11 @@ fn clone_error(plan: &Plan, e: Errno) -> Error {
 /// a failed step. On failure the child is reaped and the error returned.
 /// Returns the pty master the child sent on the way, if it opened one.
 #[inline(never)]
-pub fn wait_exec(plan: &Plan, child: &Child) -> Result<Option<OwnedFd>, Error> {
+pub fn wait_exec(
+    plan: &Plan,
+    child: &Child,
+    hooks: &mut dyn FnMut(i32) -> Result<(), Error>,
+) -> Result<Option<OwnedFd>, Error> {
     // Our copy of the child's end was dropped in `start`, so EOF comes when the
     // child's copy closes: at execve, or when the child dies.
     // A child that shared our memory has already exec'd or died by now (we
@@ -767,6 +776,16 @@ pub fn wait_exec(plan: &Plan, child: &Child) -> Result<Option<OwnedFd>, Error> {
         if r.step == child::READY_STEP {
             // Set up, waiting for `hull start` (an OCI create).
             return Ok(master);
+        }
+        if r.step == child::HOOKS_STEP {
+            // Mounts made, root not switched: the config's hooks, then go.
+            if let Err(e) = hooks(child.pid) {
+                let _ = rustix::process::pidfd_send_signal(&child.pidfd, Signal::KILL);
+                let _ = wait_exit(child);
+                return Err(e);
+            }
+            child.release()?;
+            continue;
         }
         if r.step != PTY_STEP {
             let _ = wait_exit(child);

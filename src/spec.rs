@@ -209,6 +209,10 @@ pub struct Spec {
     pub masks: Option<Vec<u8>>,
     /// The command's umask; None: 0022.
     pub umask: Option<u32>,
+    /// The container's process waits, once its mounts are made and before
+    /// its root is switched, for the parent to run hooks (OCI's `prestart`
+    /// and `createRuntime`).
+    pub await_hooks: bool,
     /// The propagation of the container's mounts, as [`Volume::propagation`]
     /// (OCI's `rootfsPropagation`); 0: private.
     pub root_propagation: u32,
@@ -385,6 +389,7 @@ impl Default for Spec {
             personality: None,
             time_offsets: None,
             root_propagation: 0,
+            await_hooks: false,
             no_new_privs: false,
             init: false,
             tty: false,

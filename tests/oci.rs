@@ -1172,6 +1172,82 @@ fn mount_propagation_is_the_configs() {
     );
 }
 
+/// The config's hooks, with the state on stdin: `prestart` and
+/// `createRuntime` during create, once the container's mounts are made and
+/// before its root is switched; `poststart` after start; `poststop` after
+/// delete. A failing or slow create hook fails the create and leaves
+/// nothing; the hooks run inside the container are refused by name.
+#[test]
+fn hooks_run_at_their_points_with_the_state() {
+    let Some(b) = Bundle::new("oci-hooks", &["sleep", "30"]) else {
+        return;
+    };
+    let out = TempDir::new("oci-hooks-out");
+    let (d, rootfs) = (out.path().to_string(), b.rootfs.path().to_string());
+    let hook =
+        |script: String| serde_json::json!({"path": "/bin/sh", "args": ["sh", "-c", script]});
+    let create_hook = format!(
+        "s=$(cat); echo \"$s\" > {d}/create; pid=${{s#*\\\"pid\\\":}}; pid=${{pid%%,*}}; \
+         readlink /proc/$pid/root > {d}/root; \
+         nsenter -t $pid -m sh -c 'mountpoint -q {rootfs}/proc && echo mounted' > {d}/proc"
+    );
+    b.edit(|cfg| {
+        cfg["annotations"] = serde_json::json!({"k": "v"});
+        cfg["hooks"] = serde_json::json!({
+            "prestart": [hook(format!("cat > {d}/prestart"))],
+            "createRuntime": [hook(create_hook.clone())],
+            "poststart": [hook(format!("cat > {d}/poststart"))],
+            "poststop": [hook(format!("cat > {d}/poststop"))],
+        });
+    });
+    let read = |f: &str| std::fs::read_to_string(format!("{d}/{f}")).unwrap_or_default();
+    ok(&b.create("c1"));
+    let state: serde_json::Value = serde_json::from_str(&read("create")).unwrap();
+    assert_eq!(state["id"], "c1");
+    assert_eq!(state["status"], "creating");
+    assert_eq!(state["annotations"]["k"], "v");
+    assert!(state["pid"].as_i64().unwrap() > 0, "{state}");
+    assert_eq!(read("prestart").trim(), read("create").trim());
+    // Before the switch of root (the host's /), after the mounts.
+    assert_eq!(read("root"), "/\n");
+    assert_eq!(read("proc"), "mounted\n");
+    assert_eq!(read("poststart"), "");
+    ok(&b.hull(&["start", "c1"]));
+    let state: serde_json::Value = serde_json::from_str(&read("poststart")).unwrap();
+    assert_eq!(
+        (state["id"].as_str(), state["status"].as_str()),
+        (Some("c1"), Some("running"))
+    );
+    assert_eq!(read("poststop"), "");
+    ok(&b.hull(&["delete", "--force", "c1"]));
+    let state: serde_json::Value = serde_json::from_str(&read("poststop")).unwrap();
+    assert_eq!(
+        (state["id"].as_str(), state["status"].as_str()),
+        (Some("c1"), Some("stopped"))
+    );
+
+    // A failing create hook, then a slow one: the create fails, nothing stays.
+    for (h, why) in [
+        (
+            hook("exit 3".into()),
+            "createRuntime hook /bin/sh: exit status 3",
+        ),
+        (
+            serde_json::json!({"path": "/bin/sleep", "args": ["sleep", "10"], "timeout": 1}),
+            "createRuntime hook /bin/sleep: timed out after 1 s",
+        ),
+    ] {
+        b.edit(|cfg| cfg["hooks"] = serde_json::json!({"createRuntime": [h]}));
+        fails(&b.create("c2"), why);
+        assert!(!stdout(&b.hull(&["list"])).contains("c2"), "c2 left behind");
+    }
+    b.edit(|cfg| cfg["hooks"] = serde_json::json!({"startContainer": [hook("true".into())]}));
+    fails(
+        &b.create("c3"),
+        "config.json: hooks.startContainer is not supported by hull",
+    );
+}
+
 /// A time namespace in the config is the container's own, with its
 /// `timeOffsets`: the boot clock (and /proc/uptime, which follows it) runs
 /// 10^7 s ahead inside, for the container's process and for `exec`, and

@@ -429,18 +429,69 @@ fn start(root: &Root, id: &[u8]) -> Result<i32, Error> {
         Mode::empty(),
     )
     .map_err(|e| Error::sys("start: open", b"exec.fifo", e))?;
-    release(&c, &mut rec, fifo.as_fd())?;
+    release(
+        &c,
+        &mut rec,
+        fifo.as_fd(),
+        sys::block_signals(0).unwrap_or(0),
+    )?;
     Ok(0)
 }
 
 /// Starts a created container: recorded as started first, then the byte
 /// on its FIFO (`fifo`, open for writing) that lets its process execve.
-fn release(c: &Container, rec: &mut Record, fifo: sys::BorrowedFd<'_>) -> Result<(), Error> {
+/// Then the config's `poststart` hooks, their processes with `mask`.
+fn release(
+    c: &Container,
+    rec: &mut Record,
+    fifo: sys::BorrowedFd<'_>,
+    mask: sys::SigSet,
+) -> Result<(), Error> {
     rec.started = true;
     c.save(rec)?;
     sys::write_all(fifo, b"0").map_err(|e| Error::sys("start: write", b"exec.fifo", e))?;
     let _ = rustix::fs::unlinkat(c.dir(), FIFO, AtFlags::empty());
+    kept_hooks(c, config::POSTSTART, mask).run(rec, Status::Running);
     Ok(())
+}
+
+/// The file beside a container's record that says its config (the copy
+/// kept there) has `poststart` or `poststop` hooks.
+const HOOKS_FILE: &CStr = c"hooks";
+
+/// A kept list of hooks, to run once the container is in its new state.
+struct Kept {
+    hooks: Vec<config::Hook>,
+    kind: &'static str,
+    mask: sys::SigSet,
+}
+
+/// The kept hooks of list `which` (poststart or poststop).
+fn kept_hooks(c: &Container, which: usize, mask: sys::SigSet) -> Kept {
+    let mut hooks = Vec::new();
+    if let Ok(Some(_)) = c.read(HOOKS_FILE)
+        && let Ok(Some(text)) = c.read(c"config.json")
+    {
+        match config::parse_hooks(&text, b"config.json") {
+            Ok(mut lists) => hooks = core::mem::take(&mut lists[which]),
+            Err(e) => eprint(&[&b"hull: warning: "[..], &e.msg, b"\n"].concat()),
+        }
+    }
+    let kind = config::HOOKS.split(' ').nth(which).unwrap_or("");
+    Kept { hooks, kind, mask }
+}
+
+impl Kept {
+    /// Runs them with the container's state (`status`); a failure is a
+    /// warning, and the others still run.
+    fn run(&self, rec: &Record, status: Status) {
+        if self.hooks.is_empty() {
+            return;
+        }
+        let mut b = Buf::new();
+        rec.json(&mut b, status, b"", false);
+        super::hooks::run_warn(self.kind, &self.hooks, &b.0, self.mask);
+    }
 }
 
 /// A signal by number or name, with or without `SIG`.
@@ -573,9 +624,12 @@ fn delete(root: &Root, id: &[u8], force: bool) -> Result<i32, Error> {
         sys::proc::kill_and_wait(fd.as_fd(), 10);
     }
     let dirs: Vec<Vec<u8>> = rec.groups().map(<[u8]>::to_vec).collect();
+    // Read before the state goes, run once it has.
+    let poststop = kept_hooks(&c, config::POSTSTOP, sys::block_signals(0).unwrap_or(0));
     // Dropped here: what is left in them is killed, and they are removed.
     drop(Cgroup::adopt(dirs));
     c.remove(root)?;
+    poststop.run(&rec, Status::Stopped);
     Ok(0)
 }
 
@@ -699,11 +753,45 @@ fn launch(
         // born in it. (create clones nothing else afterwards.)
         sys::join_ns(fd, g::CLONE_NEWPID).map_err(|e| Error::sys("setns", b"pid namespace", e))?;
     }
+    if !cfg.hooks[config::POSTSTART].is_empty() || !cfg.hooks[config::POSTSTOP].is_empty() {
+        // For `start` and `delete`: they read the kept config.json only
+        // when this says it has hooks for them.
+        c.write(HOOKS_FILE, b"")?;
+    }
+    let mask = facts.sigmask;
+    // prestart and createRuntime: once the mounts are made, before the
+    // root is switched, with the state a `creating` container has.
+    let hooks = &mut |pid: i32| {
+        let mut b = Buf::new();
+        b.s("{\"ociVersion\":");
+        crate::util::json::write_str(&mut b, &cfg.oci_version);
+        b.s(",\"id\":");
+        crate::util::json::write_str(&mut b, id_of(c));
+        b.s(",\"status\":\"creating\",\"pid\":")
+            .u(pid as u64)
+            .s(",\"bundle\":");
+        crate::util::json::write_str(&mut b, bundle);
+        b.s(",\"annotations\":{");
+        for (i, (k, v)) in cfg.annotations.iter().enumerate() {
+            b.s(if i == 0 { "" } else { "," });
+            crate::util::json::write_str(&mut b, k);
+            b.s(":");
+            crate::util::json::write_str(&mut b, v);
+        }
+        b.s("}}");
+        super::hooks::run("prestart", &cfg.hooks[config::PRESTART], &b.0, mask)?;
+        super::hooks::run(
+            "createRuntime",
+            &cfg.hooks[config::CREATE_RUNTIME],
+            &b.0,
+            mask,
+        )
+    };
     let replan = &mut || {
         facts.join = Join::Outside;
         Plan::build(&spec, &facts)
     };
-    let (child, master) = match run::launch(&mut plan, cgroup.as_ref(), g.debug, replan) {
+    let (child, master) = match run::launch(&mut plan, cgroup.as_ref(), g.debug, replan, hooks) {
         Ok(r) => r,
         Err(e) => {
             plan.unmake();
@@ -749,7 +837,7 @@ fn launch(
         // start, as `start` does it: recorded, then released.
         true => c
             .load()
-            .and_then(|mut rec| release(c, &mut rec, gate.as_fd())),
+            .and_then(|mut rec| release(c, &mut rec, gate.as_fd(), facts.sigmask)),
         false => Ok(()),
     });
     if let Err(e) = done {
@@ -1071,9 +1159,19 @@ fn to_spec(cfg: &Config, o: &Opts) -> Result<Spec, Error> {
         kv.extend_from_slice(v);
         s.sysctls.push(kv);
     }
-    if cfg.hooks.iter().any(|h| !h.is_empty()) {
-        return Err(unsupported(b"hooks"));
+    use config::{CREATE_CONTAINER, CREATE_RUNTIME, PRESTART, START_CONTAINER};
+    for (i, name) in [
+        (CREATE_CONTAINER, "createContainer"),
+        (START_CONTAINER, "startContainer"),
+    ] {
+        if !cfg.hooks[i].is_empty() {
+            // They run inside the container's namespaces: not done yet.
+            let mut w = Buf::new();
+            w.s("hooks.").s(name);
+            return Err(unsupported(&w.0));
+        }
     }
+    s.await_hooks = !cfg.hooks[PRESTART].is_empty() || !cfg.hooks[CREATE_RUNTIME].is_empty();
     s.personality = cfg.personality;
     Ok(s)
 }

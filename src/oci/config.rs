@@ -752,9 +752,21 @@ fn read(top: &At, bundle: &[u8], c: &mut Config) {
     }
     let mounts = top.get("mounts");
     mounts.each(&mut |m| c.mounts.push(mount(m, bundle)));
-    let hooks = top.get("hooks");
+    c.hooks = hooks(&top.get("hooks"));
+    let ann = top.get("annotations");
+    c.annotations = map(&ann);
+    if c.annotations.iter().any(|(k, _)| k.is_empty()) {
+        ann.bad("empty key", b"", "");
+    }
+    linux(&top.get("linux"), c);
+}
+
+/// A `hooks` object: the lists indexed by [`PRESTART`]..[`POSTSTOP`].
+#[inline(never)]
+fn hooks(hooks: &At) -> [Vec<Hook>; 6] {
+    let mut out: [Vec<Hook>; 6] = Default::default();
     hooks.object();
-    for (list, name) in c.hooks.iter_mut().zip(HOOKS.split(' ')) {
+    for (list, name) in out.iter_mut().zip(HOOKS.split(' ')) {
         let at = hooks.get(name);
         at.each(&mut |h| {
             list.push(Hook {
@@ -765,12 +777,13 @@ fn read(top: &At, bundle: &[u8], c: &mut Config) {
             });
         });
     }
-    let ann = top.get("annotations");
-    c.annotations = map(&ann);
-    if c.annotations.iter().any(|(k, _)| k.is_empty()) {
-        ann.bad("empty key", b"", "");
-    }
-    linux(&top.get("linux"), c);
+    out
+}
+
+/// The `hooks` of a config (the copy kept beside a container's record),
+/// named `name` in errors.
+pub fn parse_hooks(text: &[u8], name: &[u8]) -> Result<[Vec<Hook>; 6], Error> {
+    alone(text, name, |top| hooks(&top.get("hooks")))
 }
 
 /// An object of strings, as (key, value) pairs in document order.

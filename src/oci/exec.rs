@@ -257,7 +257,14 @@ fn enter(
         facts.join = Join::Outside;
         Plan::for_exec(&spec, &facts, pidfd_raw, flags, &fds)
     };
-    let (child, master) = run::launch(&mut plan, (*cgroup).as_ref(), debug, replan)?;
+    let (child, master) =
+        run::launch(
+            &mut plan,
+            (*cgroup).as_ref(),
+            debug,
+            replan,
+            &mut |_| Ok(()),
+        )?;
     let mut master = master;
     let handed = (|| {
         if let (Some(sock), Some(m)) = (&console, &master) {

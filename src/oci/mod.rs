@@ -18,6 +18,7 @@ pub mod cmd;
 pub mod common;
 pub mod config;
 pub mod exec;
+pub mod hooks;
 pub mod log;
 pub mod named;
 pub mod spec;
