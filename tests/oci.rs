@@ -313,11 +313,11 @@ fn a_failed_create_leaves_nothing_behind() {
     let mut cfg: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     cfg["process"]["args"] = serde_json::json!(["true"]);
-    cfg["hooks"] = serde_json::json!({"poststart": [{"path": "/bin/true"}]});
+    cfg["hooks"] = serde_json::json!({"createContainer": [{"path": "/bin/true"}]});
     std::fs::write(&path, cfg.to_string()).unwrap();
     fails(
         &b.create("hooked"),
-        "config.json: hooks is not supported by hull",
+        "config.json: hooks.createContainer is not supported by hull",
     );
     assert_eq!(std::fs::read_dir(&b.root.0).unwrap().count(), 0);
 }
