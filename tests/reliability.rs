@@ -132,9 +132,14 @@ fn every_catchable_signal_is_passed_on() {
     ] {
         // The command (PID 2 under --init) says which signal came, and
         // exits 7; hull must live to pass it on and exit with it.
+        // The handler writes with os.write and leaves with os._exit: the
+        // signal may come while print('ready') is still flushing (the test
+        // reads the line as soon as it is written), and a print in the
+        // handler would then fail as a reentrant call (a loaded machine
+        // showed it).
         let script = format!(
-            "import signal, sys, time\n\
-             signal.signal({n}, lambda s, f: (print('got', s, flush=True), sys.exit(7)))\n\
+            "import os, signal, time\n\
+             signal.signal({n}, lambda s, f: (os.write(1, b'got %d\\n' % s), os._exit(7)))\n\
              print('ready', flush=True)\n\
              time.sleep(30)"
         );
