@@ -13,6 +13,7 @@ use crate::sys::{self, AsFd, BorrowedFd, Errno, OwnedFd};
 use core::ffi::CStr;
 use linux_raw_sys::general as g;
 use rustix::event::{PollFd, PollFlags, Timespec};
+use rustix::fd::AsRawFd;
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, ResolveFlags};
 use rustix::mount::{MountPropagationFlags, UnmountFlags};
 use rustix::process::{DumpableBehavior, Signal};
@@ -400,45 +401,36 @@ fn apply(op: &Op, channel: BorrowedFd<'_>, slots: &mut Slots) -> Result<(), Fail
         Op::Seccomp(prog, _) => sys::set_filter(&prog.0).on(0),
         Op::UnshareCgroupNs => sys::unshare_cgroupns().on(0),
         Op::AwaitStart(fd) => {
-            let r = Report {
-                step: READY_STEP,
-                sub: 0,
-                errno: 0,
-            };
-            sys::write_all(channel, &r.to_bytes()).on(0)?;
+            tell(channel, READY_STEP)?;
             // The parent (`hull create`) is gone by the time the byte comes.
             // The gate is open read-write, so it never reads end of file
             // while we wait; close-on-exec drops it at execve.
-            if !sys::read_byte(*fd) {
-                sys::exit(EXIT_RUNTIME);
-            }
-            Ok(())
+            wait(*fd)
         }
-        Op::AwaitHooks => {
-            let r = Report {
-                step: HOOKS_STEP,
-                sub: 0,
-                errno: 0,
-            };
-            sys::write_all(channel, &r.to_bytes()).on(0)?;
-            let mut go = [0u8; 1];
-            match rustix::io::read(channel, &mut go) {
-                Ok(1) => Ok(()),
-                // The parent gave up (a hook failed): it says why.
-                _ => sys::exit(EXIT_RUNTIME),
-            }
-        }
-        Op::AwaitParent => {
-            // One byte means "go". End of file means the parent gave up (it
-            // has already reported why), so leave without a report.
-            // (No EINTR: the child has no signal handlers.)
-            let mut go = [0u8; 1];
-            match rustix::io::read(channel, &mut go) {
-                Ok(1) => Ok(()),
-                _ => sys::exit(EXIT_RUNTIME),
-            }
-        }
+        // The parent runs the hooks, then sends the byte.
+        Op::AwaitHooks => tell(channel, HOOKS_STEP).and_then(|()| wait(channel.as_raw_fd())),
+        Op::AwaitParent => wait(channel.as_raw_fd()),
     }
+}
+
+/// Tells the parent the setup has come to `step` (a report that is no
+/// failure: [`READY_STEP`], [`HOOKS_STEP`]).
+fn tell(channel: BorrowedFd<'_>, step: u32) -> Result<(), Fail> {
+    let r = Report {
+        step,
+        sub: 0,
+        errno: 0,
+    };
+    sys::write_all(channel, &r.to_bytes()).on(0)
+}
+
+/// Blocks until one byte ("go") can be read from `fd`. End of file means
+/// the parent gave up (it reports why itself), so leave without a report.
+fn wait(fd: i32) -> Result<(), Fail> {
+    if !sys::read_byte(fd) {
+        sys::exit(EXIT_RUNTIME);
+    }
+    Ok(())
 }
 
 /// Directories made as mount points: rwxr-xr-x.
