@@ -49,7 +49,7 @@ pub fn bench(o: &mut Options, env: &[&CStr]) -> Result<i32, Error> {
     // The container's own cgroup, made and removed at each start of
     // hull's, as hull run does (and timed with it).
     let mut cgroup = run::find_cgroup(&o.spec, &facts)?;
-    facts.join = Join::of(cgroup.as_ref().is_some_and(Cgroup::has_v1));
+    facts.join = Join::of(cgroup.as_ref());
     facts.trace = Some(trace);
     // As hull run: signals blocked before the clones (an init waits for its
     // command's SIGCHLD on a signalfd, which needs it blocked), each child

@@ -384,10 +384,10 @@ pub enum Join {
 }
 
 impl Join {
-    /// The way in when the kernel takes CLONE_INTO_CGROUP: `v1`, the
-    /// container has cgroup v1 groups.
-    pub fn of(v1: bool) -> Join {
-        match v1 {
+    /// The way into `cgroup` when the kernel takes CLONE_INTO_CGROUP:
+    /// its v1 groups (if any) are joined from outside.
+    pub fn of(cgroup: Option<&crate::cgroup::Cgroup>) -> Join {
+        match cgroup.is_some_and(crate::cgroup::Cgroup::has_v1) {
             true => Join::AlsoOutside,
             false => Join::AtClone,
         }
@@ -775,17 +775,8 @@ impl Plan {
                 o.push(Op::RootPropagation(own));
             }
         }
-        o.confine(spec, facts, seccomp(facts)?, switched);
-        let plan = o.finish(
-            spec,
-            facts,
-            clone_flags(spec, facts, net),
-            device_rules(spec, facts),
-        );
-        if let Some((p, what)) = &facts.profile {
-            filter::check(p, what, &plan.ops)?;
-        }
-        Ok(plan)
+        let (flags, devices) = (clone_flags(spec, facts, net), device_rules(spec, facts));
+        o.confined(spec, facts, switched, flags, devices)
     }
 
     /// The baselines of `hull bench`: the spec's command started through
@@ -823,12 +814,7 @@ impl Plan {
             o.push(Op::AwaitParent);
         }
         o.push(Op::Enter(pidfd, flags, fds.to_vec()));
-        o.confine(spec, facts, seccomp(facts)?, false);
-        let plan = o.finish(spec, facts, 0, None);
-        if let Some((p, what)) = &facts.profile {
-            filter::check(p, what, &plan.ops)?;
-        }
-        Ok(plan)
+        o.confined(spec, facts, false, 0, None)
     }
 
     /// After a failed start: removes the mount points it made in the rootfs
@@ -1013,6 +999,26 @@ impl Ops {
                 foreground: spec.tty,
             });
         }
+    }
+
+    /// The last steps, as every process of a container takes them
+    /// ([`Ops::confine`], with the filter compiled from the profile), and
+    /// the plan, refused if the profile would block hull's own calls after
+    /// the filter (see [`filter::check`]).
+    fn confined(
+        mut self,
+        spec: &Spec,
+        facts: &Facts,
+        switched: bool,
+        flags: u64,
+        devices: Option<Vec<Rule>>,
+    ) -> Result<Plan, Error> {
+        self.confine(spec, facts, seccomp(facts)?, switched);
+        let plan = self.finish(spec, facts, flags, devices);
+        if let Some((p, what)) = &facts.profile {
+            filter::check(p, what, &plan.ops)?;
+        }
+        Ok(plan)
     }
 
     /// The plan, from the steps and what the child execs.

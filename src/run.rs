@@ -25,7 +25,7 @@ pub fn run(spec: &mut Spec, env: &[&CStr]) -> Result<i32, Error> {
     close_inherited(spec.preserve_fds, env);
     let mut facts = Facts::gather(spec, env)?;
     let mut cgroup = find_cgroup(spec, &facts)?;
-    facts.join = Join::of(cgroup.as_ref().is_some_and(Cgroup::has_v1));
+    facts.join = Join::of(cgroup.as_ref());
     // Before the clone, so that no signal is lost between now and the wait
     // loop: they queue on the signalfd. The child inherits the blocked mask
     // and restores this original one just before execve. (With --dry-run

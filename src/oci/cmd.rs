@@ -707,7 +707,7 @@ fn launch(
     let envs: Vec<&CStr> = envv.iter().map(|e| e.as_c_str()).collect();
     let mut facts = Facts::gather(&spec, &envs)?;
     let mut cgroup = run::find_cgroup(&spec, &facts)?;
-    facts.join = Join::of(cgroup.as_ref().is_some_and(Cgroup::has_v1));
+    facts.join = Join::of(cgroup.as_ref());
     // `run` in the foreground: hull's signals blocked and read from a
     // signalfd, to be passed on, as `hull run` does.
     let foreground = match run && !o.detach {
@@ -763,22 +763,7 @@ fn launch(
     // root is switched, with the state a `creating` container has.
     let hooks = &mut |pid: i32| {
         let mut b = Buf::new();
-        b.s("{\"ociVersion\":");
-        crate::util::json::write_str(&mut b, &cfg.oci_version);
-        b.s(",\"id\":");
-        crate::util::json::write_str(&mut b, id_of(c));
-        b.s(",\"status\":\"creating\",\"pid\":")
-            .u(pid as u64)
-            .s(",\"bundle\":");
-        crate::util::json::write_str(&mut b, bundle);
-        b.s(",\"annotations\":{");
-        for (i, (k, v)) in cfg.annotations.iter().enumerate() {
-            b.s(if i == 0 { "" } else { "," });
-            crate::util::json::write_str(&mut b, k);
-            b.s(":");
-            crate::util::json::write_str(&mut b, v);
-        }
-        b.s("}}");
+        record(c, cfg, bundle, pid).json(&mut b, Status::Creating, b"", false);
         super::hooks::run("prestart", &cfg.hooks[config::PRESTART], &b.0, mask)?;
         super::hooks::run(
             "createRuntime",
@@ -814,18 +799,10 @@ fn launch(
         let (s, ns) = sys::realtime();
         super::log::rfc3339(&mut created, s, ns);
         let rec = Record {
-            oci_version: cfg.oci_version.clone(),
-            id: id_of(c).to_vec(),
-            pid: child.pid,
             start_time,
-            started: false,
-            paused: false,
-            bundle: bundle.to_vec(),
-            rootfs: cfg.root.clone(),
             created: created.0,
             cgroup: cg,
-            annotations: cfg.annotations.clone(),
-            owner: (0, 0),
+            ..record(c, cfg, bundle, child.pid)
         };
         c.save(&rec)?;
         if let Some(p) = o.pid_file {
@@ -868,6 +845,26 @@ fn launch(
     core::mem::forget(cgroup);
     core::mem::forget((child, gate, foreground));
     status
+}
+
+/// The record of container `c`, made from `cfg` for its process `pid`:
+/// what `state` shows and the hooks get, before what only a created
+/// container has (its start time, groups and creation time).
+fn record(c: &Container, cfg: &Config, bundle: &[u8], pid: i32) -> Record {
+    Record {
+        oci_version: cfg.oci_version.clone(),
+        id: id_of(c).to_vec(),
+        pid,
+        start_time: 0,
+        started: false,
+        paused: false,
+        bundle: bundle.to_vec(),
+        rootfs: cfg.root.clone(),
+        created: Vec::new(),
+        cgroup: Vec::new(),
+        annotations: cfg.annotations.clone(),
+        owner: (0, 0),
+    }
 }
 
 fn id_of(c: &Container) -> &[u8] {

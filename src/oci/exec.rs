@@ -215,7 +215,7 @@ fn enter(
         profile: filter::profile(&spec)?,
         exe: crate::plan::leak(exe),
         env: cstrs(&envv).leak(),
-        join: Join::of(cgroup.as_ref().is_some_and(Cgroup::has_v1)),
+        join: Join::of(cgroup.as_ref()),
         ..Facts::default()
     });
     // Inherited across the clone: set on hull itself, which is done soon.
