@@ -10,9 +10,9 @@
 
 mod common;
 
-use common::{Bounded, Rootfs, TempDir, hull, need_root, stderr, stdout};
+use common::{Bounded, Rootfs, SharedTmpfs, TempDir, hull, need_root, sh_ok, stderr, stdout};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// A bundle in a fresh directory: `hull spec`'s config, run by `args`, on
@@ -1122,21 +1122,8 @@ fn mount_propagation_is_the_configs() {
     };
     // The host's side: a shared tmpfs of the test's own.
     let src = TempDir::new("oci-prop-src");
-    let sh = |cmd: &str| {
-        let o = Command::new("sh").args(["-ec", cmd]).output().unwrap();
-        assert!(o.status.success(), "{cmd}: {}", stderr(&o));
-    };
     let d = src.path();
-    sh(&format!(
-        "mount -t tmpfs tmpfs {d} && mount --make-shared {d} && mkdir {d}/sub"
-    ));
-    struct Unmount(String);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            let _ = Command::new("umount").args(["-R", &self.0]).status();
-        }
-    }
-    let _unmount = Unmount(d.to_string());
+    let _shared = SharedTmpfs::new(d);
     b.edit(|cfg| {
         let mounts = cfg["mounts"].as_array_mut().unwrap();
         for (dst, opt) in [("/slave", "rslave"), ("/private", "rprivate")] {
@@ -1148,7 +1135,7 @@ fn mount_propagation_is_the_configs() {
         cfg["linux"]["rootfsPropagation"] = "rslave".into();
     });
     b.run("c1");
-    sh(&format!(
+    sh_ok(&format!(
         "mount -t tmpfs tmpfs {d}/sub && echo hi > {d}/sub/m"
     ));
     std::fs::write(b.rootfs.0.join("go"), "").unwrap();

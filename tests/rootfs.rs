@@ -600,25 +600,7 @@ fn an_rslave_volume_sees_the_hosts_later_mounts() {
     };
     let src = TempDir::new("rslave-src");
     let d = src.path().to_string();
-    let sh = |cmd: &str| {
-        let o = std::process::Command::new("sh")
-            .args(["-ec", cmd])
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{cmd}: {}", stderr(&o));
-    };
-    sh(&format!(
-        "mount -t tmpfs tmpfs {d} && mount --make-shared {d} && mkdir {d}/sub"
-    ));
-    struct Unmount(String);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("umount")
-                .args(["-R", &self.0])
-                .status();
-        }
-    }
-    let _unmount = Unmount(d.clone());
+    let _shared = SharedTmpfs::new(&d);
     let child = hull()
         .args(["run", "--rootfs", r.path()])
         .args(["-v", &format!("{d}:/s:ro,rslave"), "-v", &format!("{d}:/p")])
@@ -639,7 +621,7 @@ fn an_rslave_volume_sees_the_hosts_later_mounts() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     std::thread::sleep(std::time::Duration::from_millis(200));
-    sh(&format!(
+    sh_ok(&format!(
         "mount -t tmpfs tmpfs {d}/sub && echo hi > {d}/sub/m && touch {d}/go"
     ));
     let o = child.wait_with_output().unwrap();

@@ -510,3 +510,29 @@ pub fn assert_strace_sees_a_start() {
         assert!(calls.iter().any(|c| c == call), "no {call} in {calls:?}");
     }
 }
+
+/// `sh -ec cmd`, which must succeed (its stderr in the failure).
+pub fn sh_ok(cmd: &str) {
+    let o = Command::new("sh").args(["-ec", cmd]).output().unwrap();
+    assert!(o.status.success(), "{cmd}: {}", stderr(&o));
+}
+
+/// A tmpfs of the test's own on `dir`, made shared (what is mounted below
+/// it then propagates to its slaves) with an empty `sub` directory in it;
+/// unmounted, with everything below it, when dropped.
+pub struct SharedTmpfs(pub String);
+
+impl SharedTmpfs {
+    pub fn new(dir: &str) -> SharedTmpfs {
+        sh_ok(&format!(
+            "mount -t tmpfs tmpfs {dir} && mount --make-shared {dir} && mkdir {dir}/sub"
+        ));
+        SharedTmpfs(dir.to_string())
+    }
+}
+
+impl Drop for SharedTmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").args(["-R", &self.0]).status();
+    }
+}
