@@ -320,7 +320,7 @@ fn apply(op: &Op, channel: BorrowedFd<'_>, slots: &mut Slots) -> Result<(), Fail
             sys::write_all(f.as_fd(), value).on(S_WRITE)
         }
         Op::ReadOnlyRoot => {
-            sys::set_mount_attrs(slots.fd(Slot::Root)?, g::MOUNT_ATTR_RDONLY, 0, false).on(0)
+            sys::set_mount_attrs(slots.fd(Slot::Root)?, (g::MOUNT_ATTR_RDONLY, 0), 0, false).on(0)
         }
         Op::PivotRoot(_) => {
             rustix::process::fchdir(slots.fd(Slot::Root)?).on(S_FCHDIR)?;
@@ -588,8 +588,19 @@ fn mount(m: &Mount, slots: &mut Slots) -> Result<(), Fail> {
                 r => r.on(S_SOURCE)?,
             };
             let tree = sys::clone_tree(src.as_fd(), *recursive).on(S_OPEN_TREE)?;
-            if m.attrs != 0 {
-                sys::set_mount_attrs(tree.as_fd(), m.attrs, 0, *recursive).on(S_SETATTR)?;
+            if m.attrs | m.clear != 0 {
+                let set = |attrs| sys::set_mount_attrs(tree.as_fd(), attrs, 0, *recursive);
+                match set((m.attrs, m.clear)) {
+                    // A flag a more privileged user namespace locked on the
+                    // source (nosuid, nodev, ro, its atime) cannot be
+                    // cleared or changed from a user namespace: it stays,
+                    // as runc keeps it, and the flags that only restrict
+                    // still apply.
+                    Err(Errno::PERM) if m.clear != 0 => {
+                        set((m.attrs & !g::MOUNT_ATTR__ATIME, 0)).on(S_SETATTR)?
+                    }
+                    r => r.on(S_SETATTR)?,
+                }
             }
             tree
         }
@@ -599,7 +610,7 @@ fn mount(m: &Mount, slots: &mut Slots) -> Result<(), Fail> {
         // Once attached: a mount that is not yet in the tree has no
         // propagation to change.
         let (mode, rec) = (m.propagation & !g::MS_REC, m.propagation & g::MS_REC != 0);
-        sys::set_mount_attrs(tree.as_fd(), 0, mode, rec).on(S_PROPAGATION)?;
+        sys::set_mount_attrs(tree.as_fd(), (0, 0), mode, rec).on(S_PROPAGATION)?;
     }
     if let Some(s) = m.save {
         slots.set(s, tree);

@@ -55,7 +55,7 @@ options:
   --read-only         make the root filesystem read-only
   -v, --volume SRC:DST[:ro][,rslave]  bind host path SRC on DST (read-only
                       with :ro; a slave of the host's mounts with rslave)
-  --tmpfs DST[:OPTS]  a private tmpfs on DST (OPTS such as size=64m)
+  --tmpfs DST[:OPTS]  a private tmpfs on DST (OPTS such as size=64m,noatime)
   -e, --env KEY[=VAL] set KEY (without =VAL: the host's value)
   --env-file FILE     KEY=VALUE lines; # comments and blank lines skipped
   --env-host          start from the host's environment

@@ -225,6 +225,10 @@ pub struct Mount {
     pub create: bool,
     /// `MOUNT_ATTR_*` set on the new mount (and below it, for a recursive bind).
     pub attrs: u32,
+    /// `MOUNT_ATTR_*` cleared on a bound copy (`rw`, `suid`, `exec`...; all
+    /// of `MOUNT_ATTR__ATIME` when `attrs` holds an atime mode); a new
+    /// filesystem starts without them.
+    pub clear: u32,
     /// Keep the new mount's fd in this slot, for the steps inside it.
     pub save: Option<Slot>,
     /// A source that does not exist is skipped (a /dev node a bare
@@ -517,6 +521,7 @@ impl Ops {
             kind,
             create,
             attrs,
+            clear: 0,
             save,
             optional: false,
             propagation: 0,
@@ -555,35 +560,31 @@ impl Ops {
 }
 
 /// A `--tmpfs` mount's options, split: the mount flags (`ro`, `noexec`,
-/// `nosuid`, `nodev`, ...) become attributes of the mount, the rest
-/// (`size=64m`, `mode=1777`) go to tmpfs. nosuid and nodev unless `suid`
-/// or `dev` say otherwise.
+/// `nosuid`, `nodev`, `noatime`, `nosymfollow`...) become attributes of
+/// the mount, the rest (`size=64m`, `mode=1777`) go to tmpfs. nosuid and
+/// nodev unless `suid` or `dev` say otherwise.
 fn tmpfs(opts: &[u8]) -> (Source, u32) {
-    let (rest, attrs) = mount_flags(opts, NOSUID | NODEV);
+    let (rest, attrs, _) = mount_flags(opts, NOSUID | NODEV);
     (fs(c"tmpfs", &rest), attrs)
 }
 
-/// Mount options split into the flags among them, applied to `attrs`,
-/// and the rest (a filesystem's own options), comma-separated.
-fn mount_flags(opts: &[u8], mut attrs: u32) -> (Vec<u8>, u32) {
+/// Mount options split into the flag words among them (see
+/// [`crate::spec::mount_attr`]), applied over `set`, and the rest (a
+/// filesystem's own options), comma-separated. Returns the rest and the
+/// `MOUNT_ATTR_*` bits to set and to clear.
+fn mount_flags(opts: &[u8], mut set: u32) -> (Vec<u8>, u32, u32) {
     let mut rest = Vec::new();
+    let mut clear = 0;
     for o in opts.split(|&c| c == b',') {
-        match crate::util::text::find("ro rw noexec exec nosuid suid nodev dev", o) {
-            Some(i) => {
-                let bit = [RDONLY, NOEXEC, NOSUID, NODEV][i / 2];
-                if i % 2 == 0 {
-                    attrs |= bit;
-                } else {
-                    attrs &= !bit;
-                }
-            }
+        match crate::spec::mount_attr(o) {
+            Some(attr) => crate::spec::apply_attr(&mut set, &mut clear, attr),
             None => {
                 rest.extend_from_slice(o);
                 rest.push(b',');
             }
         }
     }
-    (rest, attrs)
+    (rest, set, clear)
 }
 
 /// A [`Place`]: `path` (a C string is made of it), of which the first
@@ -1375,16 +1376,22 @@ impl Ops {
         for (v, src) in spec.volumes.iter().zip(&facts.volumes) {
             let at = place(Slot::Root, &v.dst, 1);
             match src {
-                Some((src, dir)) => self.mount(
-                    "bind-mount volume on",
-                    Source::Bind(place(Slot::Host, src, 0), true),
-                    at,
-                    if *dir { Kind::Dir } else { Kind::File },
+                Some((src, dir)) => {
                     // (An OCI bind's flags, such as podman's nosuid,
                     // nodev and noexec, are in its opts.)
-                    mount_flags(&v.opts, if v.ro { RDONLY } else { 0 }).1,
-                    None,
-                ),
+                    let (_, set, clear) = mount_flags(&v.opts, if v.ro { RDONLY } else { 0 });
+                    self.mount(
+                        "bind-mount volume on",
+                        Source::Bind(place(Slot::Host, src, 0), true),
+                        at,
+                        if *dir { Kind::Dir } else { Kind::File },
+                        set,
+                        None,
+                    );
+                    if let Some(Op::Mount(m)) = self.ops.last_mut() {
+                        m.clear = clear;
+                    }
+                }
                 None => {
                     let (src, attrs) = tmpfs(&v.opts);
                     self.mount("mount tmpfs on", src, at, Kind::Dir, attrs, None)
@@ -2047,6 +2054,22 @@ mod tests {
             ]
         );
         assert_eq!(tmpfs(b"").1, NOSUID | NODEV);
+        // The atime modes, nodiratime and nosymfollow are flags too (they
+        // once went to tmpfs, which refuses them); a later word wins.
+        let (src, attrs) = tmpfs(b"noatime,nosymfollow,nodiratime,strictatime,size=1m");
+        let want = NOSUID | NODEV | g::MOUNT_ATTR_NOSYMFOLLOW | g::MOUNT_ATTR_NODIRATIME;
+        assert_eq!(attrs, want | g::MOUNT_ATTR_STRICTATIME);
+        let Source::Fs(_, opts) = src else { panic!() };
+        assert_eq!(opts.len(), 2);
+        // On a bind: what to clear as well.
+        let (_, set, clear) = mount_flags(b"rw,suid,noatime,exec,noexec", RDONLY);
+        assert_eq!(
+            (set, clear),
+            (
+                NOEXEC | g::MOUNT_ATTR_NOATIME,
+                RDONLY | NOSUID | g::MOUNT_ATTR__ATIME
+            )
+        );
     }
 
     #[test]

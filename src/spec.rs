@@ -2,6 +2,7 @@
 
 use alloc::vec::Vec;
 use core::ffi::CStr;
+use linux_raw_sys::general as g;
 
 /// Longest hostname the kernel accepts (`__NEW_UTS_LEN`).
 pub const HOSTNAME_MAX: usize = 64;
@@ -19,6 +20,43 @@ SETPCAP LINUX_IMMUTABLE NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOC
 SYS_MODULE SYS_RAWIO SYS_CHROOT SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE SYS_RESOURCE \
 SYS_TIME SYS_TTY_CONFIG MKNOD LEASE AUDIT_WRITE AUDIT_CONTROL SETFCAP MAC_OVERRIDE MAC_ADMIN \
 SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ PERFMON BPF CHECKPOINT_RESTORE";
+
+/// Mount flag words, as mount(8) and config.json's `options` take them:
+/// each pair sets, then clears, the `MOUNT_ATTR_*` bit of [`ATTR_BITS`]
+/// at index / 2.
+pub const ATTR_WORDS: &str =
+    "ro rw nosuid suid nodev dev noexec exec nodiratime diratime nosymfollow symfollow";
+pub const ATTR_BITS: [u32; 6] = [
+    g::MOUNT_ATTR_RDONLY,
+    g::MOUNT_ATTR_NOSUID,
+    g::MOUNT_ATTR_NODEV,
+    g::MOUNT_ATTR_NOEXEC,
+    g::MOUNT_ATTR_NODIRATIME,
+    g::MOUNT_ATTR_NOSYMFOLLOW,
+];
+/// The atime modes, index times 0x10 being the `MOUNT_ATTR_*` value
+/// (RELATIME 0, NOATIME 0x10, STRICTATIME 0x20). `atime`, `norelatime`
+/// and `nostrictatime` undo the others: the kernel's default is relatime.
+pub const ATIME_WORDS: &str = "relatime|atime|norelatime|nostrictatime noatime strictatime";
+
+/// What a mount flag word does: the `MOUNT_ATTR_*` bits it sets and those
+/// it clears. An atime mode clears all of `MOUNT_ATTR__ATIME` and sets its
+/// own value there, as mount_setattr(2) wants. None: not a flag word.
+pub fn mount_attr(w: &[u8]) -> Option<(u32, u32)> {
+    use crate::util::text::find;
+    if let Some(n) = find(ATTR_WORDS, w) {
+        let bit = ATTR_BITS[n / 2 % 6];
+        return Some(if n % 2 == 0 { (bit, 0) } else { (0, bit) });
+    }
+    find(ATIME_WORDS, w).map(|n| ((n as u32) << 4, g::MOUNT_ATTR__ATIME))
+}
+
+/// Applies a word's `(set, clear)` (see [`mount_attr`]) over the bits to
+/// set and to clear so far: a later word overrides an earlier one.
+pub fn apply_attr(set: &mut u32, clear: &mut u32, (s, c): (u32, u32)) {
+    *set = (*set & !c) | s;
+    *clear = (*clear & !s) | c;
+}
 
 /// One `-v SRC:DST[:ro]` or `--tmpfs DST[:OPTS]`, in command-line order.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1060,6 +1060,68 @@ fn config_mount_flags_hold_and_host_sysctls_are_refused() {
     }
 }
 
+/// The atime, diratime and symlink options a config gives a mount hold
+/// (they were once dropped without a word): a tmpfs with `noatime`,
+/// `nodiratime` and `nosymfollow` has them and follows no symlink, a bind
+/// with `strictatime` is neither relatime nor noatime, and `rw` on a bind
+/// of a read-only mount makes the container's copy writable, as runc does.
+#[test]
+fn config_atime_symfollow_and_rw_options_hold() {
+    let script = "exec > /out 2>&1; grep -E ' /(t|data|rw) ' /proc/self/mountinfo | cut -d' ' -f5,6; \
+                  ln -s /out /t/l && cat /t/l > /dev/null 2>&1 || echo symlink refused; \
+                  touch /rw/x && echo rw written; touch /done";
+    let Some(b) = Bundle::new("oci-atime", &["sh", "-c", script]) else {
+        return;
+    };
+    let data = TempDir::new("oci-atime-data");
+    let ro_dir = TempDir::new("oci-atime-ro");
+    let ro = SharedTmpfs::new(ro_dir.path());
+    sh_ok(&format!("mount -o remount,bind,ro {}", ro.0));
+    b.edit(|cfg| {
+        let mounts = cfg["mounts"].as_array_mut().unwrap();
+        mounts.push(serde_json::json!({"destination": "/t", "type": "tmpfs", "source": "tmpfs",
+                                       "options": ["noatime", "nodiratime", "nosymfollow", "size=1m"]}));
+        mounts.push(serde_json::json!({"destination": "/data", "type": "bind", "source": data.path(),
+                                       "options": ["rbind", "noatime", "strictatime"]}));
+        mounts.push(serde_json::json!({"destination": "/rw", "type": "bind", "source": ro.0,
+                                       "options": ["rbind", "rw"]}));
+    });
+    b.run("c1");
+    let out = b.wait_file("out", Some("done"));
+    ok(&b.hull(&["delete", "--force", "c1"]));
+    let opts = |dst: &str| -> Vec<String> {
+        let l = out
+            .lines()
+            .find(|l| l.starts_with(&format!("{dst} ")))
+            .unwrap_or_else(|| panic!("{dst}: {out}"));
+        l.split_once(' ')
+            .unwrap()
+            .1
+            .split(',')
+            .map(str::to_string)
+            .collect()
+    };
+    let t = opts("/t");
+    for f in ["noatime", "nodiratime", "nosymfollow"] {
+        assert!(t.contains(&f.into()), "{t:?}");
+    }
+    let d = opts("/data");
+    assert!(
+        !d.iter().any(|o| o == "relatime" || o == "noatime"),
+        "{d:?}"
+    );
+    assert_eq!(opts("/rw")[0], "rw", "{out}");
+    assert!(out.contains("symlink refused"), "{out}");
+    assert!(out.contains("rw written"), "{out}");
+    // The host's mount stays read-only: only the container's copy changed.
+    let mi = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let host = mi
+        .lines()
+        .find(|l| l.split(' ').nth(4) == Some(ro.0.as_str()))
+        .unwrap();
+    assert!(host.split(' ').nth(5).unwrap().starts_with("ro"), "{host}");
+}
+
 /// The config's `domainname` is set in the container's UTS namespace, and
 /// its `/dev/mqueue` mount (every podman config has one) is the container's
 /// IPC namespace's message queues; an mqueue elsewhere is refused.

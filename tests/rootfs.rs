@@ -109,16 +109,22 @@ fn volumes_write_through_and_read_only_ones_refuse() {
         &format!("{}/f:/etc/single", file.path()),
         "--tmpfs",
         "/mnt/scratch:size=1m",
+        // mount(8)'s atime and symlink words are the mount's flags.
+        "--tmpfs",
+        "/mnt/flags:noatime,nosymfollow",
         "sh",
         "-c",
         "echo written > /data/new && cat /deep/new/ro/file /etc/single && \
          if echo x > /deep/new/ro/y; then echo ro-writable; fi; \
-         echo s > /mnt/scratch/s && grep ' /mnt/scratch ' /proc/self/mountinfo | cut -d' ' -f9-",
+         echo s > /mnt/scratch/s && grep ' /mnt/scratch ' /proc/self/mountinfo | cut -d' ' -f9-; \
+         grep ' /mnt/flags ' /proc/self/mountinfo | cut -d' ' -f6; \
+         ln -s /etc /mnt/flags/l && ls /mnt/flags/l/ > /dev/null 2>&1 || echo not followed",
     ]);
     let out = ok(&o);
     assert_eq!(
         out,
-        "from host\none file\ntmpfs rw,size=1024k\n",
+        "from host\none file\ntmpfs rw,size=1024k\n\
+         rw,nosuid,nodev,noatime,nosymfollow\nnot followed\n",
         "{}",
         stderr(&o)
     );

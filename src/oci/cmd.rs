@@ -977,24 +977,28 @@ fn shares_host(s: &Spec, n: usize) -> bool {
 
 /// A config mount's flags (plain or recursive: hull's binds are
 /// recursive, its tmpfs mounts have nothing below them) as the words the
-/// plan reads, after `opts`: `ro`, `nosuid`, `nodev`, `noexec` or their
-/// opposites. (A tmpfs is nosuid and nodev unless told otherwise.)
+/// plan reads, after `opts`: those that clear first, then those that set,
+/// which win (see [`spec::mount_attr`]). (A tmpfs is nosuid and nodev
+/// unless told otherwise.)
 fn flag_words(m: &config::Mount, mut opts: Vec<u8>) -> Vec<u8> {
-    let (set, clear) = (m.opts.set | m.opts.rset, m.opts.clear | m.opts.rclear);
-    for (bit, on, off) in [
-        (g::MOUNT_ATTR_RDONLY, "ro", "rw"),
-        (g::MOUNT_ATTR_NOSUID, "nosuid", "suid"),
-        (g::MOUNT_ATTR_NODEV, "nodev", "dev"),
-        (g::MOUNT_ATTR_NOEXEC, "noexec", "exec"),
-    ] {
-        for (bits, word) in [(clear, off), (set, on)] {
-            if bits & bit != 0 {
-                if !opts.is_empty() {
-                    opts.push(b',');
-                }
-                opts.extend_from_slice(word.as_bytes());
+    let bits = [m.opts.set | m.opts.rset, m.opts.clear | m.opts.rclear];
+    let mut word = |w: &str| {
+        if !opts.is_empty() {
+            opts.push(b',');
+        }
+        opts.extend_from_slice(w.as_bytes());
+    };
+    for pass in [1, 0] {
+        for (i, w) in spec::ATTR_WORDS.split(' ').enumerate() {
+            if i % 2 == pass && bits[pass] & spec::ATTR_BITS[i / 2 % 6] != 0 {
+                word(w);
             }
         }
+    }
+    if bits[1] & g::MOUNT_ATTR__ATIME != 0 {
+        // The mode (RELATIME 0, NOATIME 0x10, STRICTATIME 0x20).
+        let mode = (bits[0] & g::MOUNT_ATTR__ATIME) as usize >> 4;
+        word(["relatime", "noatime", "strictatime"][mode.min(2)]);
     }
     opts
 }

@@ -24,7 +24,10 @@
 
 use super::find;
 use crate::error::{EXIT_RUNTIME, Error};
-use crate::spec::{CAP_NAMES, DEV_MKNOD, DEV_READ, DEV_WRITE, HOSTNAME_MAX, IdMap};
+use crate::spec::{
+    ATIME_WORDS, ATTR_WORDS, CAP_NAMES, DEV_MKNOD, DEV_READ, DEV_WRITE, HOSTNAME_MAX, IdMap,
+    apply_attr, mount_attr,
+};
 use crate::util::json::{self, Num, Value};
 use crate::util::out::Buf;
 use alloc::vec::Vec;
@@ -264,22 +267,6 @@ pub struct DeviceRule {
     pub access: u8,
 }
 
-/// Mount options that set (even index) or clear (odd index) the
-/// `MOUNT_ATTR_*` bit of [`ATTR_BITS`] at index / 2.
-const ATTRS: &str =
-    "ro rw nosuid suid nodev dev noexec exec nodiratime diratime nosymfollow symfollow";
-const ATTR_BITS: [u32; 6] = [
-    g::MOUNT_ATTR_RDONLY,
-    g::MOUNT_ATTR_NOSUID,
-    g::MOUNT_ATTR_NODEV,
-    g::MOUNT_ATTR_NOEXEC,
-    g::MOUNT_ATTR_NODIRATIME,
-    g::MOUNT_ATTR_NOSYMFOLLOW,
-];
-/// The atime modes, index times 0x10 being the `MOUNT_ATTR_*` value
-/// (RELATIME 0, NOATIME 0x10, STRICTATIME 0x20). `atime`, `norelatime`
-/// and `nostrictatime` undo the others: the kernel's default is relatime.
-const ATIME: &str = "relatime|atime|norelatime|nostrictatime noatime strictatime";
 /// Propagation options: private, slave, shared, unbindable, each then in
 /// its recursive form.
 pub const PROPAGATION: &str = "private rprivate slave rslave shared rshared unbindable runbindable";
@@ -292,7 +279,13 @@ const REFUSED: &str = "idmap ridmap remount";
 /// Every option word hull recognises, for the `features` command: the
 /// tables above, `bind`, `rbind` and `tmpcopyup`. Data options (`mode=`...)
 /// go to the filesystem as they are.
-pub const MOUNT_OPTIONS: [&str; 5] = [ATTRS, ATIME, PROPAGATION, IGNORED, "bind rbind tmpcopyup"];
+pub const MOUNT_OPTIONS: [&str; 5] = [
+    ATTR_WORDS,
+    ATIME_WORDS,
+    PROPAGATION,
+    IGNORED,
+    "bind rbind tmpcopyup",
+];
 
 /// `personality(2)`'s `PER_LINUX32` (<linux/personality.h>; not in
 /// linux-raw-sys): uname(2) reports a 32-bit machine.
@@ -922,25 +915,13 @@ pub fn mount_options(words: &[Vec<u8>]) -> Result<(Option<bool>, MountOpts), usi
             return Err(i);
         } else if find(IGNORED, w).is_none() {
             // An attribute, in its plain form or its recursive one (`r` before it).
-            let plain = find(ATTRS, w).is_some() || find(ATIME, w).is_some();
             let (set, clear, w) = match w.strip_prefix(b"r") {
-                Some(rest) if !plain => (&mut o.rset, &mut o.rclear, rest),
+                Some(rest) if mount_attr(w).is_none() => (&mut o.rset, &mut o.rclear, rest),
                 _ => (&mut o.set, &mut o.clear, w),
             };
-            if let Some(n) = find(ATTRS, w) {
-                let bit = ATTR_BITS[n / 2 % 6];
-                if n % 2 == 0 {
-                    *set |= bit;
-                    *clear &= !bit;
-                } else {
-                    *clear |= bit;
-                    *set &= !bit;
-                }
-            } else if let Some(n) = find(ATIME, w) {
-                *set = (*set & !g::MOUNT_ATTR__ATIME) | (n as u32) << 4;
-                *clear |= g::MOUNT_ATTR__ATIME;
-            } else {
-                o.data.push(words[i].clone());
+            match mount_attr(w) {
+                Some(attr) => apply_attr(set, clear, attr),
+                None => o.data.push(words[i].clone()),
             }
         }
     }

@@ -56,8 +56,8 @@ pub fn attach(tree: BorrowedFd<'_>, target: BorrowedFd<'_>) -> Result<()> {
     move_mount(tree, c"", target, c"", flags)
 }
 
-/// `mount_setattr(fd, "", AT_EMPTY_PATH, {attr_set})` on the mount `fd` is
-/// the root of (and every mount below it when `recursive`).
+/// `mount_setattr(fd, "", AT_EMPTY_PATH, {attr_set, attr_clr})` on the
+/// mount `fd` is the root of (and every mount below it when `recursive`).
 ///
 /// Unlike `MS_REMOUNT|MS_BIND`, it changes only the bits asked for: the
 /// "locked" flags of a mount from a more privileged namespace (nosuid,
@@ -66,13 +66,13 @@ pub fn attach(tree: BorrowedFd<'_>, target: BorrowedFd<'_>) -> Result<()> {
 /// or 0) changes the mount's propagation too.
 pub fn set_mount_attrs(
     fd: BorrowedFd<'_>,
-    attrs: u32,
+    (attrs, clear): (u32, u32),
     propagation: u32,
     recursive: bool,
 ) -> Result<()> {
     let attr = g::mount_attr {
         attr_set: attrs as u64,
-        attr_clr: 0,
+        attr_clr: clear as u64,
         propagation: propagation as u64,
         userns_fd: 0,
     };
