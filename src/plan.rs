@@ -260,7 +260,10 @@ impl Op {
                 ("make mounts slaves: mount --make-rslave", b"/")
             }
             Op::PrivateMounts(_) => ("make mounts private: mount --make-rprivate", b"/"),
-            Op::AwaitHooks => ("wait for the hooks", b"prestart, createRuntime"),
+            Op::AwaitHooks => (
+                "wait for the hooks",
+                b"prestart, createRuntime, createContainer",
+            ),
             Op::RootPropagation(_) => ("set the root's propagation: mount", b"/"),
             Op::Hostname(h) => ("sethostname", h),
             Op::Domainname(d) => ("setdomainname", d),
@@ -750,16 +753,18 @@ impl Plan {
         // After the system mounts (so they may cover them) and before the
         // switch of root (while their host sources are still reachable).
         o.volumes(spec, facts);
+        if spec.await_hooks {
+            // The runtime spec's point for them: the namespaces and mounts
+            // are made, the root is not switched yet. Before the root is
+            // made read-only, as runc does it: createContainer hooks (the
+            // GPU vendors') write into it.
+            o.push(Op::AwaitHooks);
+        }
         if spec.read_only {
             // Last of the mounts inside it, which needed their points created
             // first; only the root's own mount, not those on it. Without
             // --rootfs, the host's root as this mount namespace sees it.
             o.push(Op::ReadOnlyRoot);
-        }
-        if spec.await_hooks {
-            // The runtime spec's point for them: the namespaces and mounts
-            // are made, the root is not switched yet.
-            o.push(Op::AwaitHooks);
         }
         if !root.is_empty() {
             o.push(Op::PivotRoot(cstr(root)));
@@ -2034,6 +2039,12 @@ mod tests {
         let hooks = at(&|o| *o == Op::AwaitHooks);
         assert_eq!(hooks + 1, at(&|o| matches!(o, Op::PivotRoot(_))));
         assert!(hooks > at(&|o| matches!(o, Op::Mount(m) if m.step == "mount sysfs on")));
+        // With a read-only root, before it is made so (createContainer
+        // hooks write into it, as runc lets them).
+        s.read_only = true;
+        let p = plan(&s);
+        let hooks = p.ops.iter().position(|o| *o == Op::AwaitHooks).unwrap();
+        assert_eq!(p.ops[hooks + 1], Op::ReadOnlyRoot);
         // The parent runs while the child waits.
         assert!(!p.shares_memory() && !p.pipe_channel());
     }

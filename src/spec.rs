@@ -248,8 +248,8 @@ pub struct Spec {
     /// The command's umask; None: 0022.
     pub umask: Option<u32>,
     /// The container's process waits, once its mounts are made and before
-    /// its root is switched, for the parent to run hooks (OCI's `prestart`
-    /// and `createRuntime`).
+    /// its root is switched, for the parent to run hooks (OCI's `prestart`,
+    /// `createRuntime` and `createContainer`).
     pub await_hooks: bool,
     /// The propagation of the container's mounts, as [`Volume::propagation`]
     /// (OCI's `rootfsPropagation`); 0: private.

@@ -313,11 +313,11 @@ fn a_failed_create_leaves_nothing_behind() {
     let mut cfg: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     cfg["process"]["args"] = serde_json::json!(["true"]);
-    cfg["hooks"] = serde_json::json!({"createContainer": [{"path": "/bin/true"}]});
+    cfg["linux"]["intelRdt"] = serde_json::json!({"closID": "x"});
     std::fs::write(&path, cfg.to_string()).unwrap();
     fails(
-        &b.create("hooked"),
-        "config.json: hooks.createContainer is not supported by hull",
+        &b.create("rdt"),
+        "config.json: linux.intelRdt: not supported by hull",
     );
     assert_eq!(std::fs::read_dir(&b.root.0).unwrap().count(), 0);
 }
@@ -1225,7 +1225,7 @@ fn mount_propagation_is_the_configs() {
 /// `createRuntime` during create, once the container's mounts are made and
 /// before its root is switched; `poststart` after start; `poststop` after
 /// delete. A failing or slow create hook fails the create and leaves
-/// nothing; the hooks run inside the container are refused by name.
+/// nothing.
 #[test]
 fn hooks_run_at_their_points_with_the_state() {
     let Some(b) = Bundle::new("oci-hooks", &["sleep", "30"]) else {
@@ -1290,11 +1290,116 @@ fn hooks_run_at_their_points_with_the_state() {
         fails(&b.create("c2"), why);
         assert!(!stdout(&b.hull(&["list"])).contains("c2"), "c2 left behind");
     }
-    b.edit(|cfg| cfg["hooks"] = serde_json::json!({"startContainer": [hook("true".into())]}));
-    fails(
-        &b.create("c3"),
-        "config.json: hooks.startContainer is not supported by hull",
+}
+
+/// `createContainer` and `startContainer` run in the container's
+/// namespaces (they were refused before): its UTS and PID namespaces for
+/// both; createContainer before the switch of root (a host path resolves,
+/// and it may write into a read-only root, as runc lets it), startContainer
+/// after it, in the container's root, before the command runs. A failing
+/// createContainer hook fails the create and leaves nothing; a failing
+/// startContainer hook fails the start and stops the container.
+#[test]
+fn container_hooks_run_in_the_containers_namespaces() {
+    let script = "cat /out/start-pidns > /dev/null && ls /made-by-hook > /out/main; sleep 30";
+    let Some(b) = Bundle::new("oci-chooks", &["sh", "-c", script]) else {
+        return;
+    };
+    let out = TempDir::new("oci-chooks-out");
+    let (d, rootfs) = (out.path().to_string(), b.rootfs.path().to_string());
+    let hook = |path: &str, script: String| serde_json::json!({"path": path, "args": ["sh", "-c", script]});
+    let create_hook = format!(
+        "cat > {d}/create; hostname > {d}/create-host; readlink /proc/self/ns/pid > {d}/create-pidns; \
+         touch {rootfs}/made-by-hook"
     );
+    // /out is the container's bind of the test's directory: a path only
+    // the container's root has.
+    let start_hook = "cat > /out/start; hostname > /out/start-host; \
+                      readlink /proc/self/ns/pid > /out/start-pidns"
+        .to_string();
+    b.edit(|cfg| {
+        cfg["hostname"] = "inside".into();
+        cfg["root"]["readonly"] = true.into();
+        cfg["mounts"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!(
+            {"destination": "/out", "type": "bind", "source": d, "options": ["rbind"]}));
+        cfg["hooks"] = serde_json::json!({
+            "createContainer": [hook("/bin/sh", create_hook.clone())],
+            "startContainer": [hook("/bin/sh", start_hook.clone())],
+        });
+    });
+    let read = |f: &str| std::fs::read_to_string(format!("{d}/{f}")).unwrap_or_default();
+    ok(&b.create("c1"));
+    let pid = b.state("c1")["pid"].as_i64().unwrap();
+    let pidns = std::fs::read_link(format!("/proc/{pid}/ns/pid")).unwrap();
+    let pidns = format!("{}\n", pidns.display());
+    assert_ne!(
+        pidns,
+        format!(
+            "{}\n",
+            std::fs::read_link("/proc/self/ns/pid").unwrap().display()
+        )
+    );
+    let state: serde_json::Value = serde_json::from_str(&read("create")).unwrap();
+    assert_eq!(
+        (state["status"].as_str(), state["pid"].as_i64()),
+        (Some("creating"), Some(pid))
+    );
+    assert_eq!(read("create-host"), "inside\n");
+    assert_eq!(read("create-pidns"), pidns);
+    assert_eq!(read("start"), "", "startContainer ran at create");
+    ok(&b.hull(&["start", "c1"]));
+    let state: serde_json::Value = serde_json::from_str(&read("start")).unwrap();
+    assert_eq!(
+        (state["status"].as_str(), state["pid"].as_i64()),
+        (Some("created"), Some(pid))
+    );
+    assert_eq!(read("start-host"), "inside\n");
+    assert_eq!(read("start-pidns"), pidns);
+    // The command ran after the startContainer hook, and saw what the
+    // createContainer hook wrote into the read-only root.
+    let t = Instant::now();
+    while read("main").is_empty() {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "the command never ran"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(read("main"), "/made-by-hook\n");
+    ok(&b.hull(&["delete", "--force", "c1"]));
+
+    // A createContainer hook that fails, or cannot be run: the create
+    // fails, naming it, and nothing stays.
+    for (h, why) in [
+        (
+            hook("/bin/sh", "exit 3".into()),
+            "createContainer hook /bin/sh: exit status 3",
+        ),
+        (
+            hook("/nonexistent", String::new()),
+            "createContainer hook /nonexistent: execve: No such file or directory",
+        ),
+    ] {
+        b.edit(|cfg| cfg["hooks"] = serde_json::json!({"createContainer": [h]}));
+        fails(&b.create("c2"), why);
+        assert!(!stdout(&b.hull(&["list"])).contains("c2"), "c2 left behind");
+    }
+    // A failing startContainer hook: the start fails, the container stops.
+    b.edit(|cfg| {
+        cfg["hooks"] = serde_json::json!({"startContainer": [hook("/bin/sh", "exit 4".into())]})
+    });
+    std::fs::remove_file(format!("{d}/main")).unwrap();
+    ok(&b.create("c3"));
+    fails(
+        &b.hull(&["start", "c3"]),
+        "startContainer hook /bin/sh: exit status 4",
+    );
+    b.wait_status("c3", "stopped");
+    assert_eq!(read("main"), "", "the command ran");
+    ok(&b.hull(&["delete", "c3"]));
 }
 
 /// A time namespace in the config is the container's own, with its

@@ -438,15 +438,31 @@ fn start(root: &Root, id: &[u8]) -> Result<i32, Error> {
     Ok(0)
 }
 
-/// Starts a created container: recorded as started first, then the byte
-/// on its FIFO (`fifo`, open for writing) that lets its process execve.
-/// Then the config's `poststart` hooks, their processes with `mask`.
+/// Starts a created container: its `startContainer` hooks (one that
+/// fails kills the process and fails the start), then recorded as started,
+/// then the byte on its FIFO (`fifo`, open for writing) that lets its
+/// process execve. Then the config's `poststart` hooks. The hooks'
+/// processes get signal mask `mask`.
 fn release(
     c: &Container,
     rec: &mut Record,
     fifo: sys::BorrowedFd<'_>,
     mask: sys::SigSet,
 ) -> Result<(), Error> {
+    let hooks = kept_hooks(c, config::START_CONTAINER, mask);
+    if !hooks.hooks.is_empty() {
+        let id = id_of(c);
+        let pidfd = process(rec).ok_or_else(|| not(id, Status::Stopped, ": cannot be started"))?;
+        let inside = super::hooks::Inside::of(rec.pid, pidfd)?;
+        let mut b = Buf::new();
+        rec.json(&mut b, Status::Created, b"", false);
+        let run = super::hooks::run(hooks.kind, &hooks.hooks, &b.0, mask, Some(&inside));
+        if run.is_err() {
+            // The runtime spec: an error, and the container stopped.
+            inside.kill();
+        }
+        run?;
+    }
     rec.started = true;
     c.save(rec)?;
     sys::write_all(fifo, b"0").map_err(|e| Error::sys("start: write", b"exec.fifo", e))?;
@@ -753,7 +769,10 @@ fn launch(
         // born in it. (create clones nothing else afterwards.)
         sys::join_ns(fd, g::CLONE_NEWPID).map_err(|e| Error::sys("setns", b"pid namespace", e))?;
     }
-    if !cfg.hooks[config::POSTSTART].is_empty() || !cfg.hooks[config::POSTSTOP].is_empty() {
+    if [config::START_CONTAINER, config::POSTSTART, config::POSTSTOP]
+        .iter()
+        .any(|&i| !cfg.hooks[i].is_empty())
+    {
         // For `start` and `delete`: they read the kept config.json only
         // when this says it has hooks for them.
         c.write(HOOKS_FILE, b"")?;
@@ -764,13 +783,21 @@ fn launch(
     let hooks = &mut |pid: i32| {
         let mut b = Buf::new();
         record(c, cfg, bundle, pid).json(&mut b, Status::Creating, b"", false);
-        super::hooks::run("prestart", &cfg.hooks[config::PRESTART], &b.0, mask)?;
-        super::hooks::run(
-            "createRuntime",
-            &cfg.hooks[config::CREATE_RUNTIME],
-            &b.0,
-            mask,
-        )
+        let run = |kind, which: usize, inside| {
+            super::hooks::run(kind, &cfg.hooks[which], &b.0, mask, inside)
+        };
+        run("prestart", config::PRESTART, None)?;
+        run("createRuntime", config::CREATE_RUNTIME, None)?;
+        if cfg.hooks[config::CREATE_CONTAINER].is_empty() {
+            return Ok(());
+        }
+        // Our child, waiting: its pid is not another's.
+        let pidfd = rustix::process::Pid::from_raw(pid)
+            .ok_or(sys::Errno::SRCH)
+            .and_then(|p| rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()))
+            .map_err(|e| Error::sys("pidfd_open", b"the container's process", e))?;
+        let inside = super::hooks::Inside::of(pid, pidfd)?;
+        run("createContainer", config::CREATE_CONTAINER, Some(&inside))
     };
     let replan = &mut || {
         facts.join = Join::Outside;
@@ -1160,19 +1187,13 @@ fn to_spec(cfg: &Config, o: &Opts) -> Result<Spec, Error> {
         kv.extend_from_slice(v);
         s.sysctls.push(kv);
     }
-    use config::{CREATE_CONTAINER, CREATE_RUNTIME, PRESTART, START_CONTAINER};
-    for (i, name) in [
-        (CREATE_CONTAINER, "createContainer"),
-        (START_CONTAINER, "startContainer"),
-    ] {
-        if !cfg.hooks[i].is_empty() {
-            // They run inside the container's namespaces: not done yet.
-            let mut w = Buf::new();
-            w.s("hooks.").s(name);
-            return Err(unsupported(&w.0));
-        }
-    }
-    s.await_hooks = !cfg.hooks[PRESTART].is_empty() || !cfg.hooks[CREATE_RUNTIME].is_empty();
+    s.await_hooks = [
+        config::PRESTART,
+        config::CREATE_RUNTIME,
+        config::CREATE_CONTAINER,
+    ]
+    .iter()
+    .any(|&i| !cfg.hooks[i].is_empty());
     s.personality = cfg.personality;
     Ok(s)
 }

@@ -145,36 +145,14 @@ fn enter(
 
     // What the process joins, opened while the pid is known to be the
     // container's: it is checked again (the pidfd) once they are open.
-    let proc_dir = {
-        let mut b = Buf::new();
-        b.s("/proc/").u(rec.pid as u64).s("/");
-        b.0
+    let ns = ManuallyDrop::new(namespaces(rec.pid)?);
+    let (flags, fds) = (ns.flags, &ns.fds);
+    let root_fd = {
+        let mut path = Buf::new();
+        path.s("/proc/").u(rec.pid as u64).s("/root");
+        open_file(&path.0, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC)
+            .map_err(|e| Error::sys("open", &path.0, e))?
     };
-    let at = |name: &[u8]| [&proc_dir[..], name].concat();
-    let open_at = |name: &[u8], flags: OFlags| {
-        let path = at(name);
-        open_file(&path, flags | OFlags::CLOEXEC).map_err(|e| Error::sys("open", &path, e))
-    };
-    let ns_id = |fd: &OwnedFd| rustix::fs::fstat(fd).map(|s| (s.st_dev, s.st_ino)).ok();
-    let own_id = super::common::own_ns;
-    let mut flags = 0;
-    let mut fds: ManuallyDrop<Vec<(i32, u32)>> = ManuallyDrop::default();
-    for (name, flag) in JOIN {
-        if flag == g::CLONE_NEWTIME && own_id(name).is_none() {
-            // A kernel before 5.6 has no time namespaces.
-            continue;
-        }
-        let fd = open_at(&[b"ns/", name.as_bytes()].concat(), OFlags::RDONLY)?;
-        // Joining its own user namespace is refused (EINVAL): only those
-        // that are not hull's.
-        if ns_id(&fd) != own_id(name) {
-            flags |= flag;
-            fds.push((rustix::fd::IntoRawFd::into_raw_fd(fd), flag));
-        }
-    }
-    let pid_ns = open_at(b"ns/pid", OFlags::RDONLY)?;
-    let joins_pid = ns_id(&pid_ns) != own_id("pid");
-    let root_fd = open_at(b"root", OFlags::PATH | OFlags::DIRECTORY)?;
     // Still the container's process (its number may be another's by now,
     // which has another start time): then so were the files.
     if super::state::start_time(rec.pid) != Some(rec.start_time) {
@@ -241,7 +219,7 @@ fn enter(
         };
     }
     let pidfd_raw = rustix::fd::AsRawFd::as_raw_fd(&pidfd);
-    let mut plan = ManuallyDrop::new(Plan::for_exec(&spec, &facts, pidfd_raw, flags, &fds)?);
+    let mut plan = ManuallyDrop::new(Plan::for_exec(&spec, &facts, pidfd_raw, flags, fds)?);
     if debug {
         eprint(&plan.describe().0);
     }
@@ -249,13 +227,13 @@ fn enter(
         (true, Some(path)) => Some(connect(path)?),
         _ => None,
     };
-    if joins_pid {
-        sys::join_ns(rustix::fd::AsRawFd::as_raw_fd(&pid_ns), g::CLONE_NEWPID)
+    if let Some(pid_ns) = &ns.pid {
+        sys::join_ns(rustix::fd::AsRawFd::as_raw_fd(pid_ns), g::CLONE_NEWPID)
             .map_err(|e| Error::sys("setns", b"pid namespace", e))?;
     }
     let replan = &mut || {
         facts.join = Join::Outside;
-        Plan::for_exec(&spec, &facts, pidfd_raw, flags, &fds)
+        Plan::for_exec(&spec, &facts, pidfd_raw, flags, fds)
     };
     let (child, master) =
         run::launch(
@@ -293,8 +271,58 @@ fn enter(
         }
     };
     // hull exits next: the kernel closes the rest.
-    core::mem::forget((child, pidfd, pid_ns, croot, foreground));
+    core::mem::forget((child, pidfd, croot, foreground));
     status
+}
+
+/// The namespaces of process `pid` that are not hull's own, which a
+/// process entering it joins.
+pub(super) struct Namespaces {
+    /// Their `CLONE_NEW*` flags, for one `setns` on a pidfd.
+    pub flags: u32,
+    /// Each as an fd with its flag, in [`JOIN`]'s order, for a kernel
+    /// whose `setns` takes no pidfd (before 5.8). Never closed: they live
+    /// until hull exits or execs.
+    pub fds: Vec<(i32, u32)>,
+    /// Its PID namespace, if not hull's: entered at birth only, so joined
+    /// by hull itself before the clone.
+    pub pid: Option<OwnedFd>,
+}
+
+/// [`Namespaces`] of `pid`, from /proc/PID/ns. The caller checks that the
+/// pid was still its process's once they are open.
+pub(super) fn namespaces(pid: i32) -> Result<Namespaces, Error> {
+    let open_at = |name: &str| {
+        let mut path = Buf::new();
+        path.s("/proc/").u(pid as u64).s("/ns/").s(name);
+        open_file(&path.0, OFlags::RDONLY | OFlags::CLOEXEC)
+            .map_err(|e| Error::sys("open", &path.0, e))
+    };
+    let ns_id = |fd: &OwnedFd| rustix::fs::fstat(fd).map(|s| (s.st_dev, s.st_ino)).ok();
+    let own_id = super::common::own_ns;
+    let mut ns = Namespaces {
+        flags: 0,
+        fds: Vec::new(),
+        pid: None,
+    };
+    for (name, flag) in JOIN {
+        if flag == g::CLONE_NEWTIME && own_id(name).is_none() {
+            // A kernel before 5.6 has no time namespaces.
+            continue;
+        }
+        let fd = open_at(name)?;
+        // Joining its own user namespace is refused (EINVAL): only those
+        // that are not hull's.
+        if ns_id(&fd) != own_id(name) {
+            ns.flags |= flag;
+            ns.fds.push((rustix::fd::IntoRawFd::into_raw_fd(fd), flag));
+        }
+    }
+    let pid_ns = open_at("pid")?;
+    if ns_id(&pid_ns) != own_id("pid") {
+        ns.pid = Some(pid_ns);
+    }
+    Ok(ns)
 }
 
 /// Runs `exec`'s flags over the container's `process`: the command, and

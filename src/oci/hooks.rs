@@ -1,24 +1,40 @@
 //! The config's hooks (runtime-spec, "POSIX-platform Hooks"): a program of
-//! the host's, run by hull in the runtime's namespaces with the
-//! container's state (JSON) on its stdin, within its timeout.
+//! the host's, run by hull with the container's state (JSON) on its stdin,
+//! within its timeout.
 //!
-//! `prestart` and `createRuntime` run during `create`, once the container's
-//! namespaces and mounts are made and before its root is switched (its
-//! process waits, [`crate::plan::Op::AwaitHooks`]); a failure fails the
-//! create. `poststart` runs once `start` has let the process go, and
-//! `poststop` once `delete` has removed the container: a failure there is
-//! a warning, and the others still run. `createContainer` and
-//! `startContainer` (run inside the container's namespaces) are refused.
+//! `prestart`, `createRuntime` and `createContainer` run during `create`,
+//! in that order, once the container's namespaces and mounts are made and
+//! before its root is switched (its process waits,
+//! [`crate::plan::Op::AwaitHooks`]); a failure fails the create.
+//! `startContainer` runs during `start`, before the process may execve; a
+//! failure kills the process and fails the start. `poststart` runs once
+//! `start` has let the process go, and `poststop` once `delete` has
+//! removed the container: a failure there is a warning, and the others
+//! still run.
+//!
+//! `createContainer` and `startContainer` run in the container's
+//! namespaces ([`Inside`]): hull enters its PID namespace for its children
+//! while it clones the hook, and the hook joins the others (one `setns` on
+//! the container's pidfd) before its execve. A createContainer hook's path
+//! is looked up in the container's mount namespace before the switch of
+//! root, which still shows the runtime's tree; a startContainer hook's
+//! after it, in the container's root. The others run in the runtime's
+//! namespaces.
 
 use super::config::Hook;
+use super::exec::{Namespaces, namespaces};
 use crate::error::{EXIT_RUNTIME, Error};
-use crate::sys::{self, AsFd, BorrowedFd, CStrArray, OwnedFd, SigSet};
+use crate::sys::{self, AsFd, BorrowedFd, CStrArray, Errno, OwnedFd, SigSet};
 use crate::util::cstr::{cstr, cstrs};
+use crate::util::file::open_file;
 use crate::util::out::{Buf, eprint};
 use alloc::ffi::CString;
 use alloc::vec::Vec;
 use core::ffi::CStr;
+use linux_raw_sys::general as g;
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
+use rustix::fd::AsRawFd;
+use rustix::fs::OFlags;
 use rustix::pipe::PipeFlags;
 use rustix::process::Signal;
 
@@ -28,25 +44,114 @@ struct Cmd<'a> {
     argv: CStrArray,
     envp: CStrArray,
     mask: SigSet,
+    /// Close-on-exec: the child writes the step that failed (0 execve, 1
+    /// setns) and its errno here; at its execve it closes unwritten.
+    report: BorrowedFd<'a>,
 }
 
-/// The hook's process, between the clone and execve (in hull's memory:
-/// syscalls only): the state on stdin, stdout onto stderr (a runtime's
-/// stdout is its caller's to read), hull's original signal mask.
+/// The steps a hook's child can report, as [`Cmd::report`] numbers them.
+const STEPS: [&str; 2] = ["execve", "setns into the container's namespaces"];
+
+/// A container's process, for the hooks that run in its namespaces.
+pub struct Inside {
+    pidfd: OwnedFd,
+    ns: Namespaces,
+    /// hull's own PID namespace, to return to once a hook is cloned (when
+    /// the container's is another).
+    own_pid: Option<OwnedFd>,
+}
+
+impl Inside {
+    /// The namespaces of `pid`, whose process `pidfd` is (the caller knows
+    /// it is the container's: its child, or checked by its start time).
+    pub fn of(pid: i32, pidfd: OwnedFd) -> Result<Inside, Error> {
+        let ns = namespaces(pid)?;
+        let own_pid = match ns.pid {
+            None => None,
+            Some(_) => Some(
+                open_file(b"/proc/self/ns/pid", OFlags::RDONLY | OFlags::CLOEXEC)
+                    .map_err(|e| Error::sys("open", b"/proc/self/ns/pid", e))?,
+            ),
+        };
+        Ok(Inside { pidfd, ns, own_pid })
+    }
+
+    /// Kills the container's process (a hook failed).
+    pub fn kill(&self) {
+        let _ = rustix::process::pidfd_send_signal(&self.pidfd, Signal::KILL);
+    }
+}
+
+/// Reports `step` with `e` to the parent and exits (in the child).
+fn fail(c: &Cmd<'_>, step: u8, e: Errno) -> ! {
+    let mut b = [step, 0, 0, 0, 0];
+    b[1..].copy_from_slice(&e.raw_os_error().to_ne_bytes());
+    let _ = sys::write_all(c.report, &b);
+    sys::exit(127)
+}
+
+/// The hook's process, between the clone and execve (syscalls only): the
+/// state on stdin, stdout onto stderr (a runtime's stdout is its caller's
+/// to read), hull's original signal mask.
 fn child(c: &Cmd<'_>, stdin: OwnedFd) -> ! {
     let _ = sys::dup_onto(stdin.as_fd(), 0);
     let _ = sys::dup_onto(sys::stderr(), 1);
     let _ = sys::set_signal_mask(c.mask);
-    sys::execve(c.exe, &c.argv, &c.envp);
-    sys::exit(127)
+    let e = sys::execve(c.exe, &c.argv, &c.envp);
+    fail(c, 0, e)
 }
 
-/// Runs `hooks` in order, each with `state` on its stdin. The first that
-/// fails (its status is not 0, it cannot be run, or its timeout passes:
-/// it is killed then) is the error, named by `kind` and its path.
-pub fn run(kind: &str, hooks: &[Hook], state: &[u8], mask: SigSet) -> Result<(), Error> {
+/// Clones the hook's process into the namespaces of `at`, fork-style: a
+/// process that shares its memory cannot join a time namespace (EUSERS).
+fn spawn_inside(at: &Inside, c: &Cmd<'_>, stdin: BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
+    // A PID namespace is entered only at birth: hull's children are born
+    // in the container's while this lasts (hull itself stays in its own).
+    if let Some(pid_ns) = &at.ns.pid {
+        sys::join_ns(pid_ns.as_raw_fd(), g::CLONE_NEWPID)?;
+    }
+    let forked = sys::clone(0, None);
+    if let Some(own) = &at.own_pid {
+        // Back to hull's own for its later children (poststart's, say).
+        let _ = sys::join_ns(own.as_raw_fd(), g::CLONE_NEWPID);
+    }
+    match forked? {
+        sys::Fork::Parent { pidfd, .. } => Ok(pidfd),
+        sys::Fork::Child => {
+            // One setns for all (Linux 5.8); before, each namespace's
+            // file, the user namespace first.
+            let joined = match sys::join_ns(at.pidfd.as_raw_fd(), at.ns.flags) {
+                Err(Errno::INVAL) => at
+                    .ns
+                    .fds
+                    .iter()
+                    .try_for_each(|&(fd, f)| sys::join_ns(fd, f)),
+                r => r,
+            };
+            match joined.and_then(|()| sys::dup_onto(stdin, 0)) {
+                Ok(()) => {}
+                Err(e) => fail(c, 1, e),
+            }
+            let _ = sys::dup_onto(sys::stderr(), 1);
+            let _ = sys::set_signal_mask(c.mask);
+            let e = sys::execve(c.exe, &c.argv, &c.envp);
+            fail(c, 0, e)
+        }
+    }
+}
+
+/// Runs `hooks` in order, each with `state` on its stdin, in the
+/// namespaces of `inside`'s process if given, else in the runtime's. The
+/// first that fails (its status is not 0, it cannot be run, or its timeout
+/// passes: it is killed then) is the error, named by `kind` and its path.
+pub fn run(
+    kind: &str,
+    hooks: &[Hook],
+    state: &[u8],
+    mask: SigSet,
+    inside: Option<&Inside>,
+) -> Result<(), Error> {
     for h in hooks {
-        one(h, state, mask).map_err(|why| {
+        one(h, state, mask, inside).map_err(|why| {
             let mut m = Buf::new();
             m.s(kind).s(" hook ").b(&h.path).s(": ").b(&why.0);
             Error::new(EXIT_RUNTIME, &m)
@@ -55,11 +160,11 @@ pub fn run(kind: &str, hooks: &[Hook], state: &[u8], mask: SigSet) -> Result<(),
     Ok(())
 }
 
-/// [`run`], where a failure is a warning on stderr and the others still
-/// run (`poststart`, `poststop`).
+/// [`run`] in the runtime's namespaces, where a failure is a warning on
+/// stderr and the others still run (`poststart`, `poststop`).
 pub fn run_warn(kind: &str, hooks: &[Hook], state: &[u8], mask: SigSet) {
     for h in hooks {
-        if let Err(e) = run(kind, core::slice::from_ref(h), state, mask) {
+        if let Err(e) = run(kind, core::slice::from_ref(h), state, mask, None) {
             let mut m = Buf::new();
             m.s("hull: warning: ").b(&e.msg).s("\n");
             eprint(&m.0);
@@ -68,8 +173,8 @@ pub fn run_warn(kind: &str, hooks: &[Hook], state: &[u8], mask: SigSet) {
 }
 
 /// One hook; Err: why it failed, in words.
-fn one(h: &Hook, state: &[u8], mask: SigSet) -> Result<(), Buf> {
-    let sys_err = |what: &str, e: sys::Errno| {
+fn one(h: &Hook, state: &[u8], mask: SigSet, inside: Option<&Inside>) -> Result<(), Buf> {
+    let sys_err = |what: &str, e: Errno| {
         let mut m = Buf::new();
         m.s(what).s(": ").s(crate::util::errno::strerror(e));
         m
@@ -80,18 +185,25 @@ fn one(h: &Hook, state: &[u8], mask: SigSet) -> Result<(), Buf> {
         true => alloc::vec![exe.clone()],
         false => cstrs(&h.args),
     };
+    let (report, report_wr) =
+        rustix::pipe::pipe_with(PipeFlags::CLOEXEC).map_err(|e| sys_err("pipe", e))?;
     let c = Cmd {
         exe: &exe,
         argv: CStrArray::new(argv),
         envp: CStrArray::new(cstrs(&h.env)),
         mask,
+        report: report_wr.as_fd(),
     };
     // The state fits the pipe's buffer: written whole before the clone.
     let (rd, wr) = rustix::pipe::pipe_with(PipeFlags::CLOEXEC).map_err(|e| sys_err("pipe", e))?;
     sys::write_all(wr.as_fd(), state).map_err(|e| sys_err("write its stdin", e))?;
-    let (_, pidfd) =
-        sys::spawn(0, None, child, &c, rd.as_fd(), wr.as_fd()).map_err(|e| sys_err("clone3", e))?;
-    drop((rd, wr));
+    let pidfd = match inside {
+        None => sys::spawn(0, None, child, &c, rd.as_fd(), wr.as_fd()).map(|(_, fd)| fd),
+        Some(at) => spawn_inside(at, &c, rd.as_fd()),
+    };
+    drop((rd, wr, c));
+    drop(report_wr);
+    let pidfd = pidfd.map_err(|e| sys_err("clone3", e))?;
     if !exited_within(pidfd.as_fd(), h.timeout) {
         let _ = rustix::process::pidfd_send_signal(&pidfd, Signal::KILL);
         let _ = sys::proc::wait_rusage(pidfd.as_fd());
@@ -101,9 +213,16 @@ fn one(h: &Hook, state: &[u8], mask: SigSet) -> Result<(), Buf> {
             .s(" s");
         return Err(m);
     }
-    match sys::proc::wait_rusage(pidfd.as_fd()) {
+    let status = sys::proc::wait_rusage(pidfd.as_fd());
+    // Its process is gone, and with it the last writer: no wait here.
+    let mut b = [0u8; 5];
+    if let Ok(5) = rustix::io::read(&report, &mut b) {
+        let errno = i32::from_ne_bytes([b[1], b[2], b[3], b[4]]);
+        let step = STEPS[b[0] as usize % 2];
+        return Err(sys_err(step, Errno::from_raw_os_error(errno)));
+    }
+    match status {
         Ok((0, _)) => Ok(()),
-        Ok((127, _)) if !exists(&exe) => Err(sys_err("execve", sys::Errno::NOENT)),
         Ok((st, _)) => {
             let mut m = Buf::new();
             m.s("exit status ").u(st as u64);
@@ -128,9 +247,4 @@ fn exited_within(pidfd: BorrowedFd<'_>, secs: Option<u32>) -> bool {
             Err(_) => continue,
         }
     }
-}
-
-/// Whether `path` names something (a status of 127 is then the hook's own).
-fn exists(path: &CStr) -> bool {
-    rustix::fs::access(path, rustix::fs::Access::EXISTS).is_ok()
 }
