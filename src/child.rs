@@ -8,7 +8,7 @@
 
 use crate::error::EXIT_RUNTIME;
 use crate::init::{self, RESET};
-use crate::plan::{Kind, Mount, Op, Plan, Slot, Source};
+use crate::plan::{Kind, MAX_SHARED, Mount, Op, Plan, Slot, Source};
 use crate::sys::{self, AsFd, BorrowedFd, Errno, OwnedFd};
 use core::ffi::CStr;
 use linux_raw_sys::general as g;
@@ -116,8 +116,10 @@ impl<T> On<T> for sys::Result<T> {
 /// The fds of the container's root and its /proc, /sys and /dev, in the
 /// order of [`Slot`] after `Host`: the paths of later steps are resolved
 /// from them. Closed once the root is switched (or at the init's fork).
+/// Then the detached trees of shared volumes ([`Op::Detach`]), until they
+/// are attached.
 #[derive(Default)]
-struct Slots([Option<OwnedFd>; 4]);
+struct Slots([Option<OwnedFd>; 4], [Option<OwnedFd>; MAX_SHARED]);
 
 impl Slots {
     /// The fd a path of `slot` is resolved from (the current directory for
@@ -298,6 +300,12 @@ fn apply(op: &Op, channel: BorrowedFd<'_>, slots: &mut Slots) -> Result<(), Fail
             Ok(())
         }
         Op::Mount(m) => mount(m, slots),
+        Op::Detach(src, n) => {
+            let fd = open(rustix::fs::CWD, src.rel(), OFlags::NOFOLLOW, STRICT).on(S_SOURCE)?;
+            let tree = sys::clone_tree(fd.as_fd(), true).on(S_OPEN_TREE)?;
+            slots.1[*n as usize % MAX_SHARED] = Some(tree);
+            Ok(())
+        }
         Op::Node(name, mode, rdev) => {
             let dev = slots.fd(Slot::Dev)?;
             let perm = Mode::from_raw_mode(mode & 0o7777);
@@ -588,20 +596,13 @@ fn mount(m: &Mount, slots: &mut Slots) -> Result<(), Fail> {
                 r => r.on(S_SOURCE)?,
             };
             let tree = sys::clone_tree(src.as_fd(), *recursive).on(S_OPEN_TREE)?;
-            if m.attrs | m.clear != 0 {
-                let set = |attrs| sys::set_mount_attrs(tree.as_fd(), attrs, 0, *recursive);
-                match set((m.attrs, m.clear)) {
-                    // A flag a more privileged user namespace locked on the
-                    // source (nosuid, nodev, ro, its atime) cannot be
-                    // cleared or changed from a user namespace: it stays,
-                    // as runc keeps it, and the flags that only restrict
-                    // still apply.
-                    Err(Errno::PERM) if m.clear != 0 => {
-                        set((m.attrs & !g::MOUNT_ATTR__ATIME, 0)).on(S_SETATTR)?
-                    }
-                    r => r.on(S_SETATTR)?,
-                }
-            }
+            set_attrs(m, tree.as_fd(), *recursive)?;
+            tree
+        }
+        Source::Tree(n) => {
+            let tree = slots.1[*n as usize % MAX_SHARED].take();
+            let tree = tree.ok_or((S_OPEN_TREE, Errno::BADF))?;
+            set_attrs(m, tree.as_fd(), true)?;
             tree
         }
     };
@@ -616,6 +617,24 @@ fn mount(m: &Mount, slots: &mut Slots) -> Result<(), Fail> {
         slots.set(s, tree);
     }
     Ok(())
+}
+
+/// The attributes of a bound copy `tree` (the mounts below it too when
+/// `recursive`), set before it is attached.
+fn set_attrs(m: &Mount, tree: BorrowedFd<'_>, recursive: bool) -> Result<(), Fail> {
+    if m.attrs | m.clear == 0 {
+        return Ok(());
+    }
+    let set = |attrs| sys::set_mount_attrs(tree, attrs, 0, recursive);
+    match set((m.attrs, m.clear)) {
+        // A flag a more privileged user namespace locked on the source
+        // (nosuid, nodev, ro, its atime) cannot be cleared or changed from a
+        // user namespace: it stays, as runc keeps it, and the flags that
+        // only restrict still apply.
+        Err(Errno::PERM) if m.clear != 0 => set((m.attrs & !g::MOUNT_ATTR__ATIME, 0)),
+        r => r,
+    }
+    .on(S_SETATTR)
 }
 
 /// Reports the failed step and exits. The parent formats the message; the

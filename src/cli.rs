@@ -53,8 +53,9 @@ in man hull (docs/hull.1).
 options:
   --rootfs DIR        use DIR as the root filesystem (default: the host's)
   --read-only         make the root filesystem read-only
-  -v, --volume SRC:DST[:ro][,rslave]  bind host path SRC on DST (read-only
-                      with :ro; a slave of the host's mounts with rslave)
+  -v, --volume SRC:DST[:ro][,rslave|rshared]  bind host path SRC on DST
+                      (read-only with :ro; a slave of the host's mounts
+                      with rslave, a peer of SRC's mount with rshared)
   --tmpfs DST[:OPTS]  a private tmpfs on DST (OPTS such as size=64m,noatime)
   -e, --env KEY[=VAL] set KEY (without =VAL: the host's value)
   --env-file FILE     KEY=VALUE lines; # comments and blank lines skipped
@@ -652,14 +653,14 @@ pub fn finish(spec: &mut Spec, a: &Args<'_>) -> Result<(), Error> {
 }
 
 /// `SRC:DST[:ro|rw]` (a volume) or `DST[:OPTS]` (a tmpfs).
-/// The propagation a volume may ask for, as docker's `-v` words: shared
-/// is not among them (a mount made inside could not reach the host: the
-/// container's copy of the host's mounts is a slave at best).
-const VOLUME_PROPAGATION: [(&str, u32); 6] = [
+/// The propagation a volume may ask for, as docker's `-v` words.
+const VOLUME_PROPAGATION: [(&str, u32); 8] = [
     ("private", g::MS_PRIVATE),
     ("rprivate", g::MS_REC | g::MS_PRIVATE),
     ("slave", g::MS_SLAVE),
     ("rslave", g::MS_REC | g::MS_SLAVE),
+    ("shared", g::MS_SHARED),
+    ("rshared", g::MS_REC | g::MS_SHARED),
     ("unbindable", g::MS_UNBINDABLE),
     ("runbindable", g::MS_REC | g::MS_UNBINDABLE),
 ];
@@ -1592,8 +1593,7 @@ mod tests {
             "/a:/b:ro:x",
             "/a:/b:",
             "/a:/b:ro,",
-            "/a:/b:rshared",
-            "/a:/b:ro,shared",
+            "/a:/b:rshare",
         ] {
             let e = run(&["-v", bad, "sh"]).unwrap_err();
             assert_eq!((e.code, e.usage), (125, false), "{bad}");
@@ -1610,6 +1610,8 @@ mod tests {
             ("slave", false, g::MS_SLAVE),
             ("rw,runbindable", false, g::MS_REC | g::MS_UNBINDABLE),
             ("rprivate,ro", true, g::MS_REC | g::MS_PRIVATE),
+            ("rshared", false, g::MS_REC | g::MS_SHARED),
+            ("shared,ro", true, g::MS_SHARED),
         ] {
             let s = run(&["-v", &format!("/a:/b:{mode}"), "sh"]).unwrap();
             assert_eq!(

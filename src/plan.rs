@@ -40,6 +40,13 @@ pub enum Op {
     /// `mount(NULL, "/", NULL, flags)` once the root is switched: the
     /// config's `rootfsPropagation` on the container's own root.
     RootPropagation(u32),
+    /// `open_tree(OPEN_TREE_CLONE|AT_RECURSIVE)` of a shared volume's
+    /// source, before [`Op::PrivateMounts`]: a copy of a shared mount
+    /// joins its peer group, so the copy is a peer of the host's mount,
+    /// which the container's own copy of the host's tree no longer is once
+    /// private. Kept detached, as tree `n`, for the volume's mount
+    /// ([`Source::Tree`]).
+    Detach(Place, u8),
     /// `sethostname(name)`.
     Hostname(Vec<u8>),
     /// `setdomainname(name)`.
@@ -209,7 +216,13 @@ pub enum Source {
     /// A copy of the mount tree at a place (no symlink on the way), the
     /// mounts below it too when `recursive`.
     Bind(Place, bool),
+    /// The tree [`Op::Detach`] kept as `n` (recursive).
+    Tree(u8),
 }
+
+/// Most volumes with shared propagation a container may have: the child
+/// keeps their trees in a fixed array (it never allocates).
+pub const MAX_SHARED: usize = 4;
 
 /// One mount, everything prepared: `src` is made as a detached mount, its
 /// attributes set, and attached onto `target`, resolved once.
@@ -265,6 +278,10 @@ impl Op {
                 b"prestart, createRuntime, createContainer",
             ),
             Op::RootPropagation(_) => ("set the root's propagation: mount", b"/"),
+            Op::Detach(src, _) => (
+                "copy a shared volume's source: open_tree",
+                src.path.to_bytes(),
+            ),
             Op::Hostname(h) => ("sethostname", h),
             Op::Domainname(d) => ("setdomainname", d),
             Op::LoopbackUp => ("bring up loopback: ioctl SIOCSIFFLAGS", b"lo"),
@@ -441,6 +458,17 @@ impl Facts {
             facts.volumes.push(match &v.src {
                 Some(src) => {
                     let s = rootfs::open(src, "volume source", false)?;
+                    if v.propagation & g::MS_SHARED != 0 && !on_shared_mount(s.path) {
+                        // Its copy would be a peer of nothing: mounts would
+                        // cross neither way, which shared does not mean.
+                        return Err(Error::new(
+                            crate::error::EXIT_RUNTIME,
+                            Buf::new()
+                                .s("volume source ")
+                                .b(s.path)
+                                .s(": shared propagation needs a shared mount there (mount --make-shared)"),
+                        ));
+                    }
                     Some((s.path, s.dir))
                 }
                 None => None,
@@ -723,6 +751,19 @@ impl Plan {
     pub fn build(spec: &Spec, facts: &Facts) -> Result<Plan, Error> {
         let net = own_net(spec, facts);
         let root = facts.root.unwrap_or_default();
+        let shared = shared_sources(spec, facts).count();
+        if shared > MAX_SHARED || shared > 0 && facts.userns {
+            // (In a user namespace, the kernel makes the container's copies
+            // of the host's mounts slaves: none is a peer to copy.)
+            let why = match facts.userns {
+                true => "shared propagation of a volume in a user namespace",
+                false => "shared propagation of more than 4 volumes",
+            };
+            return Err(Error::new(
+                crate::error::EXIT_RUNTIME,
+                Buf::new().s(why).s(" is not supported by hull"),
+            ));
+        }
         let mut o = Ops {
             ops: ManuallyDrop::new(Vec::new()),
             create: !root.is_empty() && creates(spec),
@@ -772,7 +813,10 @@ impl Plan {
             // asked; private (the default) where the tree was made slaves
             // for a volume's sake (slave is the first step's).
             let p = spec.root_propagation;
-            let own = match p & g::MS_UNBINDABLE != 0 {
+            // Shared: a peer group of the container's own (the host's
+            // mounts are no longer its peers), which the mount namespaces
+            // its processes make receive from.
+            let own = match p & (g::MS_UNBINDABLE | g::MS_SHARED) != 0 {
                 true => p,
                 false if slave_tree(spec) && p & g::MS_SLAVE == 0 => g::MS_PRIVATE,
                 false => 0,
@@ -1101,6 +1145,30 @@ fn clone_flags(spec: &Spec, facts: &Facts, net: Option<Option<i32>>) -> u64 {
 /// rather than private: where a volume or the root asks to be a slave (a
 /// bind is a slave of its source's peers only if the source's copy here
 /// is one). Nothing propagates out either way.
+/// Whether the mount `path` is on is shared (in a peer group), as
+/// mountinfo says of the mount `statx` names.
+fn on_shared_mount(path: &[u8]) -> bool {
+    use rustix::fs::{AtFlags, CWD, StatxFlags, statx};
+    let Ok(st) = statx(CWD, path, AtFlags::empty(), StatxFlags::MNT_ID) else {
+        return false;
+    };
+    let mut id = Buf::new();
+    id.u(st.stx_mnt_id);
+    let mi = crate::util::file::read_file(b"/proc/self/mountinfo").unwrap_or_default();
+    crate::util::mountinfo::lines(&mi).any(|l| l.id == &id.0[..] && l.shared)
+}
+
+/// The host sources of the volumes with shared propagation, in order.
+fn shared_sources<'a>(spec: &'a Spec, facts: &'a Facts) -> impl Iterator<Item = &'a [u8]> {
+    let shared = spec
+        .volumes
+        .iter()
+        .map(|v| v.propagation & g::MS_SHARED != 0);
+    shared
+        .zip(&facts.volumes)
+        .filter_map(|(sh, src)| src.filter(|_| sh).map(|(p, _)| p))
+}
+
 fn slave_tree(spec: &Spec) -> bool {
     let asked = spec.volumes.iter().map(|v| v.propagation);
     asked
@@ -1167,6 +1235,11 @@ impl Ops {
                 o.push(Op::User(uid, gid));
                 switched = true;
             }
+        }
+        for (n, src) in shared_sources(spec, facts).enumerate() {
+            // While the container's copy of the host's tree still holds
+            // peers of the host's shared mounts (see Op::Detach).
+            o.push(Op::Detach(place(Slot::Host, src, 0), n as u8));
         }
         // First, before any mount: with a shared `/` (systemd's default) every
         // mount below would propagate back to the host's mount table.
@@ -1378,6 +1451,7 @@ impl Ops {
     /// made so before it is attached: never writable, not even for an
     /// instant, and the flag is on the very mount bound.
     fn volumes(&mut self, spec: &Spec, facts: &Facts) {
+        let mut trees = 0;
         for (v, src) in spec.volumes.iter().zip(&facts.volumes) {
             let at = place(Slot::Root, &v.dst, 1);
             match src {
@@ -1385,9 +1459,16 @@ impl Ops {
                     // (An OCI bind's flags, such as podman's nosuid,
                     // nodev and noexec, are in its opts.)
                     let (_, set, clear) = mount_flags(&v.opts, if v.ro { RDONLY } else { 0 });
+                    let from = match v.propagation & g::MS_SHARED {
+                        0 => Source::Bind(place(Slot::Host, src, 0), true),
+                        _ => {
+                            trees += 1;
+                            Source::Tree(trees - 1)
+                        }
+                    };
                     self.mount(
                         "bind-mount volume on",
-                        Source::Bind(place(Slot::Host, src, 0), true),
+                        from,
                         at,
                         if *dir { Kind::Dir } else { Kind::File },
                         set,
@@ -1986,6 +2067,64 @@ mod tests {
                 .position(|o| matches!(o, Op::Chdir(_)))
                 .unwrap()
         );
+    }
+
+    #[test]
+    fn a_shared_volume_is_copied_before_the_tree_goes_private() {
+        let mut s = spec(&["sh"]);
+        s.rootfs = Some(b"/R".to_vec());
+        let vol = |src: &[u8], propagation| Volume {
+            src: Some(src.to_vec()),
+            dst: [b"/in", src].concat(),
+            ro: false,
+            opts: vec![],
+            propagation,
+        };
+        s.volumes = vec![
+            vol(b"/a", 0),
+            vol(b"/b", g::MS_REC | g::MS_SHARED),
+            vol(b"/c", g::MS_SHARED),
+        ];
+        s.root_propagation = g::MS_REC | g::MS_SHARED;
+        let p = plan(&s);
+        let at = |f: &dyn Fn(&Op) -> bool| p.ops.iter().position(f).unwrap();
+        let private = at(&|o| *o == Op::PrivateMounts(g::MS_REC | g::MS_PRIVATE));
+        assert_eq!(
+            p.ops[private - 2],
+            Op::Detach(place(Slot::Host, b"/b", 0), 0)
+        );
+        assert_eq!(
+            p.ops[private - 1],
+            Op::Detach(place(Slot::Host, b"/c", 0), 1)
+        );
+        let mounts: Vec<_> = p
+            .ops
+            .iter()
+            .filter_map(|o| match o {
+                Op::Mount(m) if m.step == "bind-mount volume on" => Some((&m.src, m.propagation)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(mounts[1], (&Source::Tree(0), g::MS_REC | g::MS_SHARED));
+        assert_eq!(mounts[2], (&Source::Tree(1), g::MS_SHARED));
+        assert!(matches!(mounts[0].0, Source::Bind(..)));
+        // The root: a peer group of the container's own, after the switch.
+        let pivot = at(&|o| matches!(o, Op::PivotRoot(_)));
+        assert_eq!(
+            p.ops[pivot + 1],
+            Op::RootPropagation(g::MS_REC | g::MS_SHARED)
+        );
+        // Not in a user namespace (the kernel makes its copies slaves), nor
+        // more than the child keeps.
+        let mut f = facts(&s);
+        f.userns = true;
+        let e = Plan::build(&s, &f).err().unwrap();
+        assert_eq!(
+            e.msg,
+            b"shared propagation of a volume in a user namespace is not supported by hull"
+        );
+        s.volumes = (0..5).map(|_| vol(b"/b", g::MS_SHARED)).collect();
+        assert!(Plan::build(&s, &facts(&s)).is_err());
     }
 
     #[test]

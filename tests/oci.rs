@@ -1173,7 +1173,7 @@ fn the_configs_personality_holds() {
 /// Mount propagation as the config asks: a bind with `rslave` sees what
 /// the host mounts below its source after the start (Kubernetes'
 /// HostToContainer), a private one does not; `rootfsPropagation` and the
-/// binds' modes are applied; shared propagation is refused by name.
+/// binds' modes are applied; a shared bind passes mounts both ways.
 #[test]
 fn mount_propagation_is_the_configs() {
     let script = "exec > /out 2>&1; while [ ! -e /go ]; do sleep 0.1; done; \
@@ -1203,21 +1203,55 @@ fn mount_propagation_is_the_configs() {
     std::fs::write(b.rootfs.0.join("go"), "").unwrap();
     assert_eq!(b.wait_file("out", Some("done")), "hi\nnone\n1\n");
     ok(&b.hull(&["delete", "--force", "c1"]));
+    // Shared (Kubernetes' Bidirectional; it was refused): what the
+    // container mounts below the bind appears on the host and stays there,
+    // and what the host mounts later appears inside; with a root that is
+    // rshared too, as CRI asks for such a pod.
+    std::fs::create_dir(format!("{d}/in")).unwrap();
+    let script = "exec > /out 2>&1; mount -t tmpfs tmpfs /shared/in && echo inside > /shared/in/f; \
+                  echo 1 > /ready; while [ ! -e /go ]; do sleep 0.1; done; cat /shared/sub2/m; \
+                  awk '$5 == \"/\"' /proc/self/mountinfo | grep -c shared:; touch /done";
+    std::fs::remove_file(b.rootfs.0.join("go")).unwrap();
+    std::fs::remove_file(b.rootfs.0.join("done")).unwrap();
     b.edit(|cfg| {
+        cfg["process"]["args"] = serde_json::json!(["sh", "-c", script]);
+        for set in ["bounding", "effective", "permitted"] {
+            cfg["process"]["capabilities"][set] = serde_json::json!(["CAP_SYS_ADMIN"]);
+        }
         let mounts = cfg["mounts"].as_array_mut().unwrap();
-        mounts.last_mut().unwrap()["options"] = serde_json::json!(["rbind", "rshared"]);
+        mounts.pop();
+        mounts.pop();
+        mounts.push(
+            serde_json::json!({"destination": "/shared", "type": "bind", "source": d,
+                                       "options": ["rbind", "rshared"]}),
+        );
+        cfg["linux"]["rootfsPropagation"] = "rshared".into();
     });
-    fails(
-        &b.create("c2"),
-        "config.json: shared propagation of the mount on /private is not supported by hull",
+    b.run("c2");
+    b.wait_file("ready", None);
+    assert_eq!(
+        std::fs::read_to_string(format!("{d}/in/f")).unwrap(),
+        "inside\n"
     );
-    b.edit(|cfg| {
-        cfg["mounts"].as_array_mut().unwrap().pop();
-        cfg["linux"]["rootfsPropagation"] = "shared".into();
-    });
+    sh_ok(&format!(
+        "mkdir {d}/sub2 && mount -t tmpfs tmpfs {d}/sub2 && echo host > {d}/sub2/m"
+    ));
+    std::fs::write(b.rootfs.0.join("go"), "").unwrap();
+    assert_eq!(b.wait_file("out", Some("done")), "host\n1\n");
+    ok(&b.hull(&["delete", "--force", "c2"]));
+    // The container's mount outlives it on the host, as Bidirectional's do.
+    assert_eq!(
+        std::fs::read_to_string(format!("{d}/in/f")).unwrap(),
+        "inside\n"
+    );
+    // A source on a mount that is not shared: its copy would be a peer of
+    // nothing, and the create says so.
+    sh_ok(&format!("mount --make-rprivate {d}"));
     fails(
         &b.create("c3"),
-        "config.json: rootfsPropagation shared is not supported by hull",
+        &format!(
+            "volume source {d}: shared propagation needs a shared mount there (mount --make-shared)"
+        ),
     );
 }
 

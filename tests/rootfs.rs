@@ -633,3 +633,43 @@ fn an_rslave_volume_sees_the_hosts_later_mounts() {
     let o = child.wait_with_output().unwrap();
     assert_eq!(ok(&o), "hi\nnone\n");
 }
+
+/// `-v SRC:DST:rshared` (docker's word; it was refused): a mount the
+/// container makes below DST appears on the host below SRC, and stays
+/// there once the container is gone; a source on a mount that is not
+/// shared is refused before anything starts, naming it.
+#[test]
+fn an_rshared_volume_passes_the_containers_mounts_out() {
+    let Some(r) = rootfs("an_rshared_volume_passes_the_containers_mounts_out") else {
+        return;
+    };
+    let src = TempDir::new("rshared-src");
+    let d = src.path().to_string();
+    let shared = SharedTmpfs::new(&d);
+    let o = r.run(&[
+        "--cap-add",
+        "SYS_ADMIN",
+        "-v",
+        &format!("{d}:/s:rshared"),
+        "sh",
+        "-c",
+        "mount -t tmpfs tmpfs /s/sub && echo inside > /s/sub/f",
+    ]);
+    ok(&o);
+    assert_eq!(
+        std::fs::read_to_string(format!("{d}/sub/f")).unwrap(),
+        "inside\n"
+    );
+    sh_ok(&format!(
+        "umount {d}/sub && mount --make-rprivate {}",
+        shared.0
+    ));
+    let o = r.run(&["-v", &format!("{d}:/s:rshared"), "true"]);
+    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "hull: volume source {d}: shared propagation needs a shared mount there (mount --make-shared)\n"
+        )
+    );
+}

@@ -1098,22 +1098,13 @@ fn to_spec(cfg: &Config, o: &Opts) -> Result<Spec, Error> {
     }
     s.masks = Some(masks(cfg)?);
     s.id_maps = [cfg.gid_maps.clone(), cfg.uid_maps.clone()];
-    // Private, slave and unbindable propagation are honoured; shared is
-    // refused: the container's copy of the host's mounts is a slave at
-    // best, so a mount made inside could never reach the host (Kubernetes'
-    // Bidirectional), and hull will not pretend otherwise.
-    if cfg.rootfs_propagation & g::MS_SHARED != 0 {
-        return Err(unsupported(b"rootfsPropagation shared"));
-    }
+    // Private, slave, shared and unbindable propagation are honoured: a
+    // shared bind is a peer of the host's source (Kubernetes'
+    // Bidirectional), a shared root a peer group of the container's own.
     s.root_propagation = cfg.rootfs_propagation;
     for m in &cfg.mounts {
         let ro = (m.opts.set | m.opts.rset) & g::MOUNT_ATTR_RDONLY != 0;
         let propagation = m.opts.propagation;
-        if propagation & g::MS_SHARED != 0 {
-            let mut w = Buf::new();
-            w.s("shared propagation of the mount on ").b(&m.dst);
-            return Err(unsupported(&w.0));
-        }
         match (m.bind, &m.fstype[..]) {
             (Some(_), _) => s.volumes.push(Volume {
                 src: Some(m.src.clone()),

@@ -7,8 +7,12 @@ use alloc::vec::Vec;
 /// One mount, as a line of mountinfo gives it: `id parent dev root
 /// mountpoint options [optional...] - fstype source superoptions`.
 pub struct Line<'a> {
+    /// The mount's id (as `statx` gives it, `STATX_MNT_ID`), in decimal.
+    pub id: &'a [u8],
     /// The mount point, still escaped (see [`unescape`]).
     pub point: &'a [u8],
+    /// Whether it is shared (an optional field `shared:N`).
+    pub shared: bool,
     pub fstype: &'a [u8],
     /// The superblock's options, comma-separated.
     pub options: &'a [u8],
@@ -23,14 +27,25 @@ pub fn lines(text: &[u8]) -> impl Iterator<Item = Line<'_>> {
             return None;
         }
         let mut f = tok(&mut rest, b'\n');
+        let id = tok(&mut f, b' ');
         let mut point = &b""[..];
-        for _ in 0..5 {
+        for _ in 0..4 {
             point = tok(&mut f, b' ');
         }
-        while !f.is_empty() && tok(&mut f, b' ') != b"-" {}
+        // The mount's options, then the optional fields up to "-".
+        tok(&mut f, b' ');
+        let mut shared = false;
+        loop {
+            match tok(&mut f, b' ') {
+                b"-" | b"" => break,
+                o => shared |= o.starts_with(b"shared:"),
+            }
+        }
         let fstype = tok(&mut f, b' ');
         tok(&mut f, b' ');
         Some(Line {
+            id,
+            shared,
             point,
             fstype,
             options: tok(&mut f, b' '),
@@ -54,4 +69,28 @@ pub fn unescape(s: &[u8]) -> Vec<u8> {
         i += 1;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_line_gives_its_id_point_peer_group_and_type() {
+        let text = b"29 1 8:1 / / rw,relatime shared:1 master:3 - ext4 /dev/sda1 rw\n\
+                     40 29 0:5 / /tmp/a\\040b rw - tmpfs tmpfs rw,size=64k\n\
+                     short\n";
+        let l: alloc::vec::Vec<_> = super::lines(text).collect();
+        assert_eq!(
+            (l[0].id, l[0].point, l[0].shared, l[0].fstype, l[0].options),
+            (&b"29"[..], &b"/"[..], true, &b"ext4"[..], &b"rw"[..])
+        );
+        assert_eq!(
+            (l[1].id, l[1].shared, l[1].fstype),
+            (&b"40"[..], false, &b"tmpfs"[..])
+        );
+        assert_eq!(super::unescape(l[1].point), b"/tmp/a b");
+        assert_eq!(
+            (l[2].id, l[2].point, l[2].shared),
+            (&b"short"[..], &b""[..], false)
+        );
+    }
 }
