@@ -1376,22 +1376,21 @@ fn container_hooks_run_in_the_containers_namespaces() {
             std::fs::read_link("/proc/self/ns/pid").unwrap().display()
         )
     );
-    let state: serde_json::Value = serde_json::from_str(&read("create")).unwrap();
-    assert_eq!(
-        (state["status"].as_str(), state["pid"].as_i64()),
-        (Some("creating"), Some(pid))
-    );
-    assert_eq!(read("create-host"), "inside\n");
-    assert_eq!(read("create-pidns"), pidns);
+    // What hook `name` got and saw: the state, the hostname, the PID
+    // namespace.
+    let saw = |name: &str, status: &str| {
+        let state: serde_json::Value = serde_json::from_str(&read(name)).unwrap();
+        assert_eq!(
+            (state["status"].as_str(), state["pid"].as_i64()),
+            (Some(status), Some(pid))
+        );
+        assert_eq!(read(&format!("{name}-host")), "inside\n");
+        assert_eq!(read(&format!("{name}-pidns")), pidns);
+    };
+    saw("create", "creating");
     assert_eq!(read("start"), "", "startContainer ran at create");
     ok(&b.hull(&["start", "c1"]));
-    let state: serde_json::Value = serde_json::from_str(&read("start")).unwrap();
-    assert_eq!(
-        (state["status"].as_str(), state["pid"].as_i64()),
-        (Some("created"), Some(pid))
-    );
-    assert_eq!(read("start-host"), "inside\n");
-    assert_eq!(read("start-pidns"), pidns);
+    saw("start", "created");
     // The command ran after the startContainer hook, and saw what the
     // createContainer hook wrote into the read-only root.
     let t = Instant::now();

@@ -94,7 +94,12 @@ fn fail(c: &Cmd<'_>, step: u8, e: Errno) -> ! {
 /// state on stdin, stdout onto stderr (a runtime's stdout is its caller's
 /// to read), hull's original signal mask.
 fn child(c: &Cmd<'_>, stdin: OwnedFd) -> ! {
-    let _ = sys::dup_onto(stdin.as_fd(), 0);
+    exec(c, stdin.as_fd())
+}
+
+/// The end of both kinds of hook process: [`child`]'s steps and execve.
+fn exec(c: &Cmd<'_>, stdin: BorrowedFd<'_>) -> ! {
+    let _ = sys::dup_onto(stdin, 0);
     let _ = sys::dup_onto(sys::stderr(), 1);
     let _ = sys::set_signal_mask(c.mask);
     let e = sys::execve(c.exe, &c.argv, &c.envp);
@@ -127,14 +132,10 @@ fn spawn_inside(at: &Inside, c: &Cmd<'_>, stdin: BorrowedFd<'_>) -> Result<Owned
                     .try_for_each(|&(fd, f)| sys::join_ns(fd, f)),
                 r => r,
             };
-            match joined.and_then(|()| sys::dup_onto(stdin, 0)) {
-                Ok(()) => {}
-                Err(e) => fail(c, 1, e),
+            if let Err(e) = joined {
+                fail(c, 1, e)
             }
-            let _ = sys::dup_onto(sys::stderr(), 1);
-            let _ = sys::set_signal_mask(c.mask);
-            let e = sys::execve(c.exe, &c.argv, &c.envp);
-            fail(c, 0, e)
+            exec(c, stdin)
         }
     }
 }
