@@ -782,6 +782,8 @@ impl Plan {
             o.dev(spec, facts);
             o.sys(spec, facts);
         }
+        // Once they are planned, before anything is planned on them.
+        o.system_options(spec);
         // Only a container with a root of its own gets the masks: without
         // --rootfs it shares the host's tree (its /sys, /dev and files, which
         // its root may write), so masking /proc would protect nothing and
@@ -1443,6 +1445,28 @@ impl Ops {
                     RDONLY,
                     None,
                 ),
+            }
+        }
+    }
+
+    /// A config's options for the mounts hull makes itself
+    /// ([`Spec::system`]), by destination: its flags over hull's, and its
+    /// filesystem options, if it gives any, in place of hull's (a
+    /// `size=1g` for /dev/shm, a `hidepid=2` for /proc).
+    fn system_options(&mut self, spec: &Spec) {
+        for (dst, words) in &spec.system {
+            for op in self.ops.iter_mut() {
+                let Op::Mount(m) = op else { continue };
+                if m.kind != Kind::System || m.target.path.to_bytes() != &dst[..] {
+                    continue;
+                }
+                let (data, set, clear) = mount_flags(words, m.attrs);
+                if let Source::Fs(t, _) = m.src
+                    && !data.is_empty()
+                {
+                    m.src = fs(t, &data);
+                }
+                (m.attrs, m.clear) = (set, clear);
             }
         }
     }

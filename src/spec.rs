@@ -225,6 +225,13 @@ pub struct Spec {
     pub read_only: bool,
     /// Volumes and tmpfs mounts, in the order given.
     pub volumes: Vec<Volume>,
+    /// A config's own options for mounts hull makes itself (OCI's entries
+    /// for /proc, /dev, /dev/pts, /dev/shm, /dev/mqueue and /sys): the
+    /// destination and the option words, as [`Volume::opts`]. Its flag
+    /// words apply over hull's flags for that mount (so only `rw`, `exec`,
+    /// `suid` or `dev` loosen them); its other words, if any, replace
+    /// hull's filesystem options (`size=`, `mode=`...).
+    pub system: Vec<(Vec<u8>, Vec<u8>)>,
     pub env: Vec<Env>,
     /// Start from the host's environment instead of an empty one.
     pub env_host: bool,
@@ -416,6 +423,7 @@ impl Default for Spec {
             rootfs: None,
             read_only: false,
             volumes: Vec::new(),
+            system: Vec::new(),
             env: Vec::new(),
             env_host: false,
             user: None,

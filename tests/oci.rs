@@ -1148,6 +1148,99 @@ fn domainname_and_mqueue_are_the_configs() {
     );
 }
 
+/// The config's options for the mounts hull makes itself are those
+/// mounts': a `size=` and `exec` for /dev/shm, `rw` for /sys (podman's
+/// `--privileged`), devpts' `gid=5`. Its flags only add to hull's unless
+/// they say the opposite (no `noexec` in the list keeps /dev noexec). In a
+/// user namespace that has no group 5, devpts' `gid=5` is left out. An
+/// entry of another type for one of them is refused, not replaced.
+#[test]
+fn the_configs_options_hold_for_the_mounts_hull_makes() {
+    let script = "exec > /out 2>&1; \
+                  for m in /dev /dev/shm /dev/pts /sys; do \
+                  grep \" $m \" /proc/self/mountinfo | awk '{print $5, $6, $NF}'; done; touch /done";
+    let Some(b) = Bundle::new("oci-sysopts", &["sh", "-c", script]) else {
+        return;
+    };
+    let set = |cfg: &mut serde_json::Value, dst: &str, opts: serde_json::Value| {
+        let mounts = cfg["mounts"].as_array_mut().unwrap();
+        let m = mounts.iter_mut().find(|m| m["destination"] == dst).unwrap();
+        m["options"] = opts;
+    };
+    b.edit(|cfg| {
+        set(
+            cfg,
+            "/dev",
+            serde_json::json!(["nosuid", "mode=755", "size=2048k"]),
+        );
+        set(
+            cfg,
+            "/dev/shm",
+            serde_json::json!(["nosuid", "nodev", "exec", "mode=1777", "size=1m"]),
+        );
+        set(
+            cfg,
+            "/sys",
+            serde_json::json!(["nosuid", "noexec", "nodev", "rw"]),
+        );
+    });
+    b.run("c1");
+    let out = b.wait_file("out", Some("done"));
+    ok(&b.hull(&["delete", "--force", "c1"]));
+    let line = |dst: &str| -> (Vec<String>, Vec<String>) {
+        let l = out
+            .lines()
+            .find(|l| l.starts_with(&format!("{dst} ")))
+            .unwrap_or_else(|| panic!("{dst}: {out}"));
+        let f: Vec<&str> = l.split(' ').collect();
+        let words = |s: &str| s.split(',').map(str::to_string).collect();
+        (words(f[1]), words(f[2]))
+    };
+    let has = |v: &[String], w: &str| v.iter().any(|o| o == w);
+    let (dev, dev_super) = line("/dev");
+    assert!(has(&dev, "nosuid") && has(&dev, "noexec"), "{out}");
+    assert!(has(&dev_super, "size=2048k"), "{out}");
+    let (shm, shm_super) = line("/dev/shm");
+    assert!(has(&shm, "nosuid") && has(&shm, "nodev"), "{out}");
+    assert!(!has(&shm, "noexec"), "{out}");
+    assert!(has(&shm_super, "size=1024k"), "{out}");
+    let (_, pts_super) = line("/dev/pts");
+    assert!(has(&pts_super, "gid=5"), "{out}");
+    let (sys, _) = line("/sys");
+    assert_eq!(sys[0], "rw", "{out}");
+
+    // A user namespace that maps only root: its devpts has no gid=5.
+    b.edit(|cfg| {
+        let ns = cfg["linux"]["namespaces"].as_array_mut().unwrap();
+        ns.push(serde_json::json!({"type": "user"}));
+        let map = serde_json::json!([{"containerID": 0, "hostID": 0, "size": 1}]);
+        cfg["linux"]["uidMappings"] = map.clone();
+        cfg["linux"]["gidMappings"] = map;
+    });
+    std::fs::remove_file(b.rootfs.0.join("done")).unwrap();
+    b.run("c2");
+    let out = b.wait_file("out", Some("done"));
+    ok(&b.hull(&["delete", "--force", "c2"]));
+    let pts = out
+        .lines()
+        .find(|l| l.starts_with("/dev/pts "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(!pts.contains("gid=5"), "{out}");
+
+    b.edit(|cfg| {
+        let mounts = cfg["mounts"].as_array_mut().unwrap();
+        let m = mounts
+            .iter_mut()
+            .find(|m| m["destination"] == "/sys")
+            .unwrap();
+        m["type"] = "tmpfs".into();
+    });
+    fails(
+        &b.create("c3"),
+        "config.json: mount of type 'tmpfs' on /sys is not supported by hull",
+    );
+}
+
 /// The config's `linux.personality` is the command's execution domain
 /// (LINUX32: `uname -m` says i686 on x86_64, as `setarch` makes it); LINUX
 /// is the native one.

@@ -915,9 +915,32 @@ fn absolute(dir: &[u8]) -> Result<Vec<u8>, Error> {
 
 /// The mount destinations whose filesystems hull makes itself in every
 /// container with a root of its own: /proc, a /dev tmpfs with the usual
-/// nodes, its devpts and shm, a read-only /sys. A config's own entry for
-/// one of them (of that type: not a bind) is that mount.
-const SYSTEM: &str = "/proc /dev /dev/pts /dev/shm /sys";
+/// nodes, its devpts and shm, a read-only /sys, and (in an IPC namespace
+/// of its own) /dev/mqueue. A config's own entry for one of them, of the
+/// type in [`SYSTEM_TYPES`], gives that mount its options.
+const SYSTEM: &str = "/proc /dev /dev/pts /dev/shm /sys /dev/mqueue";
+const SYSTEM_TYPES: &str = "proc tmpfs devpts tmpfs sysfs mqueue";
+
+/// A config's options for a mount hull makes itself ([`Spec::system`]).
+/// In a user namespace, devpts' `gid=` is left out where that group has no
+/// id in it (the kernel would refuse the mount: EINVAL), as runc's
+/// rootless configs leave it out.
+fn system_words(cfg: &Config, m: &config::Mount) -> Vec<u8> {
+    let mut data = m.opts.data.clone();
+    if m.fstype == b"devpts" && cfg.namespace(g::CLONE_NEWUSER).is_some() {
+        data.retain(|w| {
+            let Some(n) = w.strip_prefix(b"gid=") else {
+                return true;
+            };
+            let n = parse_u64(n).unwrap_or(u64::MAX);
+            cfg.gid_maps.iter().any(|r| {
+                let inside = r.inside as u64;
+                n >= inside && n < inside + r.count as u64
+            })
+        });
+    }
+    flag_words(m, data.join(&b','))
+}
 
 /// The config's device nodes (`linux.devices`) and its allow list
 /// (`linux.resources.devices`), as runc reads them: each node is made as
@@ -1120,8 +1143,13 @@ fn to_spec(cfg: &Config, o: &Opts) -> Result<Spec, Error> {
                 opts: flag_words(m, m.opts.data.join(&b',')),
                 propagation,
             }),
-            (None, b"proc" | b"tmpfs" | b"devpts" | b"sysfs")
-                if super::find(SYSTEM, &m.dst).is_some() => {}
+            (None, t)
+                if super::find(SYSTEM, &m.dst)
+                    .and_then(|i| SYSTEM_TYPES.split(' ').nth(i))
+                    .is_some_and(|w| w.as_bytes() == t) =>
+            {
+                s.system.push((m.dst.clone(), system_words(cfg, m)));
+            }
             (None, b"cgroup" | b"cgroup2") if m.dst == b"/sys/fs/cgroup" => {
                 // Its own groups, each shown as the root: in a cgroup
                 // namespace of its own even when the config shares the
@@ -1132,9 +1160,6 @@ fn to_spec(cfg: &Config, o: &Opts) -> Result<Spec, Error> {
                     s.cgroupns = Share::Private;
                 }
             }
-            // hull's own, as for `hull run --rootfs` (with an IPC
-            // namespace of the container's).
-            (None, b"mqueue") if m.dst == b"/dev/mqueue" => {}
             _ => {
                 let mut w = Buf::new();
                 w.s("mount of type '").b(&m.fstype).s("' on ").b(&m.dst);
