@@ -405,10 +405,29 @@ fn namespaces_given_by_path_are_joined() {
             }
         })
         .collect();
+    // The runtime's hooks are born in the runtime's PID namespace, not the
+    // one the container joins: those `create` runs, and `run`'s poststart.
+    let out = TempDir::new("oci-join-hooks");
+    let d = out.path().to_string();
+    let hook = |name: &str| {
+        let script = format!("readlink /proc/self/ns/pid > {d}/{name}");
+        serde_json::json!([{"path": "/bin/sh", "args": ["sh", "-c", script]}])
+    };
+    cfg["hooks"] = serde_json::json!({
+        "prestart": hook("prestart"),
+        "createRuntime": hook("createRuntime"),
+        "poststart": hook("poststart"),
+    });
     std::fs::write(&path, cfg.to_string()).unwrap();
     ok(&b.create("member"));
     ok(&b.hull(&["start", "member"]));
     b.wait_status("member", "stopped");
+    ok(&b.hull(&["run", "--bundle", b.dir.path(), "member2"]));
+    let own = std::fs::read_link("/proc/self/ns/pid").unwrap();
+    for name in ["prestart", "createRuntime", "poststart"] {
+        let ns = std::fs::read_to_string(format!("{d}/{name}")).unwrap();
+        assert_eq!(ns.trim(), own.to_str().unwrap(), "{name}");
+    }
     let ns = |k: &str| std::fs::read_link(format!("/proc/{pid}/ns/{k}")).unwrap();
     let want = format!(
         "sandbox\nsleep\u{0}60\u{0}\n{}\n{}\n",

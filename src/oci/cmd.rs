@@ -764,11 +764,24 @@ fn launch(
         _ => None,
     };
     run::create_cgroup(&mut cgroup, &spec, &plan)?;
+    // A PID namespace applies to children: joined here, the container's
+    // process is born in it; hull goes back to its own (its active one,
+    // which /proc/self/ns/pid names) once that clone is made, so that the
+    // hooks it runs are born in the runtime's, as the runtime spec says.
+    let mut own_pid = None;
     for &(fd, _) in spec.join.iter().filter(|j| j.1 == g::CLONE_NEWPID) {
-        // A PID namespace applies to children: joined here, the child is
-        // born in it. (create clones nothing else afterwards.)
+        let own = b"/proc/self/ns/pid";
+        own_pid = Some(
+            crate::util::file::open_file(own, OFlags::RDONLY | OFlags::CLOEXEC)
+                .map_err(|e| Error::sys("open", own, e))?,
+        );
         sys::join_ns(fd, g::CLONE_NEWPID).map_err(|e| Error::sys("setns", b"pid namespace", e))?;
     }
+    let own_pid_back = || match &own_pid {
+        Some(fd) => sys::join_ns(rustix::fd::AsRawFd::as_raw_fd(fd), g::CLONE_NEWPID)
+            .map_err(|e| Error::sys("setns", b"hull's own pid namespace", e)),
+        None => Ok(()),
+    };
     if [config::START_CONTAINER, config::POSTSTART, config::POSTSTOP]
         .iter()
         .any(|&i| !cfg.hooks[i].is_empty())
@@ -781,6 +794,7 @@ fn launch(
     // prestart and createRuntime: once the mounts are made, before the
     // root is switched, with the state a `creating` container has.
     let hooks = &mut |pid: i32| {
+        own_pid_back()?;
         let mut b = Buf::new();
         record(c, cfg, bundle, pid).json(&mut b, Status::Creating, b"", false);
         let run = |kind, which: usize, inside| {
@@ -811,6 +825,7 @@ fn launch(
         }
     };
     let done = (|| {
+        own_pid_back()?;
         if let (Some(sock), Some(m)) = (&console, &master) {
             sys::send_with_fd(sock.as_fd(), b"/dev/ptmx", m.as_fd()).map_err(|e| {
                 Error::sys("send the pty to", o.console_socket.unwrap_or_default(), e)
