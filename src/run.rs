@@ -434,8 +434,8 @@ fn supervise(
         // while our input buffer holds something. A side with nothing to
         // do is not polled at all (the signalfd stands in, asking for
         // nothing): a hung-up pipe or pty would report POLLHUP for ever.
-        let m_flags =
-            when(!out.eof && out.len < out.cap, PollFlags::IN) | when(inp.len > 0, PollFlags::OUT);
+        let m_flags = when(!out.eof && out.len < out.buf.len(), PollFlags::IN)
+            | when(inp.len > 0, PollFlags::OUT);
         let mut fds = [
             PollFd::new(&child.pidfd, when(status.is_none(), PollFlags::IN)),
             PollFd::from_borrowed_fd(signals, PollFlags::IN),
@@ -543,12 +543,13 @@ struct Pipe {
     on: bool,
     /// End of file (or EIO) from the source: nothing more will come.
     eof: bool,
-    buf: [u8; PIPE_OUT],
+    /// Its buffer, `cap` bytes; empty for a direction not relayed. On the
+    /// heap: two on the stack would be 20 KiB of hull's peak memory in
+    /// every `hull run`, a terminal or not.
+    buf: alloc::vec::Vec<u8>,
     /// Bytes pending: `buf[at..at + len]`.
     at: usize,
     len: usize,
-    /// How much of `buf` this direction uses.
-    cap: usize,
     /// Our own non-blocking open of fd `std`, when it could be had.
     own: Option<OwnedFd>,
     std: i32,
@@ -571,10 +572,13 @@ impl Pipe {
         Pipe {
             on,
             eof: !on,
-            buf: [0; PIPE_OUT],
+            buf: if on {
+                alloc::vec![0; cap]
+            } else {
+                alloc::vec::Vec::new()
+            },
             at: 0,
             len: 0,
-            cap,
             own,
             std,
         }
@@ -602,7 +606,7 @@ impl Pipe {
             (None, None) => sys::stdin(),
         };
         let end = self.at + self.len;
-        let room = self.buf.get_mut(end..self.cap).unwrap_or_default();
+        let room = self.buf.get_mut(end..).unwrap_or_default();
         // Full: nothing to read into. (A read of 0 bytes returns 0, which
         // is end of file: the pty may be ready only to be written to,
         // while our buffer waits for a slow reader of our stdout.)
