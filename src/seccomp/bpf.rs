@@ -42,7 +42,8 @@ pub fn compile(profile: &Profile) -> Result<Vec<SockFilter>, Error> {
     // What each number leads to: a return value, or (with BLOCK) the block
     // deciding it on its arguments. Argument rules make a block; otherwise
     // the first plain rule decides.
-    let mut leads = Vec::new();
+    // (With room for the push below: growing would leave a copy behind.)
+    let mut leads = Vec::with_capacity(MAX_NR as usize + 2);
     leads.resize(MAX_NR as usize + 1, UNSET);
     for r in &profile.rules {
         let lead = leads.get_mut(r.nr as usize);

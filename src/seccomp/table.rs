@@ -53,7 +53,10 @@ const MASKED: u16 = 6;
 #[inline(never)]
 pub fn default_profile(caps: u64, kernel: (u32, u32)) -> Profile {
     let t = &TABLE[..];
-    let mut rules = Vec::new();
+    // Room for a rule per number (there are fewer: 314 by default, 361 with
+    // every capability), reserved at once: hull's allocator leaves each
+    // block a growing Vec outgrows, and only what is written costs memory.
+    let mut rules = Vec::with_capacity(crate::seccomp::MAX_NR as usize + 1);
     let mut i = 1;
     while let Some(&h) = t.get(i) {
         let (cond, nargs) = (h & 3, (h >> 2) & 7);
