@@ -65,3 +65,54 @@ fn release_binary_is_static_and_within_budget() {
         assert_ne!(p_type, 2, "PT_DYNAMIC present: the binary is not static");
     }
 }
+
+/// The code is laid out by what runs it (build.rs's LAYOUT), so that a
+/// process maps only the 64 KiB windows of its own code: each group is
+/// there and holds its code. A change of the compiler's symbol names that
+/// the script's patterns no longer match would leave them empty (and every
+/// process mapping the whole text again), which this catches.
+#[test]
+fn release_code_is_grouped_by_what_runs_it() {
+    let bytes = std::fs::read(common::release_hull()).unwrap();
+    let word = |at: usize, n: usize| {
+        let mut v = 0u64;
+        for (i, &b) in bytes[at..at + n].iter().enumerate() {
+            v |= (b as u64) << (8 * i);
+        }
+        v as usize
+    };
+    // The section headers (ELF64): offset, entry size, count, the names'.
+    let (shoff, shentsize, shnum, shstrndx) =
+        (word(0x28, 8), word(0x3a, 2), word(0x3c, 2), word(0x3e, 2));
+    let names = word(shoff + shstrndx * shentsize + 0x18, 8);
+    let mut text = std::collections::HashMap::new();
+    for i in 0..shnum {
+        let h = shoff + i * shentsize;
+        let name = &bytes[names + word(h, 4)..];
+        let name = &name[..name.iter().position(|&c| c == 0).unwrap()];
+        // (address, size)
+        text.insert(
+            String::from_utf8_lossy(name).into_owned(),
+            (word(h + 0x10, 8), word(h + 0x20, 8)),
+        );
+    }
+    let at = |name: &str| -> (usize, usize) {
+        *text
+            .get(name)
+            .unwrap_or_else(|| panic!("no {name} section: {:?}", text.keys()))
+    };
+    let order = [".text.cold", ".text.run", ".text", ".text.oci"];
+    for pair in order.windows(2) {
+        assert!(at(pair[0]).0 < at(pair[1]).0, "{pair:?} out of order");
+    }
+    // (KiB measured when the layout came, 2026-12-06: 38, 26, 82, 69.)
+    for (name, kib) in [
+        (".text.cold", 24),
+        (".text.run", 16),
+        (".text", 48),
+        (".text.oci", 40),
+    ] {
+        let size = at(name).1;
+        assert!(size >= kib * 1024, "{name}: {size} bytes, under {kib} KiB");
+    }
+}
