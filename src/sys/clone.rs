@@ -259,6 +259,34 @@ pub fn spawn<T: Sync>(
     Ok((pid as i32, unsafe { OwnedFd::from_raw_fd(pidfd) }))
 }
 
+/// As [`spawn`], but fork-style ([`clone`]): the child runs `f(data,
+/// give)` on a copy of our memory. For a child whose peak memory is
+/// measured: an execve folds the peak of the memory it leaves into the
+/// process's `ru_maxrss`, and a vfork-style child leaves ours (our whole
+/// resident set), a fork-style one only its copy of our anonymous pages.
+pub fn spawn_copy<T>(
+    f: fn(&T, OwnedFd) -> !,
+    data: &T,
+    give: BorrowedFd<'_>,
+    shut: BorrowedFd<'_>,
+) -> Result<(i32, OwnedFd)> {
+    match clone(0, None)? {
+        Fork::Child => {
+            // SAFETY: as in `spawn_entry`: both are open in the child's own
+            // copy of the fd table, and nothing else in it owns them.
+            let (give, shut) = unsafe {
+                (
+                    OwnedFd::from_raw_fd(give.as_raw_fd()),
+                    OwnedFd::from_raw_fd(shut.as_raw_fd()),
+                )
+            };
+            drop(shut);
+            f(data, give)
+        }
+        Fork::Parent { pid, pidfd } => Ok((pid, pidfd)),
+    }
+}
+
 /// Probes for `clone3(2)` without creating anything: a NULL argument of size
 /// 0 is refused with EINVAL by a kernel that has the call (the size check
 /// comes first), ENOSYS where it does not (or a seccomp filter says so).
