@@ -117,9 +117,13 @@ impl<T> On<T> for sys::Result<T> {
 /// order of [`Slot`] after `Host`: the paths of later steps are resolved
 /// from them. Closed once the root is switched (or at the init's fork).
 /// Then the detached trees of shared volumes ([`Op::Detach`]), until they
-/// are attached.
+/// are attached. Then the first mask filesystem, which the others copy.
 #[derive(Default)]
-struct Slots([Option<OwnedFd>; 4], [Option<OwnedFd>; MAX_SHARED]);
+struct Slots(
+    [Option<OwnedFd>; 4],
+    [Option<OwnedFd>; MAX_SHARED],
+    Option<OwnedFd>,
+);
 
 impl Slots {
     /// The fd a path of `slot` is resolved from (the current directory for
@@ -586,11 +590,19 @@ fn mount(m: &Mount, slots: &mut Slots) -> Result<(), Fail> {
         Err((_, Errno::NOENT)) if m.kind == Kind::Mask => return Ok(()),
         r => r?,
     };
-    let tree = match &m.src {
-        Source::Fs(fstype, opts) => {
+    let tree = match (&m.src, &slots.2) {
+        // Every mask filesystem after the first is a copy of the first:
+        // the same empty read-only tmpfs (a new one is a superblock of its
+        // own, tens of microseconds; a copy, a few).
+        (Source::Fs(..), Some(first)) if m.kind == Kind::Mask => {
+            let tree = sys::clone_tree(first.as_fd(), false).on(S_OPEN_TREE)?;
+            set_attrs(m, tree.as_fd(), false)?;
+            tree
+        }
+        (Source::Fs(fstype, opts), _) => {
             sys::new_mount(fstype, opts, m.attrs).map_err(|(i, e)| (S_FSOPEN + i as u32, e))?
         }
-        Source::Bind(from, recursive) => {
+        (Source::Bind(from, recursive), _) => {
             let src = match open(slots.fd(from.slot)?, from.rel(), OFlags::NOFOLLOW, STRICT) {
                 Err(Errno::NOENT) if m.optional => return Ok(()),
                 r => r.on(S_SOURCE)?,
@@ -599,7 +611,7 @@ fn mount(m: &Mount, slots: &mut Slots) -> Result<(), Fail> {
             set_attrs(m, tree.as_fd(), *recursive)?;
             tree
         }
-        Source::Tree(n) => {
+        (Source::Tree(n), _) => {
             let tree = slots.1[*n as usize % MAX_SHARED].take();
             let tree = tree.ok_or((S_OPEN_TREE, Errno::BADF))?;
             set_attrs(m, tree.as_fd(), true)?;
@@ -615,6 +627,8 @@ fn mount(m: &Mount, slots: &mut Slots) -> Result<(), Fail> {
     }
     if let Some(s) = m.save {
         slots.set(s, tree);
+    } else if m.kind == Kind::Mask && matches!(m.src, Source::Fs(..)) && slots.2.is_none() {
+        slots.2 = Some(tree);
     }
     Ok(())
 }

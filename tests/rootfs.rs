@@ -507,6 +507,26 @@ fn proc_and_sys_are_masked_and_read_only() {
             assert!(mount_at(ro)[5].split(',').any(|o| o == "ro"), "{ro}: {out}");
         }
     }
+    // The directory masks are one filesystem (a copy of the first for each
+    // other: one superblock, the same device number), not one each.
+    let mut masked: Vec<String> = dirs.iter().map(|d| format!("/proc/{d}")).collect();
+    for d in ["/sys/firmware", "/sys/devices/virtual/powercap"] {
+        if std::path::Path::new(d).is_dir() {
+            masked.push(d.to_string());
+        }
+    }
+    if masked.len() < 2 {
+        skip(
+            t,
+            "fewer than two directory masks on this kernel: no sharing to see",
+        );
+        return;
+    }
+    let devs: Vec<&str> = masked.iter().map(|d| mount_at(d)[2]).collect();
+    assert!(
+        devs.iter().all(|d| *d == devs[0]),
+        "{masked:?} {devs:?}: {out}"
+    );
 }
 
 #[test]
