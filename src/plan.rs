@@ -1338,6 +1338,14 @@ impl Ops {
         }
         for (d, &(mode, rdev)) in spec.devices.iter().zip(&facts.devices) {
             let rel = &d.path[5..];
+            // A device at one of the links' names (/dev/ptmx, which podman's
+            // --privileged lists with every host device) is the link, to
+            // the container's own devpts, as runc makes it: a node there
+            // would be the host's pty multiplexer, and the link could not
+            // be made (EEXIST). Its rule in the allow list stays.
+            if DEV_LINKS.iter().any(|(n, _)| n.to_bytes() == rel) {
+                continue;
+            }
             // Its directories first (/dev/net for /dev/net/tun).
             for (i, &c) in rel.iter().enumerate() {
                 if c == b'/' && !facts.userns {

@@ -1409,6 +1409,20 @@ pub fn podman_user(runtime: &Path) {
     p.finish();
 }
 
+/// `--privileged`: podman lists every host device, /dev/ptmx among them,
+/// and asks for a writable /sys. /dev/ptmx is still the link to the
+/// container's own devpts, as runc makes it, and /sys is writable.
+pub fn podman_privileged(runtime: &Path) {
+    let Some(p) = Podman::new("podman_privileged", runtime) else {
+        return;
+    };
+    let script = "readlink /dev/ptmx; grep ' /sys ' /proc/self/mountinfo | cut -d' ' -f6 | cut -d, -f1; \
+                  test -c /dev/null && echo null";
+    let o = p.run_rm(&["--privileged"], &["sh", "-c", script]);
+    expect(&o, 0, "pts/ptmx\nrw\nnull\n");
+    p.finish();
+}
+
 /// `--read-only`: the root is read-only, /tmp (podman's tmpfs) is not.
 pub fn podman_read_only(runtime: &Path) {
     let Some(p) = Podman::new("podman_read_only", runtime) else {
@@ -1762,6 +1776,7 @@ macro_rules! client_scenarios {
             podman_kill,
             podman_interactive_tty,
             podman_user,
+            podman_privileged,
             podman_read_only,
             podman_volume,
             podman_tmpfs,
