@@ -35,9 +35,12 @@ impl Error {
     pub fn sys(step: &str, obj: &[u8], e: Errno) -> Error {
         let mut m = Buf::new();
         m.s(step);
-        if !obj.is_empty() {
-            m.s(" ").b(obj);
+        // (A step that ends in a directory names a file in it:
+        // "symlink /dev/ptmx".)
+        if !obj.is_empty() && !step.ends_with('/') {
+            m.s(" ");
         }
+        m.b(obj);
         m.s(": ").s(strerror(e));
         // The buffer moved in, not copied as by Error::new.
         Error {
@@ -99,6 +102,8 @@ mod tests {
             e.render("usage\n"),
             b"hull: mount /proc: Operation not permitted\n"
         );
+        let e = Error::sys("symlink /dev/", b"ptmx", Errno::EXIST);
+        assert_eq!(e.render(""), b"hull: symlink /dev/ptmx: File exists\n");
         let e = Error::sys("sethostname", b"", Errno::INVAL);
         assert_eq!(e.render(""), b"hull: sethostname: Invalid argument\n");
         assert_eq!(strerror(Errno::from_raw_os_error(4000)), "Unknown error");

@@ -931,7 +931,11 @@ impl Plan {
             match self.ops.get(i) {
                 Some(op) => {
                     let (step, obj) = op.step();
-                    b.s(step).s(" ").b(obj);
+                    b.s(step);
+                    if !step.ends_with('/') {
+                        b.s(" ");
+                    }
+                    b.b(obj);
                 }
                 None => {
                     b.s("execve ").b(self.exe.to_bytes());
@@ -1754,7 +1758,7 @@ mod tests {
         assert!(at("bind the rootfs onto itself /R") < at("mount proc on /proc"));
         assert!(at("mount proc on /proc") < at("mount tmpfs on /dev"));
         // The nodes are made in the container's own /dev, not bound.
-        let null = at("create device node: mknodat /dev/ null");
+        let null = at("create device node: mknodat /dev/null");
         assert!(at("mount tmpfs on /dev") < null);
         assert_eq!(
             p.ops[null],
@@ -1764,7 +1768,7 @@ mod tests {
                 rustix::fs::makedev(1, 3)
             )
         );
-        assert!(at("mount devpts on /dev/pts") < at("symlink /dev/ ptmx"));
+        assert!(at("mount devpts on /dev/pts") < at("symlink /dev/ptmx"));
         let sys = mount_of(&p.ops[at("mount sysfs on /sys")]);
         assert!(matches!(sys.src, Source::Fs(t, _) if t == c"sysfs"));
         assert_eq!(sys.attrs & RDONLY, RDONLY);
@@ -1862,7 +1866,7 @@ mod tests {
         let st = steps(&p);
         let dir = st
             .iter()
-            .position(|l| l == "create device directory: mkdirat /dev/ net")
+            .position(|l| l == "create device directory: mkdirat /dev/net")
             .unwrap();
         assert_eq!(
             p.ops[dir + 1],
