@@ -206,6 +206,10 @@ pub struct Spec {
     /// The IPC and cgroup namespaces: private by default.
     pub ipc: Share,
     pub cgroupns: Share,
+    /// The UTS namespace: private (`hull run` always); the host's or a
+    /// joined one as an OCI config says (Kubernetes' host-network pods
+    /// share the host's).
+    pub uts: Share,
     /// A new user namespace (`-U`). Also on when any id map option is given,
     /// and (decided at run time, see `userns::maps`) whenever hull is not root.
     pub userns: bool,
@@ -415,6 +419,7 @@ impl Default for Spec {
             net: Share::Shared,
             ipc: Share::Private,
             cgroupns: Share::Private,
+            uts: Share::Private,
             userns: false,
             id_maps: [Vec::new(), Vec::new()],
             debug: false,

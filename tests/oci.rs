@@ -1260,6 +1260,35 @@ fn the_configs_options_hold_for_the_mounts_hull_makes() {
     );
 }
 
+/// A config without a UTS namespace shares the host's (Kubernetes gives
+/// host-network pods no UTS namespace of their own): the container's is
+/// the host's, with the host's name. A hostname then is refused, as runc
+/// refuses it. (Sharing the host's was refused before.)
+#[test]
+fn a_config_without_a_uts_namespace_shares_the_hosts() {
+    let script =
+        "exec > /out 2>&1; readlink /proc/self/ns/uts; cat /proc/sys/kernel/hostname; touch /done";
+    let Some(b) = Bundle::new("oci-utshost", &["sh", "-c", script]) else {
+        return;
+    };
+    b.edit(|cfg| {
+        let ns = cfg["linux"]["namespaces"].as_array_mut().unwrap();
+        ns.retain(|n| n["type"] != "uts");
+        cfg.as_object_mut().unwrap().remove("hostname");
+    });
+    b.run("c1");
+    let out = b.wait_file("out", Some("done"));
+    ok(&b.hull(&["delete", "--force", "c1"]));
+    let own = std::fs::read_link("/proc/self/ns/uts").unwrap();
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    assert_eq!(out, format!("{}\n{name}", own.display()));
+    b.edit(|cfg| cfg["hostname"] = "box".into());
+    fails(
+        &b.create("c2"),
+        "config.json: hostname: needs a uts namespace in linux.namespaces",
+    );
+}
+
 /// The config's `linux.personality` is the command's execution domain
 /// (LINUX32: `uname -m` says i686 on x86_64, as `setarch` makes it); LINUX
 /// is the native one.

@@ -1121,11 +1121,12 @@ fn to_spec(cfg: &Config, o: &Opts) -> Result<Spec, Error> {
             g::CLONE_NEWNET => s.net = share,
             g::CLONE_NEWIPC => s.ipc = share,
             g::CLONE_NEWCGROUP => s.cgroupns = share,
+            g::CLONE_NEWUTS => s.uts = share,
             g::CLONE_NEWUSER => s.userns = ns.is_some(),
             // A new one, with the config's offsets (joining one by path
             // is refused above).
             g::CLONE_NEWTIME => s.time_offsets = ns.map(|_| cfg.time_offsets.clone()),
-            // hull always makes these three.
+            // hull always makes these two.
             _ if ns.is_none() => {
                 let mut m = Buf::new();
                 m.s("sharing the host's ").s(name).s(" namespace");
