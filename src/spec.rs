@@ -210,6 +210,10 @@ pub struct Spec {
     /// joined one as an OCI config says (Kubernetes' host-network pods
     /// share the host's).
     pub uts: Share,
+    /// The PID namespace: private (`hull run` always); the host's or a
+    /// joined one as an OCI config says (Kubernetes' `hostPID` pods share
+    /// the host's).
+    pub pid: Share,
     /// A new user namespace (`-U`). Also on when any id map option is given,
     /// and (decided at run time, see `userns::maps`) whenever hull is not root.
     pub userns: bool,
@@ -420,6 +424,7 @@ impl Default for Spec {
             ipc: Share::Private,
             cgroupns: Share::Private,
             uts: Share::Private,
+            pid: Share::Private,
             userns: false,
             id_maps: [Vec::new(), Vec::new()],
             debug: false,

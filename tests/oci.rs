@@ -1289,6 +1289,52 @@ fn a_config_without_a_uts_namespace_shares_the_hosts() {
     );
 }
 
+/// A config without a PID namespace shares the host's (Kubernetes'
+/// `hostPID` pods, podman's `--pid=host`): the container's process sees
+/// the host's, and its pid there is the host's. Its other processes do not
+/// die with it: `delete --force` kills what is left in its cgroups. In a
+/// user namespace it is refused (its /proc could not be mounted).
+#[test]
+fn a_config_without_a_pid_namespace_shares_the_hosts() {
+    let script = "sleep 300 & echo $! > /bg; readlink /proc/self/ns/pid > /out; touch /done; wait";
+    let Some(b) = Bundle::new("oci-pidhost", &["sh", "-c", script]) else {
+        return;
+    };
+    b.edit(|cfg| {
+        let ns = cfg["linux"]["namespaces"].as_array_mut().unwrap();
+        ns.retain(|n| n["type"] != "pid");
+    });
+    b.run("c1");
+    let out = b.wait_file("out", Some("done"));
+    let own = std::fs::read_link("/proc/self/ns/pid").unwrap();
+    assert_eq!(out.trim(), own.to_str().unwrap());
+    // A host pid: the background sleep, in the container's cgroup.
+    let bg = std::fs::read_to_string(b.rootfs.0.join("bg")).unwrap();
+    let bg = format!("/proc/{}", bg.trim());
+    let cmdline = std::fs::read(format!("{bg}/cmdline")).unwrap();
+    assert!(cmdline.starts_with(b"sleep\x00300"), "{cmdline:?}");
+    ok(&b.hull(&["delete", "--force", "c1"]));
+    let t = Instant::now();
+    while Path::new(&bg).exists() {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "{bg} outlived delete"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    b.edit(|cfg| {
+        let ns = cfg["linux"]["namespaces"].as_array_mut().unwrap();
+        ns.push(serde_json::json!({"type": "user"}));
+        let map = serde_json::json!([{"containerID": 0, "hostID": 0, "size": 1}]);
+        cfg["linux"]["uidMappings"] = map.clone();
+        cfg["linux"]["gidMappings"] = map;
+    });
+    fails(
+        &b.create("c2"),
+        "config.json: sharing the host's pid namespace in a user namespace is not supported by hull",
+    );
+}
+
 /// The config's `linux.personality` is the command's execution domain
 /// (LINUX32: `uname -m` says i686 on x86_64, as `setarch` makes it); LINUX
 /// is the native one.

@@ -1122,11 +1122,22 @@ fn to_spec(cfg: &Config, o: &Opts) -> Result<Spec, Error> {
             g::CLONE_NEWIPC => s.ipc = share,
             g::CLONE_NEWCGROUP => s.cgroupns = share,
             g::CLONE_NEWUTS => s.uts = share,
+            // The host's: its /proc is a new one of the host's namespace,
+            // which a user namespace may not mount (runc binds the host's
+            // instead), so not in one. The container's other processes do
+            // not die with its process then: delete kills what is left in
+            // its cgroups, as runc does.
+            g::CLONE_NEWPID if ns.is_none() && cfg.namespace(g::CLONE_NEWUSER).is_some() => {
+                return Err(unsupported(
+                    b"sharing the host's pid namespace in a user namespace",
+                ));
+            }
+            g::CLONE_NEWPID => s.pid = share,
             g::CLONE_NEWUSER => s.userns = ns.is_some(),
             // A new one, with the config's offsets (joining one by path
             // is refused above).
             g::CLONE_NEWTIME => s.time_offsets = ns.map(|_| cfg.time_offsets.clone()),
-            // hull always makes these two.
+            // hull always makes a mount namespace.
             _ if ns.is_none() => {
                 let mut m = Buf::new();
                 m.s("sharing the host's ").s(name).s(" namespace");
