@@ -1314,14 +1314,37 @@ fn a_config_without_a_pid_namespace_shares_the_hosts() {
     let cmdline = std::fs::read(format!("{bg}/cmdline")).unwrap();
     assert!(cmdline.starts_with(b"sleep\x00300"), "{cmdline:?}");
     ok(&b.hull(&["delete", "--force", "c1"]));
-    let t = Instant::now();
-    while Path::new(&bg).exists() {
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "{bg} outlived delete"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let gone = |bg: &str, what: &str| {
+        let t = Instant::now();
+        while Path::new(bg).exists() {
+            assert!(
+                t.elapsed() < Duration::from_secs(10),
+                "{bg} outlived {what}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    gone(&bg, "delete");
+    // Its process killed, the container is stopped but its background
+    // process lives on: `kill --all` signals what is left, as runc's does.
+    std::fs::remove_file(b.rootfs.0.join("done")).unwrap();
+    b.run("c3");
+    b.wait_file("out", Some("done"));
+    let bg = std::fs::read_to_string(b.rootfs.0.join("bg")).unwrap();
+    let bg = format!("/proc/{}", bg.trim());
+    ok(&b.hull(&["kill", "c3", "KILL"]));
+    b.wait_status("c3", "stopped");
+    assert!(
+        Path::new(&bg).exists(),
+        "{bg} died with the container's process"
+    );
+    ok(&b.hull(&["kill", "--all", "c3", "KILL"]));
+    gone(&bg, "kill --all");
+    fails(
+        &b.hull(&["kill", "c3", "KILL"]),
+        "container 'c3' is stopped: nothing to signal",
+    );
+    ok(&b.hull(&["delete", "c3"]));
     b.edit(|cfg| {
         let ns = cfg["linux"]["namespaces"].as_array_mut().unwrap();
         ns.push(serde_json::json!({"type": "user"}));

@@ -530,13 +530,20 @@ fn kill(root: &Root, id: &[u8], o: &Opts) -> Result<i32, Error> {
     let c = root.container(id)?;
     let rec = c.load()?;
     let status = rec.status();
-    if !matches!(status, Status::Created | Status::Running | Status::Paused) {
-        return Err(not(id, status, ": nothing to signal"));
-    }
     if o.all {
         for dir in rec.groups() {
             crate::cgroup::signal_all(dir, sig);
         }
+        // A stopped container's cgroups may still hold processes (its
+        // others, when it shares the host's PID namespace): what is left
+        // of it, which runc's `kill --all` signals too (podman's stop of
+        // such a container asks for it).
+        if status == Status::Stopped {
+            return Ok(0);
+        }
+    }
+    if !matches!(status, Status::Created | Status::Running | Status::Paused) {
+        return Err(not(id, status, ": nothing to signal"));
     }
     let fd = process(&rec).ok_or_else(|| not(id, Status::Stopped, ": nothing to signal"))?;
     rustix::process::pidfd_send_signal(&fd, sig).map_err(|e| Error::sys("kill", id, e))?;
