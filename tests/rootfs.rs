@@ -535,6 +535,8 @@ fn nothing_is_left_mounted() {
         return;
     };
     let vol = TempDir::new("left-vol");
+    // No other test of this binary mounts on the host meanwhile.
+    let _lock = host_mounts_lock();
     let before = host_mountinfo();
     let mut child = hull()
         .args(["run", "--rootfs", r.path(), "--net", "-v"])

@@ -517,17 +517,27 @@ pub fn sh_ok(cmd: &str) {
     assert!(o.status.success(), "{cmd}: {}", stderr(&o));
 }
 
+/// Held by a test while it changes the host's mount table, and by one
+/// that checks the table is unchanged: tests of one binary run in
+/// parallel threads.
+pub fn host_mounts_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A tmpfs of the test's own on `dir`, made shared (what is mounted below
 /// it then propagates to its slaves) with an empty `sub` directory in it;
-/// unmounted, with everything below it, when dropped.
-pub struct SharedTmpfs(pub String);
+/// unmounted, with everything below it, when dropped. It holds
+/// [`host_mounts_lock`] meanwhile.
+pub struct SharedTmpfs(pub String, std::sync::MutexGuard<'static, ()>);
 
 impl SharedTmpfs {
     pub fn new(dir: &str) -> SharedTmpfs {
+        let lock = host_mounts_lock();
         sh_ok(&format!(
             "mount -t tmpfs tmpfs {dir} && mount --make-shared {dir} && mkdir {dir}/sub"
         ));
-        SharedTmpfs(dir.to_string())
+        SharedTmpfs(dir.to_string(), lock)
     }
 }
 
