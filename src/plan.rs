@@ -1374,14 +1374,22 @@ impl Ops {
             NOSUID | NOEXEC,
             None,
         );
-        o.mount(
-            "mount tmpfs on",
-            fs(c"tmpfs", b"mode=1777,size=65536k"),
-            place(Slot::Dev, b"/dev/shm", 5),
-            Kind::System,
-            SAFE,
-            None,
-        );
+        // Not under a volume there (podman binds a tmpfs of its own, sized
+        // by --shm-size; containerd a pod's): it would only be hidden. Its
+        // mount point is made all the same, in this /dev of our own (in a
+        // read-only root the volume could not make it).
+        if spec.volumes.iter().any(|v| v.dst == b"/dev/shm") {
+            o.push(Op::DevDir(cstr(b"shm")));
+        } else {
+            o.mount(
+                "mount tmpfs on",
+                fs(c"tmpfs", b"mode=1777,size=65536k"),
+                place(Slot::Dev, b"/dev/shm", 5),
+                Kind::System,
+                SAFE,
+                None,
+            );
+        }
         // The IPC namespace's POSIX message queues, as docker and
         // podman mount them; not for the host's IPC namespace, which a
         // user namespace could not mount and the container must not see.

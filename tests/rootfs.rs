@@ -529,6 +529,27 @@ fn proc_and_sys_are_masked_and_read_only() {
     );
 }
 
+/// A volume at /dev/shm (podman binds its own tmpfs there, sized by
+/// --shm-size) is the only mount there: hull makes no tmpfs for it to
+/// hide, and makes its mount point in its /dev, in a read-only root too.
+#[test]
+fn a_volume_at_dev_shm_is_the_only_mount_there() {
+    let Some(r) = rootfs("a_volume_at_dev_shm_is_the_only_mount_there") else {
+        return;
+    };
+    let vol = TempDir::new("shm-vol");
+    std::fs::write(vol.0.join("mark"), "vol\n").unwrap();
+    let o = r.run(&[
+        "--read-only",
+        "-v",
+        &format!("{}:/dev/shm", vol.path()),
+        "sh",
+        "-c",
+        "grep -c ' /dev/shm ' /proc/self/mountinfo; cat /dev/shm/mark",
+    ]);
+    assert_eq!(ok(&o), "1\nvol\n");
+}
+
 #[test]
 fn nothing_is_left_mounted() {
     let Some(r) = rootfs("nothing_left") else {
