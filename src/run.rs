@@ -544,8 +544,8 @@ struct Pipe {
     /// End of file (or EIO) from the source: nothing more will come.
     eof: bool,
     /// Its buffer, `cap` bytes; empty for a direction not relayed. On the
-    /// heap: two on the stack would be 20 KiB of hull's peak memory in
-    /// every `hull run`, a terminal or not.
+    /// heap: two on the stack (of the larger size, as a struct has one) were
+    /// 32 KiB of hull's peak memory in every `hull run`, a terminal or not.
     buf: alloc::vec::Vec<u8>,
     /// Bytes pending: `buf[at..at + len]`.
     at: usize,

@@ -203,7 +203,8 @@ struct SpawnArgs<'a, T> {
     shut: i32,
 }
 
-/// Where a [`spawn`]ed child starts, on the stack below its suspended parent's.
+/// Where a [`spawn`]ed child starts, on the stack below its suspended
+/// parent's; a [`spawn_copy`]'d one too, on its copy of our stack.
 extern "C" fn spawn_entry<T>(a: &SpawnArgs<'_, T>) -> ! {
     // SAFETY: both numbers are open in the child's own copy of the fd table,
     // and nothing else in the child owns them: `shut` is closed here, `give`
@@ -271,18 +272,14 @@ pub fn spawn_copy<T>(
     shut: BorrowedFd<'_>,
 ) -> Result<(i32, OwnedFd)> {
     match clone(0, None)? {
-        Fork::Child => {
-            // SAFETY: as in `spawn_entry`: both are open in the child's own
-            // copy of the fd table, and nothing else in it owns them.
-            let (give, shut) = unsafe {
-                (
-                    OwnedFd::from_raw_fd(give.as_raw_fd()),
-                    OwnedFd::from_raw_fd(shut.as_raw_fd()),
-                )
-            };
-            drop(shut);
-            f(data, give)
-        }
+        // The same start as a vfork-style child's, in our copy of the fd
+        // table: `give` and `shut` are open there and nothing else owns them.
+        Fork::Child => spawn_entry(&SpawnArgs {
+            f,
+            data,
+            give: give.as_raw_fd(),
+            shut: shut.as_raw_fd(),
+        }),
         Fork::Parent { pid, pidfd } => Ok((pid, pidfd)),
     }
 }
