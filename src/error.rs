@@ -34,14 +34,7 @@ impl Error {
     /// A runtime failure of `step` on `obj`: "mount /proc: Operation not permitted".
     pub fn sys(step: &str, obj: &[u8], e: Errno) -> Error {
         let mut m = Buf::new();
-        m.s(step);
-        // (A step that ends in a directory names a file in it:
-        // "symlink /dev/ptmx".)
-        if !obj.is_empty() && !step.ends_with('/') {
-            m.s(" ");
-        }
-        m.b(obj);
-        m.s(": ").s(strerror(e));
+        m.step(step, obj).s(": ").s(strerror(e));
         // The buffer moved in, not copied as by Error::new.
         Error {
             code: EXIT_RUNTIME,

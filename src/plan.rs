@@ -1775,6 +1775,17 @@ mod tests {
         // The nodes are made in the container's own /dev, not bound.
         let null = at("create device node: mknodat /dev/null");
         assert!(at("mount tmpfs on /dev") < null);
+        // The child's failure there is named as --dry-run names the step.
+        let r = crate::child::Report {
+            step: null as u32,
+            sub: 0,
+            errno: 17,
+        };
+        let e = crate::run::explain(&p, r);
+        assert_eq!(
+            String::from_utf8_lossy(&e.render("")),
+            "hull: create device node: mknodat /dev/null: File exists\n"
+        );
         assert_eq!(
             p.ops[null],
             Op::Node(

@@ -816,10 +816,7 @@ pub fn explain(plan: &Plan, r: Report) -> Error {
     let op = plan.ops.get(r.step as usize);
     let (step, obj) = op.map_or(("container setup", &b""[..]), Op::step);
     let mut m = Buf::new();
-    m.s(step);
-    if !obj.is_empty() {
-        m.s(" ").b(obj);
-    }
+    m.step(step, obj);
     let sub = (r.sub as usize).checked_sub(1);
     let sub = sub.and_then(|i| crate::child::SUBCALLS.split('|').nth(i));
     let mount = match op {

@@ -25,6 +25,16 @@ impl Buf {
         self.0.extend_from_slice(b);
         self
     }
+    /// Appends a step and the object it acts on, as messages name them
+    /// ("mount /proc"); a step that ends in a directory takes its file
+    /// without a space ("symlink /dev/ptmx").
+    pub fn step(&mut self, step: &str, obj: &[u8]) -> &mut Buf {
+        self.s(step);
+        if !obj.is_empty() && !step.ends_with('/') {
+            self.s(" ");
+        }
+        self.b(obj)
+    }
     /// Appends an unsigned number in decimal.
     #[inline(never)]
     pub fn u(&mut self, n: u64) -> &mut Buf {
