@@ -1349,12 +1349,18 @@ impl Ops {
         }
         for (d, &(mode, rdev)) in spec.devices.iter().zip(&facts.devices) {
             let rel = &d.path[5..];
-            // A device at one of the links' names (/dev/ptmx, which podman's
+            // A device hull makes anyway is that node (containerd lists
+            // /dev/null and the others; a second mknod would fail: EEXIST),
+            // and one at a link's name (/dev/ptmx, which podman's
             // --privileged lists with every host device) is the link, to
             // the container's own devpts, as runc makes it: a node there
-            // would be the host's pty multiplexer, and the link could not
-            // be made (EEXIST). Its rule in the allow list stays.
-            if DEV_LINKS.iter().any(|(n, _)| n.to_bytes() == rel) {
+            // would be the host's pty multiplexer. Its rule in the allow
+            // list stays.
+            let own = DEV_NODES.iter().map(|(n, ..)| n);
+            if own
+                .chain(DEV_LINKS.iter().map(|(n, _)| n))
+                .any(|n| n.to_bytes() == rel)
+            {
                 continue;
             }
             // Its directories first (/dev/net for /dev/net/tun).

@@ -529,6 +529,26 @@ fn proc_and_sys_are_masked_and_read_only() {
     );
 }
 
+/// A `--device` that hull makes anyway (/dev/null) is that node, and one
+/// at a link's name (/dev/ptmx) is the link to the container's devpts:
+/// neither fails the start (the node was made twice: EEXIST).
+#[test]
+fn a_device_hull_makes_anyway_is_that_node() {
+    let Some(r) = rootfs("a_device_hull_makes_anyway_is_that_node") else {
+        return;
+    };
+    let o = r.run(&[
+        "--device",
+        "/dev/null",
+        "--device",
+        "/dev/ptmx",
+        "sh",
+        "-c",
+        "stat -c '%F %t:%T' /dev/null; readlink /dev/ptmx",
+    ]);
+    assert_eq!(ok(&o), "character special file 1:3\npts/ptmx\n");
+}
+
 /// A volume at /dev/shm (podman binds its own tmpfs there, sized by
 /// --shm-size) is the only mount there: hull makes no tmpfs for it to
 /// hide, and makes its mount point in its /dev, in a read-only root too.

@@ -993,14 +993,6 @@ fn devices(cfg: &Config, s: &mut Spec) -> Result<(), Error> {
             m.s(" unlike the host's node at that plain path under /dev (type, numbers or a stricter fileMode)");
             return Err(unsupported(&m.0));
         }
-        // One hull makes anyway (containerd's default list names them):
-        // the same node, already there.
-        let own = crate::spec::DEV_NODES
-            .iter()
-            .any(|(n, ..)| d.path[5..] == *n.to_bytes());
-        if own {
-            continue;
-        }
         s.devices.push(spec::Device {
             host: d.path.clone(),
             path: d.path.clone(),
