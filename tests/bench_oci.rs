@@ -81,7 +81,11 @@ fn wrapper(dir: &Path, runtime: &str, extra: &str) -> PathBuf {
 /// `hull bench ARGS --umount-unified`, with TMPDIR (where the bundle's
 /// copy goes) set to `tmp`.
 fn bench(tmp: &Path, args: &[&str]) -> Command {
-    let mut c = hull();
+    bench_of(hull(), tmp, args)
+}
+
+/// As [`bench`], with the hull of `c` (the release binary, say).
+fn bench_of(mut c: Command, tmp: &Path, args: &[&str]) -> Command {
     c.arg("bench").args(args).arg("--umount-unified");
     c.env("TMPDIR", tmp).stdin(Stdio::null());
     c
@@ -301,8 +305,9 @@ fn hull_itself_is_timed_beside_crun() {
 /// A runtime's peak memory is its own: the same after 2 rounds as after
 /// 600. (A vfork-style child's `ru_maxrss` can be hull bench's own resident
 /// set, which grows as the run goes: hull's peak read 264 KiB after 250
-/// rounds, 384 after 300 and 512 after 600.) The release binary, as it ships: the debug one's own peak
-/// is larger than the bench's, which then hides in it.
+/// rounds, 384 after 300 and 512 after 600.) The release binary, as it
+/// ships: the debug one's own peak is larger than the bench's, which then
+/// hides in it.
 #[test]
 fn peak_memory_is_the_runtimes_own_whatever_the_rounds() {
     if !ready("peak_memory_is_the_runtimes_own_whatever_the_rounds") {
@@ -312,11 +317,9 @@ fn peak_memory_is_the_runtimes_own_whatever_the_rounds() {
     let tmp = TempDir::new("oci-peak-tmp");
     let release = release_hull();
     let peak = |n: &str| {
-        let mut c = Command::new(&release);
-        c.args(["bench", "--runtime", "hull", "--bundle", b.path()]);
-        c.args(["-n", n, "--warmup", "0", "--json", "--umount-unified"]);
-        c.env("TMPDIR", &tmp.0).stdin(Stdio::null());
-        let o = out(&mut c);
+        let args = ["--runtime", "hull", "--bundle", b.path()];
+        let mut c = bench_of(Command::new(&release), &tmp.0, &args);
+        let o = out(c.args(["-n", n, "--warmup", "0", "--json"]));
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         let j: Value = serde_json::from_str(&stdout(&o)).expect("valid JSON");
         j["runtimes"][0]["peak_kib"].as_u64().unwrap()

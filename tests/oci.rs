@@ -122,6 +122,27 @@ impl Bundle {
         ok(&self.hull(&["start", id]));
     }
 
+    /// The config without a namespace of type `kind` (the host's is
+    /// shared).
+    fn without_namespace(&self, kind: &str) {
+        self.edit(|cfg| {
+            let ns = cfg["linux"]["namespaces"].as_array_mut().unwrap();
+            ns.retain(|n| n["type"] != kind);
+        });
+    }
+
+    /// The config with a user namespace in which the host's root is root,
+    /// and no other id is mapped.
+    fn with_root_only_user_namespace(&self) {
+        self.edit(|cfg| {
+            let ns = cfg["linux"]["namespaces"].as_array_mut().unwrap();
+            ns.push(serde_json::json!({"type": "user"}));
+            let map = serde_json::json!([{"containerID": 0, "hostID": 0, "size": 1}]);
+            cfg["linux"]["uidMappings"] = map.clone();
+            cfg["linux"]["gidMappings"] = map;
+        });
+    }
+
     /// The bundle's config.json, changed by `edit`.
     fn edit(&self, edit: impl FnOnce(&mut serde_json::Value)) {
         let path = self.dir.0.join("config.json");
@@ -1229,13 +1250,7 @@ fn the_configs_options_hold_for_the_mounts_hull_makes() {
     assert_eq!(sys[0], "rw", "{out}");
 
     // A user namespace that maps only root: its devpts has no gid=5.
-    b.edit(|cfg| {
-        let ns = cfg["linux"]["namespaces"].as_array_mut().unwrap();
-        ns.push(serde_json::json!({"type": "user"}));
-        let map = serde_json::json!([{"containerID": 0, "hostID": 0, "size": 1}]);
-        cfg["linux"]["uidMappings"] = map.clone();
-        cfg["linux"]["gidMappings"] = map;
-    });
+    b.with_root_only_user_namespace();
     std::fs::remove_file(b.rootfs.0.join("done")).unwrap();
     b.run("c2");
     let out = b.wait_file("out", Some("done"));
@@ -1271,11 +1286,8 @@ fn a_config_without_a_uts_namespace_shares_the_hosts() {
     let Some(b) = Bundle::new("oci-utshost", &["sh", "-c", script]) else {
         return;
     };
-    b.edit(|cfg| {
-        let ns = cfg["linux"]["namespaces"].as_array_mut().unwrap();
-        ns.retain(|n| n["type"] != "uts");
-        cfg.as_object_mut().unwrap().remove("hostname");
-    });
+    b.without_namespace("uts");
+    b.edit(|cfg| _ = cfg.as_object_mut().unwrap().remove("hostname"));
     b.run("c1");
     let out = b.wait_file("out", Some("done"));
     ok(&b.hull(&["delete", "--force", "c1"]));
@@ -1300,17 +1312,18 @@ fn a_config_without_a_pid_namespace_shares_the_hosts() {
     let Some(b) = Bundle::new("oci-pidhost", &["sh", "-c", script]) else {
         return;
     };
-    b.edit(|cfg| {
-        let ns = cfg["linux"]["namespaces"].as_array_mut().unwrap();
-        ns.retain(|n| n["type"] != "pid");
-    });
+    b.without_namespace("pid");
     b.run("c1");
     let out = b.wait_file("out", Some("done"));
     let own = std::fs::read_link("/proc/self/ns/pid").unwrap();
     assert_eq!(out.trim(), own.to_str().unwrap());
-    // A host pid: the background sleep, in the container's cgroup.
-    let bg = std::fs::read_to_string(b.rootfs.0.join("bg")).unwrap();
-    let bg = format!("/proc/{}", bg.trim());
+    // The background sleep's /proc directory: a host pid, in the
+    // container's cgroup.
+    let bg_of = || {
+        let bg = std::fs::read_to_string(b.rootfs.0.join("bg")).unwrap();
+        format!("/proc/{}", bg.trim())
+    };
+    let bg = bg_of();
     let cmdline = std::fs::read(format!("{bg}/cmdline")).unwrap();
     assert!(cmdline.starts_with(b"sleep\x00300"), "{cmdline:?}");
     ok(&b.hull(&["delete", "--force", "c1"]));
@@ -1330,8 +1343,7 @@ fn a_config_without_a_pid_namespace_shares_the_hosts() {
     std::fs::remove_file(b.rootfs.0.join("done")).unwrap();
     b.run("c3");
     b.wait_file("out", Some("done"));
-    let bg = std::fs::read_to_string(b.rootfs.0.join("bg")).unwrap();
-    let bg = format!("/proc/{}", bg.trim());
+    let bg = bg_of();
     ok(&b.hull(&["kill", "c3", "KILL"]));
     b.wait_status("c3", "stopped");
     assert!(
@@ -1345,13 +1357,7 @@ fn a_config_without_a_pid_namespace_shares_the_hosts() {
         "container 'c3' is stopped: nothing to signal",
     );
     ok(&b.hull(&["delete", "c3"]));
-    b.edit(|cfg| {
-        let ns = cfg["linux"]["namespaces"].as_array_mut().unwrap();
-        ns.push(serde_json::json!({"type": "user"}));
-        let map = serde_json::json!([{"containerID": 0, "hostID": 0, "size": 1}]);
-        cfg["linux"]["uidMappings"] = map.clone();
-        cfg["linux"]["gidMappings"] = map;
-    });
+    b.with_root_only_user_namespace();
     fails(
         &b.create("c2"),
         "config.json: sharing the host's pid namespace in a user namespace is not supported by hull",
